@@ -1,0 +1,1 @@
+"""Outside systems behind small protocols; imports nothing of oncall."""

@@ -1,0 +1,1 @@
+"""Out-of-hours on-call rota and escalation service."""
