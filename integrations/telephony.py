@@ -1,0 +1,75 @@
+"""The telephony boundary: what the service asks of a phone provider, and what each failure means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class TelephonyError(Exception):
+    """Base of every error a telephony provider raises; the provider's own errors never escape."""
+
+
+class TelephonyUnavailable(TelephonyError):
+    """The provider could not be reached or failed on its side (timeout, 5xx, 429).
+
+    The request may be retried later; `retry_after` is the provider's hint in seconds, if any.
+    The message may or may not have been accepted: callers deduplicate by their own key.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TelephonyRejected(TelephonyError):
+    """The provider refused the request for good (bad number, unverified sender, auth).
+
+    Retrying the same request will fail again: move on to the next target.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """An SMS the provider accepted."""
+
+    sid: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedCall:
+    """An outbound call the provider accepted."""
+
+    sid: str
+    status: str
+
+
+class Telephony(Protocol):
+    """Sends SMS and places calls. Implementations: the real Twilio adapter, and tests' fakes."""
+
+    async def send_sms(
+        self, *, to: str, from_: str, body: str, status_callback: str | None = None
+    ) -> SentMessage:
+        """Send one SMS. Raises TelephonyUnavailable (retry later) or TelephonyRejected (give up)."""
+        ...
+
+    async def place_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str | None = None,
+        timeout_s: int = 30,
+    ) -> PlacedCall:
+        """Place a call whose TwiML is fetched from `url`. Raises as `send_sms` does."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
