@@ -1,0 +1,1 @@
+"""Persistence: engine, typed models, query functions and Alembic migrations."""

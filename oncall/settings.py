@@ -1,0 +1,199 @@
+"""Settings read once from the environment into a frozen object, one message per bad value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from oncall.phones import InvalidPhoneNumber, normalise_phone
+
+Telephony = Literal["fake", "twilio"]
+LogFormat = Literal["console", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/oncall.db"
+
+
+class SettingsError(Exception):
+    """One or more settings are invalid; `problems` has one message per bad value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service reads from its environment. Secrets are kept out of repr."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Europe/Jersey"
+    telephony: Telephony = "fake"
+    public_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_format: LogFormat = "console"
+    log_level: LogLevel = "info"
+    twilio_account_sid: str = field(default="", repr=False)
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_auth_token_secondary: str = field(default="", repr=False)
+    twilio_api_base: str = "https://api.twilio.com"
+    secret_key: str = field(default="", repr=False)
+    fallback_number: str = ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The service's local time zone (validated at start-up, so this never fails)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def auth_tokens(self) -> tuple[str, ...]:
+        """Twilio auth tokens accepted on webhooks: the current one and, while rotating, the old."""
+        return tuple(t for t in (self.twilio_auth_token, self.twilio_auth_token_secondary) if t)
+
+    def describe(self) -> dict[str, str]:
+        """The settings as text for display, with every secret replaced by whether it is set."""
+        shown: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not f.repr:
+                shown[f.name] = "(set)" if value else "(not set)"
+            elif f.name == "database_url":
+                shown[f.name] = redact_url(str(value))
+            else:
+                shown[f.name] = str(value)
+        return shown
+
+
+def redact_url(url: str) -> str:
+    """A database URL with any password replaced, fit for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _port(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"must be a whole number from 1 to 65535, got {raw!r}") from None
+    if not 1 <= value <= 65535:
+        raise ValueError(f"must be a whole number from 1 to 65535, got {raw!r}")
+    return value
+
+
+def _http_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {raw!r}")
+    if parts.query or parts.fragment:
+        raise ValueError("must not carry a query string or fragment")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    value = raw.strip()
+    if value.startswith(("postgres://", "postgresql://")):
+        # Operators paste libpq URLs; the service needs the asyncpg driver.
+        value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+    if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
+        value = "sqlite+aiosqlite://" + value.split("://", 1)[1]
+    if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError(f"must be a sqlite:/// or postgresql:// URL, got {redact_url(raw)!r}")
+    return value
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {raw!r} (use an IANA name like Europe/Jersey)"
+        ) from None
+    return raw.strip()
+
+
+def _phone(raw: str) -> str:
+    if not raw.strip():
+        return ""
+    try:
+        return normalise_phone(raw)
+    except InvalidPhoneNumber as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+_SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
+    "database_url": ("ONCALL_DATABASE_URL", _database_url),
+    "timezone": ("ONCALL_TIMEZONE", _timezone),
+    "telephony": ("ONCALL_TELEPHONY", _choice(("fake", "twilio"))),
+    "public_url": ("ONCALL_PUBLIC_URL", _http_url),
+    "host": ("ONCALL_HOST", _text),
+    "port": ("ONCALL_PORT", _port),
+    "log_format": ("ONCALL_LOG_FORMAT", _choice(("console", "json"))),
+    "log_level": ("ONCALL_LOG_LEVEL", _choice(("debug", "info", "warning", "error"))),
+    "twilio_account_sid": ("TWILIO_ACCOUNT_SID", _text),
+    "twilio_auth_token": ("TWILIO_AUTH_TOKEN", _text),
+    "twilio_auth_token_secondary": ("TWILIO_AUTH_TOKEN_SECONDARY", _text),
+    "twilio_api_base": ("ONCALL_TWILIO_API_BASE", _http_url),
+    "secret_key": ("ONCALL_SECRET_KEY", _text),
+    "fallback_number": ("ONCALL_FALLBACK_NUMBER", _phone),
+}
+
+ENVIRONMENT_NAMES = tuple(name for name, _ in _SOURCES.values())
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError listing each bad value."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for attr, (name, parse) in _SOURCES.items():
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[attr] = parse(raw)
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}")
+    settings = Settings(**values)  # type: ignore[arg-type]  # each parser returns its field's type
+    problems.extend(_cross_checks(settings))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _cross_checks(settings: Settings) -> list[str]:
+    problems: list[str] = []
+    if settings.telephony == "twilio":
+        if not settings.twilio_account_sid.startswith("AC"):
+            problems.append("TWILIO_ACCOUNT_SID: required with ONCALL_TELEPHONY=twilio (starts AC)")
+        if not settings.twilio_auth_token:
+            problems.append("TWILIO_AUTH_TOKEN: required with ONCALL_TELEPHONY=twilio")
+        if not settings.secret_key:
+            problems.append("ONCALL_SECRET_KEY: required with ONCALL_TELEPHONY=twilio")
+        if not settings.fallback_number:
+            problems.append("ONCALL_FALLBACK_NUMBER: required with ONCALL_TELEPHONY=twilio")
+    if settings.secret_key and len(settings.secret_key) < 32:
+        problems.append("ONCALL_SECRET_KEY: must be at least 32 characters")
+    return problems
