@@ -73,6 +73,8 @@ def configure_logging(
     root.setLevel(numeric)
     # aiohttp's access log duplicates our own request log line.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic narrates every migration step at INFO; the CLI prints its own one-line summary.
+    logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
 
 
 def get_logger(name: str) -> Any:

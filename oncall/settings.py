@@ -30,7 +30,7 @@ class SettingsError(Exception):
 class Settings:
     """Everything the service reads from its environment. Secrets are kept out of repr."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     timezone: str = "Europe/Jersey"
     telephony: Telephony = "fake"
     public_url: str = "http://127.0.0.1:8080"
@@ -60,10 +60,10 @@ class Settings:
         shown: dict[str, str] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if not f.repr:
-                shown[f.name] = "(set)" if value else "(not set)"
-            elif f.name == "database_url":
+            if f.name == "database_url":
                 shown[f.name] = redact_url(str(value))
+            elif not f.repr:
+                shown[f.name] = "(set)" if value else "(not set)"
             else:
                 shown[f.name] = str(value)
         return shown

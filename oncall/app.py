@@ -1,0 +1,40 @@
+"""The application factory: settings, clock and resources in, a ready web.Application out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from oncall import keys
+from oncall.clock import Clock, SystemClock
+from oncall.db.engine import Database
+from oncall.log import get_logger
+from oncall.settings import Settings
+from oncall.web import health
+from oncall.web.middleware import api_errors, request_context
+from oncall.web.ui import pages
+
+log = get_logger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "web" / "ui" / "static"
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    database = Database.connect(app[keys.SETTINGS].database_url)
+    app[keys.DATABASE] = database
+    yield
+    await database.dispose()
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    """Build the app; resources open on start-up and close on clean-up (cleanup_ctx)."""
+    app = web.Application(middlewares=[request_context, api_errors])
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock or SystemClock()
+    app.cleanup_ctx.append(_database)
+    app.add_routes(health.routes)
+    app.add_routes(pages.routes)
+    app.router.add_static("/static/", STATIC_DIR, name="static")
+    return app

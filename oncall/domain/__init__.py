@@ -1,0 +1,1 @@
+"""Domain logic: rota, duty, routing, escalation, audit log, reports; calls oncall.db."""

@@ -1,0 +1,96 @@
+"""Users: password hashing (argon2), roles, and API tokens stored only as their SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import ApiToken, Role, User, UserRole
+
+_hasher = PasswordHasher()
+
+TOKEN_PREFIX = "oc_"  # noqa: S105  (a prefix that makes leaked tokens easy to spot, not a secret)
+
+
+class UnknownUser(LookupError):
+    """No active user has that name."""
+
+
+def hash_password(password: str) -> str:
+    return str(_hasher.hash(password))
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_user(
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[Role],
+    now: datetime,
+    person_id: int | None = None,
+) -> User:
+    """A user ready to add to a session, with the password hashed."""
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        person_id=person_id,
+        active=True,
+        created_at=now,
+    )
+    user.roles = [UserRole(role=role.value) for role in roles]
+    return user
+
+
+async def user_by_name(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        raise UnknownUser(username)
+    return user
+
+
+async def create_api_token(
+    session: AsyncSession, *, username: str, name: str, now: datetime
+) -> str:
+    """Create a token for `username` and return it; only its digest is stored."""
+    user = await user_by_name(session, username)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(user_id=user.id, name=name, token_hash=token_digest(token), created_at=now)
+    )
+    await session.flush()
+    return token
+
+
+async def user_for_token(session: AsyncSession, token: str, *, now: datetime) -> User | None:
+    """The active user a bearer token belongs to (and note its use), or None."""
+    row = await session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        return None
+    user = await session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = now
+    return user

@@ -1,0 +1,1 @@
+"""HTTP handlers by audience: twilio/ (webhooks), api/ (JSON), ui/ (pages)."""

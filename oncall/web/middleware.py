@@ -1,0 +1,71 @@
+"""Request ids on every log line, an access log, and JSON errors for everything under /api/."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def _is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, **extra: object) -> web.Response:
+    """The one error shape of the JSON API: {"error": {"status", "message", ...}}."""
+    return web.json_response(
+        {"error": {"status": status, "message": message, **extra}}, status=status
+    )
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bind a request id to the logging context and log one line per request."""
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Under /api/, every error is JSON; elsewhere, unexpected errors are logged and re-raised."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if not _is_api(request) or exc.status < 400:
+            raise
+        return json_error(exc.status, exc.reason or "error")
+    except Exception:
+        log.exception("unhandled error", path=request.path)
+        if _is_api(request):
+            return json_error(500, "internal error: the request was not completed")
+        raise

@@ -1,0 +1,24 @@
+"""Template rendering: one autoescaping Jinja2 environment for every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from oncall.phones import display_phone
+
+_env = Environment(
+    loader=PackageLoader("oncall.web.ui", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["phone"] = display_phone
+
+
+def render(template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
+    """A text/html response from `template` with `context`."""
+    body = _env.get_template(template).render(**context)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")

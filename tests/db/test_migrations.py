@@ -1,0 +1,75 @@
+"""Migrations: they build exactly the models' schema on SQLite and PostgreSQL, and go both ways."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from oncall.db.engine import Database
+from oncall.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from oncall.db.models import Base
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrations_and_models_agree(database: Database) -> None:
+    async with database.engine.connect() as conn:
+        differences = await conn.run_sync(_differences)
+    assert differences == []
+    assert await current_revision(database) == head_revision()
+
+
+def test_downgrade_to_nothing_and_up_again(db_url: str) -> None:
+    command.downgrade(alembic_config(db_url), "base")
+    upgrade(db_url)
+
+    async def revision() -> str | None:
+        db = Database.connect(db_url)
+        try:
+            return await current_revision(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(revision()) == head_revision()
+
+
+async def _insert_event(database: Database) -> None:
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO events (seq, occurred_at, kind, actor_type, actor, details, "
+                "details_digest, prev_hash, hash) VALUES (1, :at, 'test', 'system', '', "
+                "'{\"a\": 1}', 'd', 'p', 'h')"
+            ),
+            {"at": datetime(2027, 1, 1, tzinfo=UTC).replace(tzinfo=None)},
+        )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE events SET kind = 'forged'", "DELETE FROM events", "UPDATE events SET hash = 'x'"],
+)
+async def test_the_database_refuses_to_alter_events(database: Database, statement: str) -> None:
+    await _insert_event(database)
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with database.engine.begin() as conn:
+            await conn.execute(text(statement))
+
+
+async def test_a_redaction_of_details_alone_is_allowed(database: Database) -> None:
+    await _insert_event(database)
+    async with database.engine.begin() as conn:
+        await conn.execute(text("""UPDATE events SET details = '{"redacted": true}'"""))
+        details = await conn.scalar(text("SELECT details FROM events"))
+    assert "redacted" in str(details)

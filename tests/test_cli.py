@@ -1,0 +1,84 @@
+"""The `oncall` command as a user runs it: a real process, a real database, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = [
+    [],
+    ["serve"],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "current"],
+    ["demo"],
+    ["demo", "load"],
+    ["token"],
+    ["token", "create"],
+    ["settings"],
+]
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("ONCALL_", "TWILIO_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "oncall", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "oncall")
+def test_every_command_has_help(args: list[str]) -> None:
+    result = run([*args, "--help"])
+    assert result.returncode == 0, result.stderr
+    assert "usage: oncall" in result.stdout
+
+
+def test_upgrade_load_and_token_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    env = {"ONCALL_DATABASE_URL": f"sqlite:///{tmp_path}/sub/dir/oncall.db"}
+    assert run(["db", "current"], env).returncode == 1  # empty database: behind
+    first = run(["db", "upgrade"], env)
+    assert first.returncode == 0, first.stderr
+    assert "revision" in first.stdout
+    assert run(["db", "upgrade"], env).returncode == 0  # idempotent
+    current = run(["db", "current"], env)
+    assert current.returncode == 0 and "up to date" in current.stdout
+    load = run(["demo", "load", "--if-empty", "--anchor", "2027-01"], env)
+    assert load.returncode == 0 and "38 people" in load.stdout, load.stderr
+    again = run(["demo", "load", "--if-empty"], env)
+    assert again.returncode == 0 and "left as it is" in again.stdout
+    assert run(["demo", "load"], env).returncode == 1
+    token = run(["token", "create", "admin"], env)
+    assert token.returncode == 0 and token.stdout.startswith("oc_")
+    unknown = run(["token", "create", "nobody"], env)
+    assert unknown.returncode == 1 and "no active user named 'nobody'" in unknown.stderr
+
+
+def test_bad_settings_exit_2_naming_each_value() -> None:
+    result = run(["settings"], {"ONCALL_PORT": "0", "ONCALL_TELEPHONY": "smoke-signals"})
+    assert result.returncode == 2
+    assert "ONCALL_PORT" in result.stderr and "ONCALL_TELEPHONY" in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_message() -> None:
+    env = {"ONCALL_DATABASE_URL": "postgresql://someone:s3cret@127.0.0.1:9/oncall"}
+    for args in (["db", "upgrade"], ["serve"]):
+        result = run(args, env)
+        assert result.returncode == 1
+        assert "cannot" in result.stderr and "database" in result.stderr
+        assert "s3cret" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_database_that_is_not_upgraded(tmp_path: Path) -> None:
+    result = run(["serve"], {"ONCALL_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert result.returncode == 1 and "oncall db upgrade" in result.stderr

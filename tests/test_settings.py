@@ -1,0 +1,70 @@
+"""Settings: defaults, one clear message per bad value, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from oncall.settings import ENVIRONMENT_NAMES, SettingsError, load_settings
+
+
+def test_defaults_suit_a_fresh_clone() -> None:
+    settings = load_settings({})
+    assert settings.database_url == "sqlite+aiosqlite:///var/oncall.db"
+    assert settings.timezone == "Europe/Jersey"
+    assert settings.telephony == "fake"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+
+
+def test_every_bad_value_is_named_in_one_error() -> None:
+    env = {
+        "ONCALL_PORT": "eighty",
+        "ONCALL_TIMEZONE": "Jersey/Nowhere",
+        "ONCALL_TELEPHONY": "carrier-pigeon",
+        "ONCALL_PUBLIC_URL": "ftp://example.org",
+        "ONCALL_DATABASE_URL": "mysql://x",
+        "ONCALL_LOG_FORMAT": "xml",
+        "ONCALL_FALLBACK_NUMBER": "12",
+    }
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    named = {problem.split(":", 1)[0] for problem in caught.value.problems}
+    assert named == set(env)
+
+
+def test_postgres_urls_get_the_async_driver() -> None:
+    settings = load_settings({"ONCALL_DATABASE_URL": "postgres://u:pw@db:5432/oncall"})
+    assert settings.database_url == "postgresql+asyncpg://u:pw@db:5432/oncall"
+
+
+def test_twilio_mode_requires_its_credentials() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ONCALL_TELEPHONY": "twilio"})
+    named = {problem.split(":", 1)[0] for problem in caught.value.problems}
+    assert {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONCALL_SECRET_KEY"} <= named
+
+
+def test_secrets_never_appear_in_repr_or_description() -> None:
+    token, key = "tok-" + "9" * 28, "k" * 40
+    settings = load_settings(
+        {
+            "ONCALL_TELEPHONY": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": token,
+            "ONCALL_SECRET_KEY": key,
+            "ONCALL_FALLBACK_NUMBER": "01534 700100",
+            "ONCALL_DATABASE_URL": "postgresql://u:hunter2@db/oncall",
+        }
+    )
+    shown = repr(settings) + str(settings.describe())
+    for secret in (token, key, "hunter2"):
+        assert secret not in shown
+    assert settings.describe()["twilio_auth_token"] == "(set)"
+    assert settings.fallback_number == "+441534700100"
+
+
+def test_readme_documents_every_setting() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    missing = [name for name in ENVIRONMENT_NAMES if name not in readme]
+    assert missing == []
