@@ -1,0 +1,53 @@
+"""`oncall demo load`: the synthetic demo data set."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import date
+from typing import Any
+
+from oncall.cli.base import EXIT_OK, CommandFailed, add_command, add_group, open_database
+from oncall.clock import SystemClock
+from oncall.domain.demo import DEMO_PASSWORD, DemoDataInvalid, database_is_empty, load_demo
+from oncall.settings import Settings
+
+
+def register(sub: Any) -> None:
+    demo = add_group(sub, "demo", "synthetic demo data")
+    load = add_command(demo, "load", _load, "load the demo data set into an empty database")
+    load.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+    load.add_argument("--anchor", help="first month of the demo leave, YYYY-MM (default now)")
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    anchor = None
+    if args.anchor:
+        try:
+            anchor = date.fromisoformat(args.anchor + "-01")
+        except ValueError:
+            raise CommandFailed(f"--anchor: expected YYYY-MM, got {args.anchor!r}") from None
+
+    async def load() -> int:
+        async with open_database(settings) as db, db.sessions() as session:
+            if not await database_is_empty(session):
+                if args.if_empty:
+                    print("demo data: the database already has data; left as it is")
+                    return EXIT_OK
+                raise CommandFailed("the database already has data; demo data not loaded")
+            try:
+                summary = await load_demo(
+                    session, now=SystemClock().now(), zone=settings.zone, anchor=anchor
+                )
+            except DemoDataInvalid as exc:
+                raise CommandFailed(f"demo data is invalid: {exc}") from None
+            await session.commit()
+        print(
+            f"demo data loaded: {summary.people} people, {summary.lines} lines, "
+            f"{summary.known_callers} known callers, {summary.households} foster households, "
+            f"{summary.leave_periods} leave periods, {summary.users} users "
+            f"(password {DEMO_PASSWORD!r})"
+        )
+        return EXIT_OK
+
+    return asyncio.run(load())
