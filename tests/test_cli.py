@@ -20,6 +20,8 @@ COMMANDS = [
     ["token"],
     ["token", "create"],
     ["settings"],
+    ["audit"],
+    ["audit", "verify"],
 ]
 
 
@@ -59,6 +61,8 @@ def test_upgrade_load_and_token_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert run(["demo", "load"], env).returncode == 1
     token = run(["token", "create", "admin"], env)
     assert token.returncode == 0 and token.stdout.startswith("oc_")
+    verify = run(["audit", "verify"], env)
+    assert verify.returncode == 0 and "chain verified: 0 events" in verify.stdout
     unknown = run(["token", "create", "nobody"], env)
     assert unknown.returncode == 1 and "no active user named 'nobody'" in unknown.stderr
 

@@ -1,0 +1,210 @@
+"""The response log: append hash-chained events, and verify the chain link by link."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import ActorType, ChainHead, Event
+
+GENESIS_HASH = "0" * 64
+_HEAD_ID = 1
+
+
+def canonical_json(value: Any) -> str:
+    """The one encoding that is hashed: sorted keys, no spaces, UTF-8 text as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _instant(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def details_digest(details: Mapping[str, Any]) -> str:
+    return _sha256(canonical_json(dict(details)))
+
+
+def event_hash(
+    *,
+    seq: int,
+    occurred_at: datetime,
+    contact_id: int | None,
+    kind: str,
+    actor_type: str,
+    actor: str,
+    digest: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 of the event's canonical encoding, details by digest, linked to the previous hash."""
+    record = {
+        "seq": seq,
+        "at": _instant(occurred_at),
+        "contact": contact_id,
+        "kind": kind,
+        "actor_type": actor_type,
+        "actor": actor,
+        "details": digest,
+        "prev": prev_hash,
+    }
+    return _sha256(canonical_json(record))
+
+
+async def _lock_head(session: AsyncSession) -> ChainHead:
+    """The chain head, locked for this transaction so appends from every replica stay linear."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(ChainHead)
+        .values(id=_HEAD_ID, seq=0, hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    head = await session.scalar(select(ChainHead).where(ChainHead.id == _HEAD_ID).with_for_update())
+    assert head is not None  # inserted just above if it was missing
+    return head
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    kind: str,
+    at: datetime,
+    contact_id: int | None = None,
+    actor_type: ActorType = ActorType.SYSTEM,
+    actor: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> Event:
+    """Append one event to the log (in the caller's transaction; the caller commits).
+
+    `details` must be JSON-serialisable and must never hold a child's details.
+    """
+    payload = dict(details or {})
+    head = await _lock_head(session)
+    seq = head.seq + 1
+    digest = details_digest(payload)
+    at = at.astimezone(UTC)
+    new_hash = event_hash(
+        seq=seq,
+        occurred_at=at,
+        contact_id=contact_id,
+        kind=kind,
+        actor_type=actor_type.value,
+        actor=actor,
+        digest=digest,
+        prev_hash=head.hash,
+    )
+    event = Event(
+        seq=seq,
+        occurred_at=at,
+        contact_id=contact_id,
+        kind=kind,
+        actor_type=actor_type.value,
+        actor=actor,
+        details=payload,
+        details_digest=digest,
+        prev_hash=head.hash,
+        hash=new_hash,
+    )
+    session.add(event)
+    head.seq, head.hash = seq, new_hash
+    await session.flush()
+    return event
+
+
+def is_redacted(details: Mapping[str, Any]) -> bool:
+    return bool(details.get("redacted"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """The first link that does not hold."""
+
+    seq: int
+    occurred_at: datetime | None
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    checked: int
+    last_seq: int
+    broken: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+_COLUMNS = (
+    Event.seq,
+    Event.occurred_at,
+    Event.contact_id,
+    Event.kind,
+    Event.actor_type,
+    Event.actor,
+    Event.details,
+    Event.details_digest,
+    Event.prev_hash,
+    Event.hash,
+)
+
+
+async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
+    """Walk every event in order and report the first broken link, if any."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    last_at: datetime | None = None
+    while True:
+        rows = (
+            await session.execute(
+                select(*_COLUMNS).where(Event.seq >= expected_seq).order_by(Event.seq).limit(batch)
+            )
+        ).all()
+        for seq, at, contact, kind, actor_type, actor, details, digest, prev, stored in rows:
+            problem = None
+            if seq != expected_seq:
+                problem = f"events {expected_seq} to {seq - 1} are missing (deleted)"
+            elif prev != prev_hash:
+                problem = "does not link to the event before it (prev_hash differs)"
+            elif not is_redacted(details) and details_digest(details) != digest:
+                problem = "details were altered (they no longer match their digest)"
+            elif stored != event_hash(
+                seq=seq,
+                occurred_at=at,
+                contact_id=contact,
+                kind=kind,
+                actor_type=actor_type,
+                actor=actor,
+                digest=digest,
+                prev_hash=prev,
+            ):
+                problem = "time, contact, kind or actor were altered (hash differs)"
+            if problem:
+                return ChainReport(checked, expected_seq - 1, ChainBreak(seq, at, problem))
+            expected_seq, prev_hash, last_at, checked = seq + 1, stored, at, checked + 1
+        if len(rows) < batch:
+            break
+    head = await session.get(ChainHead, _HEAD_ID)
+    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        return ChainReport(
+            checked,
+            expected_seq - 1,
+            ChainBreak(
+                head.seq,
+                last_at,
+                f"the log ends at event {expected_seq - 1} but the chain head records "
+                f"event {head.seq}: events at the end were deleted",
+            ),
+        )
+    return ChainReport(checked, expected_seq - 1, None)

@@ -1,0 +1,103 @@
+"""The response log: appends form one chain; any altered or deleted row breaks it at that row."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from oncall.db.engine import Database
+from oncall.db.models import ActorType
+from oncall.domain.audit import GENESIS_HASH, append_event, verify_chain
+
+T0 = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
+
+
+async def _append(database: Database, count: int) -> None:
+    async with database.sessions() as session:
+        for i in range(count):
+            await append_event(
+                session,
+                kind="call.received" if i % 2 == 0 else "call.rang",
+                at=T0 + timedelta(seconds=i),
+                actor_type=ActorType.SYSTEM,
+                details={"i": i, "line": "police", "note": "é ✓"},
+            )
+        await session.commit()
+
+
+async def _tamper(database: Database, statement: str) -> None:
+    """Change the table behind the service's back, as an intruder with database access could."""
+    async with database.engine.begin() as conn:
+        if database.is_sqlite:
+            await conn.execute(text("DROP TRIGGER events_no_update"))
+            await conn.execute(text("DROP TRIGGER events_no_delete"))
+        else:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        await conn.execute(text(statement))
+
+
+async def test_appended_events_form_a_chain(database: Database) -> None:
+    await _append(database, 7)
+    async with database.sessions() as session:
+        report = await verify_chain(session, batch=3)
+    assert report.ok
+    assert (report.checked, report.last_seq) == (7, 7)
+
+
+async def test_an_empty_log_verifies(database: Database) -> None:
+    async with database.sessions() as session:
+        report = await verify_chain(session)
+    assert report.ok and report.checked == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "seq", "words"),
+    [
+        ("UPDATE events SET details = '{\"i\": 99}' WHERE seq = 4", 4, "details were altered"),
+        ("UPDATE events SET kind = 'call.accepted' WHERE seq = 3", 3, "hash differs"),
+        ("UPDATE events SET occurred_at = occurred_at WHERE seq = 2", None, None),
+        ("DELETE FROM events WHERE seq = 5", 6, "events 5 to 5 are missing"),
+        ("DELETE FROM events WHERE seq >= 6", 7, "events at the end were deleted"),
+        (f"UPDATE events SET prev_hash = '{GENESIS_HASH}' WHERE seq = 2", 2, "does not link"),  # noqa: S608
+    ],
+)
+async def test_tampering_breaks_the_chain_at_the_right_event(
+    database: Database, statement: str, seq: int | None, words: str | None
+) -> None:
+    await _append(database, 7)
+    await _tamper(database, statement)
+    async with database.sessions() as session:
+        report = await verify_chain(session, batch=2)
+    if seq is None:  # a no-op update changes nothing
+        assert report.ok
+        return
+    assert report.broken is not None
+    assert report.broken.seq == seq
+    assert words is not None and words in report.broken.problem
+
+
+async def test_redacted_details_still_verify(database: Database) -> None:
+    await _append(database, 3)
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            text("""UPDATE events SET details = '{"redacted": true}' WHERE seq = 2""")
+        )
+    async with database.sessions() as session:
+        assert (await verify_chain(session)).ok
+
+
+async def test_concurrent_appends_stay_one_chain(database: Database) -> None:
+    async def one(i: int) -> None:
+        async with database.sessions() as session:
+            await append_event(session, kind="sms.sent", at=T0, details={"i": i})
+            await asyncio.sleep(0.001)  # hold the transaction open while others try
+            await session.commit()
+
+    await asyncio.gather(*(one(i) for i in range(20)))
+    async with database.sessions() as session:
+        report = await verify_chain(session)
+    assert report.ok
+    assert report.checked == 20
