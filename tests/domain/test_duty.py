@@ -15,8 +15,8 @@ from tests.support import JERSEY, ShiftSpec, load_demo_data, publish_rota
 WINDOW = OutOfHoursWindow()
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=JERSEY)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=JERSEY)
 
 
 @pytest.mark.parametrize(
