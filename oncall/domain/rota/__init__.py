@@ -1,0 +1,1 @@
+"""The rota: months, problems for the solver, versions, publishing, repair and exports."""

@@ -1,0 +1,11 @@
+"""The two ways a rota operation can fail: bad input, or a state that forbids it."""
+
+from __future__ import annotations
+
+
+class RotaInvalid(ValueError):
+    """The request is invalid; the message names the field (e.g. `month: expected YYYY-MM`)."""
+
+
+class RotaConflict(RuntimeError):
+    """The data forbids the operation (nothing published to repair, an infeasible version)."""
