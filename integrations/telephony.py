@@ -1,4 +1,4 @@
-"""The telephony boundary: what the service asks of a phone provider, and what each failure means."""
+"""The telephony boundary: what the service asks of a phone provider, what each failure means."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class Telephony(Protocol):
     async def send_sms(
         self, *, to: str, from_: str, body: str, status_callback: str | None = None
     ) -> SentMessage:
-        """Send one SMS. Raises TelephonyUnavailable (retry later) or TelephonyRejected (give up)."""
+        """Send an SMS. Raises TelephonyUnavailable (retry later) or TelephonyRejected."""
         ...
 
     async def place_call(

@@ -1,0 +1,120 @@
+"""TwilioTelephony: the Telephony protocol on the twilio library's async REST client."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
+
+from integrations.telephony import (
+    PlacedCall,
+    SentMessage,
+    TelephonyError,
+    TelephonyRejected,
+    TelephonyUnavailable,
+)
+from integrations.twilio.http_client import RebasedAsyncHttpClient, last_retry_after
+
+DEFAULT_API_BASE = "https://api.twilio.com"
+
+# Call progress events we ask Twilio to report; without them only the final one is sent
+# ("If no status_callback_event is specified, we will send the completed status").
+CALL_PROGRESS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+
+T = TypeVar("T")
+
+
+class TwilioTelephony:
+    """Sends SMS and places calls through Twilio's REST API (or anything that speaks it).
+
+    The auth token is held by the library's client only; it never appears in repr or str.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        api_base: str = DEFAULT_API_BASE,
+        timeout: float = 10.0,
+    ) -> None:
+        self.account_sid = account_sid
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+        self._http = RebasedAsyncHttpClient(api_base=self.api_base, timeout=timeout)
+        self._client = Client(account_sid, auth_token, http_client=self._http)
+
+    def __repr__(self) -> str:
+        return f"TwilioTelephony(account_sid={self.account_sid!r}, api_base={self.api_base!r})"
+
+    __str__ = __repr__
+
+    async def send_sms(
+        self, *, to: str, from_: str, body: str, status_callback: str | None = None
+    ) -> SentMessage:
+        """Send one SMS. Raises TelephonyUnavailable (retry later) or TelephonyRejected."""
+        kwargs: dict[str, Any] = {"to": to, "from_": from_, "body": body}
+        if status_callback is not None:
+            kwargs["status_callback"] = status_callback
+        message = await self._call(lambda: self._client.messages.create_async(**kwargs))
+        return SentMessage(sid=str(message.sid), status=str(message.status))
+
+    async def place_call(
+        self,
+        *,
+        to: str,
+        from_: str,
+        url: str,
+        status_callback: str | None = None,
+        timeout_s: int = 30,
+    ) -> PlacedCall:
+        """Place a call whose TwiML is fetched from `url`. Raises as `send_sms` does."""
+        kwargs: dict[str, Any] = {"to": to, "from_": from_, "url": url, "timeout": timeout_s}
+        if status_callback is not None:
+            kwargs["status_callback"] = status_callback
+            kwargs["status_callback_event"] = CALL_PROGRESS_EVENTS
+        call = await self._call(lambda: self._client.calls.create_async(**kwargs))
+        return PlacedCall(sid=str(call.sid), status=str(call.status))
+
+    async def recent_messages(self, *, limit: int = 20) -> list[SentMessage]:
+        """The account's most recent messages (newest first), for diagnostics."""
+        records = await self._call(lambda: self._client.messages.list_async(limit=limit))
+        return [SentMessage(sid=str(m.sid), status=str(m.status)) for m in records]
+
+    async def recent_calls(self, *, limit: int = 20) -> list[PlacedCall]:
+        """The account's most recent calls (newest first), for diagnostics."""
+        records = await self._call(lambda: self._client.calls.list_async(limit=limit))
+        return [PlacedCall(sid=str(c.sid), status=str(c.status)) for c in records]
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self._http.close()
+
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
+        """Run one library request, translating every library error into ours."""
+        try:
+            return await request()
+        except TwilioRestException as exc:
+            raise translate_rest_error(exc, retry_after=last_retry_after.get()) from exc
+        except TimeoutError as exc:
+            raise TelephonyUnavailable(f"Twilio did not answer within {self.timeout}s") from exc
+        except aiohttp.ClientError as exc:
+            raise TelephonyUnavailable(f"Twilio unreachable: {type(exc).__name__}") from exc
+        except TwilioException as exc:
+            # Raised by the library for responses it cannot parse (e.g. an HTML error page).
+            raise TelephonyUnavailable(f"Twilio answered unexpectedly: {exc}") from exc
+
+
+def translate_rest_error(
+    exc: TwilioRestException, *, retry_after: float | None = None
+) -> TelephonyError:
+    """Our error for a Twilio REST error: 5xx and 429 may pass, other 4xx will not."""
+    status = int(exc.status)
+    code = exc.code if isinstance(exc.code, int) else None
+    message = f"Twilio {status}" + (f" (code {code})" if code else "") + f": {exc.msg}"
+    if status == 429 or status >= 500:
+        return TelephonyUnavailable(message, retry_after=retry_after)
+    return TelephonyRejected(message, code=code)
