@@ -1,0 +1,78 @@
+"""The solver's front door: solve a Problem into a Solution with figures and stats."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rota_solver.explain import explain
+from rota_solver.figures import evaluate
+from rota_solver.model import FIGURES, Explanation, Problem, Solution, StageStats, Stats
+from rota_solver.precheck import precheck
+from rota_solver.solve import ProgressCallback, solve_staged
+
+# Explaining an infeasible problem gets this long at most, on top of the time limit.
+EXPLAIN_SECONDS = 5.0
+
+
+def _infeasible(explanation: tuple[Explanation, ...], stats: Stats) -> Solution:
+    return Solution(
+        status="infeasible",
+        assignments=(),
+        people=(),
+        objective=None,
+        proven=dict.fromkeys(FIGURES, False),
+        tiers={},
+        explanation=explanation,
+        stats=stats,
+    )
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Solution:
+    """The fairest rota keeping every hard rule, or an explanation of why none exists.
+
+    Safe to call from a worker thread. Setting `cancel` stops the search: the best rota found
+    so far comes back as `feasible` (later stages skipped), or SolveCancelled if there is none.
+    """
+    started = time.monotonic()
+
+    def stats(stages: tuple[StageStats, ...]) -> Stats:
+        return Stats(round(time.monotonic() - started, 3), stages, workers, seed)
+
+    obvious = precheck(problem)
+    if obvious:
+        return _infeasible(tuple(obvious[:10]), stats(()))
+    result = solve_staged(
+        problem,
+        time_limit_s=time_limit_s,
+        workers=workers,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+    )
+    if result.assignments is None:
+        return _infeasible(explain(problem, EXPLAIN_SECONDS), stats(()))
+    people, objective, tiers = evaluate(problem, result.assignments)
+    proven = {stage.figure: stage.status == "optimal" for stage in result.stages}
+    if problem.baseline is None:
+        proven = {"changes": True, **proven}  # nothing to change: trivially at its best
+    for figure in FIGURES:
+        proven.setdefault(figure, False)
+    return Solution(
+        status="optimal" if all(proven.values()) else "feasible",
+        assignments=result.assignments,
+        people=people,
+        objective=objective,
+        proven=proven,
+        tiers=tiers,
+        explanation=(),
+        stats=stats(result.stages),
+    )

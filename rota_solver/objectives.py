@@ -1,0 +1,235 @@
+"""The five objective figures as integer CP-SAT expressions over a built RotaModel."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from rota_solver.build import RotaModel
+from rota_solver.figures import category_targets, load_targets, overlaps
+
+# Squared deviations are scaled by at least this before rounding the linear term to an integer,
+# which keeps every figure within far less than the spec's relative 1e-4 of the exact value.
+SQUARE_SCALE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An objective stage: integer expression and how to turn its value into figure units."""
+
+    name: str
+    expr: cp_model.LinearExprT
+    offset: float
+    scale: float
+
+    def to_units(self, value: float) -> float:
+        return (value + self.offset) / self.scale
+
+
+def common_scale(centres: list[Fraction]) -> int:
+    """An integer scale that makes 2 × (round(c) − c) × scale whole for every centre if cheap."""
+    denominator = math.lcm(1, *(c.denominator for c in centres))
+    return denominator if denominator <= SQUARE_SCALE else SQUARE_SCALE
+
+
+def square_cost(
+    model: cp_model.CpModel,
+    value: cp_model.LinearExprT,
+    bounds: tuple[int, int],
+    centre: Fraction,
+    scale: int,
+) -> tuple[cp_model.LinearExprT, float]:
+    """A variable equal to ((value − centre)² − offset) × scale at every integer value in bounds.
+
+    Returns (cost, offset·scale). The cost is bounded below by the secant through each pair of
+    neighbouring integers; the square is convex, so the highest secant is exact at integers and
+    the LP relaxation sees the tightest convex underestimator.
+    """
+    lo, hi = bounds
+    nearest = round(centre)
+    error = Fraction(nearest) - centre
+    linear = round(2 * error * scale)  # exact when the centre's denominator divides the scale
+
+    def cost_at(v: int) -> int:
+        u = v - nearest
+        return scale * u * u + linear * u
+
+    offset = float(scale * error * error)
+    if lo == hi:
+        return cost_at(lo), offset
+    values = [cost_at(v) for v in range(lo, hi + 1)]
+    var = model.new_int_var(lo, hi, "")
+    model.add(var == value)
+    cost = model.new_int_var(min(values), max(values), "")
+    for v in range(lo, hi):
+        slope = values[v + 1 - lo] - values[v - lo]
+        model.add(cost >= values[v - lo] + slope * (var - v))
+    return cost, offset
+
+
+def weight_unit(weights: list[Fraction]) -> int:
+    """The smallest integer that makes every weight whole."""
+    return math.lcm(1, *(w.denominator for w in weights))
+
+
+def _linear(terms: list[tuple[int, cp_model.IntVar | int]]) -> cp_model.LinearExprT:
+    return cp_model.LinearExpr.weighted_sum([t for _, t in terms], [c for c, _ in terms])
+
+
+def _most_shifts(rm: RotaModel, pi: int, free: list[int]) -> int:
+    """An upper bound on how many of `free` the person can take (max_shifts and windows)."""
+    shifts = rm.problem.shifts
+    most = len(free)
+    person = rm.problem.people[pi]
+    if person.max_shifts is not None:
+        most = min(most, person.max_shifts)
+    if free:
+        first = min(shifts[si].start for si in free)
+        for window in rm.problem.rules.windows:
+            seconds = float(window.hours) * 3600
+            blocks = {int((shifts[si].start - first).total_seconds() // seconds) for si in free}
+            most = min(most, window.max * len(blocks))
+    return most
+
+
+def _square_sum(
+    rm: RotaModel, units: dict[int, int], centres: dict[int, Fraction], scale: int
+) -> tuple[list[cp_model.LinearExprT], float]:
+    """Squared distance of each person's Σ units[s] over their shifts from their centre."""
+    costs: list[cp_model.LinearExprT] = []
+    offset = 0.0
+    for pi, centre in centres.items():
+        mine = [si for si in rm.candidates(pi) if units.get(si, 0)]
+        held = sum(units[si] for si in mine if (si, pi) in rm.fixed)
+        free = [si for si in mine if (si, pi) in rm.x]
+        top = sorted((units[si] for si in free), reverse=True)[: _most_shifts(rm, pi, free)]
+        value = _linear([(units[si], rm.x[si, pi]) for si in free]) + held
+        cost, off = square_cost(rm.model, value, (held, held + sum(top)), centre, scale)
+        costs.append(cost)
+        offset += off
+    return costs, offset
+
+
+def _fairness(rm: RotaModel) -> Figure:
+    problem = rm.problem
+    unit = weight_unit([s.weight for s in problem.shifts])
+    units = {si: int(s.weight * unit) for si, s in enumerate(problem.shifts)}
+    targets = load_targets(problem)
+    centres = {
+        pi: unit * (targets[p.id] - p.balance.get("load", Fraction(0)))
+        for pi, p in enumerate(problem.people)
+    }
+    scale = common_scale(list(centres.values()))
+    costs, offset = _square_sum(rm, units, centres, scale)
+    return Figure("fairness", sum(costs), offset, float(scale * unit * unit))
+
+
+def _category_fairness(rm: RotaModel) -> Figure:
+    problem = rm.problem
+    costs: list[cp_model.LinearExprT] = []
+    offset = 0.0
+    centres: dict[tuple[str, int], Fraction] = {}
+    for c in problem.categories:
+        targets = category_targets(problem, c)
+        for pi, p in enumerate(problem.people):
+            centres[c, pi] = targets[p.id] - p.balance.get(c, Fraction(0))
+    scale = common_scale(list(centres.values()))
+    for c in problem.categories:
+        units = {si: 1 for si, s in enumerate(problem.shifts) if c in s.categories}
+        mine = {pi: centre for (cat, pi), centre in centres.items() if cat == c}
+        part, off = _square_sum(rm, units, mine, scale)
+        costs.extend(part)
+        offset += off
+    return Figure("category_fairness", sum(costs), offset, float(scale))
+
+
+def _requests(rm: RotaModel) -> Figure:
+    problem, model = rm.problem, rm.model
+    unit = weight_unit([q.weight for q in problem.requests])
+    sidx = {s.id: i for i, s in enumerate(problem.shifts)}
+    pidx = {p.id: i for i, p in enumerate(problem.people)}
+    broken: list[tuple[int, cp_model.IntVar | int]] = []
+    constant = 0
+    for q in problem.requests:
+        pi, weight = pidx[q.person], int(q.weight * unit)
+        if q.shift is not None:
+            t = rm.term(sidx[q.shift], pi)
+            if q.kind == "avoid":
+                broken.append((weight, t))
+            else:
+                broken.append((-weight, t))
+                constant += weight
+            continue
+        assert q.start is not None and q.end is not None
+        hits = [
+            si
+            for si in rm.candidates(pi)
+            if overlaps(problem.shifts[si].start, problem.shifts[si].end, q.start, q.end)
+        ]
+        held = any((si, pi) in rm.fixed for si in hits)
+        free = [rm.x[si, pi] for si in hits if (si, pi) in rm.x]
+        if held or not free:
+            constant += weight if held == (q.kind == "avoid") else 0
+            continue
+        flag = model.new_bool_var("")
+        if q.kind == "avoid":
+            for x in free:
+                model.add_implication(x, flag)
+        else:
+            model.add_bool_or([*free, flag])
+        broken.append((weight, flag))
+    return Figure("broken_requests", _linear(broken) + constant, 0.0, float(unit))
+
+
+def _spread(rm: RotaModel) -> Figure:
+    problem, model = rm.problem, rm.model
+    if problem.rules.spread_hours is None:
+        return Figure("spread_pairs", 0, 0.0, 1.0)
+    near = timedelta(hours=float(problem.rules.spread_hours))
+    rest = timedelta(hours=float(problem.rules.min_rest_hours))
+    pairs: list[cp_model.IntVar | int] = []
+    for pi in range(len(problem.people)):
+        mine = sorted(rm.candidates(pi), key=lambda si: problem.shifts[si].start)
+        for k, a in enumerate(mine):
+            sa = problem.shifts[a]
+            for b in mine[k + 1 :]:
+                sb = problem.shifts[b]
+                if sb.start - sa.start >= near:
+                    break
+                ta, tb = rm.term(a, pi), rm.term(b, pi)
+                if isinstance(ta, int) and isinstance(tb, int):
+                    pairs.append(ta * tb)
+                elif isinstance(ta, int) or isinstance(tb, int):
+                    pairs.append(tb if ta == 1 else ta if tb == 1 else 0)
+                elif sb.start >= sa.end + rest:  # else the rest rule forbids the pair anyway
+                    both = model.new_bool_var("")
+                    model.add_bool_or([ta.negated(), tb.negated(), both])
+                    pairs.append(both)
+    return Figure("spread_pairs", sum(pairs), 0.0, 1.0)
+
+
+def add_objectives(rm: RotaModel) -> dict[str, Figure]:
+    """Every figure of the spec's objective order, ready to minimise stage by stage."""
+    figures: dict[str, Figure] = {}
+    if rm.problem.baseline is not None:
+        base = {(a.shift, a.person) for a in rm.problem.baseline.assignments}
+        changes: list[tuple[int, cp_model.IntVar | int]] = []
+        constant = 0
+        for si, s in enumerate(rm.problem.shifts):
+            if rm.frozen[si]:
+                continue
+            for pi, p in enumerate(rm.problem.people):
+                inside = (s.id, p.id) in base
+                if (si, pi) in rm.x:
+                    changes.append((-1 if inside else 1, rm.x[si, pi]))
+                constant += 1 if inside else 0
+        figures["changes"] = Figure("changes", _linear(changes) + constant, 0.0, 1.0)
+    figures["fairness"] = _fairness(rm)
+    figures["category_fairness"] = _category_fairness(rm)
+    figures["broken_requests"] = _requests(rm)
+    figures["spread_pairs"] = _spread(rm)
+    return figures
