@@ -26,6 +26,7 @@ class Received:
     """One webhook the stand-in service received."""
 
     path: str
+    query: dict[str, str]
     params: dict[str, str]
     signed: bool
     signature_present: bool
@@ -64,6 +65,7 @@ class ServiceStub:
         self.received.append(
             Received(
                 request.path,
+                dict(request.query),
                 params,
                 signed,
                 SIGNATURE_HEADER in request.headers,
@@ -80,10 +82,11 @@ class ServiceStub:
 
 
 @pytest.fixture
-def fake() -> FakeTwilio:
+async def fake() -> AsyncIterator[FakeTwilio]:
     fake = FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
     fake.configure_number(LINE)
-    return fake
+    yield fake
+    await fake.close()
 
 
 @pytest.fixture
