@@ -94,7 +94,7 @@ async def build_problem(
     categories = CATEGORIES + sorted(
         {c for s in cut.shifts for c in s.categories}.difference(CATEGORIES)
     )
-    unavailable = await _unavailability(session, span_start, span_end)
+    unavailable = await unavailability_between(session, span_start, span_end)
     balances = await carried_balances(session, month)
     return {
         "format": PROBLEM_FORMAT,
@@ -137,7 +137,7 @@ def _person(
     }
 
 
-async def _unavailability(
+async def unavailability_between(
     session: AsyncSession, start: datetime, end: datetime
 ) -> dict[int, list[dict[str, str]]]:
     rows = await session.scalars(

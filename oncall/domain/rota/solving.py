@@ -1,0 +1,98 @@
+"""Solve a problem off the event loop with progress, and generate a month's draft version."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import rota_solver
+from oncall.db.models import RotaVersion
+from oncall.domain.rota.errors import RotaConflict, RotaInvalid
+from oncall.domain.rota.months import Month
+from oncall.domain.rota.problem import DEFAULT_RULES, RotaRules, build_problem
+from oncall.domain.rota.versions import period_for, store_version
+
+DEFAULT_TIME_LIMIT_S = 60.0
+DEFAULT_WORKERS = 2  # the production host has two cores; more workers only fight for them
+
+
+@dataclass(frozen=True, slots=True)
+class SolveProgress:
+    """One progress report: the objective stage being solved, and its best value and bound."""
+
+    stage: str
+    elapsed_s: float
+    best: float | None
+    bound: float | None
+
+
+# Called from the solver's thread, not the event loop: a web caller must hand it over with
+# loop.call_soon_threadsafe.
+ProgressCallback = Callable[[SolveProgress], None]
+
+
+async def solve_problem(
+    problem: dict[str, Any],
+    *,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    workers: int = DEFAULT_WORKERS,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """The solution document for `problem`, solved in a worker thread."""
+    try:
+        parsed = rota_solver.parse_problem(problem)
+    except rota_solver.InvalidProblem as exc:
+        # Our own problem builder made it, so this is a bug or bad data in the database.
+        raise RotaInvalid(f"problem: {exc}") from None
+
+    def report(raw: rota_solver.Progress) -> None:
+        if progress is not None:
+            progress(SolveProgress(raw.stage, raw.elapsed_s, raw.best, raw.bound))
+
+    try:
+        solution = await asyncio.to_thread(
+            rota_solver.solve,
+            parsed,
+            time_limit_s=time_limit_s,
+            workers=workers,
+            seed=seed,
+            progress=report,
+        )
+    except rota_solver.NoRotaFound:
+        raise RotaConflict(
+            f"time limit: no rota was found within {time_limit_s:g} s; try a longer time limit"
+        ) from None
+    result: dict[str, Any] = rota_solver.solution_to_json(solution)
+    return result
+
+
+async def generate(
+    session: AsyncSession,
+    month: Month | str,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    by: str = "",
+    progress: ProgressCallback | None = None,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    rules: RotaRules = DEFAULT_RULES,
+) -> RotaVersion:
+    """Build the month's problem, solve it and add a draft version (flushed; the caller commits).
+
+    An infeasible problem still makes a version, so the coordinator can read the explanation;
+    it cannot be published.
+    """
+    month = Month.parse(month) if isinstance(month, str) else month
+    problem = await build_problem(session, month, zone, rules=rules)
+    solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)
+    period = await period_for(session, month, zone, now)
+    return await store_version(
+        session, period, problem, solution, now=now, by=by, reason="generated"
+    )
