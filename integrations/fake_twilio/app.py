@@ -6,19 +6,29 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from integrations.fake_twilio.directory import DirectoryProvider, TimelineUrl
 from integrations.fake_twilio.fake import FakeTwilio
 from integrations.fake_twilio.rest_api import FAKE_KEY, add_rest_routes
+from integrations.fake_twilio.simulator import add_simulator
 
 
-def create_fake_app(fake: FakeTwilio, *, close_fake_on_cleanup: bool = True) -> web.Application:
-    """An app serving Twilio's REST API for `fake` (mount it, or serve it on its own port).
+def create_fake_app(
+    fake: FakeTwilio,
+    *,
+    directory: DirectoryProvider | None = None,
+    timeline_url: TimelineUrl | None = None,
+    close_fake_on_cleanup: bool = True,
+) -> web.Application:
+    """An app serving Twilio's REST API for `fake`; mount it or serve it on its own port.
 
-    Add the phone simulator with `integrations.fake_twilio.simulator.add_simulator` (demo mode
-    only: its endpoints need no Twilio credentials).
+    With a `directory`, the phone simulator page is served at the app's root and its control
+    endpoints under `sim/`. Pass one only in demo mode: those endpoints need no credentials.
     """
     app = web.Application()
     app[FAKE_KEY] = fake
     add_rest_routes(app)
+    if directory is not None:
+        add_simulator(app, directory=directory, timeline_url=timeline_url)
     if close_fake_on_cleanup:
 
         async def fake_lifetime(_app: web.Application) -> AsyncIterator[None]:

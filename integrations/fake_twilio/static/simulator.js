@@ -1,0 +1,54 @@
+// Phone simulator: submits the forms without leaving the page and refreshes the live panel.
+(function () {
+  "use strict";
+  var root = document.getElementById("simulator");
+  var live = document.getElementById("live");
+  var status = document.getElementById("status");
+  var liveUrl = root.getAttribute("data-live-url");
+  var open = {};
+
+  function remember() {
+    // Keep expanded call traces expanded across refreshes.
+    open = {};
+    live.querySelectorAll("details[open] summary").forEach(function (s) {
+      open[s.textContent.trim().split(":")[0]] = true;
+    });
+  }
+
+  function refresh() {
+    return fetch(liveUrl, { headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        remember();
+        live.innerHTML = html;
+        live.querySelectorAll("details summary").forEach(function (s) {
+          if (open[s.textContent.trim().split(":")[0]]) { s.parentElement.open = true; }
+        });
+      })
+      .catch(function () { status.textContent = "Could not refresh."; });
+  }
+
+  function submit(form) {
+    var body = new URLSearchParams(new FormData(form));
+    return fetch(form.action, { method: "POST", body: body, headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.ok ? r.json() : r.text().then(function (t) { return Promise.reject(t); });
+      })
+      .then(function (data) {
+        status.textContent = data.call_sid ? "Calling…" :
+          data.replies ? "Text sent." + (data.replies.length ? " Reply: " + data.replies.join(" / ") : "") :
+          "Saved.";
+        if (form.classList.contains("reply")) { form.querySelector("[name=body]").value = ""; }
+        return refresh();
+      })
+      .catch(function (err) { status.textContent = "Failed: " + err; });
+  }
+
+  document.querySelectorAll("form.js-action").forEach(function (form) {
+    form.addEventListener("submit", function (event) { event.preventDefault(); submit(form); });
+  });
+  document.querySelectorAll(".js-autosubmit").forEach(function (select) {
+    select.addEventListener("change", function () { submit(select.form); });
+  });
+  setInterval(refresh, 2000);
+})();
