@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from integrations.telephony import Telephony
 from oncall import keys
 from oncall.clock import Clock, SystemClock
 from oncall.db.engine import Database
@@ -14,6 +15,9 @@ from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import health
 from oncall.web.middleware import api_errors, request_context
+from oncall.web.telephony import mount_fake_twilio, telephony_ctx
+from oncall.web.twilio import twilio_app
+from oncall.web.twilio.failsafe import duty_numbers_ctx
 from oncall.web.ui import pages
 
 log = get_logger(__name__)
@@ -28,13 +32,24 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await database.dispose()
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    """Build the app; resources open on start-up and close on clean-up (cleanup_ctx)."""
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, telephony: Telephony | None = None
+) -> web.Application:
+    """Build the app; resources open on start-up and close on clean-up (cleanup_ctx).
+
+    In demo mode (ONCALL_TELEPHONY=fake) a fake Twilio is mounted at /fake and the service's own
+    Twilio REST client talks to it over HTTP, exactly as it would talk to Twilio.
+    """
     app = web.Application(middlewares=[request_context, api_errors])
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or SystemClock()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(duty_numbers_ctx)
+    app.cleanup_ctx.append(telephony_ctx(telephony))
+    if settings.telephony == "fake":
+        mount_fake_twilio(app, settings)
     app.add_routes(health.routes)
     app.add_routes(pages.routes)
     app.router.add_static("/static/", STATIC_DIR, name="static")
+    app.add_subapp("/twilio", twilio_app())
     return app

@@ -16,6 +16,10 @@ LogFormat = Literal["console", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/oncall.db"
+DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
+# In demo mode the built-in fake Twilio signs webhooks with this; it opens nothing real.
+FAKE_ACCOUNT_SID = "AC" + "0" * 32
+FAKE_AUTH_TOKEN = "fake-twilio-auth-token"  # noqa: S105  (same as the fake's default)
 
 
 class SettingsError(Exception):
@@ -41,7 +45,7 @@ class Settings:
     twilio_account_sid: str = field(default="", repr=False)
     twilio_auth_token: str = field(default="", repr=False)
     twilio_auth_token_secondary: str = field(default="", repr=False)
-    twilio_api_base: str = "https://api.twilio.com"
+    twilio_api_base: str = DEFAULT_TWILIO_API_BASE
     secret_key: str = field(default="", repr=False)
     fallback_number: str = ""
 
@@ -53,7 +57,23 @@ class Settings:
     @property
     def auth_tokens(self) -> tuple[str, ...]:
         """Twilio auth tokens accepted on webhooks: the current one and, while rotating, the old."""
-        return tuple(t for t in (self.twilio_auth_token, self.twilio_auth_token_secondary) if t)
+        tokens = tuple(t for t in (self.twilio_auth_token, self.twilio_auth_token_secondary) if t)
+        if not tokens and self.telephony == "fake":
+            return (FAKE_AUTH_TOKEN,)
+        return tokens
+
+    @property
+    def account_sid(self) -> str:
+        if not self.twilio_account_sid and self.telephony == "fake":
+            return FAKE_ACCOUNT_SID
+        return self.twilio_account_sid
+
+    @property
+    def rest_api_base(self) -> str:
+        """Where the REST client sends requests: the fake inside this server in demo mode."""
+        if self.telephony == "fake" and self.twilio_api_base == DEFAULT_TWILIO_API_BASE:
+            return f"{self.public_url}/fake"
+        return self.twilio_api_base
 
     def describe(self) -> dict[str, str]:
         """The settings as text for display, with every secret replaced by whether it is set."""

@@ -112,6 +112,14 @@ async def service_window(session: AsyncSession) -> OutOfHoursWindow:
     return OutOfHoursWindow.from_calendar(calendar)
 
 
+async def day_desk_number(session: AsyncSession) -> str | None:
+    """Where calls go outside the out-of-hours window, if set."""
+    number = await session.scalar(
+        select(ServiceCalendar.day_desk_number).order_by(ServiceCalendar.id).limit(1)
+    )
+    return number or None
+
+
 async def on_duty_at(session: AsyncSession, at: datetime) -> DutySnapshot:
     """The people on duty at `at`: the published rota's shifts covering it, then overrides."""
     shifts = (

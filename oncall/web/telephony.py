@@ -1,0 +1,71 @@
+"""Telephony wiring: the Twilio REST client, and in demo mode the fake Twilio mounted at /fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from integrations.fake_twilio import FakeTwilio, create_fake_app
+from integrations.telephony import Telephony
+from integrations.twilio import TwilioTelephony
+from oncall import keys
+from oncall.domain.overview import service_overview
+from oncall.log import get_logger
+from oncall.settings import Settings
+
+log = get_logger(__name__)
+
+FAKE_PREFIX = "/fake"
+
+
+def webhook_urls(settings: Settings) -> dict[str, str]:
+    """The URLs to enter for every number in Twilio's console (and in the fake)."""
+    base = settings.public_url
+    return {
+        "voice_url": f"{base}/twilio/voice/incoming",
+        "voice_status_callback": f"{base}/twilio/voice/status",
+        "sms_url": f"{base}/twilio/sms/incoming",
+    }
+
+
+def mount_fake_twilio(app: web.Application, settings: Settings) -> FakeTwilio:
+    """Serve a fake Twilio inside this app; the service's own REST client talks to it."""
+    fake = FakeTwilio(account_sid=settings.account_sid, auth_token=settings.auth_tokens[0])
+    app[keys.FAKE_TWILIO] = fake
+    app.add_subapp(FAKE_PREFIX, create_fake_app(fake))
+    app.cleanup_ctx.append(_configure_fake_numbers)
+    return fake
+
+
+async def _configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
+    """Point the fake's numbers at our webhooks, as an operator would in Twilio's console."""
+    try:
+        async with app[keys.DATABASE].sessions() as session:
+            overview = await service_overview(session)
+    except Exception:  # the app still starts (readyz says why); the fake just has no numbers
+        log.exception("could not read the lines to configure the fake Twilio")
+    else:
+        urls = webhook_urls(app[keys.SETTINGS])
+        for line in overview.lines:
+            app[keys.FAKE_TWILIO].configure_number(line.number, **urls)
+    yield
+
+
+def telephony_ctx(
+    given: Telephony | None,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """cleanup_ctx for the REST client: the one given (tests), or the Twilio adapter."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        client: Telephony = given or TwilioTelephony(
+            account_sid=settings.account_sid,
+            auth_token=settings.auth_tokens[0] if settings.auth_tokens else "",
+            api_base=settings.rest_api_base,
+        )
+        app[keys.TELEPHONY] = client
+        yield
+        await client.close()
+
+    return ctx

@@ -1,0 +1,240 @@
+"""Voice webhooks. Each step runs in one transaction with its receipt; any failure still answers
+valid TwiML that rings the last known on-duty phones, so a caller always reaches someone."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall import keys
+from oncall.domain import calls, voice
+from oncall.domain.webhooks import remember_reply, stored_reply
+from oncall.log import get_logger
+from oncall.web.twilio import twiml
+from oncall.web.twilio.failsafe import DUTY_NUMBERS
+from oncall.web.twilio.security import params_of
+
+log = get_logger(__name__)
+
+routes = web.RouteTableDef()
+
+XML = "application/xml"
+
+Step = Callable[[AsyncSession, datetime], Awaitable[voice.Instruction]]
+
+
+def _xml(body: str) -> web.Response:
+    return web.Response(text=body, content_type=XML, charset="utf-8")
+
+
+def _failsafe(request: web.Request) -> web.Response:
+    settings = request.config_dict[keys.SETTINGS]
+    numbers = request.config_dict[DUTY_NUMBERS].numbers
+    return _xml(twiml.failsafe(numbers, settings.fallback_number or None))
+
+
+def _int(request: web.Request, name: str) -> int:
+    try:
+        return int(request.query.get(name, ""))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name}: expected a whole number") from None
+
+
+async def _run_step(
+    request: web.Request, key: str, step: Step, *, on_failure: Callable[[], web.Response]
+) -> web.Response:
+    """Run one step exactly once: a retry with the same key gets the first reply again."""
+    db = request.config_dict[keys.DATABASE]
+    now = request.config_dict[keys.CLOCK].now()
+    try:
+        async with db.sessions() as session:
+            earlier = await stored_reply(session, key)
+            if earlier is not None:
+                return _xml(earlier.body)
+            body = twiml.render(await step(session, now))
+            remember_reply(session, key, body, XML, now)
+            await session.commit()
+            return _xml(body)
+    except IntegrityError:  # the same step ran at the same moment on another request: use its reply
+        async with db.sessions() as session:
+            earlier = await stored_reply(session, key)
+        if earlier is not None:
+            return _xml(earlier.body)
+        log.exception("voice step failed", key=key)
+        return on_failure()
+    except Exception:
+        log.exception("voice step failed; answering with fail-safe TwiML", key=key)
+        return on_failure()
+
+
+def _caller_leg_failure(request: web.Request) -> Callable[[], web.Response]:
+    return lambda: _failsafe(request)
+
+
+def _callee_leg_failure() -> web.Response:
+    # The person on duty picked up but we cannot screen: connecting beats dropping the caller.
+    return _xml(twiml.render(voice.Connect("Out-of-hours call. Connecting you.")))
+
+
+@routes.post("/voice/incoming")
+async def incoming(request: web.Request) -> web.Response:
+    params = params_of(request)
+    call_sid = params.get("CallSid", "")
+    zone = request.config_dict[keys.SETTINGS].zone
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        return await calls.call_received(
+            session,
+            call_sid=call_sid or f"unknown-{now.timestamp()}",
+            from_=params.get("From", ""),
+            to=params.get("To", ""),
+            at=now,
+            zone=zone,
+        )
+
+    if not call_sid:
+        log.warning("incoming call without CallSid")
+    return await _run_step(
+        request, f"voice:incoming:{call_sid}", step, on_failure=_caller_leg_failure(request)
+    )
+
+
+@routes.post("/voice/menu")
+async def menu(request: web.Request) -> web.Response:
+    params = params_of(request)
+    try:
+        contact_id = _int(request, "contact")
+    except web.HTTPBadRequest:
+        return _failsafe(request)
+    digits = params.get("Digits", "")
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        return await calls.menu_chosen(session, contact_id=contact_id, digits=digits, at=now)
+
+    key = f"voice:menu:{params.get('CallSid', '')}:{contact_id}"
+    return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
+
+
+@routes.post("/voice/whisper")
+async def whisper(request: web.Request) -> web.Response:
+    params = params_of(request)
+    try:
+        contact_id, attempt = _int(request, "contact"), _int(request, "attempt")
+    except web.HTTPBadRequest:
+        return _callee_leg_failure()
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        return await calls.callee_answered(session, contact_id=contact_id, attempt=attempt, at=now)
+
+    key = f"voice:whisper:{contact_id}:{attempt}:{params.get('CallSid', '')}"
+    return await _run_step(request, key, step, on_failure=_callee_leg_failure)
+
+
+@routes.post("/voice/screen")
+async def screen(request: web.Request) -> web.Response:
+    params = params_of(request)
+    try:
+        contact_id, attempt = _int(request, "contact"), _int(request, "attempt")
+    except web.HTTPBadRequest:
+        return _callee_leg_failure()
+    digits = params.get("Digits", "")
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        return await calls.callee_pressed(
+            session, contact_id=contact_id, attempt=attempt, digits=digits, at=now
+        )
+
+    key = f"voice:screen:{contact_id}:{attempt}:{params.get('CallSid', '')}"
+    return await _run_step(request, key, step, on_failure=_callee_leg_failure)
+
+
+@routes.post("/voice/dial-result")
+async def dial_result(request: web.Request) -> web.Response:
+    params = params_of(request)
+    try:
+        contact_id, attempt = _int(request, "contact"), _int(request, "attempt")
+    except web.HTTPBadRequest:
+        return _failsafe(request)
+    try:
+        duration: int | None = int(params.get("DialCallDuration", ""))
+    except ValueError:
+        duration = None
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        return await calls.dial_finished(
+            session,
+            contact_id=contact_id,
+            attempt=attempt,
+            dial_status=params.get("DialCallStatus", ""),
+            duration=duration,
+            caller_status=params.get("CallStatus", ""),
+            at=now,
+        )
+
+    key = f"voice:dial-result:{contact_id}:{attempt}"
+    return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
+
+
+@routes.post("/voice/recorded")
+async def recorded(request: web.Request) -> web.Response:
+    params = params_of(request)
+    try:
+        contact_id = _int(request, "contact")
+    except web.HTTPBadRequest:
+        return _xml(twiml.render(voice.HangUp(voice.MESSAGE_TAKEN)))
+    try:
+        seconds = int(params.get("RecordingDuration", "0"))
+    except ValueError:
+        seconds = 0
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        return await calls.message_recorded(
+            session,
+            contact_id=contact_id,
+            recording_url=params.get("RecordingUrl", ""),
+            seconds=seconds,
+            at=now,
+        )
+
+    return await _run_step(
+        request,
+        f"voice:recorded:{contact_id}",
+        step,
+        on_failure=lambda: _xml(twiml.render(voice.HangUp(voice.MESSAGE_TAKEN))),
+    )
+
+
+@routes.post("/voice/status")
+async def status(request: web.Request) -> web.Response:
+    """Status callback of the caller's call (configured on each number in Twilio's console)."""
+    params = params_of(request)
+    call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
+    try:
+        duration: int | None = int(params.get("CallDuration", ""))
+    except ValueError:
+        duration = None
+
+    async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        await calls.call_status(
+            session, call_sid=call_sid, status=call_status, duration=duration, at=now
+        )
+        return voice.Ignored()
+
+    return await _run_step(
+        request,
+        f"voice:status:{call_sid}:{call_status}",
+        step,
+        on_failure=lambda: _xml(twiml.render(voice.Ignored())),
+    )
+
+
+@routes.post("/voice/failsafe")
+async def failsafe_after_dial(request: web.Request) -> web.Response:
+    """After the fail-safe ring (no database used): stop if answered, else the fallback number."""
+    params = params_of(request)
+    fallback = request.config_dict[keys.SETTINGS].fallback_number or None
+    return _xml(twiml.failsafe_after_dial(params.get("DialCallStatus", ""), fallback))
