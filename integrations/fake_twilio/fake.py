@@ -195,6 +195,12 @@ class FakeTwilio:
             found.extend(trace.errors)
         return found
 
+    def raise_for_errors(self) -> None:
+        """Fail loudly if any application error happened (for tests)."""
+        if self.errors:
+            details = "; ".join(f"{e.leg}: {e.detail}" for e in self.errors)
+            raise AssertionError(f"fake Twilio saw application errors: {details}")
+
     def outbound_messages(self, *, to: str | None = None) -> list[MessageRecord]:
         """Messages we sent (REST or TwiML reply), oldest first."""
         return [

@@ -85,6 +85,12 @@ class PhoneBook:
         self.scripts[number] = script
         return script
 
+    def set_default(
+        self, behaviour: PhoneBehaviour | str, *, talk_s: int = 60, ring_s: int = 4
+    ) -> None:
+        """Script every phone that has no script of its own."""
+        self.default = PhoneScript(PhoneBehaviour(behaviour), ring_s=ring_s, talk_s=talk_s)
+
     def script_for(self, number: str) -> PhoneScript:
         """The script of `number`, or the default one."""
         return self.scripts.get(number, self.default)

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from integrations.fake_twilio.directory import Directory, DirectoryProvider, TimelineUrl
 from integrations.fake_twilio.fake import FakeTwilio
-from integrations.fake_twilio.phones import CallerScript, PhoneBehaviour, PhoneScript
+from integrations.fake_twilio.phones import CallerScript, PhoneBehaviour
 from integrations.fake_twilio.rest_api import FAKE_KEY
 from integrations.fake_twilio.state import MessageRecord, is_e164
 
@@ -195,7 +195,7 @@ async def set_behaviour(request: web.Request) -> web.Response:
     if behaviour not in BEHAVIOURS:
         raise _bad(f"behaviour must be one of {', '.join(BEHAVIOURS)}")
     if number == "default":
-        fake.phones.default = PhoneScript(PhoneBehaviour(behaviour))
+        fake.phones.set_default(behaviour)
     elif is_e164(number):
         fake.phones.set(number, behaviour)
     else:

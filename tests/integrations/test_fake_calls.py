@@ -137,7 +137,7 @@ async def test_nobody_accepts_and_caller_leaves_a_voicemail(
 async def test_caller_hanging_up_after_a_message_still_gets_the_action_requested(
     fake: FakeTwilio, service: ServiceStub, flow: ScreeningFlow
 ) -> None:
-    fake.phones.default = fake.phones.script_for("+440000000000")  # everyone: no answer
+    fake.phones.set_default(PhoneBehaviour.NO_ANSWER)
     trace = await fake.place_inbound_call(
         from_=CALLER, to=LINE, caller=CallerScript(voicemail_s=25)
     )

@@ -10,8 +10,8 @@
   function remember() {
     // Keep expanded call traces expanded across refreshes.
     open = {};
-    live.querySelectorAll("details[open] summary").forEach(function (s) {
-      open[s.textContent.trim().split(":")[0]] = true;
+    live.querySelectorAll("details[open][data-sid]").forEach(function (d) {
+      open[d.getAttribute("data-sid")] = true;
     });
   }
 
@@ -21,8 +21,8 @@
       .then(function (html) {
         remember();
         live.innerHTML = html;
-        live.querySelectorAll("details summary").forEach(function (s) {
-          if (open[s.textContent.trim().split(":")[0]]) { s.parentElement.open = true; }
+        live.querySelectorAll("details[data-sid]").forEach(function (d) {
+          if (open[d.getAttribute("data-sid")]) { d.open = true; }
         });
       })
       .catch(function () { status.textContent = "Could not refresh."; });
