@@ -29,6 +29,9 @@ def create_fake_app(
     add_rest_routes(app)
     if directory is not None:
         add_simulator(app, directory=directory, timeline_url=timeline_url)
+    # Release hanging-request faults first: a graceful shutdown (web.run_app) waits for
+    # in-flight handlers, and would otherwise wait out every armed hang.
+    app.on_shutdown.append(_release_hanging)
     if close_fake_on_cleanup:
 
         async def fake_lifetime(_app: web.Application) -> AsyncIterator[None]:
@@ -37,3 +40,7 @@ def create_fake_app(
 
         app.cleanup_ctx.append(fake_lifetime)
     return app
+
+
+async def _release_hanging(app: web.Application) -> None:
+    app[FAKE_KEY].faults.release_hanging()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 Entry = tuple[str, str]  # (label, E.164 number)
 
@@ -14,7 +14,7 @@ class Directory:
 
     lines: Sequence[Entry] = ()  # our Twilio numbers, e.g. ("Police line", "+441534…")
     callers: Sequence[Entry] = ()  # who can ring them, e.g. ("Police HQ control room", …)
-    phones: Sequence[Entry] = field(default_factory=tuple)  # staff phones to script
+    phones: Sequence[Entry] = ()  # staff phones to script
 
     def label_for(self, number: str) -> str:
         """A label for `number` if the directory knows it, else the number itself."""

@@ -65,7 +65,8 @@ async def _context(request: web.Request) -> dict[str, Any]:
             "number": number,
             "behaviour": fake.phones.script_for(number).behaviour.value,
             "inbox": [_message(m, directory) for m in reversed(fake.inbox(number))],
-            "reply_to": _reply_to(fake.inbox(number), directory),
+            "reply_to": (reply_to := _reply_to(fake.inbox(number), directory)),
+            "reply_options": _reply_options(reply_to, directory),
         }
         for label, number in directory.phones
     ]
@@ -107,6 +108,13 @@ def _reply_to(inbox: list[MessageRecord], directory: Directory) -> str:
     if inbox:
         return inbox[-1].from_
     return directory.lines[0][1] if directory.lines else ""
+
+
+def _reply_options(reply_to: str, directory: Directory) -> list[tuple[str, str]]:
+    options = list(directory.lines)
+    if reply_to and reply_to not in [number for _label, number in options]:
+        options.insert(0, (directory.label_for(reply_to), reply_to))
+    return options
 
 
 def _render(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
