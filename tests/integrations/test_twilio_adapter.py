@@ -177,4 +177,3 @@ async def test_auth_token_never_appears_in_repr_str_or_errors(
         await adapter.send_sms(to=STAFF, from_=LINE, body="x")
     assert AUTH_TOKEN not in str(caught.value)
     assert AUTH_TOKEN not in repr(caught.value)
-
