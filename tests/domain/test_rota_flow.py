@@ -1,0 +1,240 @@
+"""Generate, publish, repair and export on the demo data with the real solver and databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+import rota_solver
+from oncall.db.engine import Database
+from oncall.db.models import Balance, Person, RotaShift, RotaVersion, Unavailability
+from oncall.domain.demo import load_demo
+from oncall.domain.rota import (
+    RotaConflict,
+    RotaInvalid,
+    SolveProgress,
+    build_problem,
+    export_csv,
+    export_ics,
+    export_json,
+    generate,
+    load_version,
+    publish,
+    repair,
+    version_diff,
+)
+from oncall.domain.rota.export import fold
+
+JERSEY = ZoneInfo("Europe/Jersey")
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+LIMIT = 2.0  # seconds per solve: enough for a legal, nearly fair month on two cores
+PLACES = {"worker": 42, "manager": 9}  # 20 weeknights, 10 weekend days and New Year's Day x2
+
+
+def assert_checks(version: RotaVersion) -> None:
+    """The solver's independent checker finds no broken rule and no wrong figure."""
+    problem = rota_solver.parse_problem(version.problem)
+    solution = rota_solver.solution_from_json(version.solution)
+    assert rota_solver.check(problem, solution) == []
+
+
+async def demo(database: Database) -> None:
+    async with database.sessions() as session:
+        await load_demo(session, now=NOW, zone=JERSEY, anchor=date(2027, 1, 1))
+        await session.commit()
+
+
+async def generate_and_publish(database: Database) -> RotaVersion:
+    heard: list[SolveProgress] = []
+    async with database.sessions() as session:
+        version = await generate(
+            session, "2027-01", zone=JERSEY, now=NOW, by="test", progress=heard.append,
+            time_limit_s=LIMIT,
+        )  # fmt: skip
+        await publish(session, "2027-01", now=NOW, by="coordinator")
+        await session.commit()
+    assert {p.stage for p in heard} >= {"fairness"} and all(p.elapsed_s >= 0 for p in heard)
+    return version
+
+
+async def test_generate_stores_a_checked_draft_and_publish_carries_balances(
+    database: Database,
+) -> None:
+    await demo(database)
+    async with database.sessions() as session:
+        version = await generate(session, "2027-01", zone=JERSEY, now=NOW, time_limit_s=LIMIT)
+        await session.commit()
+    assert version.status == "draft" and version.number == 1
+    assert version.solver_status in ("optimal", "feasible")
+    assert_checks(version)
+    async with database.sessions() as session:
+        loaded = await load_version(session, version.id)
+    shifts = loaded.version.shifts
+    assert len(shifts) == 40
+    for tier, places in PLACES.items():
+        assert sum(len(s.assignments) for s in shifts if s.tier == tier) == places
+    for shift in shifts:
+        assert [a.position for a in shift.assignments] == list(range(shift.required))
+
+    async with database.sessions() as session:
+        published = await publish(session, "2027-01", now=NOW, by="coordinator")
+        await session.commit()
+    assert (published.status, published.published_by) == ("published", "coordinator")
+    devs = {p["id"]: p for p in version.solution["people"]}
+    async with database.sessions() as session:
+        rows = (await session.execute(select(Person.code, Balance).join(Person))).all()
+        february = await build_problem(session, "2027-02", JERSEY)
+    assert len(rows) == 38
+    for code, balance in rows:
+        assert balance.load == pytest.approx(devs[code]["dev"])
+        assert balance.categories["weekend"] == pytest.approx(
+            devs[code]["categories"]["weekend"]["dev"]
+        )
+    carried = {p["id"]: p["balance"] for p in february["people"]}
+    for code, figures in devs.items():
+        assert carried[code].get("load", 0.0) == pytest.approx(figures["dev"])
+
+    # Publishing a second version supersedes the first and rewrites the month's balances.
+    async with database.sessions() as session:
+        again = await generate(session, "2027-01", zone=JERSEY, now=NOW, time_limit_s=1.0)
+        await publish(session, "2027-01", again.number, now=NOW, by="coordinator")
+        await session.commit()
+        statuses = (
+            await session.scalars(select(RotaVersion.status).order_by(RotaVersion.number))
+        ).all()
+        balances = await session.scalar(select(func.count()).select_from(Balance))
+    assert list(statuses) == ["superseded", "published"] and balances == 38
+    with pytest.raises(RotaConflict, match="no draft"):
+        async with database.sessions() as session:
+            await publish(session, "2027-01", now=NOW, by="coordinator")
+
+
+async def test_an_infeasible_month_is_stored_explained_and_never_published(
+    database: Database,
+) -> None:
+    await demo(database)
+    async with database.sessions() as session:
+        managers = (await session.scalars(select(Person).where(Person.tier == "manager"))).all()
+        for manager in managers:  # every manager on leave for the whole of January
+            session.add(
+                Unavailability(
+                    person_id=manager.id, start=datetime(2026, 12, 20, tzinfo=UTC),
+                    end=datetime(2027, 2, 10, tzinfo=UTC), reason="annual_leave", created_at=NOW,
+                )
+            )  # fmt: skip
+        version = await generate(session, "2027-01", zone=JERSEY, now=NOW, time_limit_s=LIMIT)
+        await session.commit()
+    assert version.solver_status == "infeasible" and version.solution["explanation"]
+    assert "manager" in version.solution["explanation"][0]["message"]
+    async with database.sessions() as session:
+        with pytest.raises(RotaConflict, match="infeasible"):
+            await publish(session, "2027-01", 1, now=NOW, by="coordinator")
+
+
+async def test_repair_moves_only_the_sick_persons_future_places(database: Database) -> None:
+    await demo(database)
+    first = await generate_and_publish(database)
+    now = datetime(2027, 1, 10, 12, tzinfo=UTC)
+    given = first.solution["assignments"]
+    starts = {s["id"]: datetime.fromisoformat(s["start"]) for s in first.problem["shifts"]}
+    # The worker with the most shifts still to come is off sick from now to the end of the month.
+    future = [a for a in given if starts[a["shift"]] >= now and a["person"].startswith("sw")]
+    sick = max({a["person"] for a in future}, key=lambda c: sum(a["person"] == c for a in future))
+    affected = {a["shift"] for a in future if a["person"] == sick}
+    async with database.sessions() as session:
+        result = await repair(
+            session, "2027-01", person_code=sick, start=now, end=datetime(2027, 2, 2, tzinfo=UTC),
+            now=now, by="coordinator", zone=JERSEY, time_limit_s=LIMIT,
+        )  # fmt: skip
+        await session.commit()
+    version = result.version
+    assert version.parent_id == first.id and version.reason.startswith(f"repair: {sick}")
+    assert version.status == "draft" and version.solution["objective"]["changes"] == 2 * len(
+        affected
+    )
+    assert_checks(version)
+    assert {m.shift for m in result.moves} == affected
+    assert all(m.out == [sick] and len(m.into) == 1 for m in result.moves)
+    async with database.sessions() as session:
+        before = await load_version(session, first.id)
+        after = await load_version(session, version.id)
+        moves = await version_diff(session, "2027-01", 1, 2)
+        recorded = await session.scalar(
+            select(func.count()).select_from(Unavailability).where(Unavailability.start == now)
+        )
+    assert moves == result.moves and recorded == 1
+    old, new = before.assignments(), after.assignments()
+    newcomer = {m.shift: m.into[0] for m in result.moves}
+    for key, start in starts.items():
+        if start < now:
+            assert new[key] == old[key]  # history stays put
+        else:
+            # The newcomer takes the sick person's place; whoever stays keeps theirs.
+            assert new[key] == [newcomer[key] if c == sick else c for c in old[key]]
+
+
+async def test_repair_refuses_bad_input_naming_the_field(database: Database) -> None:
+    await demo(database)
+    start = datetime(2027, 1, 10, tzinfo=UTC)
+    cases: list[tuple[dict[str, Any], type[Exception], str]] = [
+        ({"person_code": "sw004"}, RotaConflict, r"^month: 2027-01 has no published rota"),
+        ({"person_code": "zz999"}, RotaInvalid, r"^person: nobody has the code 'zz999'"),
+        ({"person_code": "sw004", "end": start}, RotaInvalid, r"^end: "),
+        ({"person_code": "sw004", "reason": "boredom"}, RotaInvalid, r"^reason: "),
+    ]
+    for overrides, error, message in cases:
+        kwargs: dict[str, Any] = {"start": start, "end": start + timedelta(days=2)} | overrides
+        async with database.sessions() as session:
+            with pytest.raises(error, match=message):
+                await repair(
+                    session, "2027-01", now=start, by="c", zone=JERSEY, time_limit_s=1, **kwargs
+                )
+
+
+async def test_exports_in_local_time_and_icalendar(sqlite_url: str) -> None:
+    # Exports only read what the other tests store on both databases: SQLite alone is enough.
+    database = Database.connect(sqlite_url)
+    await demo(database)
+    version = await generate_and_publish(database)
+    paris = ZoneInfo("Europe/Paris")  # an hour ahead of Jersey in winter: shows local times
+    async with database.sessions() as session:
+        csv_text = await export_csv(session, "2027-01", zone=paris)
+        document = await export_json(session, "2027-01", zone=JERSEY)
+        ics = await export_ics(session, "2027-01", zone=JERSEY)
+        shifts = await session.scalar(select(func.count()).select_from(RotaShift))
+    await database.dispose()
+    rows = csv_text.splitlines()
+    assert rows[0].startswith("month,version,tier,shift,date,start,end")
+    assert len(rows) == 1 + sum(PLACES.values())
+    assert ",2027-01-04-w,2027-01-04,2027-01-04T18:00:00+01:00,2027-01-05T10:00:00+01:00,16,1," in (
+        csv_text
+    )
+    assert document["solution"] == version.solution and len(document["shifts"]) == shifts == 40
+    assert document["shifts"][0]["people"] and document["status"] == "published"
+
+    assert ics.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") and ics.endswith(
+        "END:VCALENDAR\r\n"
+    )
+    lines = ics.split("\r\n")[:-1]
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert "\n" not in ics.replace("\r\n", "")
+    unfolded = ics.replace("\r\n ", "")
+    uids = [line for line in unfolded.split("\r\n") if line.startswith("UID:")]
+    assert len(uids) == len(set(uids)) == sum(PLACES.values())
+    assert "DTSTART:20270104T170000Z\r\nDTEND:20270105T090000Z" in unfolded
+    assert unfolded.count("BEGIN:VEVENT") == unfolded.count("END:VEVENT") == len(uids)
+
+
+def test_folding_never_splits_a_character() -> None:
+    line = "SUMMARY:" + "Querée Egré " * 20
+    folded = fold(line)
+    parts = folded.split("\r\n ")
+    assert all(len(p.encode()) <= 75 for p in parts[:1]) and all(
+        len(p.encode()) <= 74 for p in parts[1:]
+    )
+    assert "".join(parts) == line and len(parts) > 3
+    assert fold("SHORT:line") == "SHORT:line"
