@@ -14,11 +14,13 @@ from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import health
+from oncall.web.api import on_duty
+from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import pages
+from oncall.web.ui import login, pages
 
 log = get_logger(__name__)
 
@@ -40,8 +42,10 @@ def create_app(
     In demo mode (ONCALL_TELEPHONY=fake) a fake Twilio is mounted at /fake and the service's own
     Twilio REST client talks to it over HTTP, exactly as it would talk to Twilio.
     """
-    app = web.Application(middlewares=[request_context, api_errors])
+    app = web.Application(middlewares=[request_context, api_errors, authenticate])
     app[keys.SETTINGS] = settings
+    app[SECRET] = session_secret(settings.secret_key)
+    app[THROTTLE] = LoginThrottle()
     app[keys.CLOCK] = clock or SystemClock()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(duty_numbers_ctx)
@@ -50,6 +54,8 @@ def create_app(
         mount_fake_twilio(app, settings)
     app.add_routes(health.routes)
     app.add_routes(pages.routes)
+    app.add_routes(login.routes)
+    app.add_routes(on_duty.routes)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     app.add_subapp("/twilio", twilio_app())
     return app

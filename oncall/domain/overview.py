@@ -12,8 +12,10 @@ from oncall.db.models import FosterHousehold, Line, Person, Tier
 
 @dataclass(frozen=True, slots=True)
 class LineSummary:
+    kind: str
     name: str
     number: str
+    routing_policy: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,5 +42,8 @@ async def service_overview(session: AsyncSession) -> Overview:
         workers=counts.get(Tier.WORKER.value, 0),
         managers=counts.get(Tier.MANAGER.value, 0),
         households=households or 0,
-        lines=[LineSummary(line.name, line.twilio_number) for line in lines],
+        lines=[
+            LineSummary(line.kind, line.name, line.twilio_number, line.routing_policy)
+            for line in lines
+        ],
     )

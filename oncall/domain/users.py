@@ -94,3 +94,26 @@ async def user_for_token(session: AsyncSession, token: str, *, now: datetime) ->
         return None
     row.last_used_at = now
     return user
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
+    """The active user with this id, or None."""
+    user = await session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+async def sign_in(
+    session: AsyncSession, *, username: str, password: str, now: datetime
+) -> User | None:
+    """The user if the password is right (and note the time), else None. Same cost either way."""
+    user = await session.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # spend the same time: do not reveal the name
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    user.last_login_at = now
+    return user
+
+
+_DUMMY_HASH = hash_password("not a real password")

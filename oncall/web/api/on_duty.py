@@ -1,0 +1,66 @@
+"""GET /api/v1/on-duty?at=ISO-TIME: who is on duty per line and tier at that time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from oncall import keys
+from oncall.db.models import Role
+from oncall.domain.duty import on_duty_at, service_window
+from oncall.domain.overview import service_overview
+from oncall.domain.routing import ringing_order
+from oncall.web.auth import require
+
+routes = web.RouteTableDef()
+
+
+def _instant(request: web.Request) -> datetime:
+    raw = request.query.get("at")
+    if not raw:
+        return request.config_dict[keys.CLOCK].now()
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise web.HTTPBadRequest(reason="at: not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise web.HTTPBadRequest(reason="at: needs a UTC offset, e.g. 2027-01-08T23:00:00+00:00")
+    return at
+
+
+@routes.get("/api/v1/on-duty")
+@require(Role.ADMIN, Role.COORDINATOR, Role.MANAGER)
+async def on_duty(request: web.Request) -> web.Response:
+    at = _instant(request)
+    zone = request.config_dict[keys.SETTINGS].zone
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        duty = await on_duty_at(session, at)
+        window = await service_window(session)
+        overview = await service_overview(session)
+
+    def person(p: object) -> dict[str, object]:
+        return {k: getattr(p, k) for k in ("code", "name", "phone", "source")}
+
+    return web.json_response(
+        {
+            "at": at.isoformat(),
+            "local_time": at.astimezone(zone).isoformat(),
+            "out_of_hours": window.contains(at, zone),
+            "tiers": {
+                "worker": [person(p) for p in duty.workers],
+                "manager": [person(p) for p in duty.managers],
+            },
+            "lines": [
+                {
+                    "name": line.name,
+                    "number": line.number,
+                    "ringing_order": [
+                        {"code": t.code, "name": t.name, "role": t.role}
+                        for t in ringing_order(line.routing_policy, duty)
+                    ],
+                }
+                for line in overview.lines
+            ],
+        }
+    )

@@ -1,0 +1,202 @@
+"""Who is asking: bearer API tokens and signed session cookies, roles, CSRF, login throttling."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from oncall import keys
+from oncall.db.models import Role
+from oncall.domain.users import user_by_id, user_for_token
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+SESSION_COOKIE = "oncall_session"
+SESSION_SECONDS = 12 * 3600
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthUser:
+    """The signed-in user of a request."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    person_id: int | None
+    session_id: str | None = None  # set for cookie sessions, None for API tokens
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & {r.value for r in roles})
+
+
+USER = web.RequestKey("user", AuthUser)
+SECRET = web.AppKey("session_secret", bytes)
+
+
+def session_secret(settings_secret: str) -> bytes:
+    """The key that signs sessions: the configured one, or a random one for this process only."""
+    if settings_secret:
+        return hashlib.sha256(settings_secret.encode()).digest()
+    log.warning("ONCALL_SECRET_KEY is not set: sessions end when the server restarts")
+    return secrets.token_bytes(32)
+
+
+def _sign(secret: bytes, payload: bytes) -> str:
+    return hmac.new(secret, payload, hashlib.sha256).hexdigest()
+
+
+def make_session_cookie(secret: bytes, user_id: int, now: float) -> str:
+    payload = json.dumps({"u": user_id, "t": int(now), "s": secrets.token_hex(8)}).encode()
+    encoded = base64.urlsafe_b64encode(payload).decode()
+    return f"{encoded}.{_sign(secret, payload)}"
+
+
+def read_session_cookie(secret: bytes, cookie: str, now: float) -> tuple[int, str] | None:
+    """(user id, session id) from a valid, unexpired cookie; None otherwise."""
+    try:
+        encoded, signature = cookie.split(".", 1)
+        payload = base64.urlsafe_b64decode(encoded.encode())
+        if not hmac.compare_digest(_sign(secret, payload), signature):
+            return None
+        data = json.loads(payload)
+        if now - float(data["t"]) > SESSION_SECONDS:
+            return None
+        return int(data["u"]), str(data["s"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def csrf_token(secret: bytes, session_id: str) -> str:
+    return _sign(secret, f"csrf:{session_id}".encode())
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the user (if any) from a bearer token or a session cookie. Twilio routes skip this."""
+    if request.path.startswith(("/twilio/", "/static/", "/healthz", "/readyz")):
+        return await handler(request)
+    user = await _user_from_request(request)
+    if user is not None:
+        request[USER] = user
+    return await handler(request)
+
+
+async def _user_from_request(request: web.Request) -> AuthUser | None:
+    db = request.config_dict[keys.DATABASE]
+    now = request.config_dict[keys.CLOCK].now()
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        async with db.sessions() as session:
+            user = await user_for_token(session, header[7:].strip(), now=now)
+            await session.commit()
+        if user is None:
+            return None
+        return AuthUser(user.id, user.username, user.display_name, user.role_names, user.person_id)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    read = read_session_cookie(request.config_dict[SECRET], cookie, time.time())
+    if read is None:
+        return None
+    user_id, session_id = read
+    async with db.sessions() as session:
+        user = await user_by_id(session, user_id)
+    if user is None:
+        return None
+    return AuthUser(
+        user.id, user.username, user.display_name, user.role_names, user.person_id, session_id
+    )
+
+
+def current_user(request: web.Request) -> AuthUser | None:
+    return request.get(USER)
+
+
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def require(*roles: Role) -> Callable[[RouteHandler], RouteHandler]:
+    """Only users holding one of `roles` (any signed-in user when none are given).
+
+    API requests get JSON 401/403; pages send anonymous users to the sign-in page. Unsafe methods
+    on a cookie session must carry the session's CSRF token.
+    """
+
+    def wrap(handler: RouteHandler) -> RouteHandler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            user = current_user(request)
+            api = request.path.startswith("/api/")
+            if user is None:
+                if api:
+                    raise web.HTTPUnauthorized(reason="sign in or send a bearer token")
+                raise web.HTTPSeeOther(f"/login?next={request.path_qs}")
+            if roles and not user.has(*roles):
+                log.warning("access refused", user=user.username, path=request.path)
+                raise web.HTTPForbidden(reason="your role does not allow this")
+            if request.method not in ("GET", "HEAD", "OPTIONS") and user.session_id is not None:
+                await check_csrf(request, user.session_id)
+            return await handler(request)
+
+        guarded.__name__ = handler.__name__
+        guarded.__doc__ = handler.__doc__
+        return guarded
+
+    return wrap
+
+
+async def check_csrf(request: web.Request, session_id: str) -> None:
+    expected = csrf_token(request.config_dict[SECRET], session_id)
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        form = await request.post()
+        value = form.get(CSRF_FIELD, "")
+        sent = value if isinstance(value, str) else ""
+    if not hmac.compare_digest(expected, sent):
+        log.warning("CSRF token missing or wrong", path=request.path)
+        raise web.HTTPForbidden(reason="the form has expired: reload the page and try again")
+
+
+@dataclass
+class LoginThrottle:
+    """At most `limit` failed sign-ins per name and per address in `window` seconds."""
+
+    limit: int = 5
+    window: float = 900.0
+    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures[key]
+        while times and now - times[0] > self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, keys_: Iterable[str], now: float) -> bool:
+        return any(len(self._recent(k, now)) >= self.limit for k in keys_)
+
+    def failed(self, keys_: Iterable[str], now: float) -> None:
+        for key in keys_:
+            self._recent(key, now).append(now)
+
+    def succeeded(self, keys_: Iterable[str]) -> None:
+        for key in keys_:
+            self._failures.pop(key, None)
+
+
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
