@@ -6,7 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
 from twilio.rest import Client
 
 from integrations.telephony import (
@@ -97,7 +101,7 @@ class TwilioTelephony:
         """Run one library request, translating every library error into ours."""
         try:
             return await request()
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:
             raise translate_rest_error(exc, retry_after=last_retry_after.get()) from exc
         except TimeoutError as exc:
             raise TelephonyUnavailable(f"Twilio did not answer within {self.timeout}s") from exc
@@ -109,12 +113,17 @@ class TwilioTelephony:
 
 
 def translate_rest_error(
-    exc: TwilioRestException, *, retry_after: float | None = None
+    exc: TwilioRestException | TwilioServiceException, *, retry_after: float | None = None
 ) -> TelephonyError:
-    """Our error for a Twilio REST error: 5xx and 429 may pass, other 4xx will not."""
+    """Our error for a Twilio REST error: 5xx and 429 may pass, other 4xx will not.
+
+    Newer Twilio APIs answer RFC 9457 problem documents (TwilioServiceException); both kinds
+    carry the HTTP status and Twilio's error code.
+    """
     status = int(exc.status)
     code = exc.code if isinstance(exc.code, int) else None
-    message = f"Twilio {status}" + (f" (code {code})" if code else "") + f": {exc.msg}"
+    detail = exc.msg if isinstance(exc, TwilioRestException) else exc.title
+    message = f"Twilio {status}" + (f" (code {code})" if code else "") + f": {detail}"
     if status == 429 or status >= 500:
         return TelephonyUnavailable(message, retry_after=retry_after)
     return TelephonyRejected(message, code=code)

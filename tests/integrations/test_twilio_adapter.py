@@ -6,11 +6,18 @@ import socket
 
 import pytest
 from aiohttp.test_utils import TestServer
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
 from integrations.fake_twilio import FakeTwilio, PhoneBehaviour
-from integrations.telephony import Telephony, TelephonyRejected, TelephonyUnavailable
+from integrations.telephony import (
+    Telephony,
+    TelephonyError,
+    TelephonyRejected,
+    TelephonyUnavailable,
+)
 from integrations.twilio import TwilioTelephony
+from integrations.twilio.adapter import translate_rest_error
 from integrations.twilio.http_client import RebasedAsyncHttpClient
 from tests.integrations.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, STAFF, ServiceStub
 
@@ -177,3 +184,33 @@ async def test_auth_token_never_appears_in_repr_str_or_errors(
         await adapter.send_sms(to=STAFF, from_=LINE, body="x")
     assert AUTH_TOKEN not in str(caught.value)
     assert AUTH_TOKEN not in repr(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected", "code"),
+    [
+        (TwilioRestException(503, "/x", "down", code=20503), TelephonyUnavailable, None),
+        (TwilioRestException(400, "/x", "bad number", code=21211), TelephonyRejected, 21211),
+        (
+            TwilioServiceException("about:blank", "Too many", 429, 20429),
+            TelephonyUnavailable,
+            None,
+        ),
+        (
+            TwilioServiceException("about:blank", "Forbidden", 403, 20403),
+            TelephonyRejected,
+            20403,
+        ),
+    ],
+)
+def test_library_errors_of_both_shapes_are_translated(
+    exc: TwilioRestException | TwilioServiceException,
+    expected: type[TelephonyError],
+    code: int | None,
+) -> None:
+    error = translate_rest_error(exc, retry_after=3.0)
+    assert type(error) is expected
+    if isinstance(error, TelephonyRejected):
+        assert error.code == code
+    else:
+        assert isinstance(error, TelephonyUnavailable) and error.retry_after == 3.0
