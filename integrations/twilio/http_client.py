@@ -86,11 +86,11 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             "timeout": ClientTimeout(total=timeout if timeout is not None else self.timeout),
             "allow_redirects": allow_redirects,
         }
-        self.log_request(kwargs)
         async with self.session.request(**kwargs) as raw:
             text = await raw.text()
-            self.log_response(raw.status, raw)
             response = Response(raw.status, text, raw.headers)
+        # Method, path and status only: query strings and bodies carry phone numbers.
+        _logger.debug("%s %s -> %s", kwargs["method"], raw.url.path, raw.status)
         last_retry_after.set(parse_retry_after(raw.headers.get("Retry-After")))
         return response
 
