@@ -6,6 +6,7 @@ import base64
 import contextvars
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, ClientTimeout
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -53,9 +54,17 @@ class RebasedAsyncHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         self.api_base = api_base.rstrip("/")
 
     def rebase(self, url: str) -> str:
-        """The URL with Twilio's API origin replaced by our configured base."""
-        if url.startswith(TWILIO_API_ORIGIN):
-            return self.api_base + url[len(TWILIO_API_ORIGIN) :]
+        """The URL with Twilio's origin replaced by our configured base.
+
+        Any https://….twilio.com origin is replaced, so TWILIO_EDGE / TWILIO_REGION in the
+        environment (which the library turns into api.<edge>.<region>.twilio.com) cannot send
+        a test's requests to the real Twilio. With the default base, URLs are left alone.
+        """
+        if self.api_base == TWILIO_API_ORIGIN:
+            return url
+        parts = urlsplit(url)
+        if parts.scheme == "https" and (parts.hostname or "").endswith(".twilio.com"):
+            return self.api_base + parts.path + (f"?{parts.query}" if parts.query else "")
         return url
 
     async def request(

@@ -214,3 +214,28 @@ def test_library_errors_of_both_shapes_are_translated(
         assert error.code == code
     else:
         assert isinstance(error, TelephonyUnavailable) and error.retry_after == 3.0
+
+
+@pytest.mark.parametrize(
+    ("url", "rebased"),
+    [
+        (
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?Page=1",
+            "http://127.0.0.1:8080/fake/2010-04-01/Accounts/AC1/Messages.json?Page=1",
+        ),
+        (
+            "https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Calls.json",
+            "http://127.0.0.1:8080/fake/2010-04-01/Accounts/AC1/Calls.json",
+        ),
+        ("https://example.com/other", "https://example.com/other"),
+    ],
+)
+def test_rebase_replaces_any_twilio_origin(url: str, rebased: str) -> None:
+    client = RebasedAsyncHttpClient(api_base="http://127.0.0.1:8080/fake/", timeout=1.0)
+    assert client.rebase(url) == rebased
+
+
+def test_default_base_leaves_urls_alone() -> None:
+    client = RebasedAsyncHttpClient(api_base="https://api.twilio.com", timeout=1.0)
+    url = "https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Calls.json"
+    assert client.rebase(url) == url
