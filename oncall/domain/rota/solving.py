@@ -6,17 +6,19 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import rota_solver
 from oncall.db.models import RotaVersion
 from oncall.domain.rota.errors import RotaConflict, RotaInvalid
 from oncall.domain.rota.months import Month
 from oncall.domain.rota.problem import DEFAULT_RULES, RotaRules, build_problem
 from oncall.domain.rota.versions import period_for, store_version
+
+if TYPE_CHECKING:
+    import rota_solver
 
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WORKERS = 2  # the production host has two cores; more workers only fight for them
@@ -46,6 +48,10 @@ async def solve_problem(
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """The solution document for `problem`, solved in a worker thread."""
+    # Imported here: OR-Tools (and the pandas it loads) costs half a second, and every other
+    # `oncall` command would pay it at start-up.
+    import rota_solver
+
     try:
         parsed = rota_solver.parse_problem(problem)
     except rota_solver.InvalidProblem as exc:
