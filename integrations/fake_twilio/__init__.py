@@ -9,6 +9,7 @@ from integrations.fake_twilio.directory import (
 )
 from integrations.fake_twilio.fake import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from integrations.fake_twilio.phones import CallerScript, PhoneBehaviour, PhoneScript
+from integrations.fake_twilio.simulator import add_simulator
 from integrations.fake_twilio.state import CallRecord, CallTrace, MessageRecord, TraceEvent
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "PhoneScript",
     "TimelineUrl",
     "TraceEvent",
+    "add_simulator",
     "create_fake_app",
     "static_directory",
 ]
