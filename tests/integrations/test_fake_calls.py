@@ -198,3 +198,18 @@ async def test_caller_who_ends_the_conversation_is_gone_when_the_dial_ends(
     [result] = _dial_results(service)
     assert result["CallStatus"] == "completed" and result["DialBridged"] == "true"
     assert 90 <= int(result["DialCallDuration"]) < 120
+
+
+async def test_caller_finishing_a_message_with_the_key_stays_on_the_line(
+    fake: FakeTwilio, service: ServiceStub, flow: ScreeningFlow
+) -> None:
+    trace = await fake.place_inbound_call(
+        from_=CALLER,
+        to=LINE,
+        caller=CallerScript(voicemail_s=30, finish_voicemail_with_key=True),
+    )
+    await fake.settle()
+    trace.raise_for_errors()
+    [recorded] = service.at("/voice/recorded")
+    assert (recorded.params["Digits"], recorded.params["CallStatus"]) == ("#", "in-progress")
+    assert trace.said()[-1] == "Thank you."

@@ -197,3 +197,15 @@ async def test_single_resources_can_be_fetched(
         STAFF,
         LINE,
     )
+
+
+async def test_alert_call_rings_out_when_the_phone_is_slower_than_the_timeout(
+    adapter: TwilioTelephony, fake: FakeTwilio, service: ServiceStub
+) -> None:
+    fake.phones.set(STAFF, PhoneBehaviour.ACCEPT, ring_s=30)
+    placed = await adapter.place_call(
+        to=STAFF, from_=LINE, url=service.url("/alert/twiml"), timeout_s=20
+    )
+    await fake.settle()
+    assert fake.calls[placed.sid].status == "no-answer"
+    assert service.at("/alert/twiml") == []
