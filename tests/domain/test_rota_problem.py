@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+import rota_solver
 from oncall.db.engine import Database
 from oncall.db.models import (
     Balance,
@@ -39,7 +40,7 @@ def hours(shift: dict[str, Any]) -> float:
 
 
 def assert_valid_problem(problem: dict[str, Any]) -> None:
-    """The spec's rules checked by hand, so a problem is known good before the solver sees it."""
+    """The spec's rules checked by hand, then by the solver's own parser."""
     assert problem["format"] == "oncall-rota-problem/1"
     assert set(problem) <= {"format", "name", "tiers", "categories", "shifts", "people"} | {
         "requests",
@@ -64,6 +65,8 @@ def assert_valid_problem(problem: dict[str, Any]) -> None:
     for request in problem.get("requests", []):
         assert request["person"] in person_ids and request["kind"] in ("avoid", "prefer")
     assert set(problem["rules"]) == {"min_rest_hours", "windows", "spread_hours"}
+    parsed = rota_solver.parse_problem(problem)
+    assert len(parsed.shifts) == len(shift_ids) and len(parsed.people) == len(person_ids)
 
 
 async def load(database: Database) -> None:
@@ -136,8 +139,12 @@ async def test_clock_changes_give_nights_of_15_and_17_hours(database: Database) 
             )
         )  # fmt: skip
         await session.commit()
-    march = {s["id"]: s for s in (await problem_for(database, "2027-03"))["shifts"]}
-    october = {s["id"]: s for s in (await problem_for(database, "2027-10"))["shifts"]}
+    march_problem = await problem_for(database, "2027-03")
+    october_problem = await problem_for(database, "2027-10")
+    assert_valid_problem(march_problem)
+    assert_valid_problem(october_problem)
+    march = {s["id"]: s for s in march_problem["shifts"]}
+    october = {s["id"]: s for s in october_problem["shifts"]}
     assert hours(march["2027-03-27-w"]) == 15  # clocks go forward early on Sun 28 March
     assert hours(october["2027-10-30-w"]) == 17  # and back early on Sun 31 October
     assert hours(march["2027-03-28-w"]) == hours(october["2027-10-31-w"]) == 16

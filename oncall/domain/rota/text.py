@@ -50,7 +50,10 @@ def report_lines(report: FairnessReport) -> list[str]:
     if report.status == "infeasible":
         return ["", "No rota keeps every hard rule:", *(f"  - {m}" for m in report.explanation)]
     lines: list[str] = []
-    categories = sorted({c for p in report.people for c in p.categories})
+    # A category with nothing in it this month (bank holidays in February) is only noise.
+    categories = sorted(
+        {c for p in report.people for c, v in p.categories.items() if v.target or v.count or v.dev}
+    )
     head = f"  {'person':<7}{'name':<24}{'fte':>5}{'shifts':>7}{'carried':>8}{'load':>7}"
     head += f"{'target':>8}{'dev':>7}" + "".join(f"{c[:12]:>13}" for c in categories)
     for tier in ("worker", "manager"):

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -149,7 +150,13 @@ async def store_version(
         created_by=by,
     )
     session.add(version)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Someone stored a version of this month at the same moment and took the number.
+        raise RotaConflict(
+            f"version: another version of {period.month} was stored at the same time; try again"
+        ) from None
     crews: dict[str, list[str]] = {}
     for item in solution.get("assignments", []):
         crews.setdefault(item["shift"], []).append(item["person"])
