@@ -20,7 +20,7 @@ from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import login, pages
+from oncall.web.ui import demo_timeline, login, pages
 
 log = get_logger(__name__)
 
@@ -52,6 +52,7 @@ def create_app(
     app.cleanup_ctx.append(telephony_ctx(telephony))
     if settings.telephony == "fake":
         mount_fake_twilio(app, settings)
+        app.add_routes(demo_timeline.routes)
     app.add_routes(health.routes)
     app.add_routes(pages.routes)
     app.add_routes(login.routes)

@@ -56,12 +56,22 @@ async def _event(
 
 
 async def call_received(
-    session: AsyncSession, *, call_sid: str, from_: str, to: str, at: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    *,
+    call_sid: str,
+    from_: str,
+    to: str,
+    at: datetime,
+    zone: ZoneInfo,
+    fallback: str | None = None,
 ) -> voice.Instruction:
-    """A call reached one of the lines: open a contact, then forward, offer a menu or ring."""
+    """A call reached one of the lines: open a contact, then forward, offer a menu or ring.
+
+    `fallback` is rung when nobody at all is on duty (a gap in the rota), before voicemail.
+    """
     existing = await session.scalar(select(Contact).where(Contact.provider_sid == call_sid))
     if existing is not None:  # Twilio retried the first request: carry on where we are
-        return await ring_next(session, existing, at)
+        return await ring_next(session, existing, at, fallback=fallback)
     line = await _line_for(session, to)
     caller = await identify_caller(session, from_)
     contact = await open_contact(
@@ -84,11 +94,17 @@ async def call_received(
             contact.id,
             f"{line.greeting} If this is an emergency, press 1. For advice, press 2.",
         )
-    return await ring_next(session, contact, at, greeting=line.greeting if line else None)
+    greeting = line.greeting if line else None
+    return await ring_next(session, contact, at, greeting=greeting, fallback=fallback)
 
 
 async def menu_chosen(
-    session: AsyncSession, *, contact_id: int, digits: str, at: datetime
+    session: AsyncSession,
+    *,
+    contact_id: int,
+    digits: str,
+    at: datetime,
+    fallback: str | None = None,
 ) -> voice.Instruction:
     contact = await _contact(session, contact_id)
     if contact is None:
@@ -96,7 +112,7 @@ async def menu_chosen(
     if await _chosen(session, contact) is None:
         choice = MENU_CHOICES.get(digits, "emergency")  # no key or a wrong key: treat as urgent
         await _event(session, contact, "caller.chose", at, choice=choice, digits=digits[:4])
-    return await ring_next(session, contact, at, greeting="Thank you.")
+    return await ring_next(session, contact, at, greeting="Thank you.", fallback=fallback)
 
 
 async def _contact(session: AsyncSession, contact_id: int) -> Contact | None:
@@ -112,10 +128,13 @@ async def _chosen(session: AsyncSession, contact: Contact) -> str | None:
     return str(details["choice"]) if details else None
 
 
-async def _targets(session: AsyncSession, contact: Contact) -> list[Target]:
+async def _targets(session: AsyncSession, contact: Contact, fallback: str | None) -> list[Target]:
     line = await session.get(Line, contact.line_id) if contact.line_id else None
     duty = await on_duty_at(session, contact.received_at)
-    return ringing_order(line.routing_policy if line else "default", duty)
+    targets = ringing_order(line.routing_policy if line else "default", duty)
+    if not targets and fallback:  # a gap in the rota: a person beats a voicemail box
+        targets = [Target(None, "fallback", "fallback number", fallback, "fallback number")]
+    return targets
 
 
 async def _legs(session: AsyncSession, contact: Contact) -> list[CallLeg]:
@@ -129,7 +148,12 @@ async def _legs(session: AsyncSession, contact: Contact) -> list[CallLeg]:
 
 
 async def ring_next(
-    session: AsyncSession, contact: Contact, at: datetime, *, greeting: str | None = None
+    session: AsyncSession,
+    contact: Contact,
+    at: datetime,
+    *,
+    greeting: str | None = None,
+    fallback: str | None = None,
 ) -> voice.Instruction:
     """Ring the next person in the line's order who has not been rung, or take a message."""
     if contact.ended_at is not None:
@@ -139,9 +163,9 @@ async def ring_next(
         return _ring(contact, legs[-1], greeting)  # a retried step: the same ring, not another
     if contact.status == ContactStatus.ANSWERED.value:
         return voice.HangUp()
-    targets = await _targets(session, contact)
-    rung = {leg.person_id for leg in legs}
-    remaining = [t for t in targets if t.person_id not in rung]
+    targets = await _targets(session, contact, fallback)
+    rung = {leg.number for leg in legs}
+    remaining = [t for t in targets if t.number not in rung]
     if not remaining:
         return await _nobody_accepted(session, contact, at, rung_anyone=bool(legs))
     target = remaining[0]
@@ -247,6 +271,7 @@ async def dial_finished(
     duration: int | None,
     caller_status: str,
     at: datetime,
+    fallback: str | None = None,
 ) -> voice.Instruction:
     """A <Dial> ended. Decide from our record whether the person accepted, not from Twilio's."""
     contact = await _contact(session, contact_id)
@@ -270,7 +295,7 @@ async def dial_finished(
     if caller_status == "completed":  # the caller hung up while this phone rang
         await _caller_gone(session, contact, at)
         return voice.Ignored()
-    return await ring_next(session, contact, at)
+    return await ring_next(session, contact, at, fallback=fallback)
 
 
 async def _caller_gone(session: AsyncSession, contact: Contact, at: datetime) -> None:

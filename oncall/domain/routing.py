@@ -13,7 +13,7 @@ FOSTERING = "fostering"
 class Target:
     """One phone to ring, and why this person: their role for this call."""
 
-    person_id: int
+    person_id: int | None  # None for the configured fallback number
     code: str
     name: str
     number: str

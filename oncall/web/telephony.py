@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from integrations.fake_twilio import FakeTwilio, create_fake_app
+from integrations.fake_twilio.directory import Directory, DirectoryProvider
+from integrations.fake_twilio.simulator import add_simulator
 from integrations.telephony import Telephony
 from integrations.twilio import TwilioTelephony
 from oncall import keys
-from oncall.domain.overview import service_overview
+from oncall.domain.duty import on_duty_at
+from oncall.domain.overview import service_overview, simulator_entries
 from oncall.log import get_logger
 from oncall.settings import Settings
 
@@ -33,9 +36,25 @@ def mount_fake_twilio(app: web.Application, settings: Settings) -> FakeTwilio:
     """Serve a fake Twilio inside this app; the service's own REST client talks to it."""
     fake = FakeTwilio(account_sid=settings.account_sid, auth_token=settings.auth_tokens[0])
     app[keys.FAKE_TWILIO] = fake
-    app.add_subapp(FAKE_PREFIX, create_fake_app(fake))
+    fake_app = create_fake_app(fake)
+    add_simulator(
+        fake_app, directory=_directory(app), timeline_url=lambda sid: f"/demo/calls/{sid}"
+    )
+    app.add_subapp(FAKE_PREFIX, fake_app)
     app.cleanup_ctx.append(_configure_fake_numbers)
     return fake
+
+
+def _directory(app: web.Application) -> DirectoryProvider:
+    """The simulator's lines, callers and staff phones, read from the database each time."""
+
+    async def provide() -> Directory:
+        async with app[keys.DATABASE].sessions() as session:
+            duty = await on_duty_at(session, app[keys.CLOCK].now())
+            entries = await simulator_entries(session, [p.person_id for p in duty.everyone])
+        return Directory(lines=entries.lines, callers=entries.callers, phones=entries.phones)
+
+    return provide
 
 
 async def _configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:

@@ -37,6 +37,10 @@ def _failsafe(request: web.Request) -> web.Response:
     return _xml(twiml.failsafe(numbers, settings.fallback_number or None))
 
 
+def _fallback(request: web.Request) -> str | None:
+    return request.config_dict[keys.SETTINGS].fallback_number or None
+
+
 def _int(request: web.Request, name: str) -> int:
     try:
         return int(request.query.get(name, ""))
@@ -94,6 +98,7 @@ async def incoming(request: web.Request) -> web.Response:
             to=params.get("To", ""),
             at=now,
             zone=zone,
+            fallback=_fallback(request),
         )
 
     if not call_sid:
@@ -113,7 +118,9 @@ async def menu(request: web.Request) -> web.Response:
     digits = params.get("Digits", "")
 
     async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
-        return await calls.menu_chosen(session, contact_id=contact_id, digits=digits, at=now)
+        return await calls.menu_chosen(
+            session, contact_id=contact_id, digits=digits, at=now, fallback=_fallback(request)
+        )
 
     key = f"voice:menu:{params.get('CallSid', '')}:{contact_id}"
     return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
@@ -173,6 +180,7 @@ async def dial_result(request: web.Request) -> web.Response:
             duration=duration,
             caller_status=params.get("CallStatus", ""),
             at=now,
+            fallback=_fallback(request),
         )
 
     key = f"voice:dial-result:{contact_id}:{attempt}"
