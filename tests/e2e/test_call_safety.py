@@ -9,7 +9,7 @@ from integrations.fake_twilio import PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Contact, Event
-from tests.e2e.conftest import FALLBACK, FRIDAY_NIGHT, Service, ServerFactory, start_service
+from tests.e2e.conftest import FALLBACK, FRIDAY_NIGHT, ServerFactory, Service, start_service
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM, outcome, script
 from tests.support import load_demo_data
 
@@ -18,9 +18,11 @@ async def _post(
     service: Service, path: str, params: dict[str, str], signature: str | None
 ) -> tuple[int, str]:
     headers = {} if signature is None else {"X-Twilio-Signature": signature}
-    async with ClientSession() as http:
-        async with http.post(service.url(path), data=params, headers=headers) as response:
-            return response.status, await response.text()
+    async with (
+        ClientSession() as http,
+        http.post(service.url(path), data=params, headers=headers) as response,
+    ):
+        return response.status, await response.text()
 
 
 async def test_a_retried_webhook_rings_nobody_twice(service: Service) -> None:
