@@ -22,6 +22,9 @@ COMMANDS = [
     ["settings"],
     ["audit"],
     ["audit", "verify"],
+    ["twilio"],
+    ["twilio", "fallback-twiml"],
+    ["twilio", "urls"],
 ]
 
 
@@ -86,3 +89,29 @@ def test_an_unreachable_database_is_one_clear_message() -> None:
 def test_serve_refuses_a_database_that_is_not_upgraded(tmp_path: Path) -> None:
     result = run(["serve"], {"ONCALL_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert result.returncode == 1 and "oncall db upgrade" in result.stderr
+
+
+def test_fallback_twiml_is_valid_and_names_its_numbers() -> None:
+    from xml.etree import ElementTree
+
+    result = run(["twilio", "fallback-twiml"], {"ONCALL_FALLBACK_NUMBER": "01534 700199"})
+    assert result.returncode == 0, result.stderr
+    root = ElementTree.fromstring(result.stdout)
+    assert root.tag == "Response"
+    assert [n.text for n in root.iter("Number")] == ["+441534700199"]
+    several = run(
+        ["twilio", "fallback-twiml", "--number", "07797 910000", "--number", "01534700199"]
+    )
+    assert [n.text for n in ElementTree.fromstring(several.stdout).iter("Number")] == [
+        "+447797910000",
+        "+441534700199",
+    ]
+    assert run(["twilio", "fallback-twiml"]).returncode == 1
+    bad = run(["twilio", "fallback-twiml", "--number", "12"])
+    assert bad.returncode == 1 and "--number" in bad.stderr
+
+
+def test_twilio_urls_use_the_public_url() -> None:
+    result = run(["twilio", "urls"], {"ONCALL_PUBLIC_URL": "https://oncall.example.org/"})
+    assert "https://oncall.example.org/twilio/voice/incoming" in result.stdout
+    assert "https://oncall.example.org/twilio/sms/incoming" in result.stdout
