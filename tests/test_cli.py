@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from oncall.cli import main
+
 COMMANDS = [
     [],
     ["serve"],
@@ -42,9 +44,16 @@ def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Comple
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "oncall")
-def test_every_command_has_help(args: list[str]) -> None:
-    result = run([*args, "--help"])
-    assert result.returncode == 0, result.stderr
+def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*args, "--help"])
+    assert exited.value.code == 0
+    assert "usage: oncall" in capsys.readouterr().out
+
+
+def test_python_dash_m_oncall_runs() -> None:
+    result = run(["--help"])
+    assert result.returncode == 0
     assert "usage: oncall" in result.stdout
 
 
