@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from fractions import Fraction
 
-from rota_solver.model import Person, Problem, Shift, Solution
+from rota_solver.check_figures import exact_figures, takeable
+from rota_solver.model import Assignment, Person, Problem, Shift, Solution
 
 # Reported figures are floats of exact rationals; anything further off is a wrong figure.
 _TOLERANCE = 1e-6
@@ -20,33 +22,6 @@ class Violation:
 
     rule: str
     message: str
-
-
-def _clash(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
-    return a_start < b_end and b_start < a_end
-
-
-def _takeable(person: Person, shift: Shift) -> bool:
-    if person.tier != shift.tier or person.fte <= 0:
-        return False
-    return not any(_clash(u.start, u.end, shift.start, shift.end) for u in person.unavailable)
-
-
-def _targets(problem: Problem, amount: dict[str, Fraction]) -> dict[str, Fraction]:
-    out: dict[str, Fraction] = {}
-    for tier in problem.tiers:
-        shifts = [s for s in problem.shifts if s.tier == tier]
-        total = Fraction(sum(amount[s.id] * s.required for s in shifts))
-        members = [p for p in problem.people if p.tier == tier]
-        avail = {}
-        for p in members:
-            could = Fraction(sum(amount[s.id] * s.required for s in shifts if _takeable(p, s)))
-            avail[p.id] = could / total if total else Fraction(0)
-        norm = Fraction(sum(p.fte * avail[p.id] for p in members))
-        for p in members:
-            share = p.fte * avail[p.id] / norm if norm else Fraction(0)
-            out[p.id] = share * total
-    return out
 
 
 def _close(reported: float | None, exact: Fraction | int | None) -> bool:
@@ -79,7 +54,7 @@ def _hard_rules(problem: Problem, pairs: list[tuple[Shift, Person]]) -> list[Vio
                 found.append(Violation("tier", f"{s.id}: {p.id} is of tier {p.tier}"))
             elif p.fte <= 0:
                 found.append(Violation("fte", f"{s.id}: {p.id} has fte 0"))
-            elif not _takeable(p, s):
+            elif not takeable(p, s):
                 found.append(Violation("unavailable", f"{s.id}: {p.id} is unavailable"))
         for need in s.skills:
             have = sum(1 for p in given if need.skill in p.skills)
@@ -117,103 +92,55 @@ def _hard_rules(problem: Problem, pairs: list[tuple[Shift, Person]]) -> list[Vio
     return found
 
 
-def _figures(
-    problem: Problem, solution: Solution, pairs: list[tuple[Shift, Person]]
-) -> list[Violation]:
+def _figures(problem: Problem, solution: Solution) -> list[Violation]:
     found: list[Violation] = []
-    target = _targets(problem, {s.id: s.weight for s in problem.shifts})
-    cat_target = {
-        c: _targets(problem, {s.id: Fraction(int(c in s.categories)) for s in problem.shifts})
-        for c in problem.categories
-    }
+    exact = exact_figures(problem, solution.assignments)
     reported = {f.id: f for f in solution.people}
-    fairness = cat_fairness = Fraction(0)
-    extremes: dict[str, list[Fraction]] = defaultdict(list)
-    for p in problem.people:
-        mine = [s for s, q in pairs if q.id == p.id]
-        load = Fraction(sum(s.weight for s in mine))
-        dev = p.balance.get("load", Fraction(0)) + load - target[p.id]
-        fairness += dev**2
-        extremes[p.tier].append(dev)
-        r = reported.get(p.id)
+    for pid, e in exact.people.items():
+        r = reported.get(pid)
         if r is None:
-            found.append(Violation("figures", f"people: {p.id} missing"))
-        elif not (_close(r.load, load) and _close(r.target, target[p.id]) and _close(r.dev, dev)):
-            found.append(Violation("figures", f"people {p.id}: load/target/dev wrong"))
-        for c in problem.categories:
-            count = sum(1 for s in mine if c in s.categories)
-            cdev = p.balance.get(c, Fraction(0)) + count - cat_target[c][p.id]
-            cat_fairness += cdev**2
-            rc = None if r is None else r.categories.get(c)
-            if r is not None and (
+            found.append(Violation("figures", f"people: {pid} missing"))
+            continue
+        if not (_close(r.load, e.load) and _close(r.target, e.target) and _close(r.dev, e.dev)):
+            found.append(Violation("figures", f"people {pid}: load/target/dev wrong"))
+        for c, count in e.counts.items():
+            rc = r.categories.get(c)
+            if (
                 rc is None
                 or rc.count != count
-                or not (_close(rc.target, cat_target[c][p.id]) and _close(rc.dev, cdev))
+                or not (
+                    _close(rc.target, e.category_targets[c]) and _close(rc.dev, e.category_devs[c])
+                )
             ):
-                found.append(Violation("figures", f"people {p.id}: category {c} wrong"))
-    given = {(s.id, p.id) for s, p in pairs}
-    changes = None
-    if problem.baseline is not None:
-        changes = len(given ^ {(a.shift, a.person) for a in problem.baseline.assignments})
-    broken = Fraction(0)
-    shifts = {s.id: s for s in problem.shifts}
-    for q in problem.requests:
-        if q.shift is not None:
-            hit = (q.shift, q.person) in given
-        else:
-            hit = any(
-                pid == q.person
-                and q.start is not None
-                and q.end is not None
-                and _clash(shifts[sid].start, shifts[sid].end, q.start, q.end)
-                for sid, pid in given
-            )
-        broken += q.weight if hit == (q.kind == "avoid") else 0
-    spread = 0
-    if problem.rules.spread_hours is not None:
-        near = timedelta(hours=float(problem.rules.spread_hours))
-        for p in problem.people:
-            starts = [s.start for s, q in pairs if q.id == p.id]
-            spread += sum(1 for a in starts for b in starts if a < b and b - a < near)
-            spread += sum(1 for i, a in enumerate(starts) for b in starts[i + 1 :] if a == b)
+                found.append(Violation("figures", f"people {pid}: category {c} wrong"))
     o = solution.objective
     if o is None:
-        found.append(Violation("figures", "objective missing"))
-    else:
-        checks = [
-            ("changes", o.changes, changes),
-            ("fairness", o.fairness, fairness),
-            ("category_fairness", o.category_fairness, cat_fairness),
-            ("broken_requests", o.broken_requests, broken),
-            ("spread_pairs", o.spread_pairs, spread),
-        ]
-        for figure, got, exact in checks:
-            if not _close(None if got is None else float(got), exact):
-                found.append(Violation("figures", f"objective.{figure}: {got}, exactly {exact}"))
-    for tier, devs in extremes.items():
+        return [*found, Violation("figures", "objective missing")]
+    checks = [
+        ("changes", o.changes, exact.changes),
+        ("fairness", o.fairness, exact.fairness),
+        ("category_fairness", o.category_fairness, exact.category_fairness),
+        ("broken_requests", o.broken_requests, exact.broken_requests),
+        ("spread_pairs", o.spread_pairs, exact.spread_pairs),
+    ]
+    for figure, got, want in checks:
+        if not _close(None if got is None else float(got), want):
+            found.append(Violation("figures", f"objective.{figure}: {got}, exactly {want}"))
+    for tier, (over, under) in exact.tiers.items():
         t = solution.tiers.get(tier)
-        if t is None or not (
-            _close(t.max_overload, max(devs)) and _close(t.max_underload, min(devs))
-        ):
+        if t is None or not (_close(t.max_overload, over) and _close(t.max_underload, under)):
             found.append(Violation("figures", f"tiers.{tier}: max_overload/max_underload wrong"))
     return found
 
 
-def check(problem: Problem, solution: Solution) -> list[Violation]:
-    """Every hard rule the solution breaks and every figure it reports wrongly."""
-    if solution.status == "infeasible":
-        found = []
-        if solution.assignments:
-            found.append(Violation("status", "an infeasible solution has assignments"))
-        if not solution.explanation:
-            found.append(Violation("status", "an infeasible solution has no explanation"))
-        return found
+def hard_rule_violations(problem: Problem, assignments: Iterable[Assignment]) -> list[Violation]:
+    """Every hard rule a rota breaks (unknown ids and duplicates included)."""
     shifts = {s.id: s for s in problem.shifts}
     people = {p.id: p for p in problem.people}
-    found = []
+    found: list[Violation] = []
     pairs: list[tuple[Shift, Person]] = []
     seen = set()
-    for a in solution.assignments:
+    for a in assignments:
         if a.shift not in shifts or a.person not in people:
             found.append(Violation("assignments", f"unknown shift or person {a.shift}/{a.person}"))
         elif (a.shift, a.person) in seen:
@@ -221,8 +148,21 @@ def check(problem: Problem, solution: Solution) -> list[Violation]:
         else:
             seen.add((a.shift, a.person))
             pairs.append((shifts[a.shift], people[a.person]))
-    found.extend(_hard_rules(problem, pairs))
-    found.extend(_figures(problem, solution, pairs))
+    return found + _hard_rules(problem, pairs)
+
+
+def check(problem: Problem, solution: Solution) -> list[Violation]:
+    """Every hard rule the solution breaks and every figure it reports wrongly."""
+    found: list[Violation] = []
+    if solution.status == "infeasible":
+        if solution.assignments:
+            found.append(Violation("status", "an infeasible solution has assignments"))
+        if not solution.explanation:
+            found.append(Violation("status", "an infeasible solution has no explanation"))
+        return found
+    found = hard_rule_violations(problem, solution.assignments)
+    if not any(v.rule == "assignments" for v in found):
+        found.extend(_figures(problem, solution))
     if solution.status == "optimal" and not all(solution.proven.values()):
         found.append(Violation("status", "optimal, but not every figure is proven"))
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
@@ -11,6 +12,7 @@ from ortools.sat.python import cp_model
 
 from rota_solver.build import RotaModel
 from rota_solver.figures import category_targets, load_targets, overlaps
+from rota_solver.model import Problem
 
 # Squared deviations are scaled by at least this before rounding the linear term to an integer,
 # which keeps every figure within far less than the spec's relative 1e-4 of the exact value.
@@ -80,7 +82,7 @@ def _linear(terms: list[tuple[int, cp_model.IntVar | int]]) -> cp_model.LinearEx
     return cp_model.LinearExpr.weighted_sum([t for _, t in terms], [c for c, _ in terms])
 
 
-def _most_shifts(rm: RotaModel, pi: int, free: list[int]) -> int:
+def most_shifts(rm: RotaModel, pi: int, free: list[int]) -> int:
     """An upper bound on how many of `free` the person can take (max_shifts and windows)."""
     shifts = rm.problem.shifts
     most = len(free)
@@ -96,26 +98,51 @@ def _most_shifts(rm: RotaModel, pi: int, free: list[int]) -> int:
     return most
 
 
+# (person index, unit per shift index) -> (expression, lowest, highest) of Σ units over the
+# person's shifts; the rota model and the counting relaxation each supply their own.
+ValueOf = Callable[[int, dict[int, int]], tuple[cp_model.LinearExprT, int, int]]
+
+
+def unit_range(rm: RotaModel, pi: int, units: dict[int, int]) -> tuple[int, int]:
+    """The fixed part of Σ units for a person, and the most it could reach."""
+    mine = [si for si in rm.candidates(pi) if units.get(si, 0)]
+    held = sum(units[si] for si in mine if (si, pi) in rm.fixed)
+    free = [si for si in mine if (si, pi) in rm.x]
+    top = sorted((units[si] for si in free), reverse=True)[: most_shifts(rm, pi, free)]
+    return held, held + sum(top)
+
+
+def rota_values(rm: RotaModel) -> ValueOf:
+    """Σ units over the (shift, person) booleans of the rota model."""
+
+    def value_of(pi: int, units: dict[int, int]) -> tuple[cp_model.LinearExprT, int, int]:
+        held, most = unit_range(rm, pi, units)
+        free = [si for si in rm.candidates(pi) if units.get(si, 0) and (si, pi) in rm.x]
+        return _linear([(units[si], rm.x[si, pi]) for si in free]) + held, held, most
+
+    return value_of
+
+
 def _square_sum(
-    rm: RotaModel, units: dict[int, int], centres: dict[int, Fraction], scale: int
+    model: cp_model.CpModel,
+    value_of: ValueOf,
+    units: dict[int, int],
+    centres: dict[int, Fraction],
+    scale: int,
 ) -> tuple[list[cp_model.LinearExprT], float]:
     """Squared distance of each person's Σ units[s] over their shifts from their centre."""
     costs: list[cp_model.LinearExprT] = []
     offset = 0.0
     for pi, centre in centres.items():
-        mine = [si for si in rm.candidates(pi) if units.get(si, 0)]
-        held = sum(units[si] for si in mine if (si, pi) in rm.fixed)
-        free = [si for si in mine if (si, pi) in rm.x]
-        top = sorted((units[si] for si in free), reverse=True)[: _most_shifts(rm, pi, free)]
-        value = _linear([(units[si], rm.x[si, pi]) for si in free]) + held
-        cost, off = square_cost(rm.model, value, (held, held + sum(top)), centre, scale)
+        value, lo, hi = value_of(pi, units)
+        cost, off = square_cost(model, value, (lo, hi), centre, scale)
         costs.append(cost)
         offset += off
     return costs, offset
 
 
-def _fairness(rm: RotaModel) -> Figure:
-    problem = rm.problem
+def fairness_figure(model: cp_model.CpModel, problem: Problem, value_of: ValueOf) -> Figure:
+    """Σ dev(i)² (scaled to integers)."""
     unit = weight_unit([s.weight for s in problem.shifts])
     units = {si: int(s.weight * unit) for si, s in enumerate(problem.shifts)}
     targets = load_targets(problem)
@@ -124,12 +151,12 @@ def _fairness(rm: RotaModel) -> Figure:
         for pi, p in enumerate(problem.people)
     }
     scale = common_scale(list(centres.values()))
-    costs, offset = _square_sum(rm, units, centres, scale)
+    costs, offset = _square_sum(model, value_of, units, centres, scale)
     return Figure("fairness", sum(costs), offset, float(scale * unit * unit))
 
 
-def _category_fairness(rm: RotaModel) -> Figure:
-    problem = rm.problem
+def category_figure(model: cp_model.CpModel, problem: Problem, value_of: ValueOf) -> Figure:
+    """Σ dev_c(i)² over people and categories (scaled to integers)."""
     costs: list[cp_model.LinearExprT] = []
     offset = 0.0
     centres: dict[tuple[str, int], Fraction] = {}
@@ -141,7 +168,7 @@ def _category_fairness(rm: RotaModel) -> Figure:
     for c in problem.categories:
         units = {si: 1 for si, s in enumerate(problem.shifts) if c in s.categories}
         mine = {pi: centre for (cat, pi), centre in centres.items() if cat == c}
-        part, off = _square_sum(rm, units, mine, scale)
+        part, off = _square_sum(model, value_of, units, mine, scale)
         costs.extend(part)
         offset += off
     return Figure("category_fairness", sum(costs), offset, float(scale))
@@ -228,8 +255,8 @@ def add_objectives(rm: RotaModel) -> dict[str, Figure]:
                     changes.append((-1 if inside else 1, rm.x[si, pi]))
                 constant += 1 if inside else 0
         figures["changes"] = Figure("changes", _linear(changes) + constant, 0.0, 1.0)
-    figures["fairness"] = _fairness(rm)
-    figures["category_fairness"] = _category_fairness(rm)
+    figures["fairness"] = fairness_figure(rm.model, rm.problem, rota_values(rm))
+    figures["category_fairness"] = category_figure(rm.model, rm.problem, rota_values(rm))
     figures["broken_requests"] = _requests(rm)
     figures["spread_pairs"] = _spread(rm)
     return figures

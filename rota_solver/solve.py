@@ -7,22 +7,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import Figure, add_objectives
+from rota_solver.relax import fix_counts, relax
 
 ProgressCallback = Callable[[Progress], None]
 
-# Later stages are usually easy once the fairness stage is done; this shares the time budget.
+# Time shares of the stages; a stage that finishes early leaves its time to the later ones.
 _STAGE_SHARE = {
     "changes": 1.0,
     "fairness": 6.0,
-    "category_fairness": 2.0,
+    "category_fairness": 3.0,
     "broken_requests": 1.0,
     "spread_pairs": 1.0,
 }
+_RELAXED = ("fairness", "category_fairness")
 
 
 class SolveCancelled(RuntimeError):
@@ -58,12 +60,120 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
             )
 
 
-def _parameters(solver: cp_model.CpSolver, seconds: float, workers: int, seed: int) -> None:
-    params = solver.parameters
-    params.max_time_in_seconds = max(seconds, 0.01)
-    params.num_workers = workers
-    params.random_seed = seed
-    params.log_search_progress = False
+def _value(expr: cp_model.LinearExprT, values: list[int]) -> int:
+    """An expression's value at a complete solution."""
+    if not isinstance(expr, cp_model.LinearExpr):
+        return int(expr)
+    flat = cp_model_helper.FlatIntExpr(expr)
+    total = int(flat.offset)
+    for var, coeff in zip(flat.vars, flat.coeffs, strict=True):
+        total += int(coeff) * values[int(var.index)]
+    return total
+
+
+class _Stages:
+    """Runs the stages on one model, keeping the best complete solution between them."""
+
+    def __init__(
+        self, problem: Problem, workers: int, seed: int, progress: ProgressCallback | None
+    ) -> None:
+        self.rm = RotaModel(problem)
+        self.figures = add_objectives(self.rm)
+        self.workers, self.seed, self.progress = workers, seed, progress
+        self.values: list[int] | None = None  # every model variable, from the last rota found
+        self.held: dict[str, int] = {}
+        self.started = time.monotonic()
+        self.running: list[cp_model.CpSolver] = []
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        for solver in list(self.running):
+            solver.stop_search()
+
+    def _solve(self, model: cp_model.CpModel, figure: Figure, seconds: float) -> tuple[int, int]:
+        """Solve `model` (the rota model or a restricted copy); keep its solution if any."""
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        if self.values is not None:
+            # A complete hint: the previous rota keeps every constraint added since.
+            for index, value in enumerate(self.values):
+                model.add_hint(model.get_int_var_from_proto_index(index), value)
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.max_time_in_seconds = max(seconds, 0.01)
+        params.num_workers = self.workers
+        params.random_seed = self.seed
+        self.running[:] = [solver]
+        if self.stopped:
+            return int(cp_model.UNKNOWN), 0
+        status = solver.solve(model, _Reporter(figure, self.started, self.progress))
+        self.running.clear()
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            count = len(model.proto.variables)
+            self.values = [
+                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
+            ]
+        return int(status), int(solver.best_objective_bound)  # status is an int enum
+
+    def stage(self, name: str, budget: float) -> StageStats:
+        """Minimise one figure and hold it at the value reached."""
+        started = time.monotonic()
+        deadline = started + budget
+        rm, figure = self.rm, self.figures[name]
+        rm.model.minimize(figure.expr)
+        bound: int | None = None
+        proven = False
+        if name in _RELAXED:
+            relaxed = relax(rm, name, dict(self.held), budget * 0.4, self.workers, self.seed)
+            if relaxed is not None:
+                bound = relaxed.bound
+                rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
+                if relaxed.proven:
+                    # A rota with exactly the relaxation's counts is optimal if one exists.
+                    focused = rm.model.clone()
+                    fix_counts(focused, rm, relaxed)
+                    seconds = min(deadline - time.monotonic(), budget * 0.3)
+                    status, _ = self._solve(focused, figure, seconds)
+                    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                    if found and self.values is not None:
+                        proven = _value(figure.expr, self.values) <= bound
+        if not proven:
+            status, solver_bound = self._solve(rm.model, figure, deadline - time.monotonic())
+            if status == cp_model.INFEASIBLE and self.values is None:
+                raise _Infeasible
+            if status == cp_model.OPTIMAL:
+                proven = True
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                bound = max(bound or solver_bound, solver_bound)
+        if self.values is None:
+            raise _NoSolution
+        value = _value(figure.expr, self.values)
+        # Hold this figure where it got to while the next ones are optimised.
+        rm.model.add(figure.expr <= value)
+        self.held[name] = value
+        best = figure.to_units(value)
+        low = None if bound is None else figure.to_units(bound)
+        if self.progress is not None:
+            self.progress(Progress(name, time.monotonic() - self.started, best, low))
+        status_word = "optimal" if proven else "feasible"
+        return StageStats(name, status_word, best, low, round(time.monotonic() - started, 3))
+
+    def assignments(self) -> tuple[Assignment, ...]:
+        assert self.values is not None
+        rm, values = self.rm, self.values
+        chosen = set(rm.fixed) | {key for key, var in rm.x.items() if values[var.index]}
+        return tuple(
+            Assignment(rm.problem.shifts[si].id, rm.problem.people[pi].id)
+            for si, pi in sorted(chosen)
+        )
+
+
+class _Infeasible(Exception):
+    pass
+
+
+class _NoSolution(Exception):
+    pass
 
 
 def solve_staged(
@@ -77,86 +187,33 @@ def solve_staged(
 ) -> StagedResult:
     """Minimise each figure in turn, holding the earlier ones at the values reached."""
     started = time.monotonic()
-    rm = RotaModel(problem)
-    figures = add_objectives(rm)
-    order = [f for f in _STAGE_SHARE if f in figures]
-    stages: list[StageStats] = []
-    best: dict[tuple[int, int], int] | None = None
-    last: cp_model.CpSolver | None = None  # the solver holding the latest complete solution
-    current: list[cp_model.CpSolver] = []
+    stages = _Stages(problem, workers, seed, progress)
+    order = [f for f in _STAGE_SHARE if f in stages.figures]
     done = threading.Event()
-    watcher = None
     if cancel is not None:
 
         def watch() -> None:
-            # Wakes on either event; stop_search is safe to call from another thread.
             while not done.is_set():
                 if cancel.wait(0.05):
-                    for solver in list(current):
-                        solver.stop_search()
+                    stages.stop()
                     return
 
-        watcher = threading.Thread(target=watch, name="rota-solver-cancel", daemon=True)
-        watcher.start()
+        threading.Thread(target=watch, name="rota-solver-cancel", daemon=True).start()
+    results: list[StageStats] = []
     try:
         for position, name in enumerate(order):
-            figure = figures[name]
-            remaining = time_limit_s - (time.monotonic() - started)
-            left = sum(_STAGE_SHARE[f] for f in order[position:])
-            budget = remaining * _STAGE_SHARE[name] / left
-            if cancel is not None and cancel.is_set():
-                stages.append(StageStats(name, "skipped", None, None, 0.0))
+            if stages.stopped:
+                results.append(StageStats(name, "skipped", None, None, 0.0))
                 continue
-            stage_started = time.monotonic()
-            rm.model.minimize(figure.expr)
-            rm.model.clear_hints()  # type: ignore[no-untyped-call]
-            if last is not None:
-                # A complete hint: the previous rota still keeps every constraint added since.
-                for index in range(len(rm.model.proto.variables)):
-                    var = rm.model.get_int_var_from_proto_index(index)
-                    rm.model.add_hint(var, last.value(var))
-            solver = cp_model.CpSolver()
-            _parameters(solver, budget, workers, seed)
-            current[:] = [solver]
-            status = solver.solve(rm.model, _Reporter(figure, started, progress))
-            current.clear()
-            elapsed = time.monotonic() - stage_started
-            if status == cp_model.INFEASIBLE and best is None:
-                return StagedResult(None, (), cancelled=False)
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                last = solver
-                value = int(solver.objective_value)
-                best = {key: int(solver.value(var)) for key, var in rm.x.items()}
-                bound = figure.to_units(float(solver.best_objective_bound))
-                proven = status == cp_model.OPTIMAL
-            elif best is None:
-                if cancel is not None and cancel.is_set():
-                    raise SolveCancelled("stopped before any rota was found")
-                raise NoRotaFound(f"no rota found within {time_limit_s:g} s")
-            else:
-                # No solution this stage: the previous stage's rota still stands.
-                assert last is not None
-                value = int(last.value(figure.expr))
-                bound = None
-                proven = False
-            # Hold this figure where it got to while the next ones are optimised.
-            rm.model.add(figure.expr <= value)
-            stages.append(
-                StageStats(
-                    name,
-                    "optimal" if proven else "feasible",
-                    figure.to_units(value),
-                    bound,
-                    round(elapsed, 3),
-                )
-            )
-            if progress is not None:
-                progress(Progress(name, time.monotonic() - started, figure.to_units(value), bound))
+            remaining = time_limit_s - (time.monotonic() - started)
+            share = _STAGE_SHARE[name] / sum(_STAGE_SHARE[f] for f in order[position:])
+            results.append(stages.stage(name, remaining * share))
+    except _Infeasible:
+        return StagedResult(None, (), cancelled=False)
+    except _NoSolution:
+        if stages.stopped:
+            raise SolveCancelled("stopped before any rota was found") from None
+        raise NoRotaFound(f"no rota found within {time_limit_s:g} s") from None
     finally:
         done.set()
-    assert best is not None
-    chosen = tuple(
-        Assignment(problem.shifts[si].id, problem.people[pi].id)
-        for si, pi in sorted(set(rm.fixed) | {k for k, v in best.items() if v})
-    )
-    return StagedResult(chosen, tuple(stages), cancelled=cancel is not None and cancel.is_set())
+    return StagedResult(stages.assignments(), tuple(results), cancelled=stages.stopped)

@@ -1,0 +1,137 @@
+"""Lower bounds for the fairness stages from a counting relaxation of the rota.
+
+Fairness depends only on how many shifts of each kind each person gets. Forgetting which
+shift is which (keeping per-kind availability, skill minimums, and per-person count limits)
+leaves a small integer model whose optimum is a valid lower bound on the real one, and that
+is usually tight: handing the bound to the rota model lets CP-SAT stop as soon as it meets it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from rota_solver.build import RotaModel
+from rota_solver.objectives import (
+    Figure,
+    ValueOf,
+    category_figure,
+    fairness_figure,
+    most_shifts,
+    unit_range,
+)
+
+Kind = tuple[str, object, tuple[str, ...], tuple[tuple[str, int], ...]]
+
+
+class CountModel:
+    """n[person, kind]: how many shifts of a kind (tier, weight, categories, skills) each takes."""
+
+    def __init__(self, rm: RotaModel) -> None:
+        self.rm = rm
+        self.model = cp_model.CpModel()
+        problem = rm.problem
+        members = self.kinds(rm)
+        self.members = members
+        pinned = {(a.shift, a.person) for a in problem.pinned}
+        self.n: dict[tuple[int, Kind], cp_model.IntVar] = {}
+        for pi, p in enumerate(problem.people):
+            total: list[cp_model.IntVar] = []
+            for kind, shifts in members.items():
+                cap = sum(1 for si in shifts if (si, pi) in rm.x)
+                if cap:
+                    low = sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
+                    self.n[pi, kind] = self.model.new_int_var(low, cap, "")
+                    total.append(self.n[pi, kind])
+            free = [si for si in rm.candidates(pi) if (si, pi) in rm.x]
+            held = len(rm.candidates(pi)) - len(free)
+            self.model.add(sum(total) <= most_shifts(rm, pi, free))
+            if p.min_shifts is not None:
+                self.model.add(sum(total) >= p.min_shifts - held)
+        for kind, shifts in members.items():
+            takers = [pi for pi in range(len(problem.people)) if (pi, kind) in self.n]
+            places = sum(problem.shifts[si].required for si in shifts)
+            self.model.add(sum(self.n[pi, kind] for pi in takers) == places)
+            for skill, need in kind[3]:
+                skilled = [pi for pi in takers if skill in problem.people[pi].skills]
+                self.model.add(sum(self.n[pi, kind] for pi in skilled) >= need * len(shifts))
+
+    @staticmethod
+    def kinds(rm: RotaModel) -> dict[Kind, list[int]]:
+        """Open shifts grouped by everything fairness and skills can tell apart."""
+        members: dict[Kind, list[int]] = defaultdict(list)
+        for si, s in enumerate(rm.problem.shifts):
+            if not rm.frozen[si]:
+                skills = tuple(sorted((k.skill, k.min) for k in s.skills))
+                members[s.tier, s.weight, s.categories, skills].append(si)
+        return members
+
+    def values(self) -> ValueOf:
+        """Σ units over a person's shifts, counted by kind."""
+
+        def value_of(pi: int, units: dict[int, int]) -> tuple[cp_model.LinearExprT, int, int]:
+            held, most = unit_range(self.rm, pi, units)
+            terms = [
+                (units.get(shifts[0], 0), self.n[pi, kind])
+                for kind, shifts in self.members.items()
+                if (pi, kind) in self.n and units.get(shifts[0], 0)
+            ]
+            expr = cp_model.LinearExpr.weighted_sum([v for _, v in terms], [u for u, _ in terms])
+            return expr + held, held, most
+
+        return value_of
+
+
+@dataclass(frozen=True, slots=True)
+class Relaxed:
+    """A lower bound on a scaled figure and the counts by kind that reach it."""
+
+    bound: int
+    counts: dict[tuple[int, Kind], int]
+    proven: bool
+
+
+def relax(
+    rm: RotaModel, name: str, held: dict[str, int], seconds: float, workers: int, seed: int
+) -> Relaxed | None:
+    """Solve the counting relaxation for figure `name` (fairness or category_fairness).
+
+    `held` gives the upper limits already fixed for earlier figures, so the relaxation follows
+    the same staging as the real solve.
+    """
+    counts = CountModel(rm)
+    figures: dict[str, Figure] = {
+        "fairness": fairness_figure(counts.model, rm.problem, counts.values()),
+        "category_fairness": category_figure(counts.model, rm.problem, counts.values()),
+    }
+    for earlier, limit in held.items():
+        if earlier in figures:
+            counts.model.add(figures[earlier].expr <= limit)
+    counts.model.minimize(figures[name].expr)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.solve(counts.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    # The bound, not the value: only a proven bound is safe to impose on the rota.
+    return Relaxed(
+        int(solver.best_objective_bound),
+        {key: int(solver.value(var)) for key, var in counts.n.items()},
+        status == cp_model.OPTIMAL,
+    )
+
+
+def fix_counts(model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed) -> None:
+    """Hold each person to the relaxation's counts by kind, in a copy of the rota model."""
+    kinds = CountModel.kinds(rm)
+    for (pi, kind), count in relaxed.counts.items():
+        xs = [
+            model.get_bool_var_from_proto_index(rm.x[si, pi].index)
+            for si in kinds[kind]
+            if (si, pi) in rm.x
+        ]
+        model.add(sum(xs) == count)
