@@ -29,6 +29,7 @@ from oncall.db.models.enums import (
 )
 from oncall.db.models.lines import CallerNumber, FosterHousehold, KnownCaller, Line, ServiceCalendar
 from oncall.db.models.people import Balance, Person, RotaRequest, Unavailability
+from oncall.db.models.requests import CalendarToken, LeaveRequest, RequestStatus, SwapRequest
 from oncall.db.models.rota import (
     Assignment,
     DutyOverride,
@@ -49,6 +50,7 @@ __all__ = [
     "Assignment",
     "Balance",
     "Base",
+    "CalendarToken",
     "CallLeg",
     "CallerNumber",
     "CallerType",
@@ -62,6 +64,7 @@ __all__ = [
     "FosterHousehold",
     "InboundMessage",
     "KnownCaller",
+    "LeaveRequest",
     "LegResult",
     "Line",
     "LineKind",
@@ -70,6 +73,7 @@ __all__ = [
     "Person",
     "ReferenceCounter",
     "RequestKind",
+    "RequestStatus",
     "Role",
     "RotaPeriod",
     "RotaRequest",
@@ -77,6 +81,7 @@ __all__ = [
     "RotaVersion",
     "ServiceCalendar",
     "ShiftTemplate",
+    "SwapRequest",
     "Tier",
     "UTCDateTime",
     "Unavailability",
