@@ -5,6 +5,7 @@ from oncall.db.models.alerts import (
     EscalationPolicy,
     InboundMessage,
     OutboundMessage,
+    ShiftConfirmation,
     WebhookReceipt,
 )
 from oncall.db.models.audit import ChainHead, Event
@@ -80,6 +81,7 @@ __all__ = [
     "RotaShift",
     "RotaVersion",
     "ServiceCalendar",
+    "ShiftConfirmation",
     "ShiftTemplate",
     "SwapRequest",
     "Tier",

@@ -59,6 +59,8 @@ class Alert(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     resolved_at: Mapped[datetime | None]
     summary: Mapped[str] = mapped_column(Text, default="")  # no child's details, ever
+    # The person the alert is about: who asked for advice, who did not confirm a shift.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
 
 
 class OutboundMessage(Base):
@@ -87,6 +89,7 @@ class OutboundMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]  # handed to the provider (per-recipient throttling)
 
 
 class InboundMessage(Base):
@@ -115,3 +118,21 @@ class WebhookReceipt(Base):
     response_body: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ShiftConfirmation(Base):
+    """A person asked to confirm a shift before it starts, their answer, and any alert raised."""
+
+    __tablename__ = "shift_confirmations"
+    __table_args__ = (
+        Index("uq_shift_confirmations_person_start", "person_id", "shift_start", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    tier: Mapped[str] = mapped_column(String(16))
+    shift_start: Mapped[datetime] = mapped_column(index=True)
+    shift_end: Mapped[datetime]
+    asked_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"))

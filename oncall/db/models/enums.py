@@ -84,6 +84,8 @@ class AlertStatus(StrEnum):
 
 class MessageStatus(StrEnum):
     PENDING = "pending"  # in the outbox, not yet handed to the provider
+    SENDING = "sending"  # claimed by a sender, handed to the provider under a lease
+    CANCELLED = "cancelled"  # never sent: the alert was owned before its turn came
     QUEUED = "queued"
     SENT = "sent"
     DELIVERED = "delivered"
