@@ -17,6 +17,7 @@ from oncall.domain.rota.months import Month
 from oncall.domain.rota.problem import unavailability_between
 from oncall.domain.rota.solving import DEFAULT_TIME_LIMIT_S, ProgressCallback, solve_problem
 from oncall.domain.rota.versions import (
+    USABLE,
     LoadedVersion,
     find_version,
     load_version,
@@ -123,6 +124,8 @@ async def repair(
         reason=f"repair: {person.code} unavailable {local} ({reason})",
         parent=published,
     )
+    if version.solver_status not in USABLE:
+        return RepairResult(version, [], [])  # no rota, so nobody "moved"; the report explains
     after = await load_version(session, version.id)
     kept_on = [
         s.key
