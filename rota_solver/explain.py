@@ -10,7 +10,7 @@ from rota_solver.build import Group, RotaModel
 from rota_solver.figures import could_take
 from rota_solver.model import Explanation, Problem
 from rota_solver.precheck import precheck
-from rota_solver.words import hours, name, names, shift_label, when
+from rota_solver.words import count, hours, name, names, shift_label, when
 
 _MAX_EXPLANATIONS = 10
 
@@ -51,15 +51,18 @@ def _describe(problem: Problem, group: Group) -> tuple[str, str]:
         window = rules.windows[group.detail]
         return (
             f"window:{person.id}:{hours(window.hours)}h",
-            f"{name(person)} may start at most {window.max} shifts in any "
+            f"{name(person)} may start at most {count(window.max, 'shift')} in any "
             f"{hours(window.hours)} hours",
         )
     if group.kind == "min_shifts":
         return (
             f"min_shifts:{person.id}",
-            f"{name(person)} must take at least {person.min_shifts} shifts",
+            f"{name(person)} must take at least {count(person.min_shifts, 'shift')}",
         )
-    return f"max_shifts:{person.id}", f"{name(person)} may take at most {person.max_shifts} shifts"
+    return (
+        f"max_shifts:{person.id}",
+        f"{name(person)} may take at most {count(person.max_shifts, 'shift')}",
+    )
 
 
 def _order(problem: Problem, group: Group) -> tuple[int, str]:
@@ -71,7 +74,7 @@ def _order(problem: Problem, group: Group) -> tuple[int, str]:
 
 def _solve(rm: RotaModel, literals: list[int], seconds: float) -> tuple[int, list[int]]:
     rm.model.clear_assumptions()
-    rm.model.add_assumptions(literals)
+    rm.model.add_assumptions([rm.model.get_bool_var_from_proto_index(i) for i in literals])
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(seconds, 0.01)
     # Cores are only reliable from one worker without presolve (or-tools issue #5141).
@@ -124,6 +127,12 @@ def explain(problem: Problem, time_limit_s: float = 1.0) -> tuple[Explanation, .
         )
     described = [_describe(problem, g) for g in groups]
     shifts = sorted({problem.shifts[g.shift].start for g in groups if g.shift >= 0})
-    span = f"Between {when(shifts[0])} and {when(shifts[-1])}: " if shifts else ""
+    span = ""
+    if shifts:
+        span = (
+            f"{when(shifts[0])}: "
+            if len(shifts) == 1
+            else f"From {when(shifts[0])} to {when(shifts[-1])}: "
+        )
     message = span + "these rules cannot all hold: " + "; ".join(w for _, w in described)
     return (Explanation(message, tuple(i for i, _ in described)),)

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from rota_solver.figures import could_take
 from rota_solver.model import Explanation, Person, Problem, Shift
-from rota_solver.words import names, reasons, shift_label, tier_words, why_not
+from rota_solver.words import count, names, reasons, shift_label, tier_words, why_not
 
 
 def _shortage(problem: Problem, shift: Shift) -> list[Explanation]:
@@ -108,8 +108,8 @@ def _minimums(problem: Problem) -> list[Explanation]:
         if len(possible) < person.min_shifts:
             found.append(
                 Explanation(
-                    f"{person.name or person.id} must take at least {person.min_shifts} shifts, "
-                    f"but could take only {len(possible)}",
+                    f"{person.name or person.id} must take at least "
+                    f"{count(person.min_shifts, 'shift')}, but could take only {len(possible)}",
                     (f"min_shifts:{person.id}", f"unavailable:{person.id}"),
                 )
             )

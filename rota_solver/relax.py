@@ -9,6 +9,7 @@ is usually tight: handing the bound to the rota model lets CP-SAT stop as soon a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -94,7 +95,13 @@ class Relaxed:
 
 
 def relax(
-    rm: RotaModel, name: str, held: dict[str, int], seconds: float, workers: int, seed: int
+    rm: RotaModel,
+    name: str,
+    held: dict[str, int],
+    seconds: float,
+    workers: int,
+    seed: int,
+    track: Callable[[cp_model.CpSolver], None] | None = None,
 ) -> Relaxed | None:
     """Solve the counting relaxation for figure `name` (fairness or category_fairness).
 
@@ -114,6 +121,8 @@ def relax(
     solver.parameters.max_time_in_seconds = max(seconds, 0.01)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
+    if track is not None:
+        track(solver)  # lets the caller stop this solve too
     status = solver.solve(counts.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None

@@ -86,6 +86,12 @@ class _Stages:
         self.running: list[cp_model.CpSolver] = []
         self.stopped = False
 
+    def _track(self, solver: cp_model.CpSolver) -> None:
+        """Remember the solver about to run, so that stop() can reach it."""
+        self.running[:] = [solver]
+        if self.stopped:
+            solver.stop_search()
+
     def stop(self) -> None:
         self.stopped = True
         for solver in list(self.running):
@@ -103,9 +109,9 @@ class _Stages:
         params.max_time_in_seconds = max(seconds, 0.01)
         params.num_workers = self.workers
         params.random_seed = self.seed
-        self.running[:] = [solver]
         if self.stopped:
             return int(cp_model.UNKNOWN), 0
+        self.running[:] = [solver]
         status = solver.solve(model, _Reporter(figure, self.started, self.progress))
         self.running.clear()
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -124,7 +130,9 @@ class _Stages:
         bound: int | None = None
         proven = False
         if name in _RELAXED:
-            relaxed = relax(rm, name, dict(self.held), budget * 0.4, self.workers, self.seed)
+            relaxed = relax(
+                rm, name, dict(self.held), budget * 0.4, self.workers, self.seed, self._track
+            )
             if relaxed is not None:
                 bound = relaxed.bound
                 rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
@@ -216,4 +224,6 @@ def solve_staged(
         raise NoRotaFound(f"no rota found within {time_limit_s:g} s") from None
     finally:
         done.set()
+    if stages.values is None:
+        raise SolveCancelled("stopped before any rota was found")
     return StagedResult(stages.assignments(), tuple(results), cancelled=stages.stopped)

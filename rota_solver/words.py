@@ -60,3 +60,8 @@ def reasons(people: Sequence[Person], shift: Shift) -> str:
     for person in people:
         grouped.setdefault(why_not(person, shift), []).append(person)
     return "; ".join(f"{reason} ({names(group)})" for reason, group in grouped.items())
+
+
+def count(n: int | None, noun: str) -> str:
+    """'1 shift', '2 shifts'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
