@@ -1,0 +1,1 @@
+"""The response log for managers: contact queries, timelines, outcomes, KPIs, exports, handover."""

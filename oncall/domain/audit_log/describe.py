@@ -1,0 +1,89 @@
+"""Events in words: a readable sentence per event kind, a plain listing for kinds we do not know."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Details = Mapping[str, Any]
+
+
+def _plain(details: Details) -> str:
+    shown = [
+        f"{key.replace('_', ' ')}: {_value(value)}"
+        for key, value in sorted(details.items())
+        if value not in (None, "", [], {})
+    ]
+    return "; ".join(shown)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _attempt(d: Details) -> str:
+    return f"phone {d.get('attempt', '?')} ({d.get('role', d.get('person', ''))})"
+
+
+_SENTENCES: dict[str, Callable[[Details], str]] = {
+    "call.received": lambda d: (
+        f"Call received on the {d.get('line_name', 'unknown')} line"
+        + (f", reference {d['reference']}" if d.get("reference") else "")
+    ),
+    "message.received": lambda d: f"Message received on the {d.get('line_name', 'unknown')} line",
+    "caller.identified": lambda d: (
+        f"Caller identified as {d.get('caller', 'unknown')}"
+        + (f" (household {d['household']})" if d.get("household") else "")
+        + ("" if d.get("verified") else ", not verified")
+    ),
+    "caller.menu_offered": lambda d: "Caller offered the menu (1 emergency, 2 advice)",
+    "caller.chose": lambda d: f"Caller chose {d.get('choice', '?')}",
+    "call.rang": lambda d: (
+        f"Rang {d.get('person') or d.get('role', '?')} "
+        f"(attempt {d.get('attempt', '?')}, {d.get('role', '')})"
+    ),
+    "call.picked_up": lambda d: f"{_attempt(d).capitalize()} picked up; whisper played",
+    "call.accepted": lambda d: f"{_attempt(d).capitalize()} pressed 1 and accepted the call",
+    "call.declined": lambda d: f"{_attempt(d).capitalize()} declined",
+    "call.not_answered": lambda d: (
+        f"{_attempt(d).capitalize()} did not accept: {str(d.get('result', '?')).replace('_', ' ')}"
+    ),
+    "call.connected": lambda d: f"Connected for {d.get('seconds', '?')} s",
+    "call.ended": lambda d: "Call ended",
+    "call.duration": lambda d: (
+        f"Caller's call lasted {d.get('seconds', '?')} s ({d.get('status', '')})"
+    ),
+    "call.unanswered": lambda d: "Nobody accepted the call",
+    "caller.hung_up": lambda d: "Caller hung up",
+    "call.voicemail": lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",
+    "call.forwarded": lambda d: f"Forwarded to the {d.get('to', 'day desk')} (outside hours)",
+    "alert.raised": lambda d: f"Alert raised: {str(d.get('alert_kind', '')).replace('_', ' ')}",
+    "alert.updated": lambda d: f"Alert now: {str(d.get('alert_kind', '')).replace('_', ' ')}",
+    "outcome.recorded": lambda d: (
+        f"Outcome recorded: {str(d.get('category', '')).replace('_', ' ')}"
+        + (f"; {d['notes']}" if d.get("notes") else "")
+    ),
+    "outcome.amended": lambda d: (
+        f"Outcome amended: {str(d.get('category', '')).replace('_', ' ')}"
+        + (f"; {d['notes']}" if d.get("notes") else "")
+    ),
+}
+
+
+def describe_event(kind: str, details: Details) -> str:
+    """A sentence for the timeline; redacted details say so; unknown kinds list their details."""
+    if details.get("redacted"):
+        return f"Details removed under the retention policy ({details['redacted']})"
+    sentence = _SENTENCES.get(kind)
+    if sentence is not None:
+        try:
+            return sentence(details)
+        except (KeyError, TypeError, AttributeError):  # an older shape of details: list them
+            pass
+    plain = _plain(details)
+    words = kind.replace(".", ": ", 1).replace("_", " ")
+    return f"{words[:1].upper()}{words[1:]}" + (f" ({plain})" if plain else "")

@@ -1,0 +1,68 @@
+"""What every audit page shares: the signed-in manager, the page context, and the read log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall import keys
+from oncall.domain.audit_log.reads import log_read
+from oncall.web.auth import SECRET, AuthUser, csrf_token, current_user
+
+
+def manager(request: web.Request) -> AuthUser:
+    """The signed-in user (the `require` decorator has already checked the role)."""
+    user = current_user(request)
+    if user is None:  # pragma: no cover - `require` redirects first
+        raise web.HTTPUnauthorized()
+    return user
+
+
+def now(request: web.Request) -> datetime:
+    return request.config_dict[keys.CLOCK].now()
+
+
+def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
+    """The context every audit template gets: user, CSRF token, local zone, the current time."""
+    user = manager(request)
+    settings = request.config_dict[keys.SETTINGS]
+    token = csrf_token(request.config_dict[SECRET], user.session_id) if user.session_id else ""
+    return {
+        "user": user,
+        "csrf_token": token,
+        "zone": settings.zone,
+        "now": now(request).astimezone(settings.zone),
+        **extra,
+    }
+
+
+async def logged_read(
+    request: web.Request,
+    session: AsyncSession,
+    what: str,
+    *,
+    contact_id: int | None = None,
+    query: Mapping[str, str] | None = None,
+    rows: int | None = None,
+) -> None:
+    """Log this request's read (one event) and commit it with the session."""
+    await log_read(
+        session,
+        username=manager(request).username,
+        what=what,
+        at=now(request),
+        contact_id=contact_id,
+        query=query,
+        rows=rows,
+    )
+    await session.commit()
+
+
+def local(at: datetime | None, request: web.Request, fmt: str = "%a %d %b %Y %H:%M:%S") -> str:
+    if at is None:
+        return ""
+    return at.astimezone(request.config_dict[keys.SETTINGS].zone).strftime(fmt)

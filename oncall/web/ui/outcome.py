@@ -1,0 +1,94 @@
+"""The mobile outcome page, reached from the SMS by a signed, short-lived link (no sign-in)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from oncall import keys
+from oncall.db.models import Contact, Line, Person
+from oncall.domain.audit_log.links import BadLink, OutcomeGrant, read_outcome_token
+from oncall.domain.audit_log.outcomes import (
+    AGENCIES,
+    OUTCOME_LABELS,
+    OutcomeError,
+    record_outcome,
+)
+from oncall.log import get_logger
+from oncall.web.auth import SECRET
+from oncall.web.ui.render import render
+
+log = get_logger(__name__)
+routes = web.RouteTableDef()
+
+
+def _grant(request: web.Request) -> OutcomeGrant:
+    try:
+        return read_outcome_token(
+            request.config_dict[SECRET],
+            request.match_info["token"],
+            now=request.config_dict[keys.CLOCK].now(),
+        )
+    except BadLink as exc:
+        log.warning("outcome link refused", expired=exc.expired)
+        raise web.HTTPGone(
+            text=render(
+                "outcome.html",
+                {
+                    "error": f"Sorry, {exc}. Reply DONE to the text instead, "
+                    "or ask the duty manager."
+                },
+            ).text,
+            content_type="text/html",
+        ) from None
+
+
+async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> web.Response:
+    zone = request.config_dict[keys.SETTINGS].zone
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        contact = await session.get(Contact, grant.contact_id)
+        person = await session.get(Person, grant.person_id)
+        line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
+    if contact is None or person is None:
+        raise web.HTTPNotFound(text="This contact is not known.")
+    status = int(str(extra.pop("status", 200)))
+    return render(
+        "outcome.html",
+        {
+            "contact": contact, "person": person, "line": line.name if line else "unknown line",
+            "received": contact.received_at.astimezone(zone).strftime("%a %d %b %H:%M"),
+            "outcomes": OUTCOME_LABELS, "agencies": AGENCIES, "error": None, "saved": False,
+            **extra,
+        },
+        status=status,
+    )  # fmt: skip
+
+
+@routes.get("/outcome/{token}")
+async def outcome_page(request: web.Request) -> web.Response:
+    return await _page(request, _grant(request))
+
+
+@routes.post("/outcome/{token}")
+async def outcome_post(request: web.Request) -> web.Response:
+    grant = _grant(request)  # the signed token is the authority: only its holder has the URL
+    form = await request.post()
+    agencies = [str(v) for v in form.getall("agencies", []) if str(v) in AGENCIES]
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        try:
+            await record_outcome(
+                session,
+                grant.contact_id,
+                person_id=grant.person_id,
+                category=str(form.get("category", "")),
+                notes=str(form.get("notes", "")),
+                agencies_informed=agencies,
+                case_reference=str(form.get("case_reference", "")),
+                day_team_follow_up=str(form.get("follow_up", "")) == "1",
+                at=request.config_dict[keys.CLOCK].now(),
+                via="link",
+            )
+        except OutcomeError as exc:
+            await session.rollback()
+            return await _page(request, grant, error=str(exc), status=400)
+        await session.commit()
+    return await _page(request, grant, saved=True)
