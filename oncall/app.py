@@ -21,7 +21,6 @@ from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
 from oncall.web.ui import audit, demo_timeline, login, outcome, pages
-from oncall.web.ui.routes import add_ui_routes
 
 log = get_logger(__name__)
 
@@ -58,7 +57,6 @@ def create_app(
     app.add_routes(pages.routes)
     app.add_routes(login.routes)
     app.add_routes(on_duty.routes)
-    add_ui_routes(app)
     app.add_routes(audit.routes)
     app.add_routes(outcome.routes)
     app.router.add_static("/static/", STATIC_DIR, name="static")
