@@ -62,8 +62,17 @@ def event_hash(
     return _sha256(canonical_json(record))
 
 
+_HEAD_IN_SESSION = "oncall.chain_head"
+
+
 async def _lock_head(session: AsyncSession) -> ChainHead:
-    """The chain head, locked for this transaction so appends from every replica stay linear."""
+    """The chain head, locked for this transaction so appends from every replica stay linear.
+
+    Locked once per transaction: later appends in the same transaction reuse the locked row.
+    """
+    held = session.info.get(_HEAD_IN_SESSION)
+    if held is not None and held[0] is session.sync_session.get_transaction():
+        return held[1]  # type: ignore[no-any-return]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
@@ -73,6 +82,7 @@ async def _lock_head(session: AsyncSession) -> ChainHead:
     )
     head = await session.scalar(select(ChainHead).where(ChainHead.id == _HEAD_ID).with_for_update())
     assert head is not None  # inserted just above if it was missing
+    session.info[_HEAD_IN_SESSION] = (session.sync_session.get_transaction(), head)
     return head
 
 

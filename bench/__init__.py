@@ -1,0 +1,1 @@
+"""Benchmarks with targets; each writes its figures to bench/results/."""

@@ -1,0 +1,1 @@
+"""Inbound voice webhook latency and throughput."""
