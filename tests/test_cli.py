@@ -68,6 +68,8 @@ def test_upgrade_load_and_token_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert current.returncode == 0 and "up to date" in current.stdout
     load = run(["demo", "load", "--if-empty", "--anchor", "2027-01"], env)
     assert load.returncode == 0 and "38 people" in load.stdout, load.stderr
+    # make run's demo has a published rota, so someone is on duty from the first call
+    assert "rota 2027-01 version 1 published" in load.stdout, load.stdout
     again = run(["demo", "load", "--if-empty"], env)
     assert again.returncode == 0 and "left as it is" in again.stdout
     assert run(["demo", "load"], env).returncode == 1

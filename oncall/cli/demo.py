@@ -7,9 +7,12 @@ import asyncio
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from oncall.cli.base import EXIT_OK, CommandFailed, add_command, add_group, open_database
 from oncall.clock import SystemClock
 from oncall.domain.demo import DEMO_PASSWORD, DemoDataInvalid, database_is_empty, load_demo
+from oncall.domain.rota import RotaConflict, RotaInvalid, generate, publish
 from oncall.settings import Settings
 
 
@@ -18,6 +21,14 @@ def register(sub: Any) -> None:
     load = add_command(demo, "load", _load, "load the demo data set into an empty database")
     load.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
     load.add_argument("--anchor", help="first month of the demo leave, YYYY-MM (default now)")
+    load.add_argument(
+        "--no-rota",
+        action="store_true",
+        help="do not generate and publish the rota for the anchor month (faster)",
+    )
+    load.add_argument(
+        "--rota-time-limit", type=float, default=30.0, help="seconds the solver may take"
+    )
 
 
 def _load(args: argparse.Namespace, settings: Settings) -> int:
@@ -42,6 +53,11 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
             except DemoDataInvalid as exc:
                 raise CommandFailed(f"demo data is invalid: {exc}") from None
             await session.commit()
+            if not args.no_rota:
+                month = (anchor or SystemClock().now().astimezone(settings.zone).date()).replace(
+                    day=1
+                )
+                await _publish_rota(session, month, settings, args.rota_time_limit)
         print(
             f"demo data loaded: {summary.people} people, {summary.lines} lines, "
             f"{summary.known_callers} known callers, {summary.households} foster households, "
@@ -51,3 +67,23 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return asyncio.run(load())
+
+
+async def _publish_rota(
+    session: AsyncSession, first: date, settings: Settings, time_limit_s: float
+) -> None:
+    """Generate and publish the month's rota, so the demo has people on duty from the start."""
+    key = first.strftime("%Y-%m")
+    now = SystemClock().now()
+    print(f"generating the {key} rota (up to {time_limit_s:g} s)…", flush=True)
+    try:
+        version = await generate(
+            session, key, zone=settings.zone, now=now, by="demo", time_limit_s=time_limit_s
+        )
+        await publish(session, key, version.number, now=now, by="demo")
+    except (RotaConflict, RotaInvalid) as exc:
+        await session.rollback()
+        print(f"the {key} rota was not published: {exc}")
+        return
+    await session.commit()
+    print(f"rota {key} version {version.number} published ({version.solver_status})")
