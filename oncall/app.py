@@ -20,7 +20,7 @@ from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import audit, demo_timeline, login, outcome, pages
+from oncall.web.ui import audit, audit_reports, demo_timeline, login, outcome, pages
 
 log = get_logger(__name__)
 
@@ -57,6 +57,7 @@ def create_app(
     app.add_routes(pages.routes)
     app.add_routes(login.routes)
     app.add_routes(on_duty.routes)
+    app.add_routes(audit_reports.routes)
     app.add_routes(audit.routes)
     app.add_routes(outcome.routes)
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,7 @@ from oncall.phones import InvalidPhoneNumber, normalise_phone
 Telephony = Literal["fake", "twilio"]
 LogFormat = Literal["console", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+SmtpTls = Literal["starttls", "ssl", "none"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/oncall.db"
 DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
@@ -49,10 +51,29 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     fallback_number: str = ""
 
+    retention_days: int = 0  # 0: keep event details for ever
+    handover_time: str = "09:00"
+    handover_to: str = ""  # comma-separated e-mail addresses
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_tls: SmtpTls = "starttls"
+
     @property
     def zone(self) -> ZoneInfo:
         """The service's local time zone (validated at start-up, so this never fails)."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def handover_at(self) -> time:
+        """The local time of the morning handover (validated at start-up)."""
+        return time.fromisoformat(self.handover_time)
+
+    @property
+    def handover_recipients(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.handover_to.split(",") if a.strip())
 
     @property
     def auth_tokens(self) -> tuple[str, ...]:
@@ -163,6 +184,32 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+def _retention_days(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 36500:
+        raise ValueError(f"must be a whole number of days from 0 (keep for ever), got {raw!r}")
+    return value
+
+
+def _clock_time(raw: str) -> str:
+    try:
+        hours, minutes = raw.strip().split(":")
+        return time(int(hours), int(minutes)).strftime("%H:%M")
+    except ValueError:
+        raise ValueError(f"must be a local time of day like 09:00, got {raw!r}") from None
+
+
+def _addresses(raw: str) -> str:
+    addresses = [a.strip() for a in raw.split(",") if a.strip()]
+    for address in addresses:
+        if "@" not in address or " " in address:
+            raise ValueError(f"not an e-mail address: {address!r}")
+    return ", ".join(addresses)
+
+
 _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "database_url": ("ONCALL_DATABASE_URL", _database_url),
     "timezone": ("ONCALL_TIMEZONE", _timezone),
@@ -178,6 +225,15 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "twilio_api_base": ("ONCALL_TWILIO_API_BASE", _http_url),
     "secret_key": ("ONCALL_SECRET_KEY", _text),
     "fallback_number": ("ONCALL_FALLBACK_NUMBER", _phone),
+    "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
+    "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
+    "handover_to": ("ONCALL_HANDOVER_TO", _addresses),
+    "smtp_host": ("ONCALL_SMTP_HOST", _text),
+    "smtp_port": ("ONCALL_SMTP_PORT", _port),
+    "smtp_user": ("ONCALL_SMTP_USER", _text),
+    "smtp_password": ("ONCALL_SMTP_PASSWORD", _text),
+    "smtp_from": ("ONCALL_SMTP_FROM", _addresses),
+    "smtp_tls": ("ONCALL_SMTP_TLS", _choice(("starttls", "ssl", "none"))),
 }
 
 ENVIRONMENT_NAMES = tuple(name for name, _ in _SOURCES.values())

@@ -10,10 +10,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Alert, Channel, Contact, FosterHousehold, KnownCaller, Line, Person
+from oncall.db.models import (
+    Alert,
+    AlertKind,
+    Channel,
+    Contact,
+    FosterHousehold,
+    KnownCaller,
+    Line,
+    Person,
+)
 
 FORWARDED = "forwarded_to_day_team"  # the outcome routing gives calls sent to the daytime desk
 PAGE_SIZE = 50
+# Alerts that chase a response (a missed call, a message); a no-outcome reminder chases paperwork.
+NOT_ESCALATIONS = (AlertKind.NO_OUTCOME.value, AlertKind.SHIFT_UNCONFIRMED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +96,8 @@ def is_missed() -> ColumnElement[bool]:
 
 
 def is_escalated() -> ColumnElement[bool]:
-    """At least one alert was raised for the contact."""
-    return exists().where(Alert.contact_id == Contact.id)
+    """At least one alert chasing the response was raised (not a no-outcome reminder)."""
+    return exists().where(Alert.contact_id == Contact.id, Alert.kind.not_in(NOT_ESCALATIONS))
 
 
 def _conditions(f: ContactFilter, zone: ZoneInfo) -> list[ColumnElement[bool]]:
