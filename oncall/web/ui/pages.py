@@ -6,7 +6,7 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.domain.overview import service_overview
-from oncall.web.ui.render import render
+from oncall.web.ui.common import page
 
 routes = web.RouteTableDef()
 
@@ -16,11 +16,4 @@ async def start_page(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
     async with request.app[keys.DATABASE].sessions() as session:
         overview = await service_overview(session)
-    return render(
-        "index.html",
-        {
-            "overview": overview,
-            "demo": settings.telephony == "fake",
-            "now": request.app[keys.CLOCK].now().astimezone(settings.zone),
-        },
-    )
+    return page(request, "index.html", {"overview": overview, "demo": settings.telephony == "fake"})

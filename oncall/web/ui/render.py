@@ -8,6 +8,7 @@ from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from oncall.phones import display_phone
+from oncall.web.ui.navigation import nav_for
 
 _env = Environment(
     loader=PackageLoader("oncall.web.ui", "templates"),
@@ -16,6 +17,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["phone"] = display_phone
+_env.globals["nav_for"] = nav_for
 
 
 def render(template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:

@@ -1,0 +1,124 @@
+"""Generate and repair for the web app, in short transactions around a long solve.
+
+`rota.generate` and `rota.repair` run in one transaction, which suits the command line. A web
+request cannot hold a transaction for the minute a solve may take: on SQLite every transaction
+holds the write lock, so the whole service would wait. Here the problem is read (and a repair's
+absence recorded) in one transaction, the solver runs with none open, and the version is stored
+in a second transaction. Each step is the rota package's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import Person, RotaVersion, Unavailability, UnavailabilityReason
+from oncall.domain.rota import (
+    DEFAULT_RULES,
+    Month,
+    ProgressCallback,
+    RepairResult,
+    RotaInvalid,
+    build_problem,
+    load_version,
+    solve_problem,
+)
+from oncall.domain.rota.repair import _repair_problem, diff_assignments
+from oncall.domain.rota.versions import USABLE, period_for, published_version, store_version
+
+SessionFactory = Callable[[], AsyncSession]
+
+
+async def generate_in_steps(
+    sessions: SessionFactory,
+    month: Month,
+    *,
+    zone: ZoneInfo,
+    now: Callable[[], datetime],
+    by: str,
+    progress: ProgressCallback | None,
+    time_limit_s: float,
+) -> RotaVersion:
+    """A new draft of `month`, committed (what `rota.generate` does, without a long transaction)."""
+    async with sessions() as session:
+        problem = await build_problem(session, month, zone, rules=DEFAULT_RULES)
+    solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)
+    async with sessions() as session:
+        period = await period_for(session, month, zone, now())
+        version = await store_version(
+            session, period, problem, solution, now=now(), by=by, reason="generated"
+        )
+        await session.commit()
+    return version
+
+
+async def repair_in_steps(
+    sessions: SessionFactory,
+    month: Month,
+    *,
+    person_code: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    zone: ZoneInfo,
+    now: Callable[[], datetime],
+    by: str,
+    progress: ProgressCallback | None,
+    time_limit_s: float,
+) -> RepairResult:
+    """Record the absence (committed at once), re-solve the published rota against itself, and
+    store the repair as a draft (what `rota.repair` does, without a long transaction)."""
+    if end <= start:
+        raise RotaInvalid(f"to: {end.isoformat()} is not after from {start.isoformat()}")
+    if reason not in {r.value for r in UnavailabilityReason}:
+        allowed = ", ".join(r.value for r in UnavailabilityReason)
+        raise RotaInvalid(f"reason: {reason!r} is not one of {allowed}")
+    started = now()
+    async with sessions() as session:
+        person = await session.scalar(select(Person).where(Person.code == person_code))
+        if person is None:
+            raise RotaInvalid(f"person: nobody has the code {person_code!r}")
+        published = await load_version(session, (await published_version(session, month)).id)
+        if person.code not in {p["id"] for p in published.version.problem.get("people", [])}:
+            raise RotaInvalid(f"person: {person.code} is not on the {month.key} rota")
+        session.add(
+            Unavailability(
+                person_id=person.id, start=start, end=end, reason=reason,
+                note=f"recorded by rota repair of {month.key}", created_at=started,
+            )
+        )  # fmt: skip
+        await session.flush()
+        problem = await _repair_problem(session, published, started)
+        published_id = published.version.id
+        await session.commit()
+    solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)
+    local = f"{start.astimezone(zone):%a %d %b %H:%M} to {end.astimezone(zone):%a %d %b %H:%M}"
+    async with sessions() as session:
+        parent = await load_version(session, published_id)
+        version = await store_version(
+            session,
+            parent.version.period,
+            problem,
+            solution,
+            now=now(),
+            by=by,
+            reason=f"repair: {person_code} unavailable {local} ({reason})",
+            parent=parent,
+        )
+        if version.solver_status not in USABLE:
+            await session.commit()
+            return RepairResult(version, [], [])
+        after = await load_version(session, version.id)
+        kept_on = [
+            s.key
+            for s in after.version.shifts
+            if s.start < started < s.end and s.start < end and start < s.end
+            and person_code in [p.code for p in after.crew(s)]
+        ]  # fmt: skip
+        moves = diff_assignments(parent, after)
+        await session.commit()
+    return RepairResult(version, moves, kept_on)

@@ -1,0 +1,103 @@
+"""Editing one shift by hand: choose a replacement, see the hard rules it breaks, then save."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from oncall import keys
+from oncall.domain.rota import RotaConflict, RotaInvalid, find_version, load_version
+from oncall.domain.shift_edit import Replacement, candidates, check_replacement, save_replacement
+from oncall.web.auth import require
+from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
+from oncall.web.ui.rota_pages import _month, _number
+
+routes = web.RouteTableDef()
+
+
+def _base(request: web.Request) -> str:
+    return f"/rota/{request.match_info['month']}/v/{request.match_info['number']}"
+
+
+@routes.get("/rota/{month}/v/{number}/shift/{key}")
+@require(*EDITORS)
+async def shift_page(request: web.Request) -> web.Response:
+    month, number, key = _month(request), _number(request), request.match_info["key"][:40]
+    out = request.query.get("out", "")[:32]
+    zone = request.config_dict[keys.SETTINGS].zone
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        try:
+            found = await candidates(session, month, number, key, out)
+            loaded = await load_version(session, (await find_version(session, month, number)).id)
+        except (RotaInvalid, RotaConflict) as exc:
+            raise redirect(_base(request), str(exc)) from None
+    shift = next(s for s in loaded.version.shifts if s.key == key)
+    crew = loaded.crew(shift)
+    if out not in {p.code for p in crew}:
+        raise redirect(_base(request), f"person: {out or 'nobody'} is not on shift {key}")
+    return page(
+        request,
+        "rota/shift.html",
+        {
+            "month": month,
+            "number": number,
+            "shift": shift,
+            "start": shift.start.astimezone(zone),
+            "end": shift.end.astimezone(zone),
+            "crew": crew,
+            "out": out,
+            "candidates": found,
+            "base": _base(request),
+        },
+    )
+
+
+def _replacement(request: web.Request, form: object) -> Replacement:
+    key = request.match_info["key"][:40]
+    out, into = field(form, "out", 32), field(form, "into", 32)
+    if not into:
+        raise RotaInvalid("replacement: choose who takes the shift")
+    return Replacement(key, out, into)
+
+
+@routes.post("/rota/{month}/v/{number}/shift/{key}/check")
+@require(*EDITORS)
+async def shift_check(request: web.Request) -> web.Response:
+    month, number = _month(request), _number(request)
+    form = await request.post()
+    back = f"{_base(request)}/shift/{request.match_info['key']}?out={field(form, 'out', 32)}"
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        try:
+            checked = await check_replacement(session, month, number, _replacement(request, form))
+        except (RotaInvalid, RotaConflict) as exc:
+            raise redirect(back, str(exc)) from None
+    return page(
+        request,
+        "rota/shift_check.html",
+        {"month": month, "number": number, "checked": checked, "base": _base(request)},
+    )
+
+
+@routes.post("/rota/{month}/v/{number}/shift/{key}/save")
+@require(*EDITORS)
+async def shift_save(request: web.Request) -> web.Response:
+    month, number = _month(request), _number(request)
+    form = await request.post()
+    now = request.config_dict[keys.CLOCK].now()
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        try:
+            version = await save_replacement(
+                session,
+                month,
+                number,
+                _replacement(request, form),
+                accept_breaks=field(form, "accept_breaks", 5) == "1",
+                now=now,
+                by=signed_in(request).username,
+            )
+        except (RotaInvalid, RotaConflict) as exc:
+            raise redirect(_base(request), str(exc)) from None
+        await session.commit()
+    raise redirect(
+        f"/rota/{month.key}/v/{version.number}",
+        f"Saved as draft version {version.number}. Publish it when you are ready.",
+    )

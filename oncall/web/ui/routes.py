@@ -1,0 +1,14 @@
+"""Every screen of the web app, registered in one place (app.py calls add_ui_routes)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from oncall.web.ui import now, rota_edit, rota_jobs, rota_pages
+
+
+def add_ui_routes(app: web.Application) -> None:
+    now.setup(app)
+    rota_jobs.setup(app)
+    app.add_routes(rota_pages.routes)
+    app.add_routes(rota_edit.routes)

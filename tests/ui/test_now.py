@@ -1,0 +1,60 @@
+"""The Now page: duty per line and tier now and tonight, alerts, contacts, the chain check."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from oncall.db.models import Tier
+from tests.support import JERSEY, ShiftSpec, publish_rota
+from tests.ui.conftest import Site
+
+FRIDAY_5PM = datetime(2027, 1, 8, 17, 0, tzinfo=JERSEY)
+
+
+async def _friday(site: Site) -> None:
+    async with site.database.sessions() as session:
+        await publish_rota(
+            session,
+            "2027-01",
+            [
+                ShiftSpec(
+                    FRIDAY_5PM,
+                    FRIDAY_5PM + timedelta(hours=16),
+                    Tier.WORKER.value,
+                    ["sw002", "sw004"],
+                ),
+                ShiftSpec(
+                    FRIDAY_5PM, FRIDAY_5PM + timedelta(hours=16), Tier.MANAGER.value, ["sm002"]
+                ),
+            ],
+        )
+        await session.commit()
+
+
+async def test_anonymous_visitors_are_sent_to_sign_in(site: Site) -> None:
+    client = await site.client()
+    response = await client.get("/now", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/login?next=/now"
+
+
+async def test_the_board_shows_who_each_line_rings_now_and_tonight(site: Site) -> None:
+    await _friday(site)
+    await site.clock.set(datetime(2027, 1, 8, 20, 0, tzinfo=JERSEY))
+    client = await site.client("coordinator")
+    page = await client.get("/now")
+    html = await page.text()
+    assert page.status == 200
+    assert "The out-of-hours service is answering" in html
+    assert "Police HQ" in html or "police" in html.lower()
+    assert html.count("(duty worker)") >= 2  # now and tonight, on each line
+    assert "(senior manager)" in html
+    assert "No open alerts." in html
+
+
+async def test_managers_see_when_the_chain_was_last_verified(site: Site) -> None:
+    client = await site.client("manager")
+    html = await (await client.get("/now")).text()
+    assert 'id="chain"' in html and "verified intact" in html
+    worker = await site.client("worker")
+    assert 'id="chain"' not in await (await worker.get("/now")).text()
