@@ -9,11 +9,11 @@ from aiohttp import web
 
 from integrations.telephony import Telephony
 from oncall import keys
-from oncall.clock import Clock, SystemClock
+from oncall.clock import Clock, OffsetClock, SystemClock
 from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
-from oncall.web import health
+from oncall.web import escalation, health
 from oncall.web.api import on_duty
 from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
 from oncall.web.middleware import api_errors, request_context
@@ -46,13 +46,16 @@ def create_app(
     app[keys.SETTINGS] = settings
     app[SECRET] = session_secret(settings.secret_key)
     app[THROTTLE] = LoginThrottle()
-    app[keys.CLOCK] = clock or SystemClock()
+    # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).
+    app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))
+    app.cleanup_ctx.append(escalation.escalation_ctx)
     if settings.telephony == "fake":
         mount_fake_twilio(app, settings)
         app.add_routes(demo_timeline.routes)
+        app.add_routes(escalation.routes)
     app.add_routes(health.routes)
     app.add_routes(pages.routes)
     app.add_routes(login.routes)
