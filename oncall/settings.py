@@ -50,6 +50,13 @@ class Settings:
     twilio_api_base: str = DEFAULT_TWILIO_API_BASE
     secret_key: str = field(default="", repr=False)
     fallback_number: str = ""
+    escalation_workers: bool = True
+    escalation_poll_seconds: float = 1.0
+    shift_confirm_lead_minutes: int = 120
+    shift_confirm_timeout_minutes: int = 60
+    sms_per_minute_per_number: int = 6
+    sms_junk_per_hour: int = 5
+    outbox_max_attempts: int = 6
 
     retention_days: int = 0  # 0: keep event details for ever
     handover_time: str = "09:00"
@@ -184,6 +191,38 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+def _switch(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"must be on or off, got {raw!r}")
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = -1.0
+    if not 0.05 <= value <= 60:
+        raise ValueError(f"must be a number of seconds from 0.05 to 60, got {raw!r}")
+    return value
+
+
 def _retention_days(raw: str) -> int:
     try:
         value = int(raw.strip())
@@ -225,6 +264,13 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "twilio_api_base": ("ONCALL_TWILIO_API_BASE", _http_url),
     "secret_key": ("ONCALL_SECRET_KEY", _text),
     "fallback_number": ("ONCALL_FALLBACK_NUMBER", _phone),
+    "escalation_workers": ("ONCALL_ESCALATION_WORKERS", _switch),
+    "escalation_poll_seconds": ("ONCALL_ESCALATION_POLL_SECONDS", _seconds),
+    "shift_confirm_lead_minutes": ("ONCALL_SHIFT_CONFIRM_LEAD_MINUTES", _whole(0, 24 * 60)),
+    "shift_confirm_timeout_minutes": ("ONCALL_SHIFT_CONFIRM_TIMEOUT_MINUTES", _whole(1, 12 * 60)),
+    "sms_per_minute_per_number": ("ONCALL_SMS_PER_MINUTE_PER_NUMBER", _whole(1, 60)),
+    "sms_junk_per_hour": ("ONCALL_SMS_JUNK_PER_HOUR", _whole(0, 1000)),
+    "outbox_max_attempts": ("ONCALL_OUTBOX_MAX_ATTEMPTS", _whole(1, 20)),
     "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
     "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
     "handover_to": ("ONCALL_HANDOVER_TO", _addresses),

@@ -1,0 +1,252 @@
+"""An alert's lifecycle after it is raised: acknowledge, resolve, cancel, escalate at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import (
+    ActorType,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Channel,
+    Contact,
+    ContactStatus,
+    KnownCaller,
+    Line,
+    MessageStatus,
+    OutboundMessage,
+    Person,
+    ShiftConfirmation,
+)
+from oncall.domain import outbox
+from oncall.domain.audit import append_event
+from oncall.domain.escalation_policies import policy_by_id
+from oncall.domain.escalation_text import AlertFacts, owned_elsewhere_notice
+from oncall.log import get_logger
+from oncall.phones import InvalidPhoneNumber, display_phone, normalise_phone
+
+log = get_logger(__name__)
+
+LIVE = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
+OUTCOME_BY_SMS = "other"  # DONE by text carries free words; the web form can refine the category
+
+
+def reference_of(alert: Alert, contact: Contact | None) -> str:
+    """The reference staff type: the contact's 4 digits, or A<id> for an alert without one."""
+    return contact.short_ref if contact is not None else f"A{alert.id}"
+
+
+async def facts_of(session: AsyncSession, alert: Alert) -> AlertFacts:
+    """What a text or a call may say about `alert` (agency, line, time; never a child)."""
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    about = await session.get(Person, alert.person_id) if alert.person_id else None
+    line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
+    caller, callback = "", ""
+    if contact is not None:
+        if contact.known_caller_id is not None:
+            known = await session.get(KnownCaller, contact.known_caller_id)
+            caller = known.name if known else ""
+        elif contact.caller_type == "foster_carer":
+            caller = "foster carer"
+        else:
+            caller = "unverified caller"
+        try:
+            callback = display_phone(normalise_phone(contact.caller_number))
+        except InvalidPhoneNumber:
+            callback = ""
+    what = alert.summary or alert.kind.replace("_", " ")
+    at = contact.received_at if contact else alert.created_at
+    if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
+        at = await shift_start_of(session, alert) or at
+    if alert.kind == AlertKind.ADVICE_REQUEST.value and about is not None:
+        what, callback = f"advice wanted by {about.name}, call", display_phone(about.phone)
+        about = None
+    return AlertFacts(
+        ref=reference_of(alert, contact),
+        what=what,
+        line=line.name if line else "",
+        caller=caller,
+        at=at,
+        callback=callback,
+        about=about.name if about else "",
+    )
+
+
+async def shift_start_of(session: AsyncSession, alert: Alert) -> datetime | None:
+    """The start of the shift a shift_unconfirmed alert is about."""
+    return await session.scalar(
+        select(ShiftConfirmation.shift_start).where(ShiftConfirmation.alert_id == alert.id)
+    )
+
+
+async def open_alert(
+    session: AsyncSession,
+    *,
+    kind: AlertKind,
+    at: datetime,
+    summary: str,
+    contact_id: int | None = None,
+    person_id: int | None = None,
+) -> Alert:
+    """A new alert of its own (advice requests and shift alerts are never folded into another)."""
+    alert = Alert(
+        contact_id=contact_id, kind=kind.value, status=AlertStatus.OPEN.value,
+        next_action_at=at, created_at=at, summary=summary, person_id=person_id,
+    )  # fmt: skip
+    session.add(alert)
+    await session.flush()
+    await append_event(
+        session, kind="alert.raised", at=at, contact_id=contact_id,
+        details={"alert": alert.id, "alert_kind": kind.value, "person": person_id},
+    )  # fmt: skip
+    log.warning("alert raised", alert=alert.id, alert_kind=kind.value)
+    return alert
+
+
+async def lock_alert(session: AsyncSession, alert_id: int) -> Alert | None:
+    return await session.get(Alert, alert_id, with_for_update=True)
+
+
+async def acknowledge(
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    person: Person,
+    at: datetime,
+    via: str,
+    zone: ZoneInfo,
+) -> bool:
+    """Open → acknowledged by `person`; stop the timer, cancel unsent messages, tell the others.
+
+    False when the alert was not open (already owned, resolved or cancelled).
+    """
+    if alert.status != AlertStatus.OPEN.value:
+        return False
+    alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
+        AlertStatus.ACKNOWLEDGED.value, at, person.id,
+    )  # fmt: skip
+    alert.next_action_at = None
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    if contact is not None and contact.acknowledged_at is None:
+        contact.acknowledged_at = at
+        contact.handled_by_id = contact.handled_by_id or person.id
+    cancelled = await outbox.cancel_pending(session, alert_id=alert.id, now=at)
+    await append_event(
+        session, kind="alert.acknowledged", at=at, contact_id=alert.contact_id,
+        actor_type=ActorType.PERSON, actor=person.code,
+        details={"alert": alert.id, "via": via, "unsent_cancelled": cancelled},
+    )  # fmt: skip
+    await _tell_others(session, alert, person, at, zone)
+    return True
+
+
+async def _tell_others(
+    session: AsyncSession, alert: Alert, owner: Person, at: datetime, zone: ZoneInfo
+) -> None:
+    """Everyone already texted about this alert hears it is owned, so nobody else acts on it."""
+    told = await session.execute(
+        select(OutboundMessage.person_id, OutboundMessage.to_number, OutboundMessage.from_number)
+        .where(
+            OutboundMessage.alert_id == alert.id,
+            OutboundMessage.channel == Channel.SMS.value,
+            OutboundMessage.status != MessageStatus.CANCELLED.value,
+            OutboundMessage.dedupe_key.like("alert:%"),
+        )
+        .distinct()
+    )
+    facts = await facts_of(session, alert)
+    body = owned_elsewhere_notice(facts, owner.name, at, zone)
+    for person_id, to, from_ in told.all():
+        if person_id is None or person_id == owner.id:
+            continue
+        await outbox.enqueue(
+            session, dedupe_key=f"notice:alert:{alert.id}:owned:p{person_id}",
+            channel=Channel.SMS, to=to, from_=from_, body=body, now=at,
+            alert_id=alert.id, contact_id=alert.contact_id, person_id=person_id,
+        )  # fmt: skip
+
+
+async def resolve(
+    session: AsyncSession, alert: Alert, *, person: Person, note: str, at: datetime, via: str
+) -> bool:
+    """Open or acknowledged → resolved, with the outcome note on the contact and in the log."""
+    if alert.status not in LIVE:
+        return False
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by_id = at, person.id
+    alert.status, alert.resolved_at, alert.next_action_at = AlertStatus.RESOLVED.value, at, None
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    if contact is not None:
+        contact.acknowledged_at = contact.acknowledged_at or at
+        contact.resolved_at = at
+        contact.handled_by_id = contact.handled_by_id or person.id
+        contact.outcome = contact.outcome or OUTCOME_BY_SMS
+        contact.outcome_notes = (
+            f"{contact.outcome_notes}\n{note}".strip() if contact.outcome_notes else note
+        )
+        contact.status = ContactStatus.CLOSED.value
+    await outbox.cancel_pending(session, alert_id=alert.id, now=at)
+    await append_event(
+        session, kind="alert.resolved", at=at, contact_id=alert.contact_id,
+        actor_type=ActorType.PERSON, actor=person.code,
+        details={"alert": alert.id, "via": via, "outcome": OUTCOME_BY_SMS, "note": note},
+    )  # fmt: skip
+    return True
+
+
+async def cancel(
+    session: AsyncSession, alert: Alert, *, at: datetime, by: str, reason: str
+) -> bool:
+    """Open or acknowledged → cancelled (raised in error, or the need went away)."""
+    if alert.status not in LIVE:
+        return False
+    alert.status, alert.next_action_at = AlertStatus.CANCELLED.value, None
+    await outbox.cancel_pending(session, alert_id=alert.id, now=at)
+    await append_event(
+        session, kind="alert.cancelled", at=at, contact_id=alert.contact_id,
+        actor_type=ActorType.USER, actor=by[:80], details={"alert": alert.id, "reason": reason},
+    )  # fmt: skip
+    return True
+
+
+async def escalate_now(
+    session: AsyncSession, *, message: OutboundMessage, at: datetime, reason: str
+) -> bool:
+    """A message of the step just run failed: run the next step now instead of after the wait.
+
+    Only the latest step's failures count: a late failure of an older step changes nothing.
+    """
+    where = outbox.step_of(message.dedupe_key)
+    if where is None:
+        return False
+    alert = await lock_alert(session, where[0])
+    if alert is None or alert.status != AlertStatus.OPEN.value or alert.next_action_at is None:
+        return False
+    policy = await policy_by_id(session, alert.policy_id) if alert.policy_id else None
+    if policy is None or policy.before(alert.round, alert.step_index) != (where[1], where[2]):
+        return False
+    if alert.next_action_at <= at:
+        return False
+    alert.next_action_at = at
+    await append_event(
+        session, kind="alert.escalating_early", at=at, contact_id=alert.contact_id,
+        details={"alert": alert.id, "reason": reason, "channel": message.channel,
+                 "message": message.id},
+    )  # fmt: skip
+    return True
+
+
+async def live_alerts_of_contact(session: AsyncSession, contact_id: int) -> list[Alert]:
+    return list(
+        await session.scalars(
+            select(Alert)
+            .where(Alert.contact_id == contact_id, Alert.status.in_(LIVE))
+            .order_by(Alert.id)
+            .with_for_update()
+        )
+    )

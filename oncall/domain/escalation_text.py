@@ -1,0 +1,182 @@
+"""What staff receive: short GSM-7 texts (one segment where possible) and the alert call script.
+
+Never a child's name or details: a reference, the line, the caller's agency, a time, what to do.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# GSM 03.38 basic character set (one septet each) and its extension table (two septets each).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+SINGLE_GSM7 = 160  # septets in a single-segment message
+MULTI_GSM7 = 153  # per segment when concatenated (the UDH takes 7)
+SINGLE_UCS2 = 70
+MULTI_UCS2 = 67
+
+# Look-alikes people and data bring in, mapped to GSM-7 so a text stays in one cheap encoding.
+_REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "•": "-"}
+
+
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How a text travels: GSM-7 or UCS-2, its length in units, and how many segments it costs."""
+
+    gsm7: bool
+    units: int
+    segments: int
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character is in the GSM-7 basic set or its extension table."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def encoding_of(text: str) -> Encoding:
+    """The encoding Twilio would pick and the number of segments the text is billed as."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
+        single, multi = SINGLE_GSM7, MULTI_GSM7
+        gsm7 = True
+    else:
+        # UCS-2 counts UTF-16 code units: a character outside the BMP (an emoji) takes two.
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi = SINGLE_UCS2, MULTI_UCS2
+        gsm7 = False
+    segments = 1 if units <= single else -(-units // multi)
+    return Encoding(gsm7, units, max(segments, 1))
+
+
+def to_gsm7(text: str) -> str:
+    """`text` with look-alikes replaced and accents dropped where GSM-7 lacks them; '?' else."""
+    out = []
+    for ch in text:
+        ch = _REPLACEMENTS.get(ch, ch)
+        if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in ch):
+            out.append(ch)
+            continue
+        base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
+        out.append(base if base and is_gsm7(base) else "?")
+    return "".join(out)
+
+
+def fit(text: str, limit: int = SINGLE_GSM7) -> str:
+    """GSM-7 text cut to `limit` septets (with an ellipsis of dots), for one segment."""
+    text = to_gsm7(text)
+    if encoding_of(text).units <= limit:
+        return text
+    while encoding_of(text + "..").units > limit:
+        text = text[:-1]
+    return text.rstrip() + ".."
+
+
+def hhmm(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).strftime("%H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFacts:
+    """What a text or an alert call may say about an alert: nothing about a child."""
+
+    ref: str  # "0412" for a contact, "A17" for an alert without one
+    what: str  # "call missed", "voicemail left", "text message", …
+    line: str  # "Police HQ", or "" when no line is involved
+    caller: str  # "Police HQ control room", "a foster carer", "" …
+    at: datetime
+    callback: str = ""  # the caller's number, for staff to ring back
+    about: str = ""  # a staff member's name, for advice requests and shift alerts
+
+
+def alert_sms(facts: AlertFacts, zone: ZoneInfo, *, reminder: bool = False) -> str:
+    """'OOH-0412 Police HQ call missed 02:14. Reply ACK 0412' (one GSM-7 segment)."""
+    head = "REMINDER " if reminder else ""
+    where = f" {facts.line}" if facts.line else ""
+    about = f" {facts.about}" if facts.about else ""
+    action = f"Reply ACK {facts.ref}"
+    main = f"{head}OOH-{facts.ref}{where} {facts.what}{about} {hhmm(facts.at, zone)}."
+    extra = f" Call back {facts.callback}." if facts.callback else ""
+    text = f"{main}{extra} {action}"
+    if encoding_of(to_gsm7(text)).units > SINGLE_GSM7:
+        text = f"{main} {action}"
+    return fit(text)
+
+
+def alert_speech(facts: AlertFacts, zone: ZoneInfo) -> str:
+    """What an alert call says before asking for 1 (the reference digit by digit)."""
+    ref = " ".join(facts.ref)
+    where = f" on the {facts.line} line" if facts.line else ""
+    about = f", {facts.about}" if facts.about else ""
+    return (
+        f"Out-of-hours alert, reference {ref}. {facts.what.capitalize()}{where}{about} "
+        f"at {hhmm(facts.at, zone)}. Press 1 to acknowledge."
+    )
+
+
+def acknowledged_reply(facts: AlertFacts, at: datetime, zone: ZoneInfo) -> str:
+    """'0412 acknowledged by you at 03:14. Police HQ, call back on +44…'."""
+    call = (
+        f" {facts.caller or facts.line}, call back on {facts.callback}." if facts.callback else ""
+    )
+    return fit(f"{facts.ref} acknowledged by you at {hhmm(at, zone)}.{call} Reply DONE {facts.ref} "
+               "<what was done> when finished")  # fmt: skip
+
+
+def owned_elsewhere_notice(facts: AlertFacts, by: str, at: datetime, zone: ZoneInfo) -> str:
+    return fit(f"OOH-{facts.ref} acknowledged by {by} at {hhmm(at, zone)}. No action needed.")
+
+
+def resolved_reply(ref: str, at: datetime, zone: ZoneInfo) -> str:
+    return fit(f"{ref} closed at {hhmm(at, zone)} with your note. Thank you.")
+
+
+def advice_requested_reply(ref: str, manager: str | None) -> str:
+    if manager:
+        return fit(f"{ref}: {manager} (senior manager on call) has been asked to call you.")
+    return fit(f"{ref}: no senior manager on call; all managers have been alerted.")
+
+
+HELP_TEXT = fit(
+    "OOH commands: ACK 0412 = I have it. DONE 0412 note = closed. MGR 0412 = ask senior "
+    "manager to call me. YES = confirm shift. HELP"
+)
+UNKNOWN_COMMAND = fit("Not understood. Reply HELP for commands, e.g. ACK 0412 or DONE 0412 note.")
+UNKNOWN_SENDER = fit(
+    "This number is not recognised by the out-of-hours service. In an emergency dial 999."
+)
+
+
+def line_message_reply(reference: str, *, added: bool) -> str:
+    """The answer to a foster carer or agency who texted a line."""
+    if added:
+        return fit(f"Added to {reference}. The duty worker will call you back. Emergency: 999.")
+    return fit(
+        f"Thank you. Your message {reference} has gone to the duty worker, who will call you "
+        "back. In an emergency dial 999."
+    )
+
+
+def shift_request(start: datetime, end: datetime, lines: list[str], zone: ZoneInfo) -> str:
+    """'You are on call tonight 17:00-09:00 (Police, Hospital, Foster lines). Reply YES to
+    confirm.' GSM-7 has no en dash, so a hyphen keeps it in one segment."""
+    local = start.astimezone(zone)
+    day = "tonight" if local.hour >= 12 else local.strftime("%a %d %b")
+    covered = f" ({', '.join(lines)} lines)" if lines else ""
+    return fit(
+        f"You are on call {day} {hhmm(start, zone)}-{hhmm(end, zone)}{covered}. "
+        "Reply YES to confirm."
+    )
+
+
+def shift_confirmed_reply(start: datetime, zone: ZoneInfo) -> str:
+    return fit(f"Thank you: your shift from {hhmm(start, zone)} is confirmed.")
+
+
+NOTHING_TO_CONFIRM = fit("You have no shift waiting for confirmation. Reply HELP for commands.")

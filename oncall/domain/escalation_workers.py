@@ -1,0 +1,111 @@
+"""The per-replica loops: a scheduler (shift checks, due escalation steps) and an outbox sender.
+
+Both take time from the clock object, so tests run one deterministic pass (`run_once`) or
+advance a ManualClock; any number of replicas may run them against one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from integrations.telephony import Telephony
+from oncall.clock import Clock
+from oncall.domain.escalation_engine import StepRun, run_due
+from oncall.domain.escalation_shifts import ask_for_confirmations, chase_unconfirmed
+from oncall.domain.outbox_sender import OutboxSender, SenderConfig, SendReport
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    zone: ZoneInfo
+    poll_seconds: float = 1.0
+    shift_lead: timedelta = timedelta(hours=2)
+    shift_timeout: timedelta = timedelta(hours=1)
+
+
+class EscalationScheduler:
+    """Runs shift confirmation checks and every escalation step that has fallen due."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, config: WorkerConfig
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._config = config
+
+    async def run_once(self, now: datetime | None = None) -> list[StepRun]:
+        now = now or self._clock.now()
+        async with self._sessions() as session:
+            await ask_for_confirmations(
+                session, now=now, zone=self._config.zone, lead=self._config.shift_lead
+            )
+            await chase_unconfirmed(session, now=now, after=self._config.shift_timeout)
+            await session.commit()
+        return await run_due(self._sessions, now=now, zone=self._config.zone)
+
+    async def run_forever(self) -> None:
+        await _loop("escalation scheduler", self.run_once, self._clock, self._config.poll_seconds)
+
+
+class SenderLoop:
+    """Runs an OutboxSender on the clock."""
+
+    def __init__(self, sender: OutboxSender, clock: Clock, poll_seconds: float) -> None:
+        self._sender, self._clock, self._poll = sender, clock, poll_seconds
+
+    async def run_once(self, now: datetime | None = None) -> SendReport:
+        return await self._sender.run_once(now or self._clock.now())
+
+    async def run_forever(self) -> None:
+        await _loop("outbox sender", self.run_once, self._clock, self._poll)
+
+
+async def _loop(name: str, run: Callable[[], Awaitable[object]], clock: Clock, poll: float) -> None:
+    """Call `run` (a bound run_once, reading the clock) every `poll` seconds of clock time."""
+    while True:
+        try:
+            await run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a database blip must not end the loop: the next pass retries
+            log.exception(f"{name} pass failed; retrying after the poll interval")
+        await clock.sleep(poll)
+
+
+def make_workers(
+    sessions: async_sessionmaker[AsyncSession],
+    telephony: Telephony,
+    clock: Clock,
+    config: WorkerConfig,
+    sender: SenderConfig,
+) -> tuple[EscalationScheduler, SenderLoop]:
+    return (
+        EscalationScheduler(sessions, clock, config),
+        SenderLoop(OutboxSender(sessions, telephony, sender), clock, config.poll_seconds),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(
+    *loops: EscalationScheduler | SenderLoop,
+) -> AsyncIterator[list[asyncio.Task[None]]]:
+    """Run loops in the background for the duration of the block; cancel them at its end."""
+    tasks = [asyncio.create_task(loop.run_forever()) for loop in loops]
+    try:
+        yield tasks
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,224 @@
+"""The outbox: messages and alert calls written with the step that decides them, sent later.
+
+A row moves pending → sending (claimed under a lease, committed before the provider is called)
+→ queued/sent/delivered (or undelivered/failed) from the provider's answer and status callbacks;
+pending → cancelled when its alert was owned first. Queries here never commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import Channel, MessageStatus, OutboundMessage
+
+S = MessageStatus
+# A status only ever moves forward: callbacks arrive out of order, and retried.
+_RANK = {
+    S.PENDING: 0, S.SENDING: 1, S.QUEUED: 2, S.RINGING: 3, S.SENT: 3, S.IN_PROGRESS: 4,
+    S.DELIVERED: 5, S.UNDELIVERED: 5, S.FAILED: 5, S.COMPLETED: 5, S.NO_ANSWER: 5, S.BUSY: 5,
+    S.CANCELLED: 6,
+}  # fmt: skip
+FINAL_FAILURES = frozenset({S.UNDELIVERED.value, S.FAILED.value})
+UNKNOWN_OUTCOME = "send outcome unknown after the lease expired: not re-sent (at most once)"
+
+_ALERT_KEY = re.compile(r"^alert:(\d+):r(\d+):s(\d+):")
+
+
+def alert_key(alert_id: int, round_: int, step: int, person_id: int, channel: str) -> str:
+    return f"alert:{alert_id}:r{round_}:s{step}:p{person_id}:{channel}"
+
+
+def step_of(dedupe_key: str) -> tuple[int, int, int] | None:
+    """(alert id, round, step) of an escalation message's key, else None."""
+    match = _ALERT_KEY.match(dedupe_key)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedupe_key: str,
+    channel: Channel,
+    to: str,
+    from_: str,
+    body: str,
+    now: datetime,
+    alert_id: int | None = None,
+    contact_id: int | None = None,
+    person_id: int | None = None,
+) -> bool:
+    """Add a message unless one with this key exists (then do nothing); True when added."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    result = await session.execute(
+        insert(OutboundMessage)
+        .values(
+            dedupe_key=dedupe_key[:120], alert_id=alert_id, contact_id=contact_id,
+            person_id=person_id, channel=channel.value, to_number=to, from_number=from_,
+            body=body, status=S.PENDING.value, attempts=0, next_attempt_at=now, last_error="",
+            created_at=now, updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )  # fmt: skip
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row handed to one sender, with what it needs to send it."""
+
+    id: int
+    channel: str
+    to: str
+    from_: str
+    body: str
+    attempts: int
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    per_minute: int,
+) -> list[Claimed]:
+    """Lease up to `limit` due pending rows to this sender (SKIP LOCKED: replicas never share).
+
+    A number that already had `per_minute` texts in the last minute waits (carriers block
+    numbers that flood); its rows are deferred, not dropped.
+    """
+    rows = list(
+        await session.scalars(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.status == S.PENDING.value, OutboundMessage.next_attempt_at <= now
+            )
+            .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not rows:
+        return []
+    numbers = {r.to_number for r in rows if r.channel == Channel.SMS.value}
+    recent: dict[str, int] = {}
+    if numbers:
+        counts = await session.execute(
+            select(OutboundMessage.to_number, func.count())
+            .where(
+                OutboundMessage.channel == Channel.SMS.value,
+                OutboundMessage.to_number.in_(numbers),
+                OutboundMessage.sent_at > now - timedelta(minutes=1),
+            )
+            .group_by(OutboundMessage.to_number)
+        )
+        recent = {number: int(count) for number, count in counts.all()}
+    claimed = []
+    for row in rows:
+        if row.channel == Channel.SMS.value:
+            if recent.get(row.to_number, 0) >= per_minute:
+                row.next_attempt_at = now + timedelta(seconds=20)
+                continue
+            recent[row.to_number] = recent.get(row.to_number, 0) + 1
+        row.status, row.attempts = S.SENDING.value, row.attempts + 1
+        row.next_attempt_at, row.sent_at, row.updated_at = now + lease, now, now
+        claimed.append(Claimed(row.id, row.channel, row.to_number, row.from_number, row.body,
+                               row.attempts))  # fmt: skip
+    await session.flush()
+    return claimed
+
+
+async def expire_leases(session: AsyncSession, *, now: datetime) -> list[OutboundMessage]:
+    """Rows left `sending` by a sender that died: marked failed, never re-sent (see docs)."""
+    rows = list(
+        await session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.status == S.SENDING.value, OutboundMessage.next_attempt_at < now)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for row in rows:
+        row.status, row.last_error, row.updated_at = S.FAILED.value, UNKNOWN_OUTCOME, now
+        row.next_attempt_at = None
+    await session.flush()
+    return rows
+
+
+async def record_accepted(
+    session: AsyncSession, *, row_id: int, sid: str, status: str, now: datetime
+) -> OutboundMessage | None:
+    """The provider accepted the row: keep its SID (a status callback may have come first)."""
+    row = await session.get(OutboundMessage, row_id, with_for_update=True)
+    if row is None:
+        return None
+    if row.status == S.SENDING.value or row.last_error == UNKNOWN_OUTCOME:
+        row.status = status if status in _RANK_NAMES else S.QUEUED.value
+        row.last_error = ""
+    row.provider_sid = row.provider_sid or sid
+    row.next_attempt_at, row.updated_at = None, now
+    return row
+
+
+async def record_retry(
+    session: AsyncSession, *, row_id: int, error: str, at: datetime, now: datetime
+) -> None:
+    """The provider was unavailable: back to pending, tried again at `at`."""
+    await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == row_id, OutboundMessage.status == S.SENDING.value)
+        .values(status=S.PENDING.value, next_attempt_at=at, last_error=error[:500], updated_at=now)
+    )
+
+
+async def record_failure(
+    session: AsyncSession, *, row_id: int, error: str, now: datetime
+) -> OutboundMessage | None:
+    """The provider refused the row for good (or retries ran out)."""
+    row = await session.get(OutboundMessage, row_id, with_for_update=True)
+    if row is None or row.status != S.SENDING.value:
+        return None
+    row.status, row.last_error, row.next_attempt_at, row.updated_at = (
+        S.FAILED.value, error[:500], None, now,
+    )  # fmt: skip
+    return row
+
+
+_RANK_NAMES = {s.value for s in _RANK}
+
+
+async def apply_status(
+    session: AsyncSession, *, row_id: int, sid: str, status: str, error: str, now: datetime
+) -> tuple[OutboundMessage | None, bool]:
+    """A provider status callback: move the row forward. Returns (row, newly failed)."""
+    row = await session.get(OutboundMessage, row_id, with_for_update=True)
+    if row is None or (row.provider_sid and sid and row.provider_sid != sid):
+        return None, False
+    if status not in _RANK_NAMES:
+        return row, False
+    unknown = row.last_error == UNKNOWN_OUTCOME  # it did go out after all: believe the provider
+    if _RANK[S(status)] <= _RANK[S(row.status)] and row.status != S.SENDING.value and not unknown:
+        return row, False
+    was_failed = row.status in FINAL_FAILURES and not unknown
+    row.provider_sid = row.provider_sid or sid or None
+    row.status, row.updated_at, row.next_attempt_at = status, now, None
+    if error:
+        row.last_error = error[:500]
+    return row, status in FINAL_FAILURES and not was_failed
+
+
+async def cancel_pending(session: AsyncSession, *, alert_id: int, now: datetime) -> int:
+    """Rows of an owned alert that were not yet handed to the provider are not sent."""
+    result = await session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.alert_id == alert_id, OutboundMessage.status == S.PENDING.value)
+        .values(status=S.CANCELLED.value, next_attempt_at=None, updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

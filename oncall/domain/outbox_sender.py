@@ -1,0 +1,166 @@
+"""The outbox sender: lease due rows, hand them to the provider, record what it said.
+
+Claim-then-send: a row is marked `sending` with a lease in a committed transaction before the
+provider is called, so a second sender never picks it up. A sender that dies mid-send leaves
+the row `sending`; when the lease runs out it is marked failed, never sent again (at most once),
+and its alert escalates at once — a person hears of the alert either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from integrations.telephony import Telephony, TelephonyRejected, TelephonyUnavailable
+from oncall.db.models import Channel, OutboundMessage
+from oncall.domain import outbox
+from oncall.domain.audit import append_event
+from oncall.domain.escalation_alerts import escalate_now
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+ALERT_CALL_TIMEOUT_S = 25
+
+
+@dataclass(frozen=True, slots=True)
+class SenderConfig:
+    public_url: str
+    batch: int = 50
+    concurrency: int = 8
+    lease: timedelta = timedelta(seconds=60)  # well beyond the REST client's own timeout
+    max_attempts: int = 6
+    per_minute: int = 6  # texts per number per minute before the rest wait
+    first_backoff_s: float = 5.0
+    max_backoff_s: float = 300.0
+
+
+@dataclass(slots=True)
+class SendReport:
+    """What one pass did (tests and the bench read it)."""
+
+    sent: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+
+
+async def message_event(
+    session: AsyncSession, row: OutboundMessage, kind: str, at: datetime, **details: object
+) -> None:
+    await append_event(
+        session, kind=kind, at=at, contact_id=row.contact_id,
+        details={"message": row.id, "alert": row.alert_id, "channel": row.channel,
+                 "person": row.person_id, **details},
+    )  # fmt: skip
+
+
+async def message_failed(
+    session: AsyncSession, row: OutboundMessage, *, at: datetime, reason: str
+) -> None:
+    """Log a message that will not arrive, and move its alert on now rather than after the wait."""
+    await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
+    await escalate_now(session, message=row, at=at, reason=f"{row.channel} {reason}"[:200])
+
+
+class OutboxSender:
+    """Sends what the outbox holds through `telephony`; one per replica, any number of replicas."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        telephony: Telephony,
+        config: SenderConfig,
+    ) -> None:
+        self._sessions = sessions
+        self._telephony = telephony
+        self._config = config
+        self._limit = asyncio.Semaphore(config.concurrency)
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        delay = self._config.first_backoff_s * 2.0 ** max(0, attempts - 1)
+        return float(max(min(self._config.max_backoff_s, delay), retry_after or 0.0))
+
+    async def run_once(self, now: datetime) -> SendReport:
+        """Expire dead leases, then claim and send every row due at `now`, a batch at a time."""
+        report = SendReport()
+        async with self._sessions() as session:
+            for row in await outbox.expire_leases(session, now=now):
+                report.expired.append(row.id)
+                log.warning("outbox lease expired; not re-sent", message=row.id)
+                await message_failed(session, row, at=now, reason="outcome unknown")
+            await session.commit()
+        while True:
+            async with self._sessions() as session:
+                claimed = await outbox.claim_due(
+                    session, now=now, limit=self._config.batch, lease=self._config.lease,
+                    per_minute=self._config.per_minute,
+                )  # fmt: skip
+                await session.commit()
+            if not claimed:
+                return report
+            await asyncio.gather(*(self._send_limited(row, now, report) for row in claimed))
+
+    async def _send_limited(self, row: outbox.Claimed, now: datetime, report: SendReport) -> None:
+        async with self._limit:
+            await self._send(row, now, report)
+
+    async def _send(self, row: outbox.Claimed, now: datetime, report: SendReport) -> None:
+        base = self._config.public_url
+        try:
+            if row.channel == Channel.VOICE.value:
+                placed = await self._telephony.place_call(
+                    to=row.to, from_=row.from_, url=f"{base}/twilio/alert-call?outbox={row.id}",
+                    status_callback=f"{base}/twilio/status/call?outbox={row.id}",
+                    timeout_s=ALERT_CALL_TIMEOUT_S,
+                )  # fmt: skip
+                sid, status = placed.sid, placed.status
+            else:
+                sent = await self._telephony.send_sms(
+                    to=row.to, from_=row.from_, body=row.body,
+                    status_callback=f"{base}/twilio/status/message?outbox={row.id}",
+                )  # fmt: skip
+                sid, status = sent.sid, sent.status
+        except TelephonyUnavailable as exc:
+            await self._unavailable(row, exc, now, report)
+            return
+        except TelephonyRejected as exc:
+            await self._rejected(row, str(exc), now, report)
+            return
+        async with self._sessions() as session:
+            accepted = await outbox.record_accepted(
+                session, row_id=row.id, sid=sid, status=status, now=now
+            )
+            if accepted is not None:
+                await message_event(session, accepted, f"{row.channel}.sent", now, sid=sid)
+            await session.commit()
+        report.sent.append(row.id)
+
+    async def _unavailable(
+        self, row: outbox.Claimed, exc: TelephonyUnavailable, now: datetime, report: SendReport
+    ) -> None:
+        if row.attempts >= self._config.max_attempts:
+            await self._rejected(row, f"gave up after {row.attempts} attempts: {exc}", now, report)
+            return
+        delay = self.backoff(row.attempts, exc.retry_after)
+        async with self._sessions() as session:
+            await outbox.record_retry(
+                session, row_id=row.id, error=str(exc), at=now + timedelta(seconds=delay), now=now
+            )
+            await session.commit()
+        log.warning("provider unavailable; will retry", message=row.id, retry_in_s=delay)
+        report.retried.append(row.id)
+
+    async def _rejected(
+        self, row: outbox.Claimed, error: str, now: datetime, report: SendReport
+    ) -> None:
+        async with self._sessions() as session:
+            failed = await outbox.record_failure(session, row_id=row.id, error=error, now=now)
+            if failed is not None:
+                await message_failed(session, failed, at=now, reason="rejected")
+            await session.commit()
+        log.warning("provider refused a message", message=row.id, error=error[:200])
+        report.failed.append(row.id)

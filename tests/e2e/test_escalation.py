@@ -1,0 +1,229 @@
+"""Escalation end to end: a missed call chases people through the fake Twilio on a manual clock."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from oncall.clock import ManualClock
+from oncall.db.engine import Database
+from oncall.db.models import Alert, Contact, Event, InboundMessage, Person
+from oncall.domain.audit import verify_chain
+from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
+from tests.e2e.test_calls import POLICE_CONTROL_ROOM
+from tests.e2e.test_escalation_support import (
+    MANAGERS,
+    escalation_service,
+    sms_bodies,
+    texts_to,
+    tick,
+)
+
+
+async def _missed_police_call(service: Service) -> Contact:
+    trace = await service.fake.place_inbound_call(
+        from_=POLICE_CONTROL_ROOM, to=service.lines["police"]
+    )
+    await service.fake.settle()
+    assert trace.errors == []
+    async with service.database.sessions() as session:
+        contact = await session.scalar(
+            select(Contact).where(Contact.provider_sid == trace.call_sid)
+        )
+    assert contact is not None
+    return contact
+
+
+async def test_unanswered_police_call_escalates_on_time_and_ack_stops_it(
+    escalated: Service,
+) -> None:
+    service = escalated
+    contact = await _missed_police_call(service)
+    ref = contact.short_ref
+    await tick(service)
+    sw002 = texts_to(service, "sw002")
+    assert len(sw002) == 1
+    assert sw002[0].startswith(f"OOH-{ref} Police HQ call missed")
+    assert sw002[0].endswith(f"Reply ACK {ref}")
+    assert texts_to(service, "sm002") == []
+    # An alert call too (the default policy: SMS and voice for the duty worker).
+    calls = [
+        c
+        for c in service.fake.calls.values()
+        if c.to == service.phones["sw002"] and c.direction == "outbound-api"
+    ]
+    assert len(calls) == 1
+
+    await tick(service, minutes=4)
+    assert texts_to(service, "sm002") == []  # not yet: the duty worker has 5 minutes
+    await tick(service, minutes=1)
+    assert len(texts_to(service, "sm002")) == 1
+    await tick(service, minutes=10)  # round 2: the duty worker again, as a reminder
+    assert [b.startswith("REMINDER") for b in texts_to(service, "sw002")] == [False, True]
+    await tick(service, minutes=5)
+    assert len(texts_to(service, "sm002")) == 2
+    assert texts_to(service, "sm001") == []
+    await tick(service, minutes=10)  # then every manager
+    for code in MANAGERS:
+        assert len(texts_to(service, code)) >= 1, code
+
+    replies = await service.fake.send_inbound_sms(
+        from_=service.phones["sm001"], to=service.lines["police"], body=f"ack {ref}"
+    )
+    assert len(replies) == 1
+    assert replies[0].body.startswith(f"{ref} acknowledged by you at ")
+    assert "Police HQ control room, call back on +44 1534 700201" in replies[0].body
+    before = len(sms_bodies(service))
+    await tick(service, minutes=30)
+    # Nothing more, apart from "acknowledged by …" notices to those already texted.
+    later = sms_bodies(service)[before:]
+    assert later and all("No action needed" in body for body in later)
+
+    replies = await service.fake.send_inbound_sms(
+        from_=service.phones["sm001"], to=service.lines["police"],
+        body=f"DONE {ref} Rang police, child placed with grandparents overnight",
+    )  # fmt: skip
+    assert replies[0].body.startswith(f"{ref} closed at ")
+    async with service.database.sessions() as session:
+        alert = (await session.scalars(select(Alert).where(Alert.contact_id == contact.id))).one()
+        closed = await session.get(Contact, contact.id)
+        events = list(
+            await session.scalars(
+                select(Event).where(Event.contact_id == contact.id).order_by(Event.seq)
+            )
+        )
+        assert (await verify_chain(session)).ok
+    assert alert.status == "resolved"
+    assert closed is not None and closed.status == "closed"
+    assert closed.outcome_notes.startswith("Rang police")
+    kinds = [e.kind for e in events]
+    assert kinds.count("alert.escalated") == 5
+    assert "alert.acknowledged" in kinds
+    resolved = next(e for e in events if e.kind == "alert.resolved")
+    assert resolved.details["note"].startswith("Rang police")
+    assert resolved.actor == "sm001"
+    # No child's details went out in any text.
+    assert not any("grandparents" in body for body in sms_bodies(service))
+
+
+async def test_a_failed_sms_escalates_at_once(escalated: Service) -> None:
+    service = escalated
+    service.fake.faults.undeliverable(service.phones["sw002"], "undelivered")
+    await _missed_police_call(service)
+    await tick(service)  # duty worker texted: undelivered → the next step is due now
+    assert texts_to(service, "sm002") == []
+    await tick(service)  # same minute: the senior manager is texted without the 5-minute wait
+    assert len(texts_to(service, "sm002")) == 1
+    async with service.database.sessions() as session:
+        kinds = list(await session.scalars(select(Event.kind).order_by(Event.seq)))
+    assert "sms.failed" in kinds and "alert.escalating_early" in kinds
+
+
+async def test_ack_without_reference_and_help_and_unknown(escalated: Service) -> None:
+    service = escalated
+    contact = await _missed_police_call(service)
+    await tick(service)
+    police = service.lines["police"]
+    (help_reply,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=police, body="HELP"
+    )
+    assert "ACK 0412" in help_reply.body and len(help_reply.body) <= 160
+    (what,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=police, body="running late sorry"
+    )
+    assert what.body.startswith("Not understood")
+    (ack,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=police, body="ACK"
+    )
+    assert ack.body.startswith(f"{contact.short_ref} acknowledged by you")
+    (again,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw004"], to=police, body=f"ACK {contact.short_ref}"
+    )
+    assert "already acknowledged by" in again.body
+
+
+async def test_mgr_asks_the_senior_manager_to_call(escalated: Service) -> None:
+    service = escalated
+    contact = await _missed_police_call(service)
+    await tick(service)
+    (reply,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=service.lines["police"], body=f"MGR {contact.short_ref}"
+    )
+    async with service.database.sessions() as session:
+        manager = await session.scalar(select(Person).where(Person.code == "sm002"))
+    assert manager is not None
+    assert f"{manager.name} (senior manager on call) has been asked to call you" in reply.body
+    await tick(service)
+    (text,) = texts_to(service, "sm002")
+    assert "advice wanted by" in text and "+44 7797 910001" in text
+    (ack,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sm002"], to=service.lines["police"], body=f"ACK {contact.short_ref}"
+    )
+    assert "acknowledged by you" in ack.body
+
+
+async def test_a_foster_carer_texts_the_line(escalated: Service) -> None:
+    service = escalated
+    carer = "+447797950000"
+    (reply,) = await service.fake.send_inbound_sms(
+        from_=carer, to=service.lines["foster"], body="Placement breaking down, please call"
+    )
+    assert "has gone to the duty worker" in reply.body
+    (again,) = await service.fake.send_inbound_sms(
+        from_=carer, to=service.lines["foster"], body="Still waiting"
+    )
+    assert again.body.startswith("Added to OOH-")
+    await tick(service)
+    async with service.database.sessions() as session:
+        contacts = list(await session.scalars(select(Contact).where(Contact.channel == "sms")))
+        alerts = list(await session.scalars(select(Alert)))
+    assert len(contacts) == 1 and len(alerts) == 1  # bundled, not repeated
+    texts = [t for code in ("sw002", "sw004") for t in texts_to(service, code)]
+    assert len(texts) == 1
+    assert "Foster carers text message" in texts[0] and "Placement" not in texts[0]
+
+
+async def test_junk_from_one_number_is_rate_limited(escalated: Service) -> None:
+    service = escalated
+    answered = 0
+    for i in range(8):
+        replies = await service.fake.send_inbound_sms(
+            from_=service.phones["sw010"], to=service.lines["police"], body=f"hello {i}"
+        )
+        answered += len(replies)
+    assert answered == 5  # ONCALL_SMS_JUNK_PER_HOUR
+    async with service.database.sessions() as session:
+        stored = list(await session.scalars(select(InboundMessage)))
+    assert len(stored) == 8  # every one stored (and logged) all the same
+
+
+async def test_unconfirmed_shift_alerts_the_manager(
+    aiohttp_server: ServerFactory, database: Database
+) -> None:
+    service = await escalation_service(
+        aiohttp_server, database, ManualClock(FRIDAY_NIGHT.replace(hour=14))
+    )
+    await tick(service)
+    assert texts_to(service, "sw002") == []  # 3 hours before: too early
+    await tick(service, minutes=61)  # 15:01: two hours before 17:00
+    (ask,) = texts_to(service, "sw002")
+    assert ask == (
+        "You are on call tonight 17:00-09:00 (Police, Hospital, Foster lines). "
+        "Reply YES to confirm."
+    )
+    (ok,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=service.lines["police"], body="yes"
+    )
+    assert ok.body.startswith("Thank you: your shift from 17:00 is confirmed")
+    await tick(service, minutes=61)  # sw004 and sm002 did not answer
+    texts = texts_to(service, "sm002")
+    assert any("shift not confirmed" in t and "Reply ACK A" in t for t in texts), texts
+    assert not any("shift not confirmed" in t for t in texts_to(service, "sw002"))
+    async with service.database.sessions() as session:
+        alerts = list(await session.scalars(select(Alert).where(Alert.kind == "shift_unconfirmed")))
+    assert len(alerts) == 2  # sw004 and sm002 (the manager is told about the worker; …)
+
+
+@pytest.fixture
+async def escalated(aiohttp_server: ServerFactory, database: Database) -> Service:
+    return await escalation_service(aiohttp_server, database, ManualClock(FRIDAY_NIGHT))

@@ -1,0 +1,61 @@
+"""Helpers for escalation tests: the service with its loops off, one pass at a time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from integrations.fake_twilio import PhoneBehaviour
+from oncall.clock import ManualClock
+from oncall.db.engine import Database
+from oncall.db.models import Tier
+from oncall.web.escalation import SCHEDULER, SENDER
+from tests.e2e.conftest import SHIFT_START, ServerFactory, Service, start_service
+from tests.support import ShiftSpec, load_demo_data, publish_rota
+
+MANAGERS = [f"sm{i:03d}" for i in range(1, 9)]
+
+
+async def escalation_service(
+    aiohttp_server: ServerFactory, database: Database, clock: ManualClock
+) -> Service:
+    """Friday 8 Jan 2027 17:00-09:00: sw002 then sw004, sm002 the senior manager; loops off."""
+    await load_demo_data(database)
+    async with database.sessions() as session:
+        end = SHIFT_START + timedelta(hours=16)
+        await publish_rota(
+            session,
+            "2027-01",
+            [
+                ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
+                ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"]),
+            ],
+        )
+        await session.commit()
+    service = await start_service(
+        aiohttp_server,
+        database,
+        clock,
+        escalation_workers=False,  # type: ignore[arg-type]
+    )
+    service.fake.phones.set_default(PhoneBehaviour.NO_ANSWER)
+    return service
+
+
+async def tick(service: Service, *, minutes: float = 0) -> None:
+    """Advance the clock, then one scheduler pass and one sender pass, and let the fake settle."""
+    if minutes:
+        await service.clock.advance(minutes * 60)
+    await service.app[SCHEDULER].run_once()
+    await service.app[SENDER].run_once()
+    await service.fake.settle()
+
+
+def sms_bodies(service: Service) -> list[str]:
+    return [m.body for m in service.fake.outbound_messages() if m.direction == "outbound-api"]
+
+
+def texts_to(service: Service, code: str) -> list[str]:
+    number = service.phones[code]
+    return [
+        m.body for m in service.fake.outbound_messages(to=number) if m.direction == "outbound-api"
+    ]
