@@ -73,15 +73,18 @@ async def _lock_head(session: AsyncSession) -> ChainHead:
     held = session.info.get(_HEAD_IN_SESSION)
     if held is not None and held[0] is session.sync_session.get_transaction():
         return held[1]  # type: ignore[no-any-return]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(ChainHead)
-        .values(id=_HEAD_ID, seq=0, hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    head = await session.scalar(select(ChainHead).where(ChainHead.id == _HEAD_ID).with_for_update())
-    assert head is not None  # inserted just above if it was missing
+    locked = select(ChainHead).where(ChainHead.id == _HEAD_ID).with_for_update()
+    head = await session.scalar(locked)
+    if head is None:  # the very first event: create the head (safe if two replicas race)
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(ChainHead)
+            .values(id=_HEAD_ID, seq=0, hash=GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = await session.scalar(locked)
+    assert head is not None  # created just above if it was missing
     session.info[_HEAD_IN_SESSION] = (session.sync_session.get_transaction(), head)
     return head
 

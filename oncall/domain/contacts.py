@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from oncall.db.models import (
     ActorType,
@@ -48,7 +48,7 @@ async def identify_caller(session: AsyncSession, raw_number: str) -> CallerIdent
     match = await session.scalar(
         select(CallerNumber)
         .where(CallerNumber.number == number)
-        .options(selectinload(CallerNumber.known_caller), selectinload(CallerNumber.household))
+        .options(joinedload(CallerNumber.known_caller), joinedload(CallerNumber.household))
     )
     if match is None:
         return UNVERIFIED
@@ -74,20 +74,23 @@ async def identify_caller(session: AsyncSession, raw_number: str) -> CallerIdent
 
 async def next_reference(session: AsyncSession, year: int) -> tuple[str, str]:
     """The next contact reference of `year`: ("OOH-2027-00042", "0042"). Safe across replicas."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(ReferenceCounter)
-        .values(year=year, last=0)
-        .on_conflict_do_nothing(index_elements=["year"])
-    )
-    number = await session.scalar(
+    bump = (
         update(ReferenceCounter)
         .where(ReferenceCounter.year == year)
         .values(last=ReferenceCounter.last + 1)
         .returning(ReferenceCounter.last)
     )
-    assert number is not None  # the row exists: inserted above if it was missing
+    number = await session.scalar(bump)
+    if number is None:  # the first contact of the year (safe if two replicas race)
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(ReferenceCounter)
+            .values(year=year, last=0)
+            .on_conflict_do_nothing(index_elements=["year"])
+        )
+        number = await session.scalar(bump)
+    assert number is not None  # the row exists: created above if it was missing
     return f"OOH-{year}-{number:05d}", f"{number % 10000:04d}"
 
 
