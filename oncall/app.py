@@ -21,6 +21,7 @@ from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
 from oncall.web.ui import audit, audit_reports, demo_timeline, login, outcome, pages
+from oncall.web.ui.routes import add_ui_routes
 
 log = get_logger(__name__)
 
@@ -60,6 +61,7 @@ def create_app(
     app.add_routes(pages.routes)
     app.add_routes(login.routes)
     app.add_routes(on_duty.routes)
+    add_ui_routes(app)
     app.add_routes(audit_reports.routes)
     app.add_routes(audit.routes)
     app.add_routes(outcome.routes)
