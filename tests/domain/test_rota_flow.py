@@ -31,7 +31,7 @@ from oncall.domain.rota.export import fold
 
 JERSEY = ZoneInfo("Europe/Jersey")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-LIMIT = 3.0  # seconds per solve: a legal, nearly fair month even with other suites running
+LIMIT = 5.0  # seconds per solve: the solver needs a few to find a month on a busy machine
 PLACES = {"worker": 42, "manager": 9}  # 20 weeknights, 10 weekend days and New Year's Day x2
 
 
@@ -98,16 +98,6 @@ async def test_generate_stores_a_checked_draft_and_publish_carries_balances(
     for code, figures in devs.items():
         assert carried[code].get("load", 0.0) == pytest.approx(figures["dev"])
 
-    # Publishing a second version supersedes the first and rewrites the month's balances.
-    async with database.sessions() as session:
-        again = await generate(session, "2027-01", zone=JERSEY, now=NOW, time_limit_s=LIMIT)
-        await publish(session, "2027-01", again.number, now=NOW, by="coordinator")
-        await session.commit()
-        statuses = (
-            await session.scalars(select(RotaVersion.status).order_by(RotaVersion.number))
-        ).all()
-        balances = await session.scalar(select(func.count()).select_from(Balance))
-    assert list(statuses) == ["superseded", "published"] and balances == 38
     with pytest.raises(RotaConflict, match="no draft"):
         async with database.sessions() as session:
             await publish(session, "2027-01", now=NOW, by="coordinator")
@@ -167,6 +157,19 @@ async def test_repair_moves_only_the_sick_persons_future_places(database: Databa
             select(func.count()).select_from(Unavailability).where(Unavailability.start == now)
         )
     assert moves == result.moves and recorded == 1
+    # Publishing the repair supersedes the first version and rewrites the month's balances.
+    async with database.sessions() as session:
+        await publish(session, "2027-01", now=now, by="coordinator")
+        await session.commit()
+        statuses = (
+            await session.scalars(select(RotaVersion.status).order_by(RotaVersion.number))
+        ).all()
+        balances = {
+            code: b.load
+            for code, b in (await session.execute(select(Person.code, Balance).join(Person)))
+        }
+    assert list(statuses) == ["superseded", "published"]
+    assert balances == {p["id"]: pytest.approx(p["dev"]) for p in version.solution["people"]}
     old, new = before.assignments(), after.assignments()
     newcomer = {m.shift: m.into[0] for m in result.moves}
     for key, start in starts.items():
@@ -195,8 +198,8 @@ async def test_repair_refuses_bad_input_naming_the_field(database: Database) -> 
                 )
 
 
-async def test_exports_in_local_time_and_icalendar(sqlite_url: str) -> None:
-    # Exports only read what the other tests store on both databases: SQLite alone is enough.
+async def test_exports_and_a_repair_nobody_can_cover(sqlite_url: str) -> None:
+    # Exports and this repair path use only what the tests above store on both databases.
     database = Database.connect(sqlite_url)
     await demo(database)
     version = await generate_and_publish(database)
@@ -206,7 +209,6 @@ async def test_exports_in_local_time_and_icalendar(sqlite_url: str) -> None:
         document = await export_json(session, "2027-01", zone=JERSEY)
         ics = await export_ics(session, "2027-01", zone=JERSEY)
         shifts = await session.scalar(select(func.count()).select_from(RotaShift))
-    await database.dispose()
     rows = csv_text.splitlines()
     assert rows[0].startswith("month,version,tier,shift,date,start,end")
     assert len(rows) == 1 + sum(PLACES.values())
@@ -228,24 +230,8 @@ async def test_exports_in_local_time_and_icalendar(sqlite_url: str) -> None:
     assert "DTSTART:20270104T170000Z\r\nDTEND:20270105T090000Z" in unfolded
     assert unfolded.count("BEGIN:VEVENT") == unfolded.count("END:VEVENT") == len(uids)
 
-
-def test_folding_never_splits_a_character() -> None:
-    line = "SUMMARY:" + "Querée Egré " * 20
-    folded = fold(line)
-    parts = folded.split("\r\n ")
-    assert all(len(p.encode()) <= 75 for p in parts[:1]) and all(
-        len(p.encode()) <= 74 for p in parts[1:]
-    )
-    assert "".join(parts) == line and len(parts) > 3
-    assert fold("SHORT:line") == "SHORT:line"
-
-
-async def test_a_repair_nobody_can_cover_is_stored_infeasible(sqlite_url: str) -> None:
-    # The repair path shares its storage with the tests above: SQLite alone is enough here.
-    database = Database.connect(sqlite_url)
-    await demo(database)
-    first = await generate_and_publish(database)
-    block = next(a for a in first.solution["assignments"] if a["shift"] == "2027-01-18-m")
+    # When nobody can cover, the repair is stored as infeasible and nobody moves.
+    block = next(a for a in version.solution["assignments"] if a["shift"] == "2027-01-18-m")
     leave_start, leave_end = datetime(2027, 1, 18, tzinfo=UTC), datetime(2027, 1, 23, tzinfo=UTC)
     async with database.sessions() as session:
         managers = (await session.scalars(select(Person).where(Person.tier == "manager"))).all()
@@ -265,7 +251,18 @@ async def test_a_repair_nobody_can_cover_is_stored_infeasible(sqlite_url: str) -
         statuses = (
             await session.scalars(select(RotaVersion.status).order_by(RotaVersion.number))
         ).all()
-    await database.dispose()
     assert result.version.solver_status == "infeasible" and result.moves == []
     assert "manager" in result.version.solution["explanation"][0]["message"]
     assert list(statuses) == ["published", "draft"]
+    await database.dispose()
+
+
+def test_folding_never_splits_a_character() -> None:
+    line = "SUMMARY:" + "Querée Egré " * 20
+    folded = fold(line)
+    parts = folded.split("\r\n ")
+    assert all(len(p.encode()) <= 75 for p in parts[:1]) and all(
+        len(p.encode()) <= 74 for p in parts[1:]
+    )
+    assert "".join(parts) == line and len(parts) > 3
+    assert fold("SHORT:line") == "SHORT:line"
