@@ -1,7 +1,7 @@
-"""Telling staff a rota was published: one SMS per person, written to the outbox (never sent here).
+"""Telling staff a rota was published: one SMS each, written to the outbox (never sent here).
 
-The escalation engine's sender delivers outbox rows; the dedupe key makes publishing the same
-version twice harmless.
+The escalation engine's outbox sender delivers the rows; the dedupe key makes publishing the
+same version twice harmless.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Channel, Line, MessageStatus, OutboundMessage, RotaVersion
+from oncall.db.models import Channel, Line, RotaVersion
+from oncall.domain import outbox
 from oncall.domain.rota import load_version
 
 
@@ -32,17 +33,9 @@ async def notify_published(
             counts[person.id] += 1
             firsts.setdefault(person.id, shift.start)
     queued = 0
-    existing = set(
-        await session.scalars(
-            select(OutboundMessage.dedupe_key).where(
-                OutboundMessage.dedupe_key.like(f"rota:{version.id}:%")
-            )
-        )
-    )
     for person_id, count in counts.items():
         person = loaded.people[person_id]
-        key = f"rota:{version.id}:{person_id}"
-        if key in existing or not person.phone:
+        if not person.phone:
             continue
         first = firsts[person_id].astimezone(zone)
         body = (
@@ -51,20 +44,10 @@ async def notify_published(
             f"the first {first:%a %-d %b %H:%M}. "
             "See My shifts in the on-call app."
         )
-        session.add(
-            OutboundMessage(
-                dedupe_key=key,
-                person_id=person_id,
-                channel=Channel.SMS.value,
-                to_number=person.phone,
-                from_number=sender or "",
-                body=body,
-                status=MessageStatus.PENDING.value,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        queued += 1
+        added = await outbox.enqueue(
+            session, dedupe_key=f"rota:{version.id}:{person_id}", channel=Channel.SMS,
+            to=person.phone, from_=sender or "", body=body, now=now, person_id=person_id,
+        )  # fmt: skip
+        queued += int(added)
     await session.flush()
     return queued
