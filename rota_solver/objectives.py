@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 
@@ -27,6 +27,9 @@ class Figure:
     expr: cp_model.LinearExprT
     offset: float
     scale: float
+    # The part of expr each tier contributes, for figures that are sums over people.
+    parts: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
+    terms: tuple[SquareTerm, ...] = ()
 
     def to_units(self, value: float) -> float:
         return (value + self.offset) / self.scale
@@ -38,18 +41,31 @@ def common_scale(centres: list[Fraction]) -> int:
     return denominator if denominator <= SQUARE_SCALE else SQUARE_SCALE
 
 
+@dataclass(frozen=True, slots=True)
+class SquareTerm:
+    """One person's squared term: the value variable, its lowest value, the cost at each value."""
+
+    tier: str
+    person: int
+    category: str  # "" for the load
+    var: cp_model.IntVar | None  # None when the value cannot change
+    lo: int
+    costs: tuple[int, ...]
+
+
 def square_cost(
     model: cp_model.CpModel,
     value: cp_model.LinearExprT,
     bounds: tuple[int, int],
     centre: Fraction,
     scale: int,
-) -> tuple[cp_model.LinearExprT, float]:
+) -> tuple[cp_model.LinearExprT, float, cp_model.IntVar | None, tuple[int, ...]]:
     """A variable equal to ((value − centre)² − offset) × scale at every integer value in bounds.
 
-    Returns (cost, offset·scale). The cost is bounded below by the secant through each pair of
-    neighbouring integers; the square is convex, so the highest secant is exact at integers and
-    the LP relaxation sees the tightest convex underestimator.
+    Returns (cost, offset·scale, value variable, cost at each value). The cost is bounded below
+    by the secant through each pair of neighbouring integers; the square is convex, so the
+    highest secant is exact at integers and the LP relaxation sees the tightest convex
+    underestimator.
     """
     lo, hi = bounds
     nearest = round(centre)
@@ -61,16 +77,34 @@ def square_cost(
         return scale * u * u + linear * u
 
     offset = float(scale * error * error)
+    values = tuple(cost_at(v) for v in range(lo, hi + 1))
     if lo == hi:
-        return cost_at(lo), offset
-    values = [cost_at(v) for v in range(lo, hi + 1)]
+        return values[0], offset, None, values
     var = model.new_int_var(lo, hi, "")
     model.add(var == value)
     cost = model.new_int_var(min(values), max(values), "")
     for v in range(lo, hi):
         slope = values[v + 1 - lo] - values[v - lo]
         model.add(cost >= values[v - lo] + slope * (var - v))
-    return cost, offset
+    return cost, offset, var, values
+
+
+def restrict(model: cp_model.CpModel, figure: Figure, budgets: dict[str, int]) -> None:
+    """Narrow each value to those whose cost fits the tier's budget beside everyone's minimum.
+
+    Any rota within the budget has cost_i(v) + Σ_j≠i min_j ≤ budget, so this loses nothing; at
+    an optimum the budget is tight and most people are left one or two possible values.
+    """
+    for tier, budget in budgets.items():
+        terms = [t for t in figure.terms if t.tier == tier]
+        floor = sum(min(t.costs) for t in terms)
+        for t in terms:
+            if t.var is None:
+                continue
+            slack = budget - floor + min(t.costs)
+            allowed = [t.lo + k for k, cost in enumerate(t.costs) if cost <= slack]
+            if len(allowed) < len(t.costs):
+                model.add_linear_expression_in_domain(t.var, cp_model.Domain.from_values(allowed))
 
 
 def weight_unit(weights: list[Fraction]) -> int:
@@ -125,24 +159,38 @@ def rota_values(rm: RotaModel) -> ValueOf:
 
 def _square_sum(
     model: cp_model.CpModel,
+    problem: Problem,
     value_of: ValueOf,
     units: dict[int, int],
     centres: dict[int, Fraction],
     scale: int,
-) -> tuple[list[cp_model.LinearExprT], float]:
+    category: str = "",
+) -> tuple[dict[int, cp_model.LinearExprT], float, list[SquareTerm]]:
     """Squared distance of each person's Σ units[s] over their shifts from their centre."""
-    costs: list[cp_model.LinearExprT] = []
+    costs: dict[int, cp_model.LinearExprT] = {}
+    terms: list[SquareTerm] = []
     offset = 0.0
     for pi, centre in centres.items():
         value, lo, hi = value_of(pi, units)
-        cost, off = square_cost(model, value, (lo, hi), centre, scale)
-        costs.append(cost)
+        costs[pi], off, var, table = square_cost(model, value, (lo, hi), centre, scale)
+        terms.append(SquareTerm(problem.people[pi].tier, pi, category, var, lo, table))
         offset += off
-    return costs, offset
+    return costs, offset, terms
 
 
-def fairness_figure(model: cp_model.CpModel, problem: Problem, value_of: ValueOf) -> Figure:
-    """Σ dev(i)² (scaled to integers)."""
+def _by_tier(
+    problem: Problem, costs: list[tuple[int, cp_model.LinearExprT]]
+) -> dict[str, cp_model.LinearExprT]:
+    parts: dict[str, list[cp_model.LinearExprT]] = {}
+    for pi, cost in costs:
+        parts.setdefault(problem.people[pi].tier, []).append(cost)
+    return {tier: sum(part) for tier, part in parts.items()}
+
+
+def fairness_figure(
+    model: cp_model.CpModel, problem: Problem, value_of: ValueOf, tier: str | None = None
+) -> Figure:
+    """Σ dev(i)² (scaled to integers), over everyone or over one tier's people."""
     unit = weight_unit([s.weight for s in problem.shifts])
     units = {si: int(s.weight * unit) for si, s in enumerate(problem.shifts)}
     targets = load_targets(problem)
@@ -150,14 +198,22 @@ def fairness_figure(model: cp_model.CpModel, problem: Problem, value_of: ValueOf
         pi: unit * (targets[p.id] - p.balance.get("load", Fraction(0)))
         for pi, p in enumerate(problem.people)
     }
-    scale = common_scale(list(centres.values()))
-    costs, offset = _square_sum(model, value_of, units, centres, scale)
-    return Figure("fairness", sum(costs), offset, float(scale * unit * unit))
+    scale = common_scale(list(centres.values()))  # from everyone, so tiers share one scale
+    if tier is not None:
+        centres = {pi: c for pi, c in centres.items() if problem.people[pi].tier == tier}
+    costs, offset, terms = _square_sum(model, problem, value_of, units, centres, scale)
+    parts = _by_tier(problem, list(costs.items()))
+    return Figure(
+        "fairness", sum(costs.values()), offset, float(scale * unit * unit), parts, tuple(terms)
+    )
 
 
-def category_figure(model: cp_model.CpModel, problem: Problem, value_of: ValueOf) -> Figure:
-    """Σ dev_c(i)² over people and categories (scaled to integers)."""
-    costs: list[cp_model.LinearExprT] = []
+def category_figure(
+    model: cp_model.CpModel, problem: Problem, value_of: ValueOf, tier: str | None = None
+) -> Figure:
+    """Σ dev_c(i)² over people and categories (scaled to integers), optionally for one tier."""
+    costs: list[tuple[int, cp_model.LinearExprT]] = []
+    terms: list[SquareTerm] = []
     offset = 0.0
     centres: dict[tuple[str, int], Fraction] = {}
     for c in problem.categories:
@@ -167,11 +223,18 @@ def category_figure(model: cp_model.CpModel, problem: Problem, value_of: ValueOf
     scale = common_scale(list(centres.values()))
     for c in problem.categories:
         units = {si: 1 for si, s in enumerate(problem.shifts) if c in s.categories}
-        mine = {pi: centre for (cat, pi), centre in centres.items() if cat == c}
-        part, off = _square_sum(model, value_of, units, mine, scale)
-        costs.extend(part)
+        mine = {
+            pi: centre
+            for (cat, pi), centre in centres.items()
+            if cat == c and (tier is None or problem.people[pi].tier == tier)
+        }
+        part, off, more = _square_sum(model, problem, value_of, units, mine, scale, c)
+        costs.extend(part.items())
+        terms.extend(more)
         offset += off
-    return Figure("category_fairness", sum(costs), offset, float(scale))
+    parts = _by_tier(problem, costs)
+    total = sum(c for _, c in costs)
+    return Figure("category_fairness", total, offset, float(scale), parts, tuple(terms))
 
 
 def _requests(rm: RotaModel) -> Figure:
@@ -244,17 +307,20 @@ def add_objectives(rm: RotaModel) -> dict[str, Figure]:
     figures: dict[str, Figure] = {}
     if rm.problem.baseline is not None:
         base = {(a.shift, a.person) for a in rm.problem.baseline.assignments}
-        changes: list[tuple[int, cp_model.IntVar | int]] = []
-        constant = 0
-        for si, s in enumerate(rm.problem.shifts):
-            if rm.frozen[si]:
-                continue
-            for pi, p in enumerate(rm.problem.people):
-                inside = (s.id, p.id) in base
-                if (si, pi) in rm.x:
-                    changes.append((-1 if inside else 1, rm.x[si, pi]))
-                constant += 1 if inside else 0
-        figures["changes"] = Figure("changes", _linear(changes) + constant, 0.0, 1.0)
+        parts: dict[str, cp_model.LinearExprT] = {}
+        for tier in rm.problem.tiers:
+            changes: list[tuple[int, cp_model.IntVar | int]] = []
+            constant = 0
+            for si, s in enumerate(rm.problem.shifts):
+                if rm.frozen[si] or s.tier != tier:
+                    continue
+                for pi, p in enumerate(rm.problem.people):
+                    inside = (s.id, p.id) in base
+                    if (si, pi) in rm.x:
+                        changes.append((-1 if inside else 1, rm.x[si, pi]))
+                    constant += 1 if inside else 0
+            parts[tier] = _linear(changes) + constant
+        figures["changes"] = Figure("changes", sum(parts.values()), 0.0, 1.0, parts)
     figures["fairness"] = fairness_figure(rm.model, rm.problem, rota_values(rm))
     figures["category_fairness"] = category_figure(rm.model, rm.problem, rota_values(rm))
     figures["broken_requests"] = _requests(rm)

@@ -8,9 +8,11 @@ is usually tight: handing the bound to the rota model lets CP-SAT stop as soon a
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
@@ -23,22 +25,27 @@ from rota_solver.objectives import (
     most_shifts,
     unit_range,
 )
+from rota_solver.options import OptionModel
 
-Kind = tuple[str, object, tuple[str, ...], tuple[tuple[str, int], ...]]
+_RELAXED = ("fairness", "category_fairness")
+
+Kind = tuple[str, Fraction, tuple[str, ...], tuple[tuple[str, int], ...]]
 
 
 class CountModel:
     """n[person, kind]: how many shifts of a kind (tier, weight, categories, skills) each takes."""
 
-    def __init__(self, rm: RotaModel) -> None:
+    def __init__(self, rm: RotaModel, tier: str | None = None) -> None:
         self.rm = rm
         self.model = cp_model.CpModel()
         problem = rm.problem
-        members = self.kinds(rm)
+        members = {k: v for k, v in self.kinds(rm).items() if tier is None or k[0] == tier}
         self.members = members
         pinned = {(a.shift, a.person) for a in problem.pinned}
         self.n: dict[tuple[int, Kind], cp_model.IntVar] = {}
         for pi, p in enumerate(problem.people):
+            if tier is not None and p.tier != tier:
+                continue
             total: list[cp_model.IntVar] = []
             for kind, shifts in members.items():
                 cap = sum(1 for si in shifts if (si, pi) in rm.x)
@@ -97,41 +104,72 @@ class Relaxed:
 def relax(
     rm: RotaModel,
     name: str,
-    held: dict[str, int],
+    held: dict[str, dict[str, int]],
     seconds: float,
     workers: int,
     seed: int,
     track: Callable[[cp_model.CpSolver], None] | None = None,
+    exact: dict[str, Figure] | None = None,
 ) -> Relaxed | None:
     """Solve the counting relaxation for figure `name` (fairness or category_fairness).
 
-    `held` gives the upper limits already fixed for earlier figures, so the relaxation follows
-    the same staging as the real solve.
+    `held[figure][tier]` are the limits already fixed for earlier figures, per tier, or for
+    the whole figure under the tier "". Tiers share no people or shifts, so with per-tier limits
+    each tier is a separate, much smaller, problem and the bounds add up.
     """
-    counts = CountModel(rm)
-    figures: dict[str, Figure] = {
-        "fairness": fairness_figure(counts.model, rm.problem, counts.values()),
-        "category_fairness": category_figure(counts.model, rm.problem, counts.values()),
-    }
-    for earlier, limit in held.items():
-        if earlier in figures:
-            counts.model.add(figures[earlier].expr <= limit)
-    counts.model.minimize(figures[name].expr)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    if track is not None:
-        track(solver)  # lets the caller stop this solve too
-    status = solver.solve(counts.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    # The bound, not the value: only a proven bound is safe to impose on the rota.
-    return Relaxed(
-        int(solver.best_objective_bound),
-        {key: int(solver.value(var)) for key, var in counts.n.items()},
-        status == cp_model.OPTIMAL,
-    )
+    started = time.monotonic()
+    problem = rm.problem
+    joint = any("" in limits for limits in held.values())
+    groups: list[str | None] = [None] if joint else list(problem.tiers)
+    bound, proven = 0, True
+    counts: dict[tuple[int, Kind], int] = {}
+    for position, tier in enumerate(groups):
+        options = None
+        if tier is not None and exact is not None:
+            figs = [exact[f] for f in _RELAXED if f in exact]
+            options = OptionModel(rm, tier, CountModel.kinds(rm), figs)
+        if options is not None and not options.too_many:
+            assert tier is not None
+            target: cp_model.CpModel = options.model
+            for earlier, limits in held.items():
+                if earlier in _RELAXED and tier in limits:
+                    target.add(options.expr(earlier) <= limits[tier])
+            target.minimize(options.expr(name))
+        else:
+            options = None
+            model = CountModel(rm, tier)
+            target = model.model
+            figures: dict[str, Figure] = {
+                "fairness": fairness_figure(target, problem, model.values(), tier),
+                "category_fairness": category_figure(target, problem, model.values(), tier),
+            }
+            for earlier, limits in held.items():
+                if earlier not in figures:
+                    continue  # the relaxation knows nothing of changes; leaving them out is safe
+                for part, limit in limits.items():
+                    f = figures[earlier]
+                    expr = f.expr if part == "" else f.parts.get(part)
+                    if expr is not None:
+                        target.add(expr <= limit)
+            target.minimize(figures[name].expr)
+        solver = cp_model.CpSolver()
+        left = seconds - (time.monotonic() - started)
+        solver.parameters.max_time_in_seconds = max(left / (len(groups) - position), 0.01)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        if track is not None:
+            track(solver)  # lets the caller stop this solve too
+        status = solver.solve(target)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        # The bound, not the value: only a proven bound is safe to impose on the rota.
+        bound += int(solver.best_objective_bound)
+        proven = proven and status == cp_model.OPTIMAL
+        if options is not None:
+            counts.update(options.counts(solver))
+        else:
+            counts.update({key: int(solver.value(var)) for key, var in model.n.items()})
+    return Relaxed(bound, counts, proven)
 
 
 def fix_counts(model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed) -> None:
@@ -143,4 +181,5 @@ def fix_counts(model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed) -> None
             for si in kinds[kind]
             if (si, pi) in rm.x
         ]
-        model.add(sum(xs) == count)
+        if xs:
+            model.add(sum(xs) == count)

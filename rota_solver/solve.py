@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model, cp_model_helper
 
 from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
-from rota_solver.objectives import Figure, add_objectives
+from rota_solver.objectives import Figure, add_objectives, restrict
 from rota_solver.relax import fix_counts, relax
 
 ProgressCallback = Callable[[Progress], None]
@@ -81,7 +81,9 @@ class _Stages:
         self.figures = add_objectives(self.rm)
         self.workers, self.seed, self.progress = workers, seed, progress
         self.values: list[int] | None = None  # every model variable, from the last rota found
-        self.held: dict[str, int] = {}
+        # Limits reached by earlier stages: per tier while every stage so far was proven
+        # (tiers are then independent), else for the whole figure under the tier "".
+        self.held: dict[str, dict[str, int]] = {}
         self.started = time.monotonic()
         self.running: list[cp_model.CpSolver] = []
         self.stopped = False
@@ -102,7 +104,8 @@ class _Stages:
         model.clear_hints()  # type: ignore[no-untyped-call]
         if self.values is not None:
             # A complete hint: the previous rota keeps every constraint added since.
-            for index, value in enumerate(self.values):
+            known = len(model.proto.variables)
+            for index, value in enumerate(self.values[:known]):
                 model.add_hint(model.get_int_var_from_proto_index(index), value)
         solver = cp_model.CpSolver()
         params = solver.parameters
@@ -115,7 +118,8 @@ class _Stages:
         status = solver.solve(model, _Reporter(figure, self.started, self.progress))
         self.running.clear()
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            count = len(model.proto.variables)
+            # Only the rota model's own variables: a restricted copy may have made constants.
+            count = min(len(model.proto.variables), len(self.rm.model.proto.variables))
             self.values = [
                 int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
             ]
@@ -131,7 +135,14 @@ class _Stages:
         proven = False
         if name in _RELAXED:
             relaxed = relax(
-                rm, name, dict(self.held), budget * 0.4, self.workers, self.seed, self._track
+                rm,
+                name,
+                dict(self.held),
+                budget * 0.4,
+                self.workers,
+                self.seed,
+                self._track,
+                self.figures,
             )
             if relaxed is not None:
                 bound = relaxed.bound
@@ -158,7 +169,16 @@ class _Stages:
         value = _value(figure.expr, self.values)
         # Hold this figure where it got to while the next ones are optimised.
         rm.model.add(figure.expr <= value)
-        self.held[name] = value
+        per_tier = proven and figure.parts and all("" not in h for h in self.held.values())
+        if per_tier:
+            # Proven optimal with tiers independent: every optimal rota has each tier's part
+            # at that tier's own optimum, so holding each part loses nothing.
+            self.held[name] = {t: _value(e, self.values) for t, e in figure.parts.items()}
+            for tier, part in figure.parts.items():
+                rm.model.add(part <= self.held[name][tier])
+            restrict(rm.model, figure, self.held[name])
+        else:
+            self.held[name] = {"": value}
         best = figure.to_units(value)
         low = None if bound is None else figure.to_units(bound)
         if self.progress is not None:

@@ -1,0 +1,122 @@
+"""The counting relaxation with every person's possible counts spelt out as options.
+
+Each person picks exactly one option: how many shifts of each kind they take, priced exactly
+by the same integer cost tables as the rota model. Its LP relaxation is the convex hull of each
+person's options, far tighter than counting variables, so CP-SAT proves it quickly while the
+number of options stays small (a month; not a year).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from rota_solver.build import RotaModel
+from rota_solver.objectives import Figure, most_shifts, weight_unit
+
+Kind = tuple[str, Fraction, tuple[str, ...], tuple[tuple[str, int], ...]]
+
+# Above this many options for one person, the plain counting model is used instead.
+MAX_OPTIONS = 3000
+
+
+class OptionModel:
+    """z[person, option] booleans for one tier, with exact fairness and category costs."""
+
+    def __init__(
+        self,
+        rm: RotaModel,
+        tier: str,
+        kinds: dict[Kind, list[int]],
+        figures: Sequence[Figure],
+    ) -> None:
+        problem = rm.problem
+        self.model = cp_model.CpModel()
+        self.kinds = [k for k in kinds if k[0] == tier]
+        unit = weight_unit([s.weight for s in problem.shifts])
+        tables = {(t.person, t.category): t for f in figures for t in f.terms}
+        pinned = {(a.shift, a.person) for a in problem.pinned}
+        self.options: dict[int, list[tuple[tuple[int, ...], cp_model.IntVar]]] = {}
+        self.cost: dict[str, list[tuple[int, cp_model.IntVar]]] = {f.name: [] for f in figures}
+        self.too_many = False
+        totals: dict[Kind, list[tuple[int, cp_model.IntVar]]] = {k: [] for k in self.kinds}
+        skilled: dict[tuple[Kind, str], list[tuple[int, cp_model.IntVar]]] = {}
+        for pi, p in enumerate(problem.people):
+            if p.tier != tier:
+                continue
+            caps, lows = [], []
+            for kind in self.kinds:
+                caps.append(sum(1 for si in kinds[kind] if (si, pi) in rm.x))
+                lows.append(sum(1 for si in kinds[kind] if (problem.shifts[si].id, p.id) in pinned))
+            count = 1
+            for cap, low in zip(caps, lows, strict=True):
+                count *= cap - low + 1
+            if count > MAX_OPTIONS:
+                self.too_many = True
+                return
+            free = [si for si in rm.candidates(pi) if (si, pi) in rm.x]
+            held = len(rm.candidates(pi)) - len(free)
+            most = most_shifts(rm, pi, free)
+            least = 0 if p.min_shifts is None else p.min_shifts - held
+            ranges = [range(low, cap + 1) for cap, low in zip(caps, lows, strict=True)]
+            # (figure, table, units per kind) for this person's squared terms.
+            mine = [
+                (
+                    "fairness" if t.category == "" else "category_fairness",
+                    t,
+                    [
+                        int(k[1] * unit) if t.category == "" else int(t.category in k[2])
+                        for k in self.kinds
+                    ],
+                )
+                for (person, _), t in tables.items()
+                if person == pi
+            ]
+            choices = []
+            for vector in itertools.product(*ranges):
+                if not least <= sum(vector) <= most:
+                    continue
+                costs = dict.fromkeys(self.cost, 0)
+                for name, t, per in mine:
+                    index = sum(u * n for u, n in zip(per, vector, strict=True))
+                    if index >= len(t.costs):
+                        break  # beyond what the person could reach (windows, max_shifts)
+                    costs[name] = costs.get(name, 0) + t.costs[index]
+                else:
+                    z = self.model.new_bool_var("")
+                    choices.append((vector, z))
+                    for kind, n in zip(self.kinds, vector, strict=True):
+                        if n:
+                            totals[kind].append((n, z))
+                            for skill, _ in kind[3]:
+                                if skill in p.skills:
+                                    skilled.setdefault((kind, skill), []).append((n, z))
+                    for name, cost in costs.items():
+                        if cost and name in self.cost:
+                            self.cost[name].append((cost, z))
+            self.model.add_exactly_one(z for _, z in choices)
+            self.options[pi] = choices
+        for kind in self.kinds:
+            places = sum(problem.shifts[si].required for si in kinds[kind])
+            self.model.add(_sum(totals[kind]) == places)
+            for skill, need in kind[3]:
+                self.model.add(_sum(skilled.get((kind, skill), [])) >= need * len(kinds[kind]))
+
+    def expr(self, name: str) -> cp_model.LinearExprT:
+        return _sum(self.cost[name])
+
+    def counts(self, solver: cp_model.CpSolver) -> dict[tuple[int, Kind], int]:
+        chosen: dict[tuple[int, Kind], int] = {}
+        for pi, choices in self.options.items():
+            for vector, z in choices:
+                if solver.boolean_value(z):
+                    for kind, n in zip(self.kinds, vector, strict=True):
+                        chosen[pi, kind] = n
+        return chosen
+
+
+def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:
+    return cp_model.LinearExpr.weighted_sum([z for _, z in terms], [c for c, _ in terms])
