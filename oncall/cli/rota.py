@@ -41,7 +41,8 @@ from oncall.domain.rota import (
     publish,
     repair,
 )
-from oncall.domain.rota.text import heading, move_lines, report_lines, rota_table
+from oncall.domain.rota.text import heading, move_lines, report_lines, rota_table, version_list
+from oncall.domain.rota.versions import month_versions
 from oncall.settings import Settings
 
 T = TypeVar("T")
@@ -160,7 +161,13 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
         version = await find_version(session, month, args.version)
         loaded = await load_version(session, version.id)
         report = fairness_report(version.problem, version.solution)
-        return [heading(loaded), *rota_table(loaded, settings.zone), *report_lines(report)]
+        versions = version_list(await month_versions(session, month))
+        return [
+            heading(loaded),
+            versions,
+            *rota_table(loaded, settings.zone),
+            *report_lines(report),
+        ]
 
     print("\n".join(_run(settings, work)))
     return EXIT_OK

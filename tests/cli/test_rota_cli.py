@@ -137,4 +137,7 @@ def test_bad_input_is_one_message_naming_the_field(
     capsys.readouterr()
     # None of the failures wrote anything: still the one published version.
     assert main(["rota", "show", "2027-01"]) == 0
-    assert capsys.readouterr().out.startswith("2027-01 version 1: published")
+    shown = capsys.readouterr().out.splitlines()
+    assert (
+        shown[0].startswith("2027-01 version 1: published") and shown[1] == "versions: 1 published"
+    )

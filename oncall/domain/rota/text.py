@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from oncall.db.models import RotaVersion
 from oncall.domain.rota.repair import Move
 from oncall.domain.rota.report import FairnessReport
 from oncall.domain.rota.versions import LoadedVersion
@@ -27,6 +28,11 @@ def heading(loaded: LoadedVersion) -> str:
     if v.published_at:
         parts.append(f"published {v.published_at:%Y-%m-%d %H:%M} UTC by {v.published_by}")
     return ", ".join(parts)
+
+
+def version_list(versions: list[RotaVersion]) -> str:
+    """One line naming every version of the month and its status: `1 superseded, 2 published`."""
+    return "versions: " + ", ".join(f"{v.number} {v.status}" for v in versions)
 
 
 def rota_table(loaded: LoadedVersion, zone: ZoneInfo) -> list[str]:

@@ -56,6 +56,17 @@ async def find_period(session: AsyncSession, month: Month) -> RotaPeriod | None:
     return found
 
 
+async def month_versions(session: AsyncSession, month: Month) -> list[RotaVersion]:
+    """Every version of the month, oldest first (empty when none was generated)."""
+    period = await find_period(session, month)
+    if period is None:
+        return []
+    rows = await session.scalars(
+        select(RotaVersion).where(RotaVersion.period_id == period.id).order_by(RotaVersion.number)
+    )
+    return list(rows)
+
+
 async def next_number(session: AsyncSession, period: RotaPeriod) -> int:
     highest = await session.scalar(
         select(func.max(RotaVersion.number)).where(RotaVersion.period_id == period.id)
