@@ -15,7 +15,6 @@ from oncall.db.models import (
     AlertStatus,
     Channel,
     Contact,
-    ContactStatus,
     KnownCaller,
     Line,
     MessageStatus,
@@ -25,6 +24,8 @@ from oncall.db.models import (
 )
 from oncall.domain import outbox
 from oncall.domain.audit import append_event
+from oncall.domain.audit_log.contacts import FORWARDED
+from oncall.domain.audit_log.outcomes import OutcomeCategory, record_outcome
 from oncall.domain.escalation_policies import policy_by_id
 from oncall.domain.escalation_text import AlertFacts, owned_elsewhere_notice
 from oncall.log import get_logger
@@ -33,7 +34,25 @@ from oncall.phones import InvalidPhoneNumber, display_phone, normalise_phone
 log = get_logger(__name__)
 
 LIVE = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
-OUTCOME_BY_SMS = "other"  # DONE by text carries free words; the web form can refine the category
+# DONE by text carries free words; a first word naming a category sets it, else "other" (the
+# outcome page can refine it later).
+_CATEGORY_WORDS = {
+    "advice": OutcomeCategory.ADVICE_GIVEN,
+    "visit": OutcomeCategory.VISIT_MADE,
+    "visited": OutcomeCategory.VISIT_MADE,
+    "pp": OutcomeCategory.POLICE_PROTECTION,
+    "placement": OutcomeCategory.EMERGENCY_PLACEMENT,
+    "placed": OutcomeCategory.EMERGENCY_PLACEMENT,
+    "dayteam": OutcomeCategory.REFERRED_TO_DAY_TEAM,
+    "referred": OutcomeCategory.REFERRED_TO_DAY_TEAM,
+    "nfa": OutcomeCategory.NO_ACTION,
+}
+
+
+def outcome_category(note: str) -> str:
+    """The outcome category a DONE note names by its first word ("advice …", "nfa …")."""
+    first = note.split(maxsplit=1)[0].strip(".:,;-").lower() if note.strip() else ""
+    return _CATEGORY_WORDS.get(first, OutcomeCategory.OTHER).value
 
 
 def reference_of(alert: Alert, contact: Contact | None) -> str:
@@ -181,20 +200,21 @@ async def resolve(
         alert.acknowledged_at, alert.acknowledged_by_id = at, person.id
     alert.status, alert.resolved_at, alert.next_action_at = AlertStatus.RESOLVED.value, at, None
     contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    category = outcome_category(note)
     if contact is not None:
         contact.acknowledged_at = contact.acknowledged_at or at
-        contact.resolved_at = at
-        contact.handled_by_id = contact.handled_by_id or person.id
-        contact.outcome = contact.outcome or OUTCOME_BY_SMS
-        contact.outcome_notes = (
-            f"{contact.outcome_notes}\n{note}".strip() if contact.outcome_notes else note
-        )
-        contact.status = ContactStatus.CLOSED.value
+        if contact.outcome is None or contact.outcome == FORWARDED:
+            await record_outcome(
+                session, contact.id, person_id=person.id, category=category, notes=note,
+                at=at, via=via,
+            )  # fmt: skip
+        else:  # an outcome is on record already (the web form): keep it, add the words
+            contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
     await outbox.cancel_pending(session, alert_id=alert.id, now=at)
     await append_event(
         session, kind="alert.resolved", at=at, contact_id=alert.contact_id,
         actor_type=ActorType.PERSON, actor=person.code,
-        details={"alert": alert.id, "via": via, "outcome": OUTCOME_BY_SMS, "note": note},
+        details={"alert": alert.id, "via": via, "outcome": category, "note": note},
     )  # fmt: skip
     return True
 

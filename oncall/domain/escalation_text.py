@@ -23,7 +23,23 @@ SINGLE_UCS2 = 70
 MULTI_UCS2 = 67
 
 # Look-alikes people and data bring in, mapped to GSM-7 so a text stays in one cheap encoding.
-_REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "•": "-"}
+_REPLACEMENTS = {
+    "–": "-",
+    "—": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "…": "...",
+    "•": "-",
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "ı": "i",
+    "œ": "oe",
+    "Œ": "OE",
+}
 
 
 @dataclass(frozen=True, slots=True)
