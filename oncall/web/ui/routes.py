@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from oncall.web.ui import now, rota_edit, rota_jobs, rota_pages
+from oncall.web.ui import my, now, requests_desk, rota_edit, rota_jobs, rota_pages, staff
 
 
 def add_ui_routes(app: web.Application) -> None:
@@ -12,3 +12,6 @@ def add_ui_routes(app: web.Application) -> None:
     rota_jobs.setup(app)
     app.add_routes(rota_pages.routes)
     app.add_routes(rota_edit.routes)
+    app.add_routes(staff.routes)
+    app.add_routes(my.routes)
+    app.add_routes(requests_desk.routes)
