@@ -14,13 +14,13 @@ from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import escalation, health
-from oncall.web.api import on_duty
+from oncall.web.api import contacts, events, on_duty
 from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import audit, audit_reports, demo_timeline, login, outcome, pages
+from oncall.web.ui import audit, audit_handover, audit_reports, demo_timeline, login, outcome, pages
 from oncall.web.ui.routes import add_ui_routes
 
 log = get_logger(__name__)
@@ -50,6 +50,7 @@ def create_app(
     # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).
     app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(audit_handover.handover_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))
     app.cleanup_ctx.append(escalation.escalation_ctx)
@@ -61,6 +62,9 @@ def create_app(
     app.add_routes(pages.routes)
     app.add_routes(login.routes)
     app.add_routes(on_duty.routes)
+    app.add_routes(contacts.routes)
+    app.add_routes(events.routes)
+    app.add_routes(audit_handover.routes)
     add_ui_routes(app)
     app.add_routes(audit_reports.routes)
     app.add_routes(audit.routes)

@@ -1,26 +1,88 @@
-"""`oncall audit verify`: walk the response log's hash chain and report the first broken link."""
+"""`oncall audit …`: verify the hash chain, redact old details, export CSV, prepare the handover."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
-from oncall.cli.base import EXIT_FAILED, EXIT_OK, add_command, add_group, open_database
+from oncall.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CommandFailed,
+    add_command,
+    add_group,
+    open_database,
+)
 from oncall.domain.audit import ChainReport, verify_chain
+from oncall.domain.audit_log.contacts import ContactFilter, FilterError, parse_filter
+from oncall.domain.audit_log.exports import contacts_csv, events_csv
+from oncall.domain.audit_log.handover import (
+    gather_handover,
+    handover_csv,
+    handover_text,
+    latest_handover_day,
+)
+from oncall.domain.audit_log.reads import log_read, record_verification
+from oncall.domain.audit_log.retention import redact_before
 from oncall.settings import Settings
+
+CLI_ACTOR = "cli"
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def _days(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of days, 1 or more: {raw!r}")
+    return int(raw)
 
 
 def register(sub: Any) -> None:
     audit = add_group(sub, "audit", "the response log")
-    add_command(audit, "verify", _verify, "verify the hash chain; exit 1 at the first broken link")
+    verify = add_command(
+        audit, "verify", _verify, "verify the hash chain; exit 1 at the first broken link"
+    )
+    verify.add_argument(
+        "--record", action="store_true",
+        help="append the result to the log (shown as the chain's state on the audit pages)",
+    )  # fmt: skip
+    redact = add_command(
+        audit, "redact", _redact,
+        "blank event details and contacts' notes, numbers and recordings older than DAYS",
+    )  # fmt: skip
+    redact.add_argument("--older-than", type=_days, metavar="DAYS", dest="days",
+                        help="default: ONCALL_RETENTION_DAYS")  # fmt: skip
+    export = add_command(audit, "export", _export, "export contacts or events as CSV")
+    export.add_argument("what", choices=("contacts", "events"), nargs="?", default="contacts")
+    export.add_argument("--from", type=_day, dest="first", required=True, metavar="YYYY-MM-DD")
+    export.add_argument("--to", type=_day, dest="last", required=True, metavar="YYYY-MM-DD",
+                        help="the last local day included")  # fmt: skip
+    export.add_argument("--format", choices=("csv",), default="csv")
+    export.add_argument("--filter", action="append", default=[], metavar="NAME=VALUE",
+                        help="contacts only: line=police, open=1 … (repeatable)")  # fmt: skip
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    handover = add_command(audit, "handover", _handover, "print the morning handover")
+    handover.add_argument("--date", type=_day, help="the morning (default: the latest one due)")
+    handover.add_argument("--csv", action="store_true", help="print CSV instead of text")
 
 
-def _verify(_args: argparse.Namespace, settings: Settings) -> int:
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
     async def verify() -> ChainReport:
         async with open_database(settings) as db, db.sessions() as session:
-            return await verify_chain(session)
+            report = await verify_chain(session)
+            if args.record:
+                await record_verification(session, report, at=datetime.now(UTC), actor=CLI_ACTOR)
+                await session.commit()
+            return report
 
     report = asyncio.run(verify())
     if report.broken is None:
@@ -34,3 +96,83 @@ def _verify(_args: argparse.Namespace, settings: Settings) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED
+
+
+def _redact(args: argparse.Namespace, settings: Settings) -> int:
+    days = args.days or settings.retention_days
+    if not days:
+        raise CommandFailed("give --older-than DAYS or set ONCALL_RETENTION_DAYS")
+    now = datetime.now(UTC)
+
+    async def redact() -> tuple[int, int]:
+        async with open_database(settings) as db, db.sessions() as session:
+            result = await redact_before(
+                session, before=now - timedelta(days=days), at=now, actor=CLI_ACTOR
+            )
+            await session.commit()
+            return result.events, result.contacts
+
+    events, contacts = asyncio.run(redact())
+    print(f"redacted the details of {events} events and {contacts} contacts older than {days} days")
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    zone = settings.zone
+    start = datetime.combine(args.first, time(0), zone)
+    end = datetime.combine(args.last + timedelta(days=1), time(0), zone)
+    try:
+        query = dict(item.split("=", 1) for item in args.filter)
+        f = parse_filter({**query, "from": str(args.first), "to": str(args.last)})
+    except (ValueError, FilterError) as exc:
+        raise CommandFailed(f"--filter: {exc}") from None
+    out = args.output.open("w", encoding="utf-8", newline="") if args.output else sys.stdout
+
+    async def export(f: ContactFilter) -> int:
+        rows = 0
+        async with open_database(settings) as db:
+            async with db.sessions() as session:
+                chunks = (
+                    contacts_csv(session, f, zone=zone)
+                    if args.what == "contacts"
+                    else events_csv(session, start=start, end=end, zone=zone)
+                )
+                async for chunk in chunks:
+                    out.write(chunk)
+                    rows += chunk.count("\r\n")
+            async with db.sessions() as session:
+                await log_read(
+                    session, username=CLI_ACTOR, what=f"{args.what} export (CSV, command line)",
+                    at=datetime.now(UTC), query={**query, "from": str(args.first),
+                                                          "to": str(args.last)},
+                    rows=rows - 1,
+                )  # fmt: skip
+                await session.commit()
+        return rows - 1
+
+    try:
+        rows = asyncio.run(export(f))
+    finally:
+        if args.output:
+            out.close()
+    if args.output:
+        print(f"wrote {rows} {args.what} to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _handover(args: argparse.Namespace, settings: Settings) -> int:
+    zone, boundary = settings.zone, settings.handover_at
+    day = args.date or latest_handover_day(datetime.now(UTC), zone, boundary)
+
+    async def gather() -> str:
+        async with open_database(settings) as db, db.sessions() as session:
+            handover = await gather_handover(session, day=day, zone=zone, boundary=boundary)
+            await log_read(
+                session, username=CLI_ACTOR, what="handover (command line)",
+                at=datetime.now(UTC), query={"date": str(day)},
+            )  # fmt: skip
+            await session.commit()
+            return handover_csv(handover, zone) if args.csv else handover_text(handover, zone)
+
+    sys.stdout.write(asyncio.run(gather()))
+    return EXIT_OK

@@ -22,10 +22,7 @@ def _nice_max(value: float) -> float:
     step = 1.0
     while step * 10 < value:
         step *= 10
-    for factor in (1, 2, 5, 10):
-        if step * factor >= value:
-            return step * factor
-    return step * 10  # pragma: no cover - the loop always returns
+    return step * next(f for f in (1, 2, 5, 10) if step * f >= value)
 
 
 def bar_chart(
@@ -44,24 +41,25 @@ def bar_chart(
         f'<text x="{left}" y="16" font-weight="600">{escape(title)}</text>',
     ]
     for tick in range(5):
-        value = peak * tick / 4
+        tick_value = peak * tick / 4
         y = top + plot_h - plot_h * tick / 4
         parts.append(
             f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{value:g}{escape(unit)}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{tick_value:g}{escape(unit)}</text>"
         )
     every = max(1, len(labels) // 16)  # keep axis labels legible on a month of nights
     for i, label in enumerate(labels):
         x0 = left + i * group_w + group_w * 0.1
         for j, s in enumerate(series):
-            value = s.values[i] if i < len(s.values) else None
-            if value is None:
+            bar = s.values[i] if i < len(s.values) else None
+            if bar is None:
                 continue
-            h = plot_h * value / peak
+            h = plot_h * bar / peak
             parts.append(
                 f'<rect x="{x0 + j * bar_w:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" '
                 f'height="{h:.1f}" fill="{COLOURS[j % len(COLOURS)]}">'
-                f"<title>{escape(label)}: {escape(s.name)} {value:g}{escape(unit)}</title></rect>"
+                f"<title>{escape(label)}: {escape(s.name)} {bar:g}{escape(unit)}</title></rect>"
             )
         if i % every == 0:
             parts.append(
