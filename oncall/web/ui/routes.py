@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from oncall.web.ui import my, now, requests_desk, rota_edit, rota_jobs, rota_pages, staff
+from oncall.web.ui import lines, my, now, requests_desk, rota_edit, rota_jobs, rota_pages, staff
 
 
 def add_ui_routes(app: web.Application) -> None:
@@ -15,3 +15,4 @@ def add_ui_routes(app: web.Application) -> None:
     app.add_routes(staff.routes)
     app.add_routes(my.routes)
     app.add_routes(requests_desk.routes)
+    app.add_routes(lines.routes)
