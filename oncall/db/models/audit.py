@@ -24,6 +24,7 @@ class Event(Base):
         one_of("actor_type", ActorType),
         Index("ix_events_contact_seq", "contact_id", "seq"),
         Index("ix_events_occurred_at", "occurred_at"),
+        Index("ix_events_kind_seq", "kind", "seq"),  # latest verification, handovers by day
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

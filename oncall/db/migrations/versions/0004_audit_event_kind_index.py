@@ -1,0 +1,25 @@
+"""Events by kind: the audit pages find the latest chain verification and handovers quickly.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-23 19:45:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_kind_seq", ["kind", "seq"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_kind_seq")
