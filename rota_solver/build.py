@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -122,13 +123,16 @@ class RotaModel:
     def _rest(self, pi: int) -> None:
         shifts = self.problem.shifts
         rest = timedelta(hours=float(self.problem.rules.min_rest_hours))
-        mine = self.candidates(pi)
+        mine = sorted(self.candidates(pi), key=lambda si: shifts[si].start)
+        starts = [shifts[si].start for si in mine]
+        longest = max((shifts[si].end - shifts[si].start for si in mine), default=rest) + rest
         group = Group("rest", person=pi)
         previous: set[int] = set()
         # Conflicts form an interval graph ([start, end + rest) overlapping), so the cliques at
         # each start time cover every conflicting pair with one at-most-one each.
-        for t in sorted({shifts[si].start for si in mine}):
-            clique = {si for si in mine if shifts[si].start <= t < shifts[si].end + rest}
+        for t in sorted(set(starts)):
+            near = mine[bisect_right(starts, t - longest) : bisect_right(starts, t)]
+            clique = {si for si in near if t < shifts[si].end + rest}
             if clique <= previous:
                 continue  # already covered by the clique just before
             previous = clique
@@ -142,12 +146,13 @@ class RotaModel:
 
     def _windows(self, pi: int) -> None:
         shifts = self.problem.shifts
-        mine = self.candidates(pi)
+        mine = sorted(self.candidates(pi), key=lambda si: shifts[si].start)
+        starts = [shifts[si].start for si in mine]
         for k, window in enumerate(self.problem.rules.windows):
             span = timedelta(hours=float(window.hours))
             group = Group("window", person=pi, detail=k)
-            for t in sorted({shifts[si].start for si in mine}):
-                inside = [si for si in mine if t <= shifts[si].start < t + span]
+            for t in sorted(set(starts)):
+                inside = mine[bisect_left(starts, t) : bisect_left(starts, t + span)]
                 free = [self.x[si, pi] for si in inside if (si, pi) in self.x]
                 held = len(inside) - len(free)
                 if not free or len(inside) <= window.max:

@@ -9,7 +9,7 @@ number of options stays small (a month; not a year).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from ortools.sat.python import cp_model
@@ -32,7 +32,10 @@ class OptionModel:
         tier: str,
         kinds: dict[Kind, list[int]],
         figures: Sequence[Figure],
+        budget: int | None = None,
     ) -> None:
+        """`budget` bounds the tier's fairness cost in every solution of interest; with it,
+        each person keeps only the loads that could fit beside everyone else's minimum."""
         problem = rm.problem
         self.model = cp_model.CpModel()
         self.kinds = [k for k in kinds if k[0] == tier]
@@ -44,6 +47,8 @@ class OptionModel:
         self.too_many = False
         totals: dict[Kind, list[tuple[int, cp_model.IntVar]]] = {k: [] for k in self.kinds}
         skilled: dict[tuple[Kind, str], list[tuple[int, cp_model.IntVar]]] = {}
+        loads = {t.person: t for t in tables.values() if t.category == "" and t.tier == tier}
+        floor = sum(min(t.costs) for t in loads.values())
         for pi, p in enumerate(problem.people):
             if p.tier != tier:
                 continue
@@ -51,17 +56,23 @@ class OptionModel:
             for kind in self.kinds:
                 caps.append(sum(1 for si in kinds[kind] if (si, pi) in rm.x))
                 lows.append(sum(1 for si in kinds[kind] if (problem.shifts[si].id, p.id) in pinned))
-            count = 1
-            for cap, low in zip(caps, lows, strict=True):
-                count *= cap - low + 1
-            if count > MAX_OPTIONS:
-                self.too_many = True
-                return
             free = [si for si in rm.candidates(pi) if (si, pi) in rm.x]
             held = len(rm.candidates(pi)) - len(free)
             most = most_shifts(rm, pi, free)
             least = 0 if p.min_shifts is None else p.min_shifts - held
-            ranges = [range(low, cap + 1) for cap, low in zip(caps, lows, strict=True)]
+            units = [int(k[1] * unit) for k in self.kinds]
+            window = (0, sum(u * c for u, c in zip(units, caps, strict=True)))
+            fits: set[int] | None = None
+            load = loads.get(pi)
+            if budget is not None and load is not None:
+                slack = budget - floor + min(load.costs)
+                fits = {k for k, cost in enumerate(load.costs) if cost <= slack}
+                window = (min(fits, default=0), max(fits, default=-1))
+            vectors = _vectors(caps, lows, units, window, most)
+            ranges = list(itertools.islice(vectors, MAX_OPTIONS + 1))
+            if len(ranges) > MAX_OPTIONS:
+                self.too_many = True
+                return
             # (figure, table, units per kind) for this person's squared terms.
             mine = [
                 (
@@ -76,8 +87,13 @@ class OptionModel:
                 if person == pi
             ]
             choices = []
-            for vector in itertools.product(*ranges):
-                if not least <= sum(vector) <= most:
+            for vector in ranges:
+                if sum(vector) < least:
+                    continue
+                if (
+                    fits is not None
+                    and sum(u * n for u, n in zip(units, vector, strict=True)) not in fits
+                ):
                     continue
                 costs = dict.fromkeys(self.cost, 0)
                 for name, t, per in mine:
@@ -120,3 +136,27 @@ class OptionModel:
 
 def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:
     return cp_model.LinearExpr.weighted_sum([z for _, z in terms], [c for c, _ in terms])
+
+
+def _vectors(
+    caps: list[int], lows: list[int], units: list[int], window: tuple[int, int], most: int
+) -> Iterator[tuple[int, ...]]:
+    """Counts per kind within caps, at most `most` shifts, whose units sum lies in window."""
+    reach = [0] * (len(caps) + 1)  # most units the kinds from k on can still add
+    for k in range(len(caps) - 1, -1, -1):
+        reach[k] = reach[k + 1] + units[k] * caps[k]
+
+    def walk(k: int, total: int, shifts: int, prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+        if k == len(caps):
+            if window[0] <= total <= window[1]:
+                yield prefix
+            return
+        for n in range(lows[k], caps[k] + 1):
+            value = total + units[k] * n
+            if shifts + n > most or value > window[1]:
+                break
+            if value + reach[k + 1] < window[0]:
+                continue
+            yield from walk(k + 1, value, shifts + n, (*prefix, n))
+
+    return walk(0, 0, 0, ())

@@ -127,7 +127,14 @@ def relax(
         options = None
         if tier is not None and exact is not None:
             figs = [exact[f] for f in _RELAXED if f in exact]
-            options = OptionModel(rm, tier, CountModel.kinds(rm), figs)
+            budget = held.get("fairness", {}).get(tier)
+            options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget)
+            if options.too_many and budget is None:
+                # Too many ways to split a long period: a quick counting solution gives a
+                # budget that leaves each person only the loads near their target.
+                budget = _quick_budget(rm, tier, min(2.0, seconds / 4), workers, seed)
+                if budget is not None:
+                    options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget)
         if options is not None and not options.too_many:
             assert tier is not None
             target: cp_model.CpModel = options.model
@@ -157,6 +164,9 @@ def relax(
         solver.parameters.max_time_in_seconds = max(left / (len(groups) - position), 0.01)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
+        if options is not None:
+            # Presolve spends long on the option model's wide sums and gains nothing there.
+            solver.parameters.cp_model_presolve = False
         if track is not None:
             track(solver)  # lets the caller stop this solve too
         status = solver.solve(target)
@@ -170,6 +180,20 @@ def relax(
         else:
             counts.update({key: int(solver.value(var)) for key, var in model.n.items()})
     return Relaxed(bound, counts, proven)
+
+
+def _quick_budget(rm: RotaModel, tier: str, seconds: float, workers: int, seed: int) -> int | None:
+    """The fairness cost of some counting solution: an upper bound on the relaxation optimum."""
+    model = CountModel(rm, tier)
+    figure = fairness_figure(model.model, rm.problem, model.values(), tier)
+    model.model.minimize(figure.expr)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if solver.solve(model.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return int(solver.objective_value)
 
 
 def fix_counts(model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed) -> None:
