@@ -103,6 +103,22 @@ def default_templates() -> list[ShiftTemplate]:
             holidays_replace=False,
         ),
         ShiftTemplate(
+            # The weeknight block ends Friday 09:00 and starts Monday 17:00: a weekday bank
+            # holiday's daytime would otherwise have no senior manager on call.
+            name="Manager bank holiday daytime",
+            tier=m,
+            day_type="bank_holiday",
+            start_days=[MON, TUE, WED, THU, FRI],
+            start_time=time(9),
+            end_time=time(17),
+            end_day_offset=0,
+            weight=1.0,
+            required=1,
+            categories=["bank_holiday"],
+            skills=[],
+            holidays_replace=False,
+        ),
+        ShiftTemplate(
             name="Manager weekend",
             tier=m,
             day_type="weekday",

@@ -90,10 +90,10 @@ def test_generate_show_publish_repair_export(
     )
     assert exported == 0
     ics = ics_file.read_bytes()
-    assert ics.startswith(b"BEGIN:VCALENDAR\r\n") and ics.count(b"BEGIN:VEVENT") == 51
+    assert ics.startswith(b"BEGIN:VCALENDAR\r\n") and ics.count(b"BEGIN:VEVENT") == 52
     assert ics.count(f"UID:2027-01-15-w.{sick}@".encode()) == 0  # moved off in version 2
     rows = csv_file.read_bytes().split(b"\r\n")
-    assert len(rows) == 53 and rows[-1] == b""  # header, 51 places, final CRLF
+    assert len(rows) == 54 and rows[-1] == b""  # header, 52 places, final CRLF
     assert b",2027-01-15-w," in b"".join(r for r in rows if sick.encode() in r)  # version 1
 
 

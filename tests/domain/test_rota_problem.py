@@ -85,13 +85,14 @@ async def test_january_on_the_demo_data(database: Database) -> None:
     problem = await problem_for(database, "2027-01")
     assert_valid_problem(problem)
     shifts = {s["id"]: s for s in problem["shifts"]}
-    # One first-tier shift a day; managers: five weekend blocks (from Fri 1 Jan) and four
-    # weeknight blocks (from Mondays 4, 11, 18, 25).
-    assert Counter(s["tier"] for s in shifts.values()) == {"worker": 31, "manager": 9}
+    # One first-tier shift a day; managers: five weekend blocks (from Fri 1 Jan), four
+    # weeknight blocks (from Mondays 4, 11, 18, 25) and New Year's Day's daytime.
+    assert Counter(s["tier"] for s in shifts.values()) == {"worker": 31, "manager": 10}
     new_year = shifts["2027-01-01-w"]
     assert new_year["categories"] == ["christmas"] and new_year["weight"] == 3.0
     assert new_year["required"] == 2 and new_year["start"] == "2027-01-01T09:00:00+00:00"
-    assert shifts["2027-01-01-m"]["end"] == "2027-01-04T09:00:00+00:00"  # the managers' weekend
+    assert shifts["2027-01-01-m"]["end"] == "2027-01-01T17:00:00+00:00"  # the holiday daytime
+    assert shifts["2027-01-01-m2"]["end"] == "2027-01-04T09:00:00+00:00"  # the managers' weekend
     weekends = [s for s in shifts.values() if s["categories"] == ["weekend"]]
     assert len([s for s in weekends if s["tier"] == "worker"]) == 10
     for shift in weekends:
@@ -157,9 +158,11 @@ async def test_default_templates_across_the_clock_changes(database: Database) ->
     march = {s["id"]: s for s in (await problem_for(database, "2027-03"))["shifts"]}
     october = {s["id"]: s for s in (await problem_for(database, "2027-10"))["shifts"]}
     assert hours(march["2027-03-27-w"]) == 23 and hours(october["2027-10-30-w"]) == 25
-    # Good Friday (26 March) is a bank holiday: the managers' weekend block still runs.
+    # Good Friday (26 March) is a bank holiday: a manager covers its daytime, and the
+    # managers' weekend block still runs from 17:00.
     assert march["2027-03-26-w"]["categories"] == ["bank_holiday"]
-    assert hours(march["2027-03-26-m"]) == 63 and hours(october["2027-10-29-m"]) == 65
+    assert hours(march["2027-03-26-m"]) == 8
+    assert hours(march["2027-03-26-m2"]) == 63 and hours(october["2027-10-29-m"]) == 65
 
 
 def test_island_holidays_and_their_day_types() -> None:
@@ -182,9 +185,29 @@ def test_holiday_templates_replace_weekday_ones_but_not_manager_blocks() -> None
     assert shifts["2027-12-25-w"].categories == ["christmas"]  # a Saturday
     assert shifts["2027-12-27-w"].categories == ["bank_holiday"]  # substitute Monday, 09:00
     assert shifts["2027-12-27-w"].start == datetime(2027, 12, 27, 9, tzinfo=UTC)
-    assert shifts["2027-12-27-m"].weight == 2.0  # the managers' weeknight block still starts
+    assert shifts["2027-12-27-m"].weight == 1.0  # a manager for the holiday's daytime
+    assert shifts["2027-12-27-m2"].weight == 2.0  # and the weeknight block still starts
     assert "2027-12-27-w2" not in shifts  # the weeknight gave way rather than doubling up
     assert shifts["2027-12-24-m"].categories == ["weekend"]
+
+
+def test_weekday_bank_holidays_have_a_manager_in_the_daytime() -> None:
+    spring = {
+        s.id: s
+        for s in cut_shifts(Month(2027, 3), default_templates(), JERSEY, island_holidays([2027]))
+    }
+    easter_monday = [s for s in spring.values() if s.day.isoformat() == "2027-03-29"]
+    managers = sorted((s.start, s.end) for s in easter_monday if s.tier == "manager")
+    assert managers == [
+        (datetime(2027, 3, 29, 8, tzinfo=UTC), datetime(2027, 3, 29, 16, tzinfo=UTC)),  # BST
+        (datetime(2027, 3, 29, 16, tzinfo=UTC), datetime(2027, 4, 2, 8, tzinfo=UTC)),
+    ]
+    december = {
+        s.id
+        for s in cut_shifts(Month(2027, 12), default_templates(), JERSEY, island_holidays([2027]))
+        if s.tier == "manager" and s.day.isoformat() in ("2027-12-25", "2027-12-26")
+    }
+    assert len(december) == 0  # a weekend Christmas is inside the managers' weekend block
 
 
 async def test_balances_carry_from_the_last_published_month(database: Database) -> None:

@@ -125,9 +125,19 @@ def templates_for_day(
     weekday = [t for t in templates if t.day_type == "weekday" and day.weekday() in t.start_days]
     if holiday is None:
         return weekday
-    special = [t for t in templates if t.day_type == holiday.day_type]
+
+    def holiday_templates(day_type: str) -> list[ShiftTemplate]:
+        # A holiday template's start_days, when set, limit it to those weekdays (the managers'
+        # holiday daytime is only needed between their weeknight and weekend blocks).
+        return [
+            t
+            for t in templates
+            if t.day_type == day_type and (not t.start_days or day.weekday() in t.start_days)
+        ]
+
+    special = holiday_templates(holiday.day_type)
     if not special and holiday.day_type == "christmas":
-        special = [t for t in templates if t.day_type == "bank_holiday"]
+        special = holiday_templates("bank_holiday")
     if not special:
         return weekday
     return [t for t in weekday if not t.holidays_replace] + special
