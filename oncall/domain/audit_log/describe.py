@@ -63,6 +63,26 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
     "call.forwarded": lambda d: f"Forwarded to the {d.get('to', 'day desk')} (outside hours)",
     "alert.raised": lambda d: f"Alert raised: {str(d.get('alert_kind', '')).replace('_', ' ')}",
     "alert.updated": lambda d: f"Alert now: {str(d.get('alert_kind', '')).replace('_', ' ')}",
+    "alert.acknowledged": lambda d: (
+        "Alert acknowledged" + (f" by {d['via']}" if d.get("via") else "")
+    ),
+    "alert.escalated": lambda d: (
+        "Escalation step: notified "
+        + (", ".join(map(str, d.get("people") or [])) or "nobody")
+        + (f" by {', '.join(map(str, d['channels']))}" if d.get("channels") else "")
+    ),
+    "alert.escalating_early": lambda d: "Escalating early: " + _plain(d),
+    "alert.resolved": lambda d: "Alert resolved" + (f" ({_plain(d)})" if _plain(d) else ""),
+    "alert.cancelled": lambda d: "Alert cancelled" + (f" ({_plain(d)})" if _plain(d) else ""),
+    "audit.read": lambda d: f"Read: {d.get('what', '?')}",
+    "audit.verified": lambda d: (
+        "Chain verified: "
+        + ("all links hold" if d.get("ok") else f"BROKEN at event {d.get('broken_seq')}")
+    ),
+    "audit.redacted": lambda d: (
+        f"Retention: details of {d.get('events', '?')} events and "
+        f"{d.get('contacts', '?')} contacts removed"
+    ),
     "outcome.recorded": lambda d: (
         f"Outcome recorded: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")

@@ -36,6 +36,7 @@ def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
         "csrf_token": token,
         "zone": settings.zone,
         "now": now(request).astimezone(settings.zone),
+        "path": request.path,
         **extra,
     }
 
