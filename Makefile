@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck imports pytest install clean
+.PHONY: run test lint typecheck imports pytest browser install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -24,13 +24,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(STAMP) browser
 	$(BIN)/mypy
 
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+# The browser tests drive Debian's Chromium through Playwright (browser downloads are not
+# possible). Without them the browser tests fail with a message saying what is missing.
+CHROMIUM ?= /usr/bin/chromium
+browser: $(STAMP)
+	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/pip install --quiet 'playwright>=1.40'
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Chromium is missing at $(CHROMIUM) and this is not root: install Debian's chromium package, or the browser tests fail" >&2; fi; \
+	fi
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck imports pytest

@@ -101,13 +101,15 @@ def fairness_svg(report: FairnessReport, tier: str, chart_id: str) -> Markup:
         f'<line x1="{LABEL_W}" x2="{LABEL_W + BAR_W}" y1="{axis_y}" y2="{axis_y}" '
         'stroke="#57606a"/>'
     )
-    steps = 5
-    for s in range(steps + 1):
-        value = top * 1.1 * s / steps
+    span = top * 1.1
+    step = next(n for n in (0.5, 1, 2, 5, 10, 20, 50, 100) if span / n <= 6)
+    value = 0.0
+    while value <= span:
         x = LABEL_W + value * scale
         parts.append(
             f'<text x="{x:.1f}" y="{axis_y + 16}" text-anchor="middle" fill="#57606a">'
-            f"{value:.0f}</text>"
+            f"{value:g}</text>"
         )
+        value += step
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704  (every value above is a number or escaped)

@@ -1,0 +1,104 @@
+"""Browser tests: the whole service on a real port (demo mode, fake Twilio), driven by Debian's
+Chromium through Playwright. Missing Chromium or Playwright FAILS these tests, never skips them:
+`make test` installs both."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oncall.clock import ManualClock
+from oncall.db.engine import Database
+from tests.e2e.conftest import ServerFactory, Service, start_service
+from tests.support import load_demo_data
+
+CHROMIUM = os.environ.get("ONCALL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "oncall-demo"
+
+try:
+    from playwright.async_api import Browser, Page, async_playwright
+except ImportError:  # pragma: no cover - reported as a failure below
+    async_playwright = None  # type: ignore[assignment]
+
+
+def _require_browser() -> None:
+    if async_playwright is None:
+        pytest.fail(
+            "Playwright for Python is not installed: run `make test` (it runs "
+            "`.venv/bin/pip install 'playwright>=1.40'`) or install it yourself",
+            pytrace=False,
+        )
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: run `make test` as root (it runs "
+            "`apt-get install -y chromium`), install Debian's chromium package, or set "
+            "ONCALL_CHROMIUM to a Chromium binary",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    _require_browser()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def demo_database(sqlite_url: str) -> AsyncIterator[Database]:
+    database = Database.connect(sqlite_url)
+    await load_demo_data(database)
+    yield database
+    await database.dispose()
+
+
+async def run_service(aiohttp_server: ServerFactory, database: Database, at: datetime) -> Service:
+    return await start_service(aiohttp_server, database, ManualClock(at))
+
+
+async def new_page(browser: Browser, service: Service, **options: Any) -> Page:
+    context = await browser.new_context(
+        base_url=service.settings.public_url,
+        viewport=options.pop("viewport", {"width": 1280, "height": 900}),
+        **options,
+    )
+    context.set_default_timeout(15_000)
+    return await context.new_page()
+
+
+async def sign_in(page: Page, username: str, then: str = "/now") -> None:
+    await page.goto(f"/login?next={then}")
+    await page.get_by_label("User name").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(re.escape(then) + r"$"))
+
+
+async def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot into test-artifacts/screenshots/ (gitignored) for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=full_page)
+    return path
