@@ -6,13 +6,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from oncall.cli import audit, database, demo, rota, server, show_settings, tokens, twilio
+from oncall.cli import (
+    audit,
+    database,
+    demo,
+    escalation,
+    rota,
+    server,
+    show_settings,
+    tokens,
+    twilio,
+)
 from oncall.cli.base import EXIT_FAILED, EXIT_USAGE, CommandFailed, Handler
 from oncall.log import configure_logging
 from oncall.settings import SettingsError, load_settings
 
 # Each module adds its commands; a later feature adds its module here.
-COMMAND_MODULES = (server, database, demo, tokens, show_settings, audit, rota, twilio)
+COMMAND_MODULES = (server, database, demo, tokens, show_settings, audit, rota, twilio, escalation)
 
 
 def build_parser() -> argparse.ArgumentParser:

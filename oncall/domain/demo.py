@@ -29,6 +29,7 @@ from oncall.db.models import (
     Unavailability,
     UnavailabilityReason,
 )
+from oncall.domain.escalation_policies import ensure_default_policies
 from oncall.domain.templates import default_templates
 from oncall.domain.users import new_user
 from oncall.phones import normalise_phone
@@ -228,8 +229,10 @@ async def load_demo(
     users = [
         new_user(username="admin", display_name="Demo administrator", password=DEMO_PASSWORD,
                  roles=[Role.ADMIN], now=now),
+        # Linked to a manager's rota record so shift alerts reach the coordinator's phone.
         new_user(username="coordinator", display_name="Demo rota coordinator",
-                 password=DEMO_PASSWORD, roles=[Role.COORDINATOR], now=now),
+                 password=DEMO_PASSWORD, roles=[Role.COORDINATOR], now=now,
+                 person_id=by_code["sm008"].id),
         new_user(username="manager", display_name=by_code["sm001"].name, password=DEMO_PASSWORD,
                  roles=[Role.MANAGER, Role.WORKER], now=now, person_id=by_code["sm001"].id),
         new_user(username="worker", display_name=by_code["sw001"].name, password=DEMO_PASSWORD,
@@ -237,6 +240,7 @@ async def load_demo(
     ]  # fmt: skip
     session.add_all(users)
     await session.flush()
+    await ensure_default_policies(session, now)
     return DemoSummary(
         people=len(people),
         lines=len(lines),

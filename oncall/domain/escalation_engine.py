@@ -7,16 +7,18 @@ one outbox row per person and channel (unique dedupe key), the event, and the ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from oncall.db.models import Alert, AlertKind, AlertStatus, Channel, Contact, Line
+from oncall.clock import Clock
+from oncall.db.models import Alert, AlertKind, AlertStatus, Channel, Contact, KnownCaller, Line
 from oncall.domain import outbox
 from oncall.domain.audit import append_event
+from oncall.domain.duty import DutySnapshot
 from oncall.domain.escalation_alerts import facts_of, shift_start_of
 from oncall.domain.escalation_policies import Policy, policy_by_id, policy_for
 from oncall.domain.escalation_targets import resolve_targets
@@ -31,18 +33,51 @@ class StepRun:
     """One step that ran: which alert, how late after it fell due, how many messages."""
 
     alert_id: int
-    late_s: float
+    due: datetime
+    late_s: float  # after `due`, judged by the pass's `now`
     messages: int
+    committed_at: datetime | None = None  # when its transaction committed (by the clock)
 
 
-async def _policy(session: AsyncSession, alert: Alert, line: Line | None, now: datetime) -> Policy:
-    policy = await policy_by_id(session, alert.policy_id) if alert.policy_id else None
+@dataclass(slots=True)
+class BatchCache:
+    """What the alerts of one batch share: duty at the instant, policies (one transaction)."""
+
+    duty: dict[datetime, DutySnapshot] = field(default_factory=dict)
+    by_id: dict[int, Policy] = field(default_factory=dict)
+    by_line_kind: dict[tuple[int | None, str], Policy] = field(default_factory=dict)
+    loaded: list[object] = field(default_factory=list)  # held: the identity map is weak
+
+
+async def _policy(
+    session: AsyncSession, alert: Alert, line: Line | None, now: datetime, cache: BatchCache
+) -> Policy:
+    if alert.policy_id is not None:
+        policy = cache.by_id.get(alert.policy_id) or await policy_by_id(session, alert.policy_id)
+        if policy is not None:
+            cache.by_id[alert.policy_id] = policy
+            return policy
+    key = (line.id if line else None, alert.kind)
+    policy = cache.by_line_kind.get(key)
     if policy is None:
-        policy = await policy_for(
-            session, line_id=line.id if line else None, kind=alert.kind, now=now
-        )
-        alert.policy_id = policy.id
+        policy = await policy_for(session, line_id=key[0], kind=alert.kind, now=now)
+        cache.by_line_kind[key] = policy
+    alert.policy_id = policy.id
     return policy
+
+
+async def _prefetch(session: AsyncSession, alerts: list[Alert], cache: BatchCache) -> None:
+    """Load the batch's contacts, lines and known callers in three queries (identity map)."""
+    contact_ids = [a.contact_id for a in alerts if a.contact_id is not None]
+    if contact_ids:
+        contacts = list(await session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
+        cache.loaded += contacts
+        callers = {c.known_caller_id for c in contacts if c.known_caller_id is not None}
+        if callers:
+            cache.loaded += list(
+                await session.scalars(select(KnownCaller).where(KnownCaller.id.in_(callers)))
+            )
+    cache.loaded += list(await session.scalars(select(Line)))
 
 
 async def sending_number(session: AsyncSession, line: Line | None) -> str:
@@ -56,17 +91,23 @@ async def sending_number(session: AsyncSession, line: Line | None) -> str:
 
 
 async def perform_step(
-    session: AsyncSession, alert: Alert, *, now: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    cache: BatchCache | None = None,
 ) -> StepRun:
     """Run the alert's current step (it must be claimed and open) and set its next timer."""
     due = alert.next_action_at or now
     contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
     line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
-    policy = await _policy(session, alert, line, now)
+    cache = cache or BatchCache()
+    policy = await _policy(session, alert, line, now, cache)
     step = policy.step_at(alert.round, alert.step_index)
     if step is None:
         alert.next_action_at = None
-        return StepRun(alert.id, 0.0, 0)
+        return StepRun(alert.id, due, 0.0, 0)
     duty_at = now
     if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
         # Before the shift the managers of that night are the ones who can find cover.
@@ -77,6 +118,7 @@ async def perform_step(
         at=duty_at,
         routing_policy=line.routing_policy if line else "default",
         exclude=alert.person_id,
+        cache=cache.duty,
     )
     facts = await facts_of(session, alert)
     body = alert_sms(facts, zone, reminder=alert.round > 0)
@@ -93,15 +135,8 @@ async def perform_step(
                 person_id=person.person_id,
             )  # fmt: skip
     late = max(0.0, (now - due).total_seconds())
-    final = alert.round >= policy.repeat
-    await append_event(
-        session, kind="alert.escalated", at=now, contact_id=alert.contact_id,
-        details={
-            "alert": alert.id, "round": alert.round, "step": alert.step_index, "final": final,
-            "targets": list(step.targets), "channels": list(step.channels),
-            "people": [p.code for p in recipients], "late_ms": round(late * 1000),
-        },
-    )  # fmt: skip
+    ran = {"round": alert.round, "step": alert.step_index, "final": alert.round >= policy.repeat}
+    # The timer moves before the event is written: one UPDATE of the alert per step.
     alert.round, alert.step_index = policy.after(alert.round, alert.step_index)
     if policy.step_at(alert.round, alert.step_index) is None:
         alert.next_action_at = None  # every step has run: the alert stays open for managers
@@ -109,9 +144,17 @@ async def perform_step(
         alert.next_action_at = now  # nobody to reach at this step: straight on to the next
     else:
         alert.next_action_at = now + timedelta(minutes=step.wait_minutes)
+    await append_event(
+        session, kind="alert.escalated", at=now, contact_id=alert.contact_id,
+        details={
+            "alert": alert.id, **ran,
+            "targets": list(step.targets), "channels": list(step.channels),
+            "people": [p.code for p in recipients], "late_ms": round(late * 1000),
+        },
+    )  # fmt: skip
     if not recipients:
         log.warning("escalation step reached nobody", alert=alert.id, targets=list(step.targets))
-    return StepRun(alert.id, late, written)
+    return StepRun(alert.id, due, late, written)
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[Alert]:
@@ -138,16 +181,26 @@ async def run_due(
     zone: ZoneInfo,
     batch: int = 50,
     max_batches: int = 100,
+    clock: Clock | None = None,
 ) -> list[StepRun]:
-    """Run every step due at `now`, a batch per transaction; return what ran (tests, bench)."""
+    """Run every step due at `now`, a batch per transaction; return what ran (tests, bench).
+
+    With `clock`, each run notes when its transaction committed (the bench's lateness).
+    """
     runs: list[StepRun] = []
     for _ in range(max_batches):
+        done = []
         async with sessions() as session:
             alerts = await claim_due(session, now=now, limit=batch)
-            for alert in alerts:
-                # A step that reached nobody is due again at once: a later batch runs it.
-                runs.append(await perform_step(session, alert, now=now, zone=zone))
+            cache = BatchCache()
+            await _prefetch(session, alerts, cache)
+            with session.no_autoflush:  # each event flushes the step's changes anyway
+                for alert in alerts:
+                    # A step that reached nobody is due again at once: a later batch runs it.
+                    done.append(await perform_step(session, alert, now=now, zone=zone, cache=cache))
             await session.commit()
+        committed = clock.now() if clock is not None else now
+        runs += [replace(run, committed_at=committed) for run in done]
         if not alerts:
             break
     return runs

@@ -61,14 +61,19 @@ async def resolve_targets(
     at: datetime,
     routing_policy: str = "default",
     exclude: int | None = None,
+    cache: dict[datetime, DutySnapshot] | None = None,
 ) -> list[Recipient]:
-    """The people a step reaches, once each, in target order; `exclude` (the asker) left out."""
-    duty: DutySnapshot | None = None
+    """The people a step reaches, once each, in target order; `exclude` (the asker) left out.
+
+    `cache` keeps duty snapshots across the alerts of one batch (they share the instant).
+    """
+    cache = {} if cache is None else cache
     found: dict[int, Recipient] = {}
     for target in targets:
         if target in ("duty_worker", "second_worker", "senior_manager"):
-            duty = duty or await on_duty_at(session, at)
-            chosen = _from_duty(duty, routing_policy, target)
+            if at not in cache:
+                cache[at] = await on_duty_at(session, at)
+            chosen = _from_duty(cache[at], routing_policy, target)
         else:
             people = (
                 await coordinators(session) if target == "coordinator"

@@ -31,6 +31,7 @@ class WorkerConfig:
     poll_seconds: float = 1.0
     shift_lead: timedelta = timedelta(hours=2)
     shift_timeout: timedelta = timedelta(hours=1)
+    batch: int = 100  # alerts per transaction (one chain-head lock each)
 
 
 class EscalationScheduler:
@@ -46,12 +47,19 @@ class EscalationScheduler:
     async def run_once(self, now: datetime | None = None) -> list[StepRun]:
         now = now or self._clock.now()
         async with self._sessions() as session:
-            await ask_for_confirmations(
-                session, now=now, zone=self._config.zone, lead=self._config.shift_lead
-            )
+            if self._config.shift_lead:
+                await ask_for_confirmations(
+                    session, now=now, zone=self._config.zone, lead=self._config.shift_lead
+                )
             await chase_unconfirmed(session, now=now, after=self._config.shift_timeout)
             await session.commit()
-        return await run_due(self._sessions, now=now, zone=self._config.zone)
+        return await run_due(
+            self._sessions,
+            now=now,
+            zone=self._config.zone,
+            batch=self._config.batch,
+            clock=self._clock,
+        )
 
     async def run_forever(self) -> None:
         await _loop("escalation scheduler", self.run_once, self._clock, self._config.poll_seconds)

@@ -152,6 +152,17 @@ async def expire_leases(session: AsyncSession, *, now: datetime) -> list[Outboun
     return rows
 
 
+async def lock_rows(session: AsyncSession, ids: list[int]) -> list[OutboundMessage]:
+    return list(
+        await session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.id.in_(ids))
+            .order_by(OutboundMessage.id)
+            .with_for_update()
+        )
+    )
+
+
 async def record_accepted(
     session: AsyncSession, *, row_id: int, sid: str, status: str, now: datetime
 ) -> OutboundMessage | None:

@@ -61,9 +61,12 @@ async def message_event(
 async def message_failed(
     session: AsyncSession, row: OutboundMessage, *, at: datetime, reason: str
 ) -> None:
-    """Log a message that will not arrive, and move its alert on now rather than after the wait."""
-    await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
+    """Log a message that will not arrive, and move its alert on now rather than after the wait.
+
+    Locks in the one order used everywhere: outbox row, then alert, then the chain head.
+    """
     await escalate_now(session, message=row, at=at, reason=f"{row.channel} {reason}"[:200])
+    await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
 
 
 class OutboxSender:
@@ -102,13 +105,19 @@ class OutboxSender:
                 await session.commit()
             if not claimed:
                 return report
-            await asyncio.gather(*(self._send_limited(row, now, report) for row in claimed))
+            results = await asyncio.gather(*(self._send_limited(r, now, report) for r in claimed))
+            await self._record_accepted([r for r in results if r is not None], now, report)
 
-    async def _send_limited(self, row: outbox.Claimed, now: datetime, report: SendReport) -> None:
+    async def _send_limited(
+        self, row: outbox.Claimed, now: datetime, report: SendReport
+    ) -> tuple[outbox.Claimed, str, str] | None:
         async with self._limit:
-            await self._send(row, now, report)
+            return await self._send(row, now, report)
 
-    async def _send(self, row: outbox.Claimed, now: datetime, report: SendReport) -> None:
+    async def _send(
+        self, row: outbox.Claimed, now: datetime, report: SendReport
+    ) -> tuple[outbox.Claimed, str, str] | None:
+        """Hand one row to the provider: (row, sid, status) when accepted, else None (recorded)."""
         base = self._config.public_url
         try:
             if row.channel == Channel.VOICE.value:
@@ -117,27 +126,36 @@ class OutboxSender:
                     status_callback=f"{base}/twilio/status/call?outbox={row.id}",
                     timeout_s=ALERT_CALL_TIMEOUT_S,
                 )  # fmt: skip
-                sid, status = placed.sid, placed.status
-            else:
-                sent = await self._telephony.send_sms(
-                    to=row.to, from_=row.from_, body=row.body,
-                    status_callback=f"{base}/twilio/status/message?outbox={row.id}",
-                )  # fmt: skip
-                sid, status = sent.sid, sent.status
+                return row, placed.sid, placed.status
+            sent = await self._telephony.send_sms(
+                to=row.to, from_=row.from_, body=row.body,
+                status_callback=f"{base}/twilio/status/message?outbox={row.id}",
+            )  # fmt: skip
+            return row, sent.sid, sent.status
         except TelephonyUnavailable as exc:
             await self._unavailable(row, exc, now, report)
-            return
         except TelephonyRejected as exc:
             await self._rejected(row, str(exc), now, report)
+        return None
+
+    async def _record_accepted(
+        self, accepted: list[tuple[outbox.Claimed, str, str]], now: datetime, report: SendReport
+    ) -> None:
+        """Keep the provider's SIDs, one transaction for the batch (one chain-head lock)."""
+        if not accepted:
             return
         async with self._sessions() as session:
-            accepted = await outbox.record_accepted(
-                session, row_id=row.id, sid=sid, status=status, now=now
-            )
-            if accepted is not None:
-                await message_event(session, accepted, f"{row.channel}.sent", now, sid=sid)
+            # Lock every row first (in id order), then write events: a status callback for one
+            # of them waits for this transaction instead of deadlocking on the chain head.
+            await outbox.lock_rows(session, [row.id for row, _, _ in accepted])
+            for row, sid, status in sorted(accepted, key=lambda a: a[0].id):
+                recorded = await outbox.record_accepted(
+                    session, row_id=row.id, sid=sid, status=status, now=now
+                )
+                if recorded is not None:
+                    await message_event(session, recorded, f"{row.channel}.sent", now, sid=sid)
             await session.commit()
-        report.sent.append(row.id)
+        report.sent += [row.id for row, _, _ in accepted]
 
     async def _unavailable(
         self, row: outbox.Claimed, exc: TelephonyUnavailable, now: datetime, report: SendReport
