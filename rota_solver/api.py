@@ -36,11 +36,14 @@ def solve(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    deterministic: bool = False,
 ) -> Solution:
     """The fairest rota keeping every hard rule, or an explanation of why none exists.
 
     Safe to call from a worker thread. Setting `cancel` stops the search: the best rota found
     so far comes back as `feasible` (later stages skipped), or SolveCancelled if there is none.
+    With workers=1, or deterministic=True (slower), the same seed gives the same rota whenever
+    no stage reaches its time limit.
     """
     started = time.monotonic()
 
@@ -57,6 +60,7 @@ def solve(
         seed=seed,
         progress=progress,
         cancel=cancel,
+        deterministic=deterministic,
     )
     if result.assignments is None:
         return _infeasible(explain(problem, EXPLAIN_SECONDS), stats(()))

@@ -47,6 +47,7 @@ def _solve(args: argparse.Namespace) -> int:
             workers=args.workers,
             seed=args.seed,
             progress=_print_progress,
+            deterministic=args.deterministic,
         )
     except NoRotaFound as error:
         print(f"error: {error}", file=sys.stderr)
@@ -88,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--time-limit", type=float, default=60.0)
     run.add_argument("--workers", type=int, default=2)
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="same rota for the same seed and workers, even with several workers (slower)",
+    )
     verify = commands.add_parser("check", help="check a solution without the solver")
     verify.add_argument("problem")
     verify.add_argument("solution")

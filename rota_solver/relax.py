@@ -26,6 +26,7 @@ from rota_solver.objectives import (
     unit_range,
 )
 from rota_solver.options import OptionModel
+from rota_solver.params import solver_for
 
 _RELAXED = ("fairness", "category_fairness")
 
@@ -110,6 +111,7 @@ def relax(
     seed: int,
     track: Callable[[cp_model.CpSolver], None] | None = None,
     exact: dict[str, Figure] | None = None,
+    deterministic: bool = False,
 ) -> Relaxed | None:
     """Solve the counting relaxation for figure `name` (fairness or category_fairness).
 
@@ -132,7 +134,9 @@ def relax(
             if options.too_many and budget is None:
                 # Too many ways to split a long period: a quick counting solution gives a
                 # budget that leaves each person only the loads near their target.
-                budget = _quick_budget(rm, tier, min(2.0, seconds / 4), workers, seed)
+                budget = _quick_budget(
+                    rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
+                )
                 if budget is not None:
                     options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget)
         if options is not None and not options.too_many:
@@ -159,11 +163,8 @@ def relax(
                     if expr is not None:
                         target.add(expr <= limit)
             target.minimize(figures[name].expr)
-        solver = cp_model.CpSolver()
         left = seconds - (time.monotonic() - started)
-        solver.parameters.max_time_in_seconds = max(left / (len(groups) - position), 0.01)
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed
+        solver = solver_for(left / (len(groups) - position), workers, seed, deterministic)
         if options is not None:
             # Presolve spends long on the option model's wide sums and gains nothing there.
             solver.parameters.cp_model_presolve = False
@@ -182,15 +183,14 @@ def relax(
     return Relaxed(bound, counts, proven)
 
 
-def _quick_budget(rm: RotaModel, tier: str, seconds: float, workers: int, seed: int) -> int | None:
+def _quick_budget(
+    rm: RotaModel, tier: str, seconds: float, workers: int, seed: int, deterministic: bool
+) -> int | None:
     """The fairness cost of some counting solution: an upper bound on the relaxation optimum."""
     model = CountModel(rm, tier)
     figure = fairness_figure(model.model, rm.problem, model.values(), tier)
     model.model.minimize(figure.expr)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    solver = solver_for(seconds, workers, seed, deterministic)
     if solver.solve(model.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return int(solver.objective_value)

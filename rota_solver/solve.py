@@ -12,6 +12,7 @@ from ortools.sat.python import cp_model, cp_model_helper
 from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import Figure, add_objectives, restrict
+from rota_solver.params import solver_for
 from rota_solver.relax import fix_counts, relax
 
 ProgressCallback = Callable[[Progress], None]
@@ -75,8 +76,14 @@ class _Stages:
     """Runs the stages on one model, keeping the best complete solution between them."""
 
     def __init__(
-        self, problem: Problem, workers: int, seed: int, progress: ProgressCallback | None
+        self,
+        problem: Problem,
+        workers: int,
+        seed: int,
+        progress: ProgressCallback | None,
+        deterministic: bool = False,
     ) -> None:
+        self.deterministic = deterministic
         self.rm = RotaModel(problem)
         self.figures = add_objectives(self.rm)
         self.workers, self.seed, self.progress = workers, seed, progress
@@ -107,11 +114,7 @@ class _Stages:
             known = len(model.proto.variables)
             for index, value in enumerate(self.values[:known]):
                 model.add_hint(model.get_int_var_from_proto_index(index), value)
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.max_time_in_seconds = max(seconds, 0.01)
-        params.num_workers = self.workers
-        params.random_seed = self.seed
+        solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
         if self.stopped:
             return int(cp_model.UNKNOWN), 0
         self.running[:] = [solver]
@@ -143,6 +146,7 @@ class _Stages:
                 self.seed,
                 self._track,
                 self.figures,
+                self.deterministic,
             )
             if relaxed is not None:
                 bound = relaxed.bound
@@ -212,10 +216,11 @@ def solve_staged(
     seed: int,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    deterministic: bool = False,
 ) -> StagedResult:
     """Minimise each figure in turn, holding the earlier ones at the values reached."""
     started = time.monotonic()
-    stages = _Stages(problem, workers, seed, progress)
+    stages = _Stages(problem, workers, seed, progress, deterministic)
     order = [f for f in _STAGE_SHARE if f in stages.figures]
     done = threading.Event()
     if cancel is not None:

@@ -1,0 +1,24 @@
+"""One place for CP-SAT search parameters, so every solve is configured the same way."""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+
+def solver_for(
+    seconds: float, workers: int, seed: int, deterministic: bool = False
+) -> cp_model.CpSolver:
+    """A CpSolver with a wall-clock limit, a worker count and a seed.
+
+    One worker searches the same way every time for a seed. Several workers race, so which
+    of several equally good rotas comes back can vary; `deterministic` interleaves them in fixed
+    batches instead (reproducible, but several times slower here). Either way a solve cut short
+    by its wall-clock limit depends on timing.
+    """
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = max(seconds, 0.01)
+    params.num_workers = workers
+    params.random_seed = seed
+    params.interleave_search = deterministic and workers > 1
+    return solver
