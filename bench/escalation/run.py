@@ -49,7 +49,6 @@ from oncall.db.models import (
     Alert,
     CallerType,
     Channel,
-    EscalationPolicy,
     Line,
     OutboundMessage,
     Tier,
@@ -57,6 +56,7 @@ from oncall.db.models import (
 from oncall.domain.alerts import raise_alert
 from oncall.domain.contacts import CallerIdentity, open_contact
 from oncall.domain.escalation_engine import StepRun
+from oncall.domain.escalation_policies import update_policy
 from oncall.domain.escalation_workers import EscalationScheduler, WorkerConfig
 from oncall.domain.outbox_sender import OutboxSender, SenderConfig
 from oncall.keys import FAKE_TWILIO
@@ -98,11 +98,9 @@ async def _prepare(url: str, alerts: int, now: datetime) -> None:
                     ShiftSpec(start, start + timedelta(hours=16), Tier.MANAGER.value, ["sm002"]),
                 ],
             )
-            session.add(
-                EscalationPolicy(
-                    line_id=None, alert_kind="missed_call", repeat=1, updated_at=now,
-                    steps=[{"targets": ["duty_worker"], "channels": ["sms"], "wait_minutes": 5}],
-                )
+            await update_policy(
+                session, line_id=None, kind="missed_call", repeat=1, now=now, by="bench",
+                steps=[{"targets": ["duty_worker"], "channels": ["sms"], "wait_minutes": 5}],
             )  # fmt: skip
             line = await session.scalar(select(Line).where(Line.kind == "police"))
             for i in range(alerts):

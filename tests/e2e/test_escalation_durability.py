@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from integrations.twilio import TwilioTelephony
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Alert, CallerType, Channel, EscalationPolicy, Line, OutboundMessage
+from oncall.db.models import Alert, CallerType, Channel, Line, OutboundMessage
 from oncall.domain import outbox
 from oncall.domain.alerts import raise_alert
 from oncall.domain.contacts import CallerIdentity, open_contact
 from oncall.domain.escalation_engine import claim_due, perform_step
+from oncall.domain.escalation_policies import update_policy
 from oncall.domain.escalation_workers import EscalationScheduler, WorkerConfig
 from oncall.domain.outbox_sender import OutboxSender, SenderConfig
 from oncall.web.escalation import SCHEDULER, SENDER
@@ -47,17 +48,15 @@ async def on_sqlite(aiohttp_server: ServerFactory, sqlite_url: str) -> AsyncIter
 
 
 async def _sms_only(service: Service, *, repeat: int = 2) -> None:
-    """Policies without alert calls, so each message is one text (simpler to count)."""
+    """A policy without alert calls, so each message is one text (simpler to count)."""
     async with service.database.sessions() as session:
-        for kind in ("missed_call",):
-            row = EscalationPolicy(
-                line_id=None, alert_kind=kind, repeat=repeat, updated_at=service.clock.now(),
-                steps=[
-                    {"targets": ["duty_worker"], "channels": ["sms"], "wait_minutes": 5},
-                    {"targets": ["senior_manager"], "channels": ["sms"], "wait_minutes": 10},
-                ],
-            )  # fmt: skip
-            session.add(row)
+        await update_policy(
+            session, line_id=None, kind="missed_call", repeat=repeat, now=service.clock.now(),
+            by="test", steps=[
+                {"targets": ["duty_worker"], "channels": ["sms"], "wait_minutes": 5},
+                {"targets": ["senior_manager"], "channels": ["sms"], "wait_minutes": 10},
+            ],
+        )  # fmt: skip
         await session.commit()
 
 
