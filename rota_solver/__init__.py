@@ -2,6 +2,7 @@
 
 from rota_solver.api import solve
 from rota_solver.check import Violation, check
+from rota_solver.fields import InvalidProblem
 from rota_solver.jsonio import (
     InvalidSolution,
     problem_to_json,
@@ -9,7 +10,7 @@ from rota_solver.jsonio import (
     solution_to_json,
 )
 from rota_solver.model import Problem, Progress, Solution
-from rota_solver.parse import InvalidProblem, parse_problem
+from rota_solver.parse import parse_problem
 from rota_solver.solve import NoRotaFound, SolveCancelled
 
 __all__ = [

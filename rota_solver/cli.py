@@ -9,9 +9,10 @@ from pathlib import Path
 
 from rota_solver.api import solve
 from rota_solver.check import check
+from rota_solver.fields import InvalidProblem
 from rota_solver.jsonio import InvalidSolution, solution_from_json, solution_to_json
 from rota_solver.model import Problem, Progress
-from rota_solver.parse import InvalidProblem, parse_problem
+from rota_solver.parse import parse_problem
 from rota_solver.solve import NoRotaFound
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INVALID, EXIT_NO_ROTA = 0, 1, 2, 3

@@ -15,7 +15,8 @@ from fractions import Fraction
 from ortools.sat.python import cp_model
 
 from rota_solver.build import RotaModel
-from rota_solver.objectives import Figure, most_shifts, weight_unit
+from rota_solver.objectives import most_shifts
+from rota_solver.squares import Figure, weight_unit
 
 Kind = tuple[str, Fraction, tuple[str, ...], tuple[tuple[str, int], ...]]
 

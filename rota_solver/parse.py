@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from fractions import Fraction
-from typing import cast
 
+from rota_solver.fields import InvalidProblem, Reader
 from rota_solver.model import (
     PROBLEM_FORMAT,
     Assignment,
@@ -29,97 +28,7 @@ _PERSON |= {"unavailable"}
 _REQUEST = {"person", "kind", "weight", "shift", "start", "end"}
 
 
-class InvalidProblem(ValueError):
-    """The document is not a valid problem; `errors` names every bad field."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-class _Reader:
-    """Reads fields of JSON objects, collecting errors instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def fail(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
-
-    def obj(self, value: object, path: str, keys: set[str]) -> Mapping[str, object] | None:
-        if not isinstance(value, dict):
-            self.fail(path, "must be an object")
-            return None
-        for key in value:
-            if key not in keys:
-                self.fail(f"{path}.{key}" if path else str(key), "unknown key")
-        return cast(Mapping[str, object], value)
-
-    def items(self, value: object, path: str) -> list[object]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(path, "must be a list")
-            return []
-        return list(value)
-
-    def text(self, value: object, path: str, *, empty_ok: bool = False) -> str:
-        if not isinstance(value, str) or (not value and not empty_ok):
-            self.fail(path, "must be a non-empty string" if not empty_ok else "must be a string")
-            return ""
-        return value
-
-    def number(self, value: object, path: str, *, sign: str) -> Fraction | None:
-        """A JSON number as an exact Fraction; sign is "positive", "nonnegative" or "any"."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, "must be a number")
-            return None
-        # Decimal reading of the JSON number, so 0.1 means one tenth exactly.
-        result = Fraction(value) if isinstance(value, int) else Fraction(repr(value))
-        if sign == "positive" and result <= 0:
-            self.fail(path, "must be greater than 0")
-        if sign == "nonnegative" and result < 0:
-            self.fail(path, "must not be negative")
-        return result
-
-    def integer(self, value: object, path: str, *, minimum: int) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, "must be an integer")
-            return None
-        if value < minimum:
-            self.fail(path, f"must be at least {minimum}")
-            return None
-        return value
-
-    def time(self, value: object, path: str) -> datetime | None:
-        if not isinstance(value, str):
-            self.fail(path, "must be an ISO 8601 time string")
-            return None
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(path, f"not an ISO 8601 time: {value!r}")
-            return None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            self.fail(path, "time has no UTC offset")
-            return None
-        return parsed
-
-    def ref(self, value: object, path: str, known: Mapping[str, object], what: str) -> str:
-        ident = self.text(value, path)
-        if ident and ident not in known:
-            self.fail(path, f"unknown {what} {ident!r}")
-        return ident
-
-    def unique_ids(self, ids: list[str], path: str) -> None:
-        seen: set[str] = set()
-        for index, ident in enumerate(ids):
-            if ident and ident in seen:
-                self.fail(f"{path}[{index}].id", f"duplicate id {ident!r}")
-            seen.add(ident)
-
-
-def _names(r: _Reader, value: object, path: str, allowed: set[str] | None) -> tuple[str, ...]:
+def _names(r: Reader, value: object, path: str, allowed: set[str] | None) -> tuple[str, ...]:
     names: list[str] = []
     for index, item in enumerate(r.items(value, path)):
         name = r.text(item, f"{path}[{index}]")
@@ -131,7 +40,7 @@ def _names(r: _Reader, value: object, path: str, allowed: set[str] | None) -> tu
     return tuple(names)
 
 
-def _shift(r: _Reader, raw: object, path: str, tiers: set[str], cats: set[str]) -> Shift | None:
+def _shift(r: Reader, raw: object, path: str, tiers: set[str], cats: set[str]) -> Shift | None:
     d = r.obj(raw, path, _SHIFT)
     if d is None:
         return None
@@ -155,7 +64,7 @@ def _shift(r: _Reader, raw: object, path: str, tiers: set[str], cats: set[str]) 
     return Shift(ident, start, end, tier, required, weight, categories, tuple(skills))
 
 
-def _person(r: _Reader, raw: object, path: str, tiers: set[str], cats: set[str]) -> Person | None:
+def _person(r: Reader, raw: object, path: str, tiers: set[str], cats: set[str]) -> Person | None:
     d = r.obj(raw, path, _PERSON)
     if d is None:
         return None
@@ -199,7 +108,7 @@ def _person(r: _Reader, raw: object, path: str, tiers: set[str], cats: set[str])
 
 
 def _request(
-    r: _Reader, raw: object, path: str, shifts: Mapping[str, object], people: Mapping[str, object]
+    r: Reader, raw: object, path: str, shifts: Mapping[str, object], people: Mapping[str, object]
 ) -> Request | None:
     d = r.obj(raw, path, _REQUEST)
     if d is None:
@@ -224,7 +133,7 @@ def _request(
     return Request(person, "avoid" if kind == "avoid" else "prefer", weight, start=start, end=end)
 
 
-def _rules(r: _Reader, raw: object) -> Rules:
+def _rules(r: Reader, raw: object) -> Rules:
     d = r.obj(raw, "rules", {"min_rest_hours", "windows", "spread_hours"})
     if d is None:
         return Rules()
@@ -245,7 +154,7 @@ def _rules(r: _Reader, raw: object) -> Rules:
 
 
 def _pairs(
-    r: _Reader, value: object, path: str, shifts: Mapping[str, object], people: Mapping[str, object]
+    r: Reader, value: object, path: str, shifts: Mapping[str, object], people: Mapping[str, object]
 ) -> tuple[Assignment, ...]:
     result: list[Assignment] = []
     for index, item in enumerate(r.items(value, path)):
@@ -264,7 +173,7 @@ def _pairs(
 
 def parse_problem(document: object) -> Problem:
     """Return the Problem in `document` (parsed JSON) or raise InvalidProblem listing all errors."""
-    r = _Reader()
+    r = Reader()
     d = r.obj(document, "", _TOP)
     if d is None:
         raise InvalidProblem(r.errors)

@@ -18,7 +18,6 @@ from ortools.sat.python import cp_model
 
 from rota_solver.build import RotaModel
 from rota_solver.objectives import (
-    Figure,
     ValueOf,
     category_figure,
     fairness_figure,
@@ -27,6 +26,7 @@ from rota_solver.objectives import (
 )
 from rota_solver.options import OptionModel
 from rota_solver.params import solver_for
+from rota_solver.squares import Figure
 
 _RELAXED = ("fairness", "category_fairness")
 

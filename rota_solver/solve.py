@@ -11,9 +11,10 @@ from ortools.sat.python import cp_model, cp_model_helper
 
 from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
-from rota_solver.objectives import Figure, add_objectives, restrict
+from rota_solver.objectives import add_objectives
 from rota_solver.params import solver_for
 from rota_solver.relax import fix_counts, relax
+from rota_solver.squares import Figure, restrict
 
 ProgressCallback = Callable[[Progress], None]
 
