@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Event
-from oncall.domain.audit import verify_chain
+from oncall.domain.audit import append_event, verify_chain
 from oncall.domain.users import create_api_token
 from oncall.settings import Settings
 from tests.audit.night import at, write_night
@@ -71,3 +71,34 @@ async def test_contacts_and_events_api(aiohttp_client: ClientFactory, database: 
     assert [r["what"] for r in reads] == [
         "contacts API", "contacts API", "contact API", "events API", "events API",
     ]  # fmt: skip
+
+
+async def test_a_tampered_event_shows_on_the_timeline_and_in_the_chain_state(
+    aiohttp_client: ClientFactory, database: Database
+) -> None:
+    await load_demo_data(database)
+    async with database.sessions() as session:
+        ids = await write_night(session)
+        for i in range(4):
+            await append_event(
+                session, kind="call.rang", at=at(8, 23, 0, i), contact_id=ids[3],
+                details={"attempt": i + 1, "person": "sw002", "role": "duty worker"},
+            )  # fmt: skip
+        token = await create_api_token(session, username="manager", name="t", now=at(9, 9, 0))
+        await session.commit()
+    async with database.engine.begin() as conn:  # an intruder with database access
+        if database.is_sqlite:
+            await conn.execute(text("DROP TRIGGER events_no_update"))
+        else:
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        await conn.execute(text("UPDATE events SET kind = 'call.declined' WHERE seq = 3"))
+    settings = Settings(database_url=database.engine.url.render_as_string(hide_password=False))
+    client = await aiohttp_client(create_app(settings, clock=ManualClock(at(10, 9, 0))))
+    auth = {"Authorization": f"Bearer {token}"}
+    page = await (await client.get(f"/audit/contacts/{ids[3]}", headers=auth)).text()
+    assert "Event 3 of this contact does not verify" in page
+    assert "never been verified" in page
+    verified = await client.post("/audit/verify", headers=auth, allow_redirects=False)
+    assert verified.status == 303
+    listing = await (await client.get("/audit", headers=auth)).text()
+    assert "BROKEN at event 3" in listing

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from oncall.db.engine import Database
-from oncall.domain.audit_log.kpis import Figures, kpi_report, percentile
+from oncall.domain.audit_log.handover import latest_handover_day, next_handover_at, night_window
+from oncall.domain.audit_log.kpis import Figures, kpi_report, night_of, percentile
 from tests.audit.night import at, write_night
 from tests.support import JERSEY, load_demo_data
 
@@ -59,3 +62,23 @@ async def test_kpis_match_the_hand_computed_night(database: Database) -> None:
         2, 10, 45, 2,
     )  # fmt: skip
     assert (sm002.contacts, sm002.alerts, sm002.ack_p50) == (0, 1, 600)
+
+
+def test_nights_and_handovers_follow_local_time_across_dst() -> None:
+    nine = time(9, 0)
+    # Clocks go forward at 01:00 UTC on Sunday 28 March 2027: that night is 23 hours long.
+    start, end = night_window(date(2027, 3, 28), JERSEY, nine)
+    assert (start.astimezone(UTC), end.astimezone(UTC)) == (
+        datetime(2027, 3, 27, 9, 0, tzinfo=UTC), datetime(2027, 3, 28, 8, 0, tzinfo=UTC),
+    )  # fmt: skip
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=23)
+    # ... and back at 01:00 UTC on Sunday 31 October 2027: 25 hours.
+    start, end = night_window(date(2027, 10, 31), JERSEY, nine)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=25)
+    assert night_of(datetime(2027, 3, 28, 7, 30, tzinfo=UTC), JERSEY, nine) == date(2027, 3, 27)
+    assert night_of(datetime(2027, 3, 28, 8, 30, tzinfo=UTC), JERSEY, nine) == date(2027, 3, 28)
+    due = next_handover_at(datetime(2027, 3, 27, 10, 0, tzinfo=UTC), JERSEY, nine)
+    assert due.astimezone(UTC) == datetime(2027, 3, 28, 8, 0, tzinfo=UTC)
+    assert latest_handover_day(datetime(2027, 3, 28, 7, 59, tzinfo=UTC), JERSEY, nine) == date(
+        2027, 3, 27
+    )
