@@ -47,6 +47,7 @@ class BatchCache:
     by_id: dict[int, Policy] = field(default_factory=dict)
     by_line_kind: dict[tuple[int | None, str], Policy] = field(default_factory=dict)
     loaded: list[object] = field(default_factory=list)  # held: the identity map is weak
+    outbox: list[dict[str, object]] = field(default_factory=list)
 
 
 async def _policy(
@@ -97,6 +98,7 @@ async def perform_step(
     now: datetime,
     zone: ZoneInfo,
     cache: BatchCache | None = None,
+    defer_outbox: bool = False,
 ) -> StepRun:
     """Run the alert's current step (it must be claimed and open) and set its next timer."""
     due = alert.next_action_at or now
@@ -123,17 +125,22 @@ async def perform_step(
     facts = await facts_of(session, alert)
     body = alert_sms(facts, zone, reminder=alert.round > 0)
     from_ = await sending_number(session, line)
-    written = 0
-    for person in recipients:
-        for channel in step.channels:
-            key = outbox.alert_key(
+    rows = [
+        outbox.row(
+            dedupe_key=outbox.alert_key(
                 alert.id, alert.round, alert.step_index, person.person_id, channel
-            )
-            written += await outbox.enqueue(
-                session, dedupe_key=key, channel=Channel(channel), to=person.phone, from_=from_,
-                body=body, now=now, alert_id=alert.id, contact_id=alert.contact_id,
-                person_id=person.person_id,
-            )  # fmt: skip
+            ),
+            channel=Channel(channel), to=person.phone, from_=from_, body=body, now=now,
+            alert_id=alert.id, contact_id=alert.contact_id, person_id=person.person_id,
+        )
+        for person in recipients
+        for channel in step.channels
+    ]  # fmt: skip
+    if defer_outbox:
+        cache.outbox += rows  # written by run_due with the rest of the batch, in one statement
+        written = len(rows)
+    else:
+        written = await outbox.enqueue_many(session, rows)
     late = max(0.0, (now - due).total_seconds())
     ran = {"round": alert.round, "step": alert.step_index, "final": alert.round >= policy.repeat}
     # The timer moves before the event is written: one UPDATE of the alert per step.
@@ -197,7 +204,12 @@ async def run_due(
             with session.no_autoflush:  # each event flushes the step's changes anyway
                 for alert in alerts:
                     # A step that reached nobody is due again at once: a later batch runs it.
-                    done.append(await perform_step(session, alert, now=now, zone=zone, cache=cache))
+                    done.append(
+                        await perform_step(
+                            session, alert, now=now, zone=zone, cache=cache, defer_outbox=True
+                        )
+                    )
+            await outbox.enqueue_many(session, cache.outbox)
             await session.commit()
         committed = clock.now() if clock is not None else now
         runs += [replace(run, committed_at=committed) for run in done]

@@ -28,6 +28,7 @@ _RANK = {
 FINAL_FAILURES = frozenset({S.UNDELIVERED.value, S.FAILED.value})
 UNKNOWN_OUTCOME = "send outcome unknown after the lease expired: not re-sent (at most once)"
 
+_CHUNK = 500  # rows per INSERT: 14 parameters each
 _ALERT_KEY = re.compile(r"^alert:(\d+):r(\d+):s(\d+):")
 
 
@@ -39,6 +40,42 @@ def step_of(dedupe_key: str) -> tuple[int, int, int] | None:
     """(alert id, round, step) of an escalation message's key, else None."""
     match = _ALERT_KEY.match(dedupe_key)
     return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def row(
+    *,
+    dedupe_key: str,
+    channel: Channel,
+    to: str,
+    from_: str,
+    body: str,
+    now: datetime,
+    alert_id: int | None = None,
+    contact_id: int | None = None,
+    person_id: int | None = None,
+) -> dict[str, object]:
+    """The values of one outbox row, for `enqueue_many`."""
+    return {
+        "dedupe_key": dedupe_key[:120], "alert_id": alert_id, "contact_id": contact_id,
+        "person_id": person_id, "channel": channel.value, "to_number": to, "from_number": from_,
+        "body": body, "status": S.PENDING.value, "attempts": 0, "next_attempt_at": now,
+        "last_error": "", "created_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
+async def enqueue_many(session: AsyncSession, rows: list[dict[str, object]]) -> int:
+    """Insert rows in one statement, skipping any whose dedupe key exists; return how many."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    added = 0
+    for start in range(0, len(rows), _CHUNK):  # bound parameters stay far below the limits
+        result = await session.execute(
+            insert(OutboundMessage)
+            .values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        added += int(getattr(result, "rowcount", 0) or 0)
+    return added
 
 
 async def enqueue(
@@ -55,19 +92,11 @@ async def enqueue(
     person_id: int | None = None,
 ) -> bool:
     """Add a message unless one with this key exists (then do nothing); True when added."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(OutboundMessage)
-        .values(
-            dedupe_key=dedupe_key[:120], alert_id=alert_id, contact_id=contact_id,
-            person_id=person_id, channel=channel.value, to_number=to, from_number=from_,
-            body=body, status=S.PENDING.value, attempts=0, next_attempt_at=now, last_error="",
-            created_at=now, updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    values = row(
+        dedupe_key=dedupe_key, channel=channel, to=to, from_=from_, body=body, now=now,
+        alert_id=alert_id, contact_id=contact_id, person_id=person_id,
     )  # fmt: skip
-    return bool(getattr(result, "rowcount", 0))
+    return bool(await enqueue_many(session, [values]))
 
 
 @dataclass(frozen=True, slots=True)
