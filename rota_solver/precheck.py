@@ -19,9 +19,10 @@ def _shortage(problem: Problem, shift: Shift) -> list[Explanation]:
         if not tier:
             message = f"{shift_label(shift)}: {shift.required} needed, but nobody is in that tier"
         elif not able:
+            who = f"all {len(tier)} are" if len(tier) > 1 else "the only one is"
             message = (
                 f"{shift_label(shift)}: {shift.required} needed, none available: "
-                f"all {len(tier)} are unavailable: {reasons(unable, shift)}"
+                f"{who} unavailable: {reasons(unable, shift)}"
             )
         else:
             message = (

@@ -1,0 +1,56 @@
+"""The counting relaxation: a valid bound, the same with options filtered by a budget."""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from rota_solver import parse_problem
+from rota_solver.build import RotaModel
+from rota_solver.objectives import add_objectives, fairness_figure
+from rota_solver.options import MAX_OPTIONS, OptionModel
+from rota_solver.relax import CountModel, relax
+from tests.rota_solver.helpers import at, document, person, shift
+
+
+def _many_kinds() -> RotaModel:
+    """Four kinds of shift and few rules: far more count options per person than MAX_OPTIONS."""
+    shifts = []
+    for d in range(44):
+        weight, cats = [(1, []), (1.5, ["weekend"]), (2, ["bank_holiday"]), (2.5, ["weekend"])][
+            d % 4
+        ]
+        shifts.append(shift(f"s{d}", d, weight=weight, categories=cats))
+    people = [
+        person("a", balance={"load": 1}),
+        person("b", fte=0.5),
+        person("c", unavailable=[{"start": at(10), "end": at(20)}]),
+        person("d", balance={"load": -2, "weekend": 1}),
+        person("e", fte=0.8),
+    ]
+    doc = document(shifts, people, categories=["weekend", "bank_holiday"])
+    return RotaModel(parse_problem(doc))
+
+
+def test_budgeted_options_reach_the_counting_optimum() -> None:
+    rm = _many_kinds()
+    figures = add_objectives(rm)
+    kinds = CountModel.kinds(rm)
+    unfiltered = OptionModel(rm, "worker", kinds, [figures["fairness"]])
+    assert unfiltered.too_many, f"needs more than {MAX_OPTIONS} options to test the budget path"
+    counting = CountModel(rm, "worker")
+    figure = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
+    counting.model.minimize(figure.expr)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 30
+    solver.parameters.num_workers = 2
+    assert solver.solve(counting.model) == cp_model.OPTIMAL
+    best = int(solver.objective_value)
+    budgeted = OptionModel(rm, "worker", kinds, [figures["fairness"]], budget=best)
+    assert not budgeted.too_many
+    budgeted.model.minimize(budgeted.expr("fairness"))
+    solver.parameters.cp_model_presolve = False
+    assert solver.solve(budgeted.model) == cp_model.OPTIMAL
+    assert int(solver.objective_value) == best
+    relaxed = relax(rm, "fairness", {}, 20, 2, 0, exact=figures)
+    assert relaxed is not None and relaxed.proven
+    assert relaxed.bound == best
