@@ -76,6 +76,8 @@ async def set_clock(request: web.Request) -> web.Response:
     clock = request.config_dict[keys.CLOCK]
     if not isinstance(clock, OffsetClock):
         raise web.HTTPConflict(text="this server's clock cannot be set")
+    if request.content_type != "application/json":  # a cross-site form cannot send JSON
+        raise web.HTTPUnsupportedMediaType(text="send application/json")
     try:
         body = await request.json()
         at = datetime.fromisoformat(body["at"]) if body.get("at") else clock.now()

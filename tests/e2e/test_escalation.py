@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from integrations.fake_twilio import PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Contact, Event, InboundMessage, Person
@@ -104,6 +105,27 @@ async def test_unanswered_police_call_escalates_on_time_and_ack_stops_it(
     assert resolved.actor == "sm001"
     # No child's details went out in any text.
     assert not any("grandparents" in body for body in sms_bodies(service))
+
+
+async def test_pressing_1_on_the_alert_call_acknowledges(escalated: Service) -> None:
+    service = escalated
+    contact = await _missed_police_call(service)
+    service.fake.phones.set(service.phones["sw002"], PhoneBehaviour.ACCEPT)
+    await tick(service)  # text and alert call; the phone answers and presses 1
+    async with service.database.sessions() as session:
+        alert = (await session.scalars(select(Alert).where(Alert.contact_id == contact.id))).one()
+        ack = await session.scalar(select(Event).where(Event.kind == "alert.acknowledged"))
+    assert alert.status == "acknowledged"
+    assert ack is not None and ack.details["via"] == "voice" and ack.actor == "sw002"
+    (call,) = [
+        c
+        for c in service.fake.calls.values()
+        if c.direction == "outbound-api" and c.to == service.phones["sw002"]
+    ]
+    said = " ".join(service.fake.trace(call.sid).said())
+    assert f"reference {' '.join(contact.short_ref)}" in said and "Acknowledged" in said
+    await tick(service, minutes=10)
+    assert texts_to(service, "sm002") == []  # owned: no escalation
 
 
 async def test_a_failed_sms_escalates_at_once(escalated: Service) -> None:
