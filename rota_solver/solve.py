@@ -47,19 +47,28 @@ class StagedResult:
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
-    """Forwards each improving solution to the progress callback."""
+    """Forwards each improving solution, and bound moves now and then, to the callback."""
 
     def __init__(self, figure: Figure, started: float, progress: ProgressCallback | None) -> None:
         super().__init__()
         self._figure, self._started, self._progress = figure, started, progress
+        self._best: float | None = None
+        self._last_bound_report = 0.0
 
     def on_solution_callback(self) -> None:
+        self._best = self._figure.to_units(float(self.objective_value))
+        self._report(self._figure.to_units(float(self.best_objective_bound)))
+
+    def on_bound(self, bound: float) -> None:
+        # A long proof moves the bound many times a second; a few reports are enough.
+        if time.monotonic() - self._last_bound_report >= 1.0:
+            self._report(self._figure.to_units(bound))
+
+    def _report(self, bound: float) -> None:
+        self._last_bound_report = time.monotonic()
         if self._progress is not None:
-            best = self._figure.to_units(float(self.objective_value))
-            bound = self._figure.to_units(float(self.best_objective_bound))
-            self._progress(
-                Progress(self._figure.name, time.monotonic() - self._started, best, bound)
-            )
+            elapsed = time.monotonic() - self._started
+            self._progress(Progress(self._figure.name, elapsed, self._best, bound))
 
 
 def _value(expr: cp_model.LinearExprT, values: list[int]) -> int:
@@ -119,7 +128,9 @@ class _Stages:
         if self.stopped:
             return int(cp_model.UNKNOWN), 0
         self.running[:] = [solver]
-        status = solver.solve(model, _Reporter(figure, self.started, self.progress))
+        reporter = _Reporter(figure, self.started, self.progress)
+        solver.best_bound_callback = reporter.on_bound
+        status = solver.solve(model, reporter)
         self.running.clear()
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # Only the rota model's own variables: a restricted copy may have made constants.
