@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from rota_solver import InvalidProblem, parse_problem, problem_to_json
+from rota_solver.cli import main
 from tests.rota_solver.helpers import document, person, shift
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rota-problem-small.json"
@@ -172,3 +173,22 @@ def test_missing_required_sections() -> None:
     with pytest.raises(InvalidProblem) as caught:
         parse_problem({"format": "oncall-rota-problem/1"})
     assert {"tiers: required", "shifts: required", "people: required"} <= set(caught.value.errors)
+
+
+@pytest.mark.parametrize(("label", "change", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_command_line_exits_2_naming_the_field(
+    label: str,
+    change: Callable[[dict[str, Any]], None],
+    expected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    doc = _good()
+    doc["people"][0]["min_shifts"] = 1
+    change(doc)
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(doc))
+    assert main(["solve", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing was solved
+    assert expected in captured.err
