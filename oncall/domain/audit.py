@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -174,50 +175,77 @@ _COLUMNS = (
 )
 
 
-async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
-    """Walk every event in order and report the first broken link, if any."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+@dataclass(slots=True)
+class _Walk:
+    """Where a verification has got to."""
+
+    expected_seq: int = 1
+    prev_hash: str = GENESIS_HASH
+    checked: int = 0
     last_at: datetime | None = None
-    while True:
-        rows = (
-            await session.execute(
-                select(*_COLUMNS).where(Event.seq >= expected_seq).order_by(Event.seq).limit(batch)
-            )
-        ).all()
-        for seq, at, contact, kind, actor_type, actor, details, digest, prev, stored in rows:
-            problem = None
-            if seq != expected_seq:
-                problem = f"events {expected_seq} to {seq - 1} are missing (deleted)"
-            elif prev != prev_hash:
-                problem = "does not link to the event before it (prev_hash differs)"
-            elif not is_redacted(details) and details_digest(details) != digest:
-                problem = "details were altered (they no longer match their digest)"
-            elif stored != event_hash(
-                seq=seq,
-                occurred_at=at,
-                contact_id=contact,
-                kind=kind,
-                actor_type=actor_type,
-                actor=actor,
-                digest=digest,
-                prev_hash=prev,
-            ):
-                problem = "time, contact, kind or actor were altered (hash differs)"
-            if problem:
-                return ChainReport(checked, expected_seq - 1, ChainBreak(seq, at, problem))
-            expected_seq, prev_hash, last_at, checked = seq + 1, stored, at, checked + 1
-        if len(rows) < batch:
-            break
+
+
+def _check_rows(walk: _Walk, rows: Sequence[Any]) -> ChainBreak | None:
+    """Check a batch of rows in order, advancing `walk`; the first broken link, if any."""
+    for seq, at, contact, kind, actor_type, actor, details, digest, prev, stored in rows:
+        problem = None
+        if seq != walk.expected_seq:
+            problem = f"events {walk.expected_seq} to {seq - 1} are missing (deleted)"
+        elif prev != walk.prev_hash:
+            problem = "does not link to the event before it (prev_hash differs)"
+        elif not is_redacted(details) and details_digest(details) != digest:
+            problem = "details were altered (they no longer match their digest)"
+        elif stored != event_hash(
+            seq=seq,
+            occurred_at=at,
+            contact_id=contact,
+            kind=kind,
+            actor_type=actor_type,
+            actor=actor,
+            digest=digest,
+            prev_hash=prev,
+        ):
+            problem = "time, contact, kind or actor were altered (hash differs)"
+        if problem:
+            return ChainBreak(seq, at, problem)
+        walk.expected_seq, walk.prev_hash, walk.last_at = seq + 1, stored, at
+        walk.checked += 1
+    return None
+
+
+async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
+    """Walk every event in order and report the first broken link, if any.
+
+    The hashing runs in a worker thread while the next batch is fetched, so a long walk neither
+    stalls the event loop nor waits on the database between batches.
+    """
+    walk = _Walk()
+
+    async def fetch(after: int) -> Sequence[Any]:
+        query = select(*_COLUMNS).where(Event.seq > after).order_by(Event.seq).limit(batch)
+        return (await session.execute(query)).all()
+
+    rows = await fetch(0)
+    while rows:
+        following = asyncio.ensure_future(fetch(rows[-1][0])) if len(rows) == batch else None
+        try:
+            broken = await asyncio.to_thread(_check_rows, walk, rows)
+        finally:
+            next_rows = await following if following is not None else []
+        if broken is not None:
+            return ChainReport(walk.checked, walk.expected_seq - 1, broken)
+        rows = next_rows
+    expected_seq, prev_hash = walk.expected_seq, walk.prev_hash
     head = await session.get(ChainHead, _HEAD_ID)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
         return ChainReport(
-            checked,
+            walk.checked,
             expected_seq - 1,
             ChainBreak(
                 head.seq,
-                last_at,
+                walk.last_at,
                 f"the log ends at event {expected_seq - 1} but the chain head records "
                 f"event {head.seq}: events at the end were deleted",
             ),
         )
-    return ChainReport(checked, expected_seq - 1, None)
+    return ChainReport(walk.checked, expected_seq - 1, None)

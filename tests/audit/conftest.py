@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -61,3 +62,15 @@ async def place_calls(service: Service) -> list[str]:
     await service.fake.settle()
     service.fake.raise_for_errors()
     return [first.call_sid, second.call_sid, third.call_sid]
+
+
+async def page_until(client: Client, path: str, text: str, *, headers: dict[str, str] | None = None,
+                     tries: int = 250) -> str:  # fmt: skip
+    """The page at `path` once it contains `text` (background work finishes in its own time)."""
+    html = ""
+    for _ in range(tries):
+        html = await (await client.get(path, headers=headers)).text()
+        if text in html:
+            return html
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{text!r} never appeared on {path}:\n{html[:2000]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -100,5 +101,9 @@ async def test_a_tampered_event_shows_on_the_timeline_and_in_the_chain_state(
     assert "never been verified" in page
     verified = await client.post("/audit/verify", headers=auth, allow_redirects=False)
     assert verified.status == 303
-    listing = await (await client.get("/audit", headers=auth)).text()
+    for _ in range(250):  # the verification runs in the background
+        listing = await (await client.get("/audit", headers=auth)).text()
+        if "BROKEN at event 3" in listing:
+            break
+        await asyncio.sleep(0.02)
     assert "BROKEN at event 3" in listing

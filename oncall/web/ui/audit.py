@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -18,10 +19,12 @@ from oncall.domain.audit_log.contacts import (
 from oncall.domain.audit_log.outcomes import OUTCOME_LABELS
 from oncall.domain.audit_log.reads import chain_status, verify_and_record
 from oncall.domain.audit_log.timeline import contact_timeline
+from oncall.log import get_logger
 from oncall.web.auth import require
-from oncall.web.ui.audit_common import logged_read, manager, now, page_context
+from oncall.web.ui.audit_common import AUDIT_JOBS, logged_read, manager, now, page_context
 from oncall.web.ui.render import render
 
+log = get_logger(__name__)
 routes = web.RouteTableDef()
 
 AGENCY_CHOICES = ("police", "hospital", "foster_carer", "staff", "unverified")
@@ -82,8 +85,22 @@ async def contact_page(request: web.Request) -> web.Response:
 @routes.post("/audit/verify")
 @require(Role.MANAGER, Role.ADMIN)
 async def verify_now(request: web.Request) -> web.Response:
-    """Walk the whole chain now and record the result (it is shown on every audit page)."""
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        await verify_and_record(session, at=now(request), actor=manager(request).username)
-        await session.commit()
+    """Start walking the whole chain in the background; the result is recorded in the log and
+    shown on every audit page (a million events take most of a minute: no request waits that)."""
+    jobs = request.config_dict[AUDIT_JOBS]
+    if not jobs.busy:
+        database, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
+        actor = manager(request).username
+
+        async def verify() -> None:
+            try:
+                async with database.sessions() as session:
+                    await verify_and_record(session, at=clock.now(), actor=actor)
+                    await session.commit()
+            except Exception:  # the page keeps showing the previous result
+                log.exception("chain verification failed")
+
+        jobs.verifying = asyncio.create_task(verify(), name="verify-chain")
+        jobs.tasks.add(jobs.verifying)
+        jobs.verifying.add_done_callback(jobs.tasks.discard)
     raise web.HTTPSeeOther("/audit")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall import keys
 from oncall.domain.audit_log.reads import log_read
 from oncall.web.auth import SECRET, AuthUser, csrf_token, current_user
+
+
+@dataclass
+class AuditJobs:
+    """Background audit work of this process: at most one whole-chain verification at a time."""
+
+    verifying: asyncio.Task[None] | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def busy(self) -> bool:
+        return self.verifying is not None and not self.verifying.done()
+
+
+AUDIT_JOBS = web.AppKey("audit_jobs", AuditJobs)
 
 
 def manager(request: web.Request) -> AuthUser:
@@ -37,6 +54,7 @@ def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
         "zone": settings.zone,
         "now": now(request).astimezone(settings.zone),
         "path": request.path,
+        "verifying": jobs.busy if (jobs := request.config_dict.get(AUDIT_JOBS)) else False,
         **extra,
     }
 

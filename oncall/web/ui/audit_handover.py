@@ -28,7 +28,7 @@ from oncall.domain.audit_log.retention import redact_before
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web.auth import require
-from oncall.web.ui.audit_common import logged_read, now, page_context
+from oncall.web.ui.audit_common import AUDIT_JOBS, AuditJobs, logged_read, now, page_context
 from oncall.web.ui.render import render
 
 log = get_logger(__name__)
@@ -148,9 +148,14 @@ async def _loop(app: web.Application) -> None:
 
 
 async def handover_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Run the morning handover loop for the app's lifetime (idempotent across replicas)."""
+    """Run the morning handover loop (idempotent across replicas) and hold the audit pages'
+    background work (chain verification) for the app's lifetime; cancel both at shutdown."""
+    jobs = AuditJobs()
+    app[AUDIT_JOBS] = jobs
     task = asyncio.create_task(_loop(app), name="morning-handover")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for running in (task, *jobs.tasks):
+        running.cancel()
+    for running in (task, *jobs.tasks):
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
