@@ -68,7 +68,7 @@ RESULTS = Path(__file__).parents[1] / "results"
 TARGET_P99_S = 1.0
 PG_ADMIN = os.environ.get("ONCALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POLICE = CallerIdentity(CallerType.POLICE, "Police HQ control room", "police")
-TIME_LIMIT_S = 90.0
+TIME_LIMIT_S = 60.0
 
 
 def _free_port() -> int:
@@ -142,7 +142,20 @@ def _pct(values: list[float], q: int) -> float:
 
 
 async def main(alerts: int, poll: float, batch: int) -> int:
+    """The required scenario, then a tenth of it (a very busy night rather than a disaster)."""
     configure_logging(level="error")
+    results = [
+        await scenario(alerts, poll, batch),
+        await scenario(max(1, alerts // 10), poll, batch),
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "escalation.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "escalation.md").write_text(_markdown(results))
+    print(json.dumps(results, indent=2))
+    return 0 if results[0]["target_met"] else 1
+
+
+async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
     name = f"oncall_bench_esc_{os.getpid()}_{secrets.token_hex(2)}"
     admin = _libpq(PG_ADMIN)
     conn = await asyncpg.connect(admin)
@@ -272,39 +285,47 @@ async def main(alerts: int, poll: float, batch: int) -> int:
         and result["provider_messages"] == alerts
     )
     result["target_met"] = ok
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "escalation.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "escalation.md").write_text(_markdown(result))
-    print(json.dumps(result, indent=2))
-    return 0 if ok else 1
+    return result
 
 
-def _markdown(r: dict[str, Any]) -> str:
-    late = r["lateness_s"]
-    lateness = f"{late['p50']} / {late['p90']} / {late['p99']} / {late['max']} s"
-    counts = f"{r['outbox_rows']} / {r['provider_messages']} / {r['delivered']}"
-    target = r["target_p99_beyond_poll_s"]
+HEADER = (
+    "| alerts | step lateness p50 / p90 / p99 / max (s) | p99 beyond poll (target < 1 s) "
+    "| accepted/s | delivered/s | all delivered after (s) | rows / provider msgs / delivered "
+    "| duplicates / lost | lost status callbacks | load | target met |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _markdown(results: list[dict[str, Any]]) -> str:
+    first = results[0]
+    rows = []
+    for r in results:
+        late = r["lateness_s"]
+        rows.append(
+            f"| {r['alerts']} | {late['p50']} / {late['p90']} / {late['p99']} / {late['max']} | "
+            f"{late['p99_beyond_poll']} | {r['accepted_per_s']} | {r['delivered_per_s']} | "
+            f"{r['all_delivered_after_s']} | {r['outbox_rows']} / {r['provider_messages']} / "
+            f"{r['delivered']} | {r['duplicates']} / {r['lost']} | {r['fake_errors']} | "
+            f"{r['load_average_at_start']} | {'yes' if r['target_met'] else 'no'} |"
+        )
+    table = "\n".join(rows)
     return f"""# Escalation bench
 
-{r["alerts"]} open missed-call alerts fall due at the same instant; {r["replicas"]} replicas
-(scheduler + outbox sender each, engines of their own) poll one PostgreSQL database every
-{r["poll_interval_s"]} s and text the duty worker through the fake Twilio, whose signed status
-callbacks come back to the service. Run {r["when"]} on {r["machine"]}.
+Open missed-call alerts fall due at the same instant; {first["replicas"]} replicas (scheduler +
+outbox sender each, engines and REST clients of their own) poll one PostgreSQL database every
+{first["poll_interval_s"]} s ({first["batch"]} alerts per scheduler transaction) and text the duty
+worker through the fake Twilio, whose signed status callbacks come back to the service; all in one
+process. Run {first["when"]} on {first["machine"]}, a machine shared with other test runs (its
+1-minute load average is in the table).
 
-| measure | figure |
-|---|---|
-| step lateness after due, p50 / p90 / p99 / max | {lateness} |
-| p99 beyond the poll interval (target < {target} s) | {late["p99_beyond_poll"]} s |
-| texts accepted by the provider per second | {r["accepted_per_s"]} |
-| texts delivered per second (status callbacks recorded) | {r["delivered_per_s"]} |
-| all {r["alerts"]} delivered after | {r["all_delivered_after_s"]} s |
-| outbox rows / provider messages / delivered | {counts} |
-| duplicates / lost | {r["duplicates"]} / {r["lost"]} |
-| target met | {"yes" if r["target_met"] else "no"} |
+{HEADER}
+{table}
 
 Lateness is measured to the commit of the transaction that ran the step and wrote its outbox
-row and event. The per-number throttle is raised for this run (one duty worker gets every
-text). Run: `.venv/bin/python -m bench.escalation.run`.
+row and event. "Lost status callbacks" are callbacks the fake gave up on after Twilio's 15 s
+webhook timeout (the message was sent and delivered; our row stays at its last known status).
+The per-number throttle is raised for this run (one duty worker gets every text).
+Run: `.venv/bin/python -m bench.escalation.run`.
 """
 
 

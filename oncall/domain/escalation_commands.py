@@ -188,3 +188,17 @@ async def request_advice(
         )  # fmt: skip
     managers = await resolve_targets(session, ["senior_manager"], at=now, exclude=person.id)
     return text.advice_requested_reply(ref, managers[0].name if managers else None)
+
+
+async def ask_for_advice(
+    session: AsyncSession, *, person_id: int, contact_id: int, now: datetime, zone: ZoneInfo
+) -> str:
+    """The web's "ask the senior manager to call me" button: as `MGR <ref>` by text."""
+    person = await session.get(Person, person_id)
+    contact = await session.get(Contact, contact_id)
+    if person is None or contact is None:
+        raise LookupError("no such person or contact")
+    alerts = await live_alerts_of_contact(session, contact.id)
+    return await request_advice(
+        session, person, contact.short_ref, alerts, contact, now=now, zone=zone
+    )
