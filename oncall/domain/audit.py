@@ -90,6 +90,12 @@ async def _lock_head(session: AsyncSession) -> ChainHead:
     return head
 
 
+async def lock_chain(session: AsyncSession) -> None:
+    """Hold the chain head's lock for this transaction (created if missing): work that must run
+    once across replicas (the morning handover) checks and appends under it."""
+    await _lock_head(session)
+
+
 async def append_event(
     session: AsyncSession,
     *,

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from oncall.db.models import ChainHead, Contact, Event, FosterHousehold, KnownCaller, Line, Person
-from oncall.domain.audit import append_event
+from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
+from oncall.domain.audit import append_event, lock_chain
 from oncall.domain.audit_log.contacts import FORWARDED
 from oncall.domain.audit_log.exports import csv_text
 from oncall.domain.audit_log.outcomes import remind_missing_outcomes
@@ -159,7 +159,7 @@ async def prepare_handover(
     prepared (by this or another replica), so the caller sends the e-mail only once.
     """
     # Take the chain head's lock first, so two replicas cannot both see "not yet prepared".
-    await session.execute(select(ChainHead.id).where(ChainHead.id == 1).with_for_update())
+    await lock_chain(session)
     done = await session.scalar(
         select(Event.seq).where(Event.kind == PREPARED, Event.actor == f"handover {day}").limit(1)
     )

@@ -132,19 +132,28 @@ async def morning_jobs(database: Database, settings: Settings, *, day: date, at_
     return True
 
 
+CATCH_UP = timedelta(hours=3)  # a server (re)started this soon after the handover time runs it
+
+
+async def _run(app: web.Application, day: date) -> None:
+    try:
+        await morning_jobs(app[keys.DATABASE], app[keys.SETTINGS], day=day,
+                           at_=app[keys.CLOCK].now())  # fmt: skip
+    except Exception:  # keep the loop alive: tomorrow's handover matters too
+        log.exception("morning handover failed", day=str(day))
+
+
 async def _loop(app: web.Application) -> None:
     clock, settings = app[keys.CLOCK], app[keys.SETTINGS]
+    zone, boundary = settings.zone, settings.handover_at
+    today = latest_handover_day(clock.now(), zone, boundary)
+    if clock.now() - datetime.combine(today, boundary, zone) < CATCH_UP:
+        await _run(app, today)  # a deploy at 09:05 must not skip the morning (runs once anyway)
     while True:
         current = clock.now()
-        due = next_handover_at(current, settings.zone, settings.handover_at)
+        due = next_handover_at(current, zone, boundary)
         await clock.sleep((due - current).total_seconds())
-        try:
-            await morning_jobs(
-                app[keys.DATABASE], settings, day=due.astimezone(settings.zone).date(),
-                at_=clock.now(),
-            )  # fmt: skip
-        except Exception:  # keep the loop alive: tomorrow's handover matters too
-            log.exception("morning handover failed")
+        await _run(app, due.astimezone(zone).date())
 
 
 async def handover_ctx(app: web.Application) -> AsyncIterator[None]:
