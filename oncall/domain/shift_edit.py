@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,9 @@ from sqlalchemy.orm import selectinload
 from oncall.db.models import Person, RotaShift, RotaVersion, VersionStatus
 from oncall.domain.rota import LoadedVersion, Month, RotaConflict, RotaInvalid, load_version
 from oncall.domain.rota.versions import USABLE, find_version, store_version
+
+if TYPE_CHECKING:
+    import rota_solver
 
 # Rules that describe the figures the solver reported, not the rota itself: an edit changes the
 # figures on purpose, so these are recomputed instead of "broken".
@@ -59,14 +62,21 @@ def _swap(solution: dict[str, Any], change: Replacement) -> list[dict[str, str]]
 
 
 def check_assignments(
-    problem: dict[str, Any], assignments: list[dict[str, str]], status: str
+    problem: dict[str, Any],
+    assignments: list[dict[str, str]],
+    status: str,
+    parsed: rota_solver.Problem | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
-    """The hard rules `assignments` break, and a solution document with recomputed figures."""
+    """The hard rules `assignments` break, and a solution document with recomputed figures.
+
+    Pass `parsed` (the problem read once by the solver's parser) when checking many variants.
+    """
     import rota_solver
     from rota_solver.figures import evaluate
     from rota_solver.model import Assignment
 
-    parsed = rota_solver.parse_problem(problem)
+    if parsed is None:
+        parsed = rota_solver.parse_problem(problem)
     pairs = tuple(Assignment(a["shift"], a["person"]) for a in assignments)
     people, objective, tiers = evaluate(parsed, pairs)
     solution = rota_solver.Solution(
@@ -96,11 +106,31 @@ async def _editable(session: AsyncSession, month: Month, number: int) -> LoadedV
     return await load_version(session, version.id)
 
 
+def _not_started(loaded: LoadedVersion, shift_key: str, now: datetime | None) -> None:
+    shift = next((s for s in loaded.version.shifts if s.key == shift_key), None)
+    if shift is None:
+        raise RotaInvalid(f"shift: version {loaded.version.number} has no shift {shift_key}")
+    if now is not None and shift.start <= now:
+        raise RotaConflict(
+            f"shift: {shift_key} has already started, so it is history; "
+            "for tonight's cover use a duty override"
+        )
+
+
 async def check_replacement(
-    session: AsyncSession, month: Month, number: int, change: Replacement
+    session: AsyncSession,
+    month: Month,
+    number: int,
+    change: Replacement,
+    *,
+    now: datetime | None = None,
 ) -> EditCheck:
-    """What replacing `change.out` by `change.into` on a shift would break (nothing is saved)."""
+    """What replacing `change.out` by `change.into` on a shift would break (nothing is saved).
+
+    With `now`, a shift that has started cannot be changed.
+    """
     loaded = await _editable(session, month, number)
+    _not_started(loaded, change.shift, now)
     problem = loaded.version.problem
     if change.into not in {p["id"] for p in problem["people"]}:
         raise RotaInvalid(f"replacement: {change.into} is not on the {month.key} rota")
@@ -113,14 +143,24 @@ async def check_replacement(
 
 
 async def candidates(
-    session: AsyncSession, month: Month, number: int, shift_key: str, out: str
+    session: AsyncSession,
+    month: Month,
+    number: int,
+    shift_key: str,
+    out: str,
+    *,
+    now: datetime | None = None,
 ) -> list[Candidate]:
     """Everyone of the shift's tier who could replace `out`, with what each choice would break."""
     loaded = await _editable(session, month, number)
+    _not_started(loaded, shift_key, now)
     shift = next((s for s in loaded.version.shifts if s.key == shift_key), None)
     if shift is None:
         raise RotaInvalid(f"shift: {month.key} version {number} has no shift {shift_key}")
     crew = {p.code for p in loaded.crew(shift)}
+    import rota_solver
+
+    parsed = rota_solver.parse_problem(loaded.version.problem)
     found = []
     for person in loaded.version.problem["people"]:
         if person["tier"] != shift.tier or person["id"] in crew:
@@ -129,6 +169,7 @@ async def candidates(
             loaded.version.problem,
             _swap(loaded.version.solution, Replacement(shift_key, out, person["id"])),
             loaded.version.solver_status,
+            parsed,
         )
         found.append(Candidate(person["id"], person.get("name", person["id"]), breaks))
     found.sort(key=lambda c: (len(c.breaks), c.code))
@@ -146,7 +187,7 @@ async def save_replacement(
     by: str,
 ) -> RotaVersion:
     """A new draft with the change (flushed, not committed). Breaks must be accepted explicitly."""
-    checked = await check_replacement(session, month, number, change)
+    checked = await check_replacement(session, month, number, change, now=now)
     if checked.breaks and not accept_breaks:
         raise RotaConflict("rules: the change breaks " + "; ".join(checked.breaks))
     parent = await load_version(session, (await find_version(session, month, number)).id)

@@ -135,7 +135,11 @@ class SwapView:
 
 
 async def swap_requests(
-    session: AsyncSession, *, person_id: int | None = None, pending_only: bool = False
+    session: AsyncSession,
+    *,
+    person_id: int | None = None,
+    pending_only: bool = False,
+    now: datetime | None = None,
 ) -> list[SwapView]:
     """Swap requests (a person's, or everyone's), each pending one checked against the rules."""
     query = select(SwapRequest).order_by(SwapRequest.created_at.desc())
@@ -158,6 +162,7 @@ async def swap_requests(
                     Month.parse(swap.month),
                     number,
                     Replacement(swap.shift_key, requester.code, colleague.code),
+                    now=now,
                 )
             except (RotaInvalid, RotaConflict) as exc:
                 problem = str(exc)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import func, select
@@ -123,6 +125,11 @@ async def test_a_coordinator_generates_edits_publishes_and_repairs_a_month(site:
     assert "BEGIN:VCALENDAR" in await ics.text()
     printed = await (await client.get("/rota/2027-01/v/2/print")).text()
     assert "Out-of-hours rota, January 2027" in printed
+
+    # Once a shift has started it is history: editing it is refused with the reason.
+    await site.clock.set(datetime(2027, 1, 2, 12, 0, tzinfo=UTC))
+    started = await client.get("/rota/2027-01/v/3/shift/2027-01-01-w?out=x", allow_redirects=False)
+    assert "has already started" in unquote(started.headers["Location"])
 
 
 async def test_forms_without_the_csrf_token_are_refused(site: Site) -> None:

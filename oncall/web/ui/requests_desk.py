@@ -20,7 +20,7 @@ routes = web.RouteTableDef()
 @require(*EDITORS)
 async def requests_page(request: web.Request) -> web.Response:
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        swaps = await swap_requests(session)
+        swaps = await swap_requests(session, now=request.config_dict[keys.CLOCK].now())
         leave = await leave_requests(session)
     pending = [v for v in swaps if v.swap.status == "pending"]
     decided = [v for v in swaps if v.swap.status != "pending"][:30]

@@ -26,7 +26,9 @@ async def shift_page(request: web.Request) -> web.Response:
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
         try:
-            found = await candidates(session, month, number, key, out)
+            found = await candidates(
+                session, month, number, key, out, now=request.config_dict[keys.CLOCK].now()
+            )
             loaded = await load_version(session, (await find_version(session, month, number)).id)
         except (RotaInvalid, RotaConflict) as exc:
             raise redirect(_base(request), str(exc)) from None
@@ -67,7 +69,13 @@ async def shift_check(request: web.Request) -> web.Response:
     back = f"{_base(request)}/shift/{request.match_info['key']}?out={field(form, 'out', 32)}"
     async with request.config_dict[keys.DATABASE].sessions() as session:
         try:
-            checked = await check_replacement(session, month, number, _replacement(request, form))
+            checked = await check_replacement(
+                session,
+                month,
+                number,
+                _replacement(request, form),
+                now=request.config_dict[keys.CLOCK].now(),
+            )
         except (RotaInvalid, RotaConflict) as exc:
             raise redirect(back, str(exc)) from None
     return page(
