@@ -21,6 +21,21 @@ if TYPE_CHECKING:
 # Rules that describe the figures the solver reported, not the rota itself: an edit changes the
 # figures on purpose, so these are recomputed instead of "broken".
 _FIGURE_RULES = frozenset({"figures", "status"})
+# The solver's rule names, as a coordinator reads them.
+RULE_WORDS = {
+    "rest": "Too little rest between two duties",
+    "window": "Too many duties in seven days",
+    "unavailable": "On leave or unavailable",
+    "skills": "A required skill is missing",
+    "cover": "Wrong number of people",
+    "tier": "Wrong tier",
+    "fte": "Not rostered (FTE 0)",
+    "frozen": "Changes a shift that has started",
+    "pinned": "Removes a pinned person",
+    "min_shifts": "Below their minimum shifts",
+    "max_shifts": "Above their maximum shifts",
+    "assignments": "Invalid assignment",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +104,11 @@ def check_assignments(
         explanation=(),
         stats=None,
     )
-    breaks = [v.message for v in rota_solver.check(parsed, solution) if v.rule not in _FIGURE_RULES]
+    breaks = [
+        f"{RULE_WORDS.get(v.rule, v.rule)}: {v.message}"
+        for v in rota_solver.check(parsed, solution)
+        if v.rule not in _FIGURE_RULES
+    ]
     document: dict[str, Any] = rota_solver.solution_to_json(solution)
     document["status"] = "feasible" if status in USABLE else status
     return breaks, document

@@ -78,10 +78,21 @@ async def shift_check(request: web.Request) -> web.Response:
             )
         except (RotaInvalid, RotaConflict) as exc:
             raise redirect(back, str(exc)) from None
+        loaded = await load_version(session, (await find_version(session, month, number)).id)
+    shift = next(s for s in loaded.version.shifts if s.key == checked.replacement.shift)
+    zone = request.config_dict[keys.SETTINGS].zone
+    names = {p["id"]: p.get("name", p["id"]) for p in loaded.version.problem["people"]}
     return page(
         request,
         "rota/shift_check.html",
-        {"month": month, "number": number, "checked": checked, "base": _base(request)},
+        {
+            "month": month,
+            "number": number,
+            "checked": checked,
+            "base": _base(request),
+            "names": names,
+            "when": f"{shift.start.astimezone(zone):%a %-d %b %H:%M}",
+        },
     )
 
 

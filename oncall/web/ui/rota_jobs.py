@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from oncall.domain.rota import RotaConflict, RotaInvalid, SolveProgress
+from oncall.domain.rota import Month, RotaConflict, RotaInvalid, SolveProgress
 from oncall.log import get_logger
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, page
@@ -135,4 +135,5 @@ async def job_status(request: web.Request) -> web.Response:
 @require(*EDITORS)
 async def job_page(request: web.Request) -> web.Response:
     job = _job(request)
-    return page(request, "rota/job.html", {"job": job})
+    title = Month.parse(job.month).title()
+    return page(request, "rota/job.html", {"job": job, "title": title})
