@@ -11,7 +11,7 @@ from oncall.db.models import AlertStatus, MessageStatus, OutboundMessage, Person
 from oncall.domain import outbox
 from oncall.domain.escalation_alerts import acknowledge, facts_of, lock_alert
 from oncall.domain.escalation_text import alert_speech
-from oncall.domain.outbox_sender import message_event, message_failed
+from oncall.domain.outbox_sender import message_failed
 from oncall.domain.routing import spoken_reference
 
 # Call statuses Twilio sends and ours; "canceled" (by us or the API) counts as not reached.
@@ -32,7 +32,8 @@ _SMS_STATUSES = {"accepted": "queued", "scheduled": "queued", "sending": "queued
 async def message_status(
     session: AsyncSession, *, row_id: int, sid: str, status: str, error_code: str, now: datetime
 ) -> None:
-    """A message status callback: delivered is logged; undelivered or failed escalates now."""
+    """A message status callback. Undelivered or failed escalates now (and is logged now);
+    delivered only updates the row — the sender's next pass logs it (`log_statuses`)."""
     status = _SMS_STATUSES.get(status, status)
     error = f"Twilio error {error_code}" if error_code else ""
     row, newly_failed = await outbox.apply_status(
@@ -42,8 +43,6 @@ async def message_status(
         return
     if newly_failed:
         await message_failed(session, row, at=now, reason=f"{status} {error}".strip())
-    elif row.status == status == MessageStatus.DELIVERED.value:
-        await message_event(session, row, "sms.delivered", now)
 
 
 async def call_status(
@@ -61,8 +60,6 @@ async def call_status(
         return
     if newly_failed:
         await message_failed(session, row, at=now, reason=f"call {status}")
-    elif row.status == ours and ours in ("completed", "busy", "no-answer"):
-        await message_event(session, row, "voice.ended", now, status=ours)
 
 
 async def _row_and_alert_open(session: AsyncSession, row_id: int) -> OutboundMessage | None:

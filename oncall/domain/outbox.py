@@ -254,6 +254,28 @@ async def apply_status(
     return row, status in FINAL_FAILURES and not was_failed
 
 
+LOGGED_OUTCOMES = (S.DELIVERED.value, S.COMPLETED.value, S.BUSY.value, S.NO_ANSWER.value)
+
+
+async def unlogged_outcomes(session: AsyncSession, *, limit: int) -> list[OutboundMessage]:
+    """Rows whose delivery (or call end) is not in the log yet, locked for this transaction.
+
+    Locked in id order and before the chain head, like every other writer of these rows.
+    """
+    return list(
+        await session.scalars(
+            select(OutboundMessage)
+            .where(
+                OutboundMessage.status.in_(LOGGED_OUTCOMES),
+                OutboundMessage.status_logged != OutboundMessage.status,
+            )
+            .order_by(OutboundMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
 async def cancel_pending(session: AsyncSession, *, alert_id: int, now: datetime) -> int:
     """Rows of an owned alert that were not yet handed to the provider are not sent."""
     result = await session.execute(

@@ -46,6 +46,7 @@ class SendReport:
     retried: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     expired: list[int] = field(default_factory=list)
+    logged: list[int] = field(default_factory=list)
 
 
 async def message_event(
@@ -67,6 +68,7 @@ async def message_failed(
     """
     await escalate_now(session, message=row, at=at, reason=f"{row.channel} {reason}"[:200])
     await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
+    row.status_logged = row.status
 
 
 class OutboxSender:
@@ -91,6 +93,16 @@ class OutboxSender:
         """Expire dead leases, then claim and send every row due at `now`, a batch at a time."""
         report = SendReport()
         async with self._sessions() as session:
+            # Deliveries the status callbacks recorded since the last pass, logged in one go.
+            for row in await outbox.unlogged_outcomes(session, limit=1000):
+                status = row.status if row.channel == Channel.SMS.value else "ended"
+                await message_event(
+                    session, row, f"{row.channel}.{status}", row.updated_at, status=row.status
+                )
+                row.status_logged = row.status
+                report.logged.append(row.id)
+            await session.commit()
+        async with self._sessions() as session:  # its own transaction: row, alert, chain head
             for row in await outbox.expire_leases(session, now=now):
                 report.expired.append(row.id)
                 log.warning("outbox lease expired; not re-sent", message=row.id)

@@ -90,6 +90,9 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]  # handed to the provider (per-recipient throttling)
+    # The last status written to the log: callbacks only update `status`, the sender's next pass
+    # logs the change, so a flood of callbacks never queues on the event chain's lock.
+    status_logged: Mapped[str] = mapped_column(String(12), default="", server_default="")
 
 
 class InboundMessage(Base):
