@@ -125,6 +125,14 @@ class OptionModel:
     def expr(self, name: str) -> cp_model.LinearExprT:
         return _sum(self.cost[name])
 
+    def exclude(self, counts: dict[tuple[int, Kind], int]) -> None:
+        """Forbid this exact combination of everyone's counts (no rota realises it)."""
+        chosen: list[cp_model.LiteralT] = []
+        for pi, choices in self.options.items():
+            vector = tuple(counts.get((pi, kind), 0) for kind in self.kinds)
+            chosen.extend(z.negated() for v, z in choices if v == vector)
+        self.model.add_bool_or(chosen)
+
     def counts(self, solver: cp_model.CpSolver) -> dict[tuple[int, Kind], int]:
         chosen: dict[tuple[int, Kind], int] = {}
         for pi, choices in self.options.items():

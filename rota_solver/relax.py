@@ -100,6 +100,7 @@ class Relaxed:
     bound: int
     counts: dict[tuple[int, Kind], int]
     proven: bool
+    per_tier: bool  # solved tier by tier with options, so impossible counts can be excluded
 
 
 def relax(
@@ -112,12 +113,14 @@ def relax(
     track: Callable[[cp_model.CpSolver], None] | None = None,
     exact: dict[str, Figure] | None = None,
     deterministic: bool = False,
+    excluded: dict[str, list[dict[tuple[int, Kind], int]]] | None = None,
 ) -> Relaxed | None:
     """Solve the counting relaxation for figure `name` (fairness or category_fairness).
 
     `held[figure][tier]` are the limits already fixed for earlier figures, per tier, or for
     the whole figure under the tier "". Tiers share no people or shifts, so with per-tier limits
-    each tier is a separate, much smaller, problem and the bounds add up.
+    each tier is a separate, much smaller, problem and the bounds add up. `excluded[tier]`
+    lists count combinations already found impossible for the rota (only for option models).
     """
     started = time.monotonic()
     problem = rm.problem
@@ -125,6 +128,7 @@ def relax(
     groups: list[str | None] = [None] if joint else list(problem.tiers)
     bound, proven = 0, True
     counts: dict[tuple[int, Kind], int] = {}
+    exact_tiers = True
     for position, tier in enumerate(groups):
         options = None
         if tier is not None and exact is not None:
@@ -146,8 +150,11 @@ def relax(
                 if earlier in _RELAXED and tier in limits:
                     target.add(options.expr(earlier) <= limits[tier])
             target.minimize(options.expr(name))
+            for counts_seen in (excluded or {}).get(tier, []):
+                options.exclude(counts_seen)
         else:
             options = None
+            exact_tiers = False
             model = CountModel(rm, tier)
             target = model.model
             figures: dict[str, Figure] = {
@@ -180,7 +187,7 @@ def relax(
             counts.update(options.counts(solver))
         else:
             counts.update({key: int(solver.value(var)) for key, var in model.n.items()})
-    return Relaxed(bound, counts, proven)
+    return Relaxed(bound, counts, proven, exact_tiers and not joint)
 
 
 def _quick_budget(
@@ -196,10 +203,15 @@ def _quick_budget(
     return int(solver.objective_value)
 
 
-def fix_counts(model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed) -> None:
-    """Hold each person to the relaxation's counts by kind, in a copy of the rota model."""
+def fix_counts(
+    model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed, tier: str | None = None
+) -> None:
+    """Hold each person (of `tier`, or everyone) to the relaxation's counts by kind, in a copy
+    of the rota model."""
     kinds = CountModel.kinds(rm)
     for (pi, kind), count in relaxed.counts.items():
+        if tier is not None and kind[0] != tier:
+            continue
         xs = [
             model.get_bool_var_from_proto_index(rm.x[si, pi].index)
             for si in kinds[kind]

@@ -13,7 +13,7 @@ from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import add_objectives
 from rota_solver.params import solver_for
-from rota_solver.relax import fix_counts, relax
+from rota_solver.relax import Kind, Relaxed, fix_counts, relax
 from rota_solver.squares import Figure, restrict
 
 ProgressCallback = Callable[[Progress], None]
@@ -27,6 +27,7 @@ _STAGE_SHARE = {
     "spread_pairs": 1.0,
 }
 _RELAXED = ("fairness", "category_fairness")
+_RETRIES = 5
 
 
 class SolveCancelled(RuntimeError):
@@ -140,6 +141,65 @@ class _Stages:
             ]
         return int(status), int(solver.best_objective_bound)  # status is an int enum
 
+    def _realisable(self, relaxed: Relaxed, tier: str, seconds: float) -> bool:
+        """Whether some rota gives this tier's people exactly the relaxation's counts."""
+        focused = self.rm.model.clone()
+        focused.clear_objective()  # type: ignore[no-untyped-call]
+        fix_counts(focused, self.rm, relaxed, tier)
+        solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
+        self._track(solver)
+        return bool(solver.solve(focused) != cp_model.INFEASIBLE)
+
+    def _relaxed_stage(
+        self, name: str, figure: Figure, budget: float, deadline: float
+    ) -> tuple[int | None, bool]:
+        """Bound the figure by the counting relaxation and, if a rota meets the bound, prove it.
+
+        Counts no rota can realise (rest and window rules are not in the relaxation) are
+        excluded and the relaxation solved again, a few times at most.
+        """
+        rm = self.rm
+        excluded: dict[str, list[dict[tuple[int, Kind], int]]] = {}
+        bound: int | None = None
+        for _ in range(_RETRIES):
+            left = deadline - time.monotonic()
+            relaxed = relax(
+                rm,
+                name,
+                dict(self.held),
+                min(left, budget) * 0.4,
+                self.workers,
+                self.seed,
+                self._track,
+                self.figures,
+                self.deterministic,
+                excluded,
+            )
+            if relaxed is None:
+                break
+            bound = relaxed.bound if bound is None else max(bound, relaxed.bound)
+            if not relaxed.proven:
+                break
+            if relaxed.per_tier:
+                seconds = min(deadline - time.monotonic(), budget * 0.1)
+                bad = [t for t in rm.problem.tiers if not self._realisable(relaxed, t, seconds)]
+                if bad:
+                    for tier in bad:
+                        excluded.setdefault(tier, []).append(relaxed.counts)
+                    continue
+            # A rota with exactly the relaxation's counts is optimal if one exists.
+            focused = rm.model.clone()
+            fix_counts(focused, rm, relaxed)
+            seconds = min(deadline - time.monotonic(), budget * 0.3)
+            status, _ = self._solve(focused, figure, seconds)
+            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            if found and self.values is not None and _value(figure.expr, self.values) <= bound:
+                return bound, True
+            break
+        if bound is not None:
+            rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
+        return bound, False
+
     def stage(self, name: str, budget: float) -> StageStats:
         """Minimise one figure and hold it at the value reached."""
         started = time.monotonic()
@@ -149,29 +209,7 @@ class _Stages:
         bound: int | None = None
         proven = False
         if name in _RELAXED:
-            relaxed = relax(
-                rm,
-                name,
-                dict(self.held),
-                budget * 0.4,
-                self.workers,
-                self.seed,
-                self._track,
-                self.figures,
-                self.deterministic,
-            )
-            if relaxed is not None:
-                bound = relaxed.bound
-                rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
-                if relaxed.proven:
-                    # A rota with exactly the relaxation's counts is optimal if one exists.
-                    focused = rm.model.clone()
-                    fix_counts(focused, rm, relaxed)
-                    seconds = min(deadline - time.monotonic(), budget * 0.3)
-                    status, _ = self._solve(focused, figure, seconds)
-                    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                    if found and self.values is not None:
-                        proven = _value(figure.expr, self.values) <= bound
+            bound, proven = self._relaxed_stage(name, figure, budget, deadline)
         if not proven:
             status, solver_bound = self._solve(rm.model, figure, deadline - time.monotonic())
             if status == cp_model.INFEASIBLE and self.values is None:
