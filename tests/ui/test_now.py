@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from oncall.db.models import Tier
+from sqlalchemy import select
+
+from oncall.db.models import CallLeg, Contact, Person, Tier
 from tests.support import JERSEY, ShiftSpec, publish_rota
 from tests.ui.conftest import Site
 
@@ -58,3 +60,33 @@ async def test_managers_see_when_the_chain_was_last_verified(site: Site) -> None
     assert 'id="chain"' in html and "verified intact" in html
     worker = await site.client("worker")
     assert 'id="chain"' not in await (await worker.get("/now")).text()
+
+
+async def _contact(site: Site, reference: str, rang: str | None) -> None:
+    at = datetime(2027, 1, 8, 21, 0, tzinfo=JERSEY)
+    async with site.database.sessions() as session:
+        contact = Contact(
+            reference=reference, short_ref=reference[-4:], channel="voice", caller_type="police",
+            status="answered", received_at=at,
+        )  # fmt: skip
+        session.add(contact)
+        await session.flush()
+        if rang is not None:
+            person = await session.scalar(select(Person.id).where(Person.code == rang))
+            session.add(
+                CallLeg(
+                    contact_id=contact.id, attempt=1, person_id=person, number="+447797000000",
+                    role="duty worker", result="accepted", rung_at=at,
+                )
+            )  # fmt: skip
+        await session.commit()
+
+
+async def test_a_worker_sees_only_the_contacts_they_were_rung_for(site: Site) -> None:
+    await _contact(site, "OOH-2027-00001", "sw001")  # the demo worker
+    await _contact(site, "OOH-2027-00002", "sw002")
+    await site.clock.set(datetime(2027, 1, 8, 23, 0, tzinfo=JERSEY))
+    worker = await (await (await site.client("worker")).get("/now")).text()
+    assert "OOH-2027-00001" in worker and "OOH-2027-00002" not in worker
+    coordinator = await (await (await site.client("coordinator")).get("/now")).text()
+    assert "OOH-2027-00001" in coordinator and "OOH-2027-00002" in coordinator

@@ -114,3 +114,25 @@ async def test_workers_and_managers_cannot_open_staff_pages(site: Site) -> None:
         client = await site.client(user)
         assert (await client.get("/staff")).status == 403
         assert (await client.get("/requests")).status == 403
+
+
+async def test_an_excel_spreadsheet_with_semicolons_imports_whole_days(site: Site) -> None:
+    client = await site.client("coordinator")
+    token = await csrf(client, "/staff")
+    sheet = "Staff code;First day;Last day;Type\r\nsw004;01/03/2027;03/03/2027;Sick\r\n;;;\r\n"
+    form = FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("file", sheet.encode("cp1252"), filename="leave.csv")
+    response = await client.post("/staff/leave-import", data=form)
+    html = await response.text()
+    assert response.status == 200, html
+    assert "Imported 1 period of leave" in html
+    assert "Wed 3 Mar 2027 (end of day)" in html  # the last day is included
+    person = await (await client.get("/staff/sw004")).text()
+    assert "Mon 1 Mar 2027 00:00" in person and "sickness" in person
+
+
+async def test_a_calendar_link_that_does_not_exist_is_not_found(site: Site) -> None:
+    client = await site.client()
+    assert (await client.get("/calendar.ics?token=made-up")).status == 404
+    assert (await client.get("/calendar.ics")).status == 404

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,6 +20,17 @@ _env = Environment(
 )
 _env.filters["phone"] = display_phone
 _env.globals["nav_for"] = nav_for
+
+
+def until(end: datetime, zone: ZoneInfo) -> str:
+    """The end of a period as people say it: local midnight is the end of the day before."""
+    local = end.astimezone(zone)
+    if local.time() == time(0):
+        return f"{local - timedelta(days=1):%a %-d %b %Y} (end of day)"
+    return f"{local:%a %-d %b %Y %H:%M}"
+
+
+_env.filters["until"] = until
 
 
 def render(template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
