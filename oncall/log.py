@@ -39,6 +39,16 @@ def mask_sensitive(
     return event_dict
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is now (test runners swap it), not the one at set-up."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(
     *, log_format: str = "console", level: str = "info", stream: TextIO | None = None
 ) -> None:
@@ -58,10 +68,12 @@ def configure_logging(
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(
+            file=stream or _CurrentStderr()  # type: ignore[arg-type]
+        ),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream or _CurrentStderr())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processor=renderer,
