@@ -1,31 +1,35 @@
 """The counting relaxation with every person's possible counts spelt out as options.
 
-Each person picks exactly one option: how many shifts of each kind they take, priced exactly
-by the same integer cost tables as the rota model. Its LP relaxation is the convex hull of each
-person's options, far tighter than counting variables, so CP-SAT proves it quickly while the
-number of options stays small (a month; not a year).
+Each person picks exactly one option: how many shifts of each group they take, a group being
+shifts of one kind (tier, weight, categories, skill need) that touch the same of the person's
+requests. Options are priced exactly by the same integer cost tables as the rota model (and
+the same broken-request weights). The LP relaxation is the convex hull of each person's options,
+far tighter than counting variables, so CP-SAT proves it quickly while options stay few.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
 from rota_solver.build import RotaModel
+from rota_solver.figures import overlaps
 from rota_solver.objectives import most_shifts
 from rota_solver.squares import Figure, weight_unit
 
 Kind = tuple[str, Fraction, tuple[str, ...], tuple[tuple[str, int], ...]]
+Group = tuple[Kind, frozenset[int]]  # a kind, and the person's requests its shifts touch
+Fixed = tuple[int, tuple[int, ...], int]  # person, shifts, how many of them
 
 # Above this many options for one person, the plain counting model is used instead.
 MAX_OPTIONS = 3000
+REQUESTS = "broken_requests"
 
 
 class OptionModel:
-    """z[person, option] booleans for one tier, with exact fairness and category costs."""
+    """z[person, option] booleans for one tier, with exact fairness, category, request costs."""
 
     def __init__(
         self,
@@ -34,34 +38,60 @@ class OptionModel:
         kinds: dict[Kind, list[int]],
         figures: Sequence[Figure],
         budget: int | None = None,
+        split_requests: bool = False,
     ) -> None:
         """`budget` bounds the tier's fairness cost in every solution of interest; with it,
-        each person keeps only the loads that could fit beside everyone else's minimum."""
+        each person keeps only the loads that could fit beside everyone else's minimum.
+        `split_requests` groups shifts by the requests they touch, to price broken requests
+        exactly (more options, so only when that figure is being bounded)."""
         problem = rm.problem
         self.model = cp_model.CpModel()
         self.kinds = [k for k in kinds if k[0] == tier]
         unit = weight_unit([s.weight for s in problem.shifts])
+        request_unit = weight_unit([q.weight for q in problem.requests])
         tables = {(t.person, t.category): t for f in figures for t in f.terms}
         pinned = {(a.shift, a.person) for a in problem.pinned}
+        names = [f.name for f in figures] + [REQUESTS]
+        self.cost: dict[str, list[tuple[int, cp_model.IntVar]]] = {n: [] for n in names}
+        self.groups: dict[int, list[tuple[Group, list[int]]]] = {}
         self.options: dict[int, list[tuple[tuple[int, ...], cp_model.IntVar]]] = {}
-        self.cost: dict[str, list[tuple[int, cp_model.IntVar]]] = {f.name: [] for f in figures}
         self.too_many = False
         totals: dict[Kind, list[tuple[int, cp_model.IntVar]]] = {k: [] for k in self.kinds}
         skilled: dict[tuple[Kind, str], list[tuple[int, cp_model.IntVar]]] = {}
         loads = {t.person: t for t in tables.values() if t.category == "" and t.tier == tier}
         floor = sum(min(t.costs) for t in loads.values())
+        kind_of = {si: k for k in self.kinds for si in kinds[k]}
         for pi, p in enumerate(problem.people):
             if p.tier != tier:
                 continue
-            caps, lows = [], []
-            for kind in self.kinds:
-                caps.append(sum(1 for si in kinds[kind] if (si, pi) in rm.x))
-                lows.append(sum(1 for si in kinds[kind] if (problem.shifts[si].id, p.id) in pinned))
+            asks = [r for r, q in enumerate(problem.requests) if q.person == p.id]
+            if not split_requests:
+                asks = []
+
+            def touches(si: int, r: int) -> bool:
+                q, s = problem.requests[r], problem.shifts[si]
+                if q.shift is not None:
+                    return q.shift == s.id
+                assert q.start is not None and q.end is not None
+                return overlaps(s.start, s.end, q.start, q.end)
+
+            grouped: dict[Group, list[int]] = {}
+            for si in rm.candidates(pi):
+                if (si, pi) in rm.x:
+                    sig = frozenset(r for r in asks if touches(si, r))
+                    grouped.setdefault((kind_of[si], sig), []).append(si)
+            held = [si for si in rm.candidates(pi) if (si, pi) in rm.fixed]
+            groups = sorted(grouped.items(), key=repr)
+            self.groups[pi] = groups
+            caps = [len(shifts) for _, shifts in groups]
+            lows = [
+                sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
+                for _, shifts in groups
+            ]
             free = [si for si in rm.candidates(pi) if (si, pi) in rm.x]
-            held = len(rm.candidates(pi)) - len(free)
             most = most_shifts(rm, pi, free)
-            least = 0 if p.min_shifts is None else p.min_shifts - held
-            units = [int(k[1] * unit) for k in self.kinds]
+            least = 0 if p.min_shifts is None else p.min_shifts - len(held)
+            units = [int(g[0][1] * unit) for g, _ in groups]
             window = (0, sum(u * c for u, c in zip(units, caps, strict=True)))
             fits: set[int] | None = None
             load = loads.get(pi)
@@ -69,26 +99,28 @@ class OptionModel:
                 slack = budget - floor + min(load.costs)
                 fits = {k for k, cost in enumerate(load.costs) if cost <= slack}
                 window = (min(fits, default=0), max(fits, default=-1))
-            vectors = _vectors(caps, lows, units, window, most)
-            ranges = list(itertools.islice(vectors, MAX_OPTIONS + 1))
-            if len(ranges) > MAX_OPTIONS:
-                self.too_many = True
-                return
-            # (figure, table, units per kind) for this person's squared terms.
+            vectors = []
+            for vector in _vectors(caps, lows, units, window, most):
+                vectors.append(vector)
+                if len(vectors) > MAX_OPTIONS:
+                    self.too_many = True
+                    return
+            # (figure, table, units per group) for this person's squared terms.
             mine = [
                 (
                     "fairness" if t.category == "" else "category_fairness",
                     t,
                     [
-                        int(k[1] * unit) if t.category == "" else int(t.category in k[2])
-                        for k in self.kinds
+                        int(g[0][1] * unit) if t.category == "" else int(t.category in g[0][2])
+                        for g, _ in groups
                     ],
                 )
                 for (person, _), t in tables.items()
                 if person == pi
             ]
+            already = {r: sum(1 for si in held if touches(si, r)) for r in asks}
             choices = []
-            for vector in ranges:
+            for vector in vectors:
                 if sum(vector) < least:
                     continue
                 if (
@@ -103,9 +135,16 @@ class OptionModel:
                         break  # beyond what the person could reach (windows, max_shifts)
                     costs[name] = costs.get(name, 0) + t.costs[index]
                 else:
+                    for r in asks:
+                        q = problem.requests[r]
+                        given = already[r] + sum(
+                            n for (g, _), n in zip(groups, vector, strict=True) if r in g[1]
+                        )
+                        if (given > 0) == (q.kind == "avoid"):
+                            costs[REQUESTS] += int(q.weight * request_unit)
                     z = self.model.new_bool_var("")
                     choices.append((vector, z))
-                    for kind, n in zip(self.kinds, vector, strict=True):
+                    for ((kind, _), _), n in zip(groups, vector, strict=True):
                         if n:
                             totals[kind].append((n, z))
                             for skill, _ in kind[3]:
@@ -125,22 +164,24 @@ class OptionModel:
     def expr(self, name: str) -> cp_model.LinearExprT:
         return _sum(self.cost[name])
 
-    def exclude(self, counts: dict[tuple[int, Kind], int]) -> None:
-        """Forbid this exact combination of everyone's counts (no rota realises it)."""
+    def exclude(self, choice: dict[int, tuple[int, ...]]) -> None:
+        """Forbid this exact combination of everyone's options (no rota realises it)."""
         chosen: list[cp_model.LiteralT] = []
         for pi, choices in self.options.items():
-            vector = tuple(counts.get((pi, kind), 0) for kind in self.kinds)
-            chosen.extend(z.negated() for v, z in choices if v == vector)
+            chosen.extend(z.negated() for v, z in choices if v == choice.get(pi))
         self.model.add_bool_or(chosen)
 
-    def counts(self, solver: cp_model.CpSolver) -> dict[tuple[int, Kind], int]:
-        chosen: dict[tuple[int, Kind], int] = {}
+    def chosen(self, solver: cp_model.CpSolver) -> tuple[dict[int, tuple[int, ...]], list[Fixed]]:
+        """Each person's option, and the counts it fixes group by group."""
+        choice: dict[int, tuple[int, ...]] = {}
+        fixed: list[Fixed] = []
         for pi, choices in self.options.items():
             for vector, z in choices:
                 if solver.boolean_value(z):
-                    for kind, n in zip(self.kinds, vector, strict=True):
-                        chosen[pi, kind] = n
-        return chosen
+                    choice[pi] = vector
+                    for (_, shifts), n in zip(self.groups[pi], vector, strict=True):
+                        fixed.append((pi, tuple(shifts), n))
+        return choice, fixed
 
 
 def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:
@@ -150,8 +191,8 @@ def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:
 def _vectors(
     caps: list[int], lows: list[int], units: list[int], window: tuple[int, int], most: int
 ) -> Iterator[tuple[int, ...]]:
-    """Counts per kind within caps, at most `most` shifts, whose units sum lies in window."""
-    reach = [0] * (len(caps) + 1)  # most units the kinds from k on can still add
+    """Counts per group within caps, at most `most` shifts, whose units sum lies in window."""
+    reach = [0] * (len(caps) + 1)  # most units the groups from k on can still add
     for k in range(len(caps) - 1, -1, -1):
         reach[k] = reach[k + 1] + units[k] * caps[k]
 

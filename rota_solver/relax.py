@@ -24,11 +24,11 @@ from rota_solver.objectives import (
     most_shifts,
     unit_range,
 )
-from rota_solver.options import OptionModel
+from rota_solver.options import Fixed, OptionModel
 from rota_solver.params import solver_for
 from rota_solver.squares import Figure
 
-_RELAXED = ("fairness", "category_fairness")
+_RELAXED = ("fairness", "category_fairness")  # figures the counting model can price
 
 Kind = tuple[str, Fraction, tuple[str, ...], tuple[tuple[str, int], ...]]
 
@@ -98,9 +98,10 @@ class Relaxed:
     """A lower bound on a scaled figure and the counts by kind that reach it."""
 
     bound: int
-    counts: dict[tuple[int, Kind], int]
+    fixed: list[Fixed]  # (person, shifts, how many of them) that reach the bound
     proven: bool
     per_tier: bool  # solved tier by tier with options, so impossible counts can be excluded
+    choice: dict[int, tuple[int, ...]]  # each person's option, when options were used
 
 
 def relax(
@@ -113,9 +114,10 @@ def relax(
     track: Callable[[cp_model.CpSolver], None] | None = None,
     exact: dict[str, Figure] | None = None,
     deterministic: bool = False,
-    excluded: dict[str, list[dict[tuple[int, Kind], int]]] | None = None,
+    excluded: dict[str, list[dict[int, tuple[int, ...]]]] | None = None,
 ) -> Relaxed | None:
-    """Solve the counting relaxation for figure `name` (fairness or category_fairness).
+    """Solve the counting relaxation for figure `name` (fairness, category_fairness, or
+    broken_requests, which only the per-tier option model can bound).
 
     `held[figure][tier]` are the limits already fixed for earlier figures, per tier, or for
     the whole figure under the tier "". Tiers share no people or shifts, so with per-tier limits
@@ -127,14 +129,16 @@ def relax(
     joint = any("" in limits for limits in held.values())
     groups: list[str | None] = [None] if joint else list(problem.tiers)
     bound, proven = 0, True
-    counts: dict[tuple[int, Kind], int] = {}
+    fixed: list[Fixed] = []
+    choice: dict[int, tuple[int, ...]] = {}
     exact_tiers = True
     for position, tier in enumerate(groups):
         options = None
         if tier is not None and exact is not None:
             figs = [exact[f] for f in _RELAXED if f in exact]
             budget = held.get("fairness", {}).get(tier)
-            options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget)
+            split = name == "broken_requests"
+            options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget, split)
             if options.too_many and budget is None:
                 # Too many ways to split a long period: a quick counting solution gives a
                 # budget that leaves each person only the loads near their target.
@@ -142,7 +146,7 @@ def relax(
                     rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
                 )
                 if budget is not None:
-                    options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget)
+                    options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget, split)
         if options is not None and not options.too_many:
             assert tier is not None
             target: cp_model.CpModel = options.model
@@ -153,6 +157,8 @@ def relax(
             for counts_seen in (excluded or {}).get(tier, []):
                 options.exclude(counts_seen)
         else:
+            if name not in ("fairness", "category_fairness"):
+                return None
             options = None
             exact_tiers = False
             model = CountModel(rm, tier)
@@ -184,10 +190,15 @@ def relax(
         bound += int(solver.best_objective_bound)
         proven = proven and status == cp_model.OPTIMAL
         if options is not None:
-            counts.update(options.counts(solver))
+            picked, more = options.chosen(solver)
+            choice.update(picked)
+            fixed.extend(more)
         else:
-            counts.update({key: int(solver.value(var)) for key, var in model.n.items()})
-    return Relaxed(bound, counts, proven, exact_tiers and not joint)
+            kinds = CountModel.kinds(rm)
+            for (pi, kind), var in model.n.items():
+                shifts = tuple(si for si in kinds[kind] if (si, pi) in rm.x)
+                fixed.append((pi, shifts, int(solver.value(var))))
+    return Relaxed(bound, fixed, proven, exact_tiers and not joint, choice)
 
 
 def _quick_budget(
@@ -206,16 +217,11 @@ def _quick_budget(
 def fix_counts(
     model: cp_model.CpModel, rm: RotaModel, relaxed: Relaxed, tier: str | None = None
 ) -> None:
-    """Hold each person (of `tier`, or everyone) to the relaxation's counts by kind, in a copy
-    of the rota model."""
-    kinds = CountModel.kinds(rm)
-    for (pi, kind), count in relaxed.counts.items():
-        if tier is not None and kind[0] != tier:
+    """Hold each person (of `tier`, or everyone) to the relaxation's counts, in a copy of the
+    rota model."""
+    for pi, shifts, count in relaxed.fixed:
+        if tier is not None and rm.problem.people[pi].tier != tier:
             continue
-        xs = [
-            model.get_bool_var_from_proto_index(rm.x[si, pi].index)
-            for si in kinds[kind]
-            if (si, pi) in rm.x
-        ]
+        xs = [model.get_bool_var_from_proto_index(rm.x[si, pi].index) for si in shifts]
         if xs:
             model.add(sum(xs) == count)

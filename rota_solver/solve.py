@@ -13,7 +13,7 @@ from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import add_objectives
 from rota_solver.params import solver_for
-from rota_solver.relax import Kind, Relaxed, fix_counts, relax
+from rota_solver.relax import Relaxed, fix_counts, relax
 from rota_solver.squares import Figure, restrict
 
 ProgressCallback = Callable[[Progress], None]
@@ -26,7 +26,7 @@ _STAGE_SHARE = {
     "broken_requests": 1.0,
     "spread_pairs": 1.0,
 }
-_RELAXED = ("fairness", "category_fairness")
+_RELAXED = ("fairness", "category_fairness", "broken_requests")
 _RETRIES = 5
 
 
@@ -159,7 +159,7 @@ class _Stages:
         excluded and the relaxation solved again, a few times at most.
         """
         rm = self.rm
-        excluded: dict[str, list[dict[tuple[int, Kind], int]]] = {}
+        excluded: dict[str, list[dict[int, tuple[int, ...]]]] = {}
         bound: int | None = None
         for _ in range(_RETRIES):
             left = deadline - time.monotonic()
@@ -180,13 +180,6 @@ class _Stages:
             bound = relaxed.bound if bound is None else max(bound, relaxed.bound)
             if not relaxed.proven:
                 break
-            if relaxed.per_tier:
-                seconds = min(deadline - time.monotonic(), budget * 0.1)
-                bad = [t for t in rm.problem.tiers if not self._realisable(relaxed, t, seconds)]
-                if bad:
-                    for tier in bad:
-                        excluded.setdefault(tier, []).append(relaxed.counts)
-                    continue
             # A rota with exactly the relaxation's counts is optimal if one exists.
             focused = rm.model.clone()
             fix_counts(focused, rm, relaxed)
@@ -195,7 +188,15 @@ class _Stages:
             found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
             if found and self.values is not None and _value(figure.expr, self.values) <= bound:
                 return bound, True
-            break
+            if status != cp_model.INFEASIBLE or not relaxed.per_tier:
+                break
+            # Tiers are independent: find which tiers' counts no rota realises, and exclude them.
+            seconds = min(deadline - time.monotonic(), budget * 0.1)
+            bad = [t for t in rm.problem.tiers if not self._realisable(relaxed, t, seconds)]
+            if not bad:
+                break
+            for tier in bad:
+                excluded.setdefault(tier, []).append(relaxed.choice)
         if bound is not None:
             rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
         return bound, False
