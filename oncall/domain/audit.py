@@ -21,9 +21,14 @@ GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
 
 
+# Exactly json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), with the
+# encoder built once: verifying a million events calls it two million times.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """The one encoding that is hashed: sorted keys, no spaces, UTF-8 text as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def _sha256(text: str) -> str:
@@ -31,7 +36,8 @@ def _sha256(text: str) -> str:
 
 
 def _instant(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """2027-01-08T23:00:00.000000Z (the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), faster)."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def details_digest(details: Mapping[str, Any]) -> str:
