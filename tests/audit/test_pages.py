@@ -14,6 +14,7 @@ from tests.e2e.conftest import Service
 PAGES = (
     "/audit", "/audit/contacts/1", "/audit/kpis", "/audit/report", "/audit/handover",
     "/audit/handover.csv", "/audit/export/contacts.csv", "/audit/export/events.csv",
+    "/audit/events",
 )  # fmt: skip
 API = ("/api/v1/contacts", "/api/v1/contacts/1", "/api/v1/events")
 
@@ -75,6 +76,8 @@ async def test_each_page_view_is_one_read_event_and_the_chain_still_holds(
         ("manager", "contact timeline", contact_id),
     ]
     assert reads[0].details["query"]["line"] == "police"
+    log = await (await manager.get("/audit/events?kind=audit.*&actor=manager")).text()
+    assert log.count('data-kind="audit.read"') == 3  # the three reads above, not this one yet
     assert "manager," in await second.text()  # who has read this record
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -13,9 +14,11 @@ from oncall.domain.audit_log.contacts import (
     FilterError,
     filter_query,
     list_contacts,
+    local_day_bounds,
     parse_filter,
     with_page_defaults,
 )
+from oncall.domain.audit_log.events import browse_events
 from oncall.domain.audit_log.outcomes import OUTCOME_LABELS
 from oncall.domain.audit_log.reads import chain_status, verify_and_record
 from oncall.domain.audit_log.timeline import contact_timeline
@@ -80,6 +83,41 @@ async def contact_page(request: web.Request) -> web.Response:
         "audit/contact.html",
         page_context(request, t=timeline, status=status, outcomes=OUTCOME_LABELS),
     )
+
+
+@routes.get("/audit/events")
+@require(Role.MANAGER, Role.ADMIN)
+async def events_page(request: web.Request) -> web.Response:
+    """The log itself, newest first: e.g. kind=audit.read shows who looked at what."""
+    query = request.query
+    raw_before = query.get("before", "")
+    if raw_before and not raw_before.isdigit():
+        raise web.HTTPBadRequest(reason="before: not an event number")
+    try:
+        f = parse_filter({"from": query.get("from", ""), "to": query.get("to", "")})
+    except FilterError as exc:
+        raise web.HTTPBadRequest(reason=str(exc)) from None
+    zone = request.config_dict[keys.SETTINGS].zone
+    start = local_day_bounds(f.date_from, zone) if f.date_from else None
+    end = local_day_bounds(f.date_to + timedelta(days=1), zone) if f.date_to else None
+    kind, actor = query.get("kind", "").strip()[:40], query.get("actor", "").strip()[:80]
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        page = await browse_events(
+            session, before=int(raw_before) if raw_before else None, kind=kind, actor=actor,
+            start=start, end=end,
+        )  # fmt: skip
+        status = await chain_status(session)
+        shown = {k: v for k, v in query.items() if k in ("before", "kind", "actor", "from", "to")}
+        await logged_read(request, session, "events", query=shown, rows=len(page.lines))
+    keep = {k: v for k, v in shown.items() if k != "before"}
+    return render(
+        "audit/events.html",
+        page_context(
+            request, page=page, status=status, kind=kind, actor=actor, f=f,
+            older=("/audit/events?" + urlencode({**keep, "before": str(page.older_than)}))
+            if page.older_than else None,
+        ),
+    )  # fmt: skip
 
 
 @routes.post("/audit/verify")

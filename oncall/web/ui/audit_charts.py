@@ -17,19 +17,20 @@ class Series:
 
 
 def _nice_max(value: float) -> float:
+    """The top of the axis: four equal ticks of a round size (1, 2, 2.5, 5 × 10ⁿ) at or above it."""
     if value <= 0:
-        return 1.0
-    step = 1.0
-    while step * 10 < value:
+        return 4.0
+    quarter, step = value / 4, 1.0
+    while step * 10 < quarter:
         step *= 10
-    return step * next(f for f in (1, 2, 5, 10) if step * f >= value)
+    return 4 * step * next(f for f in (1, 2, 2.5, 5, 10) if step * f >= quarter)
 
 
 def bar_chart(
     title: str, labels: Sequence[str], series: Sequence[Series], *, unit: str = ""
 ) -> Markup:
     """Grouped vertical bars, one group per label; an accessible title and a text fallback."""
-    width, height, left, bottom, top = 720, 260, 48, 44, 28
+    width, height, left, bottom, top = 720, 220, 48, 44, 28
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = _nice_max(max((v for s in series for v in s.values if v is not None), default=0.0))
     group_w = plot_w / max(1, len(labels))
