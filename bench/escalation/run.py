@@ -1,9 +1,9 @@
 """Escalation: 1,000 open alerts due at once on PostgreSQL, two replicas, through the fake Twilio.
 
 The service runs on a real port in demo mode (fake Twilio mounted inside, status callbacks signed
-and posted back); its own loops are off. Two replicas — each a scheduler and an outbox sender with
-an engine and a Twilio REST client of its own — poll the same PostgreSQL database, as two server
-processes would (in one process here, so they share its CPU). 1,000 missed-call alerts are written
+and posted back); its own loops are off. Two replicas — each a process of its own
+(bench/escalation/replica.py) with a scheduler and an outbox sender loop, an engine and a Twilio
+REST client — poll the same PostgreSQL database, as two servers would. 1,000 alerts are written
 first and all fall due at the same instant. Measured:
 
 * how late each step's transaction committed after the alert fell due (target: p99 under 1 s
@@ -40,7 +40,6 @@ import asyncpg
 from aiohttp import web
 from sqlalchemy import select, update
 
-from integrations.twilio import TwilioTelephony
 from oncall.app import create_app
 from oncall.clock import SystemClock
 from oncall.db.engine import Database
@@ -55,10 +54,7 @@ from oncall.db.models import (
 )
 from oncall.domain.alerts import raise_alert
 from oncall.domain.contacts import CallerIdentity, open_contact
-from oncall.domain.escalation_engine import StepRun
 from oncall.domain.escalation_policies import update_policy
-from oncall.domain.escalation_workers import EscalationScheduler, WorkerConfig
-from oncall.domain.outbox_sender import OutboxSender, SenderConfig
 from oncall.keys import FAKE_TWILIO
 from oncall.log import configure_logging
 from oncall.settings import Settings
@@ -116,27 +112,6 @@ async def _prepare(url: str, alerts: int, now: datetime) -> None:
         await db.dispose()
 
 
-async def _drive(
-    scheduler: EscalationScheduler, sender: OutboxSender, poll: float, done: asyncio.Event
-) -> list[StepRun]:
-    """One replica: a scheduler pass and a sender pass every `poll` seconds, like the loops."""
-    runs: list[StepRun] = []
-    clock = SystemClock()
-
-    async def schedule() -> None:
-        while not done.is_set():
-            runs.extend(await scheduler.run_once())
-            await asyncio.sleep(poll)
-
-    async def send() -> None:
-        while not done.is_set():
-            await sender.run_once(clock.now())
-            await asyncio.sleep(poll)
-
-    await asyncio.gather(schedule(), send())
-    return runs
-
-
 def _pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -170,7 +145,7 @@ async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
         fallback_number="+441534700199", escalation_workers=False,
     )  # fmt: skip
     runner: web.AppRunner | None = None
-    replicas: list[tuple[Database, TwilioTelephony]] = []
+    replicas: list[Database] = []
     try:
         prepared = time.perf_counter()
         await _prepare(url, alerts, clock.now())
@@ -180,47 +155,32 @@ async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         fake = app[FAKE_TWILIO]
-        drivers = []
-        done = asyncio.Event()
-        for _ in range(2):
-            db = Database.connect(url)
-            telephony = TwilioTelephony(
-                account_sid=settings.account_sid, auth_token=settings.auth_tokens[0],
-                api_base=settings.rest_api_base,
+        processes = []
+        for _ in range(2):  # two replicas, each a process of its own, as two servers would be
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.escalation.replica", url, settings.public_url,
+                str(poll), str(batch), str(alerts), str(TIME_LIMIT_S),
+                stdout=asyncio.subprocess.PIPE,
             )  # fmt: skip
-            replicas.append((db, telephony))
-            scheduler = EscalationScheduler(
-                db.sessions, clock, WorkerConfig(zone=settings.zone, poll_seconds=poll, batch=batch)
-            )
-            sender = OutboxSender(
-                db.sessions, telephony,
-                SenderConfig(public_url=settings.public_url, per_minute=100_000),
-            )  # fmt: skip
-            drivers.append((scheduler, sender))
-        tasks = [asyncio.create_task(_drive(s, o, poll, done)) for s, o in drivers]
+            processes.append(process)
+            assert process.stdout is not None
+            assert (await process.stdout.readline()).strip() == b"ready"
         await asyncio.sleep(1.0)  # both replicas idle-polling, as in production
-        db = replicas[0][0]
+        db = Database.connect(url)
+        replicas.append(db)
         due = clock.now()
         async with db.sessions() as session:
             await session.execute(update(Alert).values(next_action_at=due))
             await session.commit()
-        started = time.perf_counter()
-        while time.perf_counter() - started < TIME_LIMIT_S:
-            await asyncio.sleep(0.5)
-            async with db.sessions() as session:
-                statuses = Counter(
-                    (await session.execute(select(OutboundMessage.status))).scalars().all()
-                )
-            if statuses.get("delivered", 0) >= alerts:
-                break
+        late: list[float] = []
+        for process in processes:
+            out, _ = await process.communicate()
+            late += json.loads(out.decode().strip().splitlines()[-1])["late"]
         await fake.settle(30)
-        done.set()
-        runs = [run for task in await asyncio.gather(*tasks) for run in task]
         async with db.sessions() as session:
             rows = list(await session.scalars(select(OutboundMessage)))
             open_alerts = list(await session.scalars(select(Alert.next_action_at)))
         sent = [m for m in fake.outbound_messages() if m.direction == "outbound-api"]
-        late = [((r.committed_at or due) - r.due).total_seconds() for r in runs]
         created = sorted(m.created for m in sent)
         delivered = sorted(m.updated for m in sent if m.status == "delivered")
         due_wall = due.astimezone(UTC)
@@ -235,8 +195,7 @@ async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
             "batch": batch,
             "load_average_at_start": load_at_start,
             "prepare_s": round(prepare_s, 1),
-            "steps_run": len(runs),
-            "steps_per_alert": dict(Counter(Counter(r.alert_id for r in runs).values())),
+            "steps_run": len(late),
             "lateness_s": {
                 "p50": round(statistics.median(late), 3),
                 "p90": round(_pct(late, 90), 3),
@@ -270,8 +229,7 @@ async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
             else None,
         }
     finally:
-        for db, telephony in replicas:
-            await telephony.close()
+        for db in replicas:
             await db.dispose()
         if runner is not None:
             await runner.cleanup()
@@ -311,12 +269,12 @@ def _markdown(results: list[dict[str, Any]]) -> str:
     table = "\n".join(rows)
     return f"""# Escalation bench
 
-Open missed-call alerts fall due at the same instant; {first["replicas"]} replicas (scheduler +
-outbox sender each, engines and REST clients of their own) poll one PostgreSQL database every
+Open missed-call alerts fall due at the same instant; {first["replicas"]} replica processes
+(scheduler + outbox sender loops each) poll one PostgreSQL database every
 {first["poll_interval_s"]} s ({first["batch"]} alerts per scheduler transaction) and text the duty
-worker through the fake Twilio, whose signed status callbacks come back to the service; all in one
-process. Run {first["when"]} on {first["machine"]}, a machine shared with other test runs (its
-1-minute load average is in the table).
+worker through the fake Twilio (in the service's process), whose signed status callbacks come
+back to the service. Run {first["when"]} on {first["machine"]}, a machine shared with other
+test runs (its 1-minute load average is in the table).
 
 {HEADER}
 {table}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall.clock import Clock
@@ -48,6 +48,7 @@ class BatchCache:
     by_line_kind: dict[tuple[int | None, str], Policy] = field(default_factory=dict)
     loaded: list[object] = field(default_factory=list)  # held: the identity map is weak
     outbox: list[dict[str, object]] = field(default_factory=list)
+    alerts: list[dict[str, object]] = field(default_factory=list)
 
 
 async def _policy(
@@ -63,7 +64,6 @@ async def _policy(
     if policy is None:
         policy = await policy_for(session, line_id=key[0], kind=alert.kind, now=now)
         cache.by_line_kind[key] = policy
-    alert.policy_id = policy.id
     return policy
 
 
@@ -108,7 +108,7 @@ async def perform_step(
     policy = await _policy(session, alert, line, now, cache)
     step = policy.step_at(alert.round, alert.step_index)
     if step is None:
-        alert.next_action_at = None
+        alert.next_action_at, alert.policy_id = None, policy.id
         return StepRun(alert.id, due, 0.0, 0)
     duty_at = now
     if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
@@ -136,21 +136,27 @@ async def perform_step(
         for person in recipients
         for channel in step.channels
     ]  # fmt: skip
+    late = max(0.0, (now - due).total_seconds())
+    ran = {"round": alert.round, "step": alert.step_index, "final": alert.round >= policy.repeat}
+    round_, index = policy.after(alert.round, alert.step_index)
+    if policy.step_at(round_, index) is None:
+        next_at = None  # every step has run: the alert stays open for managers
+    elif not recipients:
+        next_at = now  # nobody to reach at this step: straight on to the next
+    else:
+        next_at = now + timedelta(minutes=step.wait_minutes)
+    changes = {"policy_id": policy.id, "round": round_, "step_index": index,
+               "next_action_at": next_at}  # fmt: skip
     if defer_outbox:
-        cache.outbox += rows  # written by run_due with the rest of the batch, in one statement
+        # run_due writes the batch's outbox rows in one INSERT and its alerts in one UPDATE
+        # (executemany), in this same transaction.
+        cache.outbox += rows
+        cache.alerts.append({"id": alert.id, **changes})
         written = len(rows)
     else:
         written = await outbox.enqueue_many(session, rows)
-    late = max(0.0, (now - due).total_seconds())
-    ran = {"round": alert.round, "step": alert.step_index, "final": alert.round >= policy.repeat}
-    # The timer moves before the event is written: one UPDATE of the alert per step.
-    alert.round, alert.step_index = policy.after(alert.round, alert.step_index)
-    if policy.step_at(alert.round, alert.step_index) is None:
-        alert.next_action_at = None  # every step has run: the alert stays open for managers
-    elif not recipients:
-        alert.next_action_at = now  # nobody to reach at this step: straight on to the next
-    else:
-        alert.next_action_at = now + timedelta(minutes=step.wait_minutes)
+        for name, value in changes.items():
+            setattr(alert, name, value)
     await append_event(
         session, kind="alert.escalated", at=now, contact_id=alert.contact_id,
         details={
@@ -210,6 +216,8 @@ async def run_due(
                         )
                     )
             await outbox.enqueue_many(session, cache.outbox)
+            if cache.alerts:
+                await session.execute(update(Alert), cache.alerts)  # by primary key
             await session.commit()
         committed = clock.now() if clock is not None else now
         runs += [replace(run, committed_at=committed) for run in done]

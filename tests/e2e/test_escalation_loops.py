@@ -20,7 +20,7 @@ SHIFT = FRIDAY_NIGHT.replace(hour=17)
 
 
 async def _advance_until(
-    clock: ManualClock, predicate: Callable[[], bool], *, step_s: float, limit_s: float = 15.0
+    clock: ManualClock, predicate: Callable[[], bool], *, step_s: float, limit_s: float = 40.0
 ) -> None:
     """Move the clock a little at a time (waking the loops) until `predicate` holds."""
     async with asyncio.timeout(limit_s):
