@@ -167,7 +167,7 @@ class _Stages:
                 rm,
                 name,
                 dict(self.held),
-                min(left, budget) * 0.4,
+                min(left, budget) * 0.6,
                 self.workers,
                 self.seed,
                 self._track,
