@@ -54,8 +54,8 @@ async def test_the_handover_lists_exactly_the_contacts_needing_follow_up(
             database, smtp_host="127.0.0.1", smtp_port=receiver.port, smtp_tls="none",
             smtp_from="oncall@example.org", handover_to="day-team@example.org, lead@example.org",
         )  # fmt: skip
-        assert await morning_jobs(database, settings, day=SATURDAY, at_=at(9, 9, 0))
-        assert not await morning_jobs(database, settings, day=SATURDAY, at_=at(9, 9, 5))
+        assert await morning_jobs(database, settings, day=SATURDAY, at=at(9, 9, 0))
+        assert not await morning_jobs(database, settings, day=SATURDAY, at=at(9, 9, 5))
     finally:
         await receiver.close()
     [mail] = receiver.messages  # once, however many times the job runs

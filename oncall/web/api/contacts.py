@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Role
@@ -39,7 +39,7 @@ def whole(request: web.Request, name: str, default: int, low: int, high: int) ->
 
 
 async def log_api_read(
-    request: web.Request, session: Any, what: str, *, contact_id: int | None = None,
+    request: web.Request, session: AsyncSession, what: str, *, contact_id: int | None = None,
     query: dict[str, str] | None = None, rows: int | None = None,
 ) -> None:  # fmt: skip
     user = current_user(request)

@@ -95,12 +95,12 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     )  # fmt: skip
 
 
-async def morning_jobs(database: Database, settings: Settings, *, day: date, at_: datetime) -> bool:
+async def morning_jobs(database: Database, settings: Settings, *, day: date, at: datetime) -> bool:
     """Prepare `day`'s handover (once), e-mail it, and apply retention. True if it was new."""
     zone, boundary = settings.zone, settings.handover_at
     async with database.sessions() as session:
         handover, first = await prepare_handover(
-            session, day=day, zone=zone, boundary=boundary, at=at_
+            session, day=day, zone=zone, boundary=boundary, at=at
         )
         await session.commit()
     if not first:
@@ -120,12 +120,12 @@ async def morning_jobs(database: Database, settings: Settings, *, day: date, at_
             log.error("handover e-mail failed", error=type(exc).__name__)
             outcome = {"failed": type(exc).__name__}
         async with database.sessions() as session:
-            await append_event(session, kind="handover.emailed", at=at_, details=outcome)
+            await append_event(session, kind="handover.emailed", at=at, details=outcome)
             await session.commit()
     if settings.retention_days > 0:
         async with database.sessions() as session:
             result = await redact_before(
-                session, before=at_ - timedelta(days=settings.retention_days), at=at_
+                session, before=at - timedelta(days=settings.retention_days), at=at
             )
             await session.commit()
         log.info("retention applied", events=result.events, contacts=result.contacts)
@@ -138,7 +138,7 @@ CATCH_UP = timedelta(hours=3)  # a server (re)started this soon after the handov
 async def _run(app: web.Application, day: date) -> None:
     try:
         await morning_jobs(app[keys.DATABASE], app[keys.SETTINGS], day=day,
-                           at_=app[keys.CLOCK].now())  # fmt: skip
+                           at=app[keys.CLOCK].now())  # fmt: skip
     except Exception:  # keep the loop alive: tomorrow's handover matters too
         log.exception("morning handover failed", day=str(day))
 
