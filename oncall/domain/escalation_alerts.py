@@ -208,7 +208,8 @@ async def resolve(
                 session, contact.id, person_id=person.id, category=category, notes=note,
                 at=at, via=via,
             )  # fmt: skip
-        else:  # an outcome is on record already (the web form): keep it, add the words
+        elif note not in contact.outcome_notes:  # recorded already (the web form, or another
+            # alert of this contact closed by the same DONE): keep it, add the words once
             contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
     await outbox.cancel_pending(session, alert_id=alert.id, now=at)
     await append_event(

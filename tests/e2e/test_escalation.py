@@ -182,6 +182,18 @@ async def test_mgr_asks_the_senior_manager_to_call(escalated: Service) -> None:
         from_=service.phones["sm002"], to=service.lines["police"], body=f"ACK {contact.short_ref}"
     )
     assert "acknowledged by you" in ack.body
+    (done,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=service.lines["police"],
+        body=f"DONE {contact.short_ref} advice: spoke to the manager, visit tomorrow",
+    )  # fmt: skip
+    assert "closed" in done.body
+    async with service.database.sessions() as session:
+        alerts = list(await session.scalars(select(Alert).where(Alert.contact_id == contact.id)))
+        closed = await session.get(Contact, contact.id)
+    assert sorted(a.kind for a in alerts) == ["advice_request", "missed_call"]
+    assert {a.status for a in alerts} == {"resolved"}
+    assert closed is not None and closed.outcome == "advice_given"
+    assert closed.outcome_notes == "advice: spoke to the manager, visit tomorrow"
 
 
 async def test_a_foster_carer_texts_the_line(escalated: Service) -> None:
