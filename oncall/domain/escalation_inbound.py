@@ -43,6 +43,13 @@ async def _recent_from(session: AsyncSession, number: str, now: datetime) -> lis
     )
 
 
+async def stored_sms_reply(session: AsyncSession, sid: str) -> str | None:
+    """The answer already given to the text with this MessageSid, if it was handled."""
+    return await session.scalar(
+        select(InboundMessage.reply).where(InboundMessage.provider_sid == sid[:64])
+    )
+
+
 async def handle_inbound_sms(
     session: AsyncSession,
     *,
@@ -55,9 +62,9 @@ async def handle_inbound_sms(
     junk_per_hour: int,
 ) -> str:
     """Store and act on one inbound text; return the reply ("" = rate limited, no reply)."""
-    earlier = await session.scalar(select(InboundMessage).where(InboundMessage.provider_sid == sid))
+    earlier = await stored_sms_reply(session, sid)
     if earlier is not None:  # Twilio retried the webhook: same answer, nothing done twice
-        return earlier.reply
+        return earlier
     try:
         number = normalise_phone(from_)
     except InvalidPhoneNumber:

@@ -164,6 +164,23 @@ async def test_ack_without_reference_and_help_and_unknown(escalated: Service) ->
     assert "already acknowledged by" in again.body
 
 
+async def test_a_retried_sms_webhook_is_answered_the_same_and_acts_once(
+    escalated: Service,
+) -> None:
+    service = escalated
+    contact = await _missed_police_call(service)
+    await tick(service)
+    service.fake.webhooks.duplicate_next(1)
+    (reply,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=service.lines["police"], body=f"ACK {contact.short_ref}"
+    )
+    assert service.fake.webhooks.log[-1].deliveries == 2
+    assert "acknowledged by you at" in reply.body  # the first answer, not "already acknowledged"
+    async with service.database.sessions() as session:
+        acks = list(await session.scalars(select(Event).where(Event.kind == "alert.acknowledged")))
+    assert len(acks) == 1
+
+
 async def test_mgr_asks_the_senior_manager_to_call(escalated: Service) -> None:
     service = escalated
     contact = await _missed_police_call(service)

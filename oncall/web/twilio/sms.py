@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from oncall import keys
-from oncall.domain.escalation_inbound import handle_inbound_sms
+from oncall.domain.escalation_inbound import handle_inbound_sms, stored_sms_reply
 from oncall.domain.escalation_text import fit
 from oncall.log import get_logger
 from oncall.web.twilio.security import params_of
@@ -50,6 +51,9 @@ async def incoming(request: web.Request) -> web.Response:
                 junk_per_hour=settings.sms_junk_per_hour,
             )
             await session.commit()
+    except IntegrityError:  # the same text, retried by Twilio while the first was in flight
+        async with db.sessions() as session:
+            reply = await stored_sms_reply(session, sid) or ""
     except Exception:
         log.exception("inbound text could not be handled", sid=sid)
         reply = SORRY
