@@ -42,15 +42,6 @@ class ContactFilter:
     escalated: bool = False
     open: bool = False
 
-    def describe(self) -> dict[str, str]:
-        """The filter as short text, for the read log and page headings (only what is set)."""
-        shown: dict[str, str] = {}
-        for name in ContactFilter.__slots__:
-            value = getattr(self, name)
-            if value not in (None, False, ""):
-                shown[name] = "yes" if value is True else str(value)
-        return shown
-
 
 @dataclass(frozen=True, slots=True)
 class ContactRow:
