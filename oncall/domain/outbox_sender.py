@@ -29,9 +29,9 @@ ALERT_CALL_TIMEOUT_S = 25
 @dataclass(frozen=True, slots=True)
 class SenderConfig:
     public_url: str
-    batch: int = 50
+    batch: int = 32  # rows per claim: at most 4 rounds of `concurrency`, well inside the lease
     concurrency: int = 8
-    lease: timedelta = timedelta(seconds=60)  # well beyond the REST client's own timeout
+    lease: timedelta = timedelta(seconds=120)  # 4 rounds of the REST client's 10 s timeout, x3
     max_attempts: int = 6
     per_minute: int = 6  # texts per number per minute before the rest wait
     first_backoff_s: float = 5.0
