@@ -149,16 +149,25 @@ def bench_repair() -> Target:
     document = generate()
     problem = parse_problem(document)
     published = solve(problem, time_limit_s=30, workers=WORKERS, seed=SEED)
-    # The first-line worker with most shifts in the four days from the 10th falls sick.
-    sick_from = datetime.fromisoformat(document["shifts"][0]["start"]).replace(day=10, hour=0)
-    sick_to = sick_from + timedelta(days=4)
+    # The first-line worker with most shifts in some four days from the 8th on falls sick
+    # (the start of the illness is also when the rota is frozen).
     shifts = {s.id: s for s in problem.shifts}
-    lost: dict[str, list[str]] = {}
-    for a in published.assignments:
-        s = shifts[a.shift]
-        if s.tier == "worker" and s.start < sick_to and sick_from < s.end:
-            lost.setdefault(a.person, []).append(a.shift)
-    sick = max(sorted(lost), key=lambda pid: len(lost[pid]))
+    first = datetime.fromisoformat(document["shifts"][0]["start"]).replace(hour=0)
+    best: tuple[int, datetime, str, list[str]] | None = None
+    for day in range(7, 20):
+        start = first + timedelta(days=day)
+        end = start + timedelta(days=4)
+        lost: dict[str, list[str]] = {}
+        for a in published.assignments:
+            s = shifts[a.shift]
+            if s.tier == "worker" and start <= s.start and s.start < end:
+                lost.setdefault(a.person, []).append(a.shift)
+        for pid in sorted(lost):
+            if best is None or len(lost[pid]) > best[0]:
+                best = (len(lost[pid]), start, pid, lost[pid])
+    assert best is not None
+    _, sick_from, sick, gone = best
+    sick_to = sick_from + timedelta(days=4)
     for person in document["people"]:
         if person["id"] == sick:
             person["unavailable"].append(
@@ -171,7 +180,7 @@ def bench_repair() -> Target:
     repair = parse_problem(document)
     solution, wall, _ = _timed_solve(repair, 10)
     assert solution.objective is not None
-    needed = 2 * len(lost[sick])  # each lost shift: the sick person off, someone else on
+    needed = 2 * len(gone)  # each lost shift: the sick person off, someone else on
     ok = (
         wall <= 2
         and solution.objective.changes == needed
@@ -182,7 +191,7 @@ def bench_repair() -> Target:
         "repair: one person sick for four days",
         "≤ 2 s and no more moves than needed",
         f"{wall:.2f} s, {solution.objective.changes} changes ({needed} needed for "
-        f"{len(lost[sick])} lost shifts), stages {_stages(solution)}",
+        f"{len(gone)} lost shifts), stages {_stages(solution)}",
         ok,
         {"wall_s": round(wall, 2), "changes": solution.objective.changes, "needed": needed},
     )
