@@ -273,6 +273,18 @@ async def test_unconfirmed_shift_alerts_the_manager(
     async with service.database.sessions() as session:
         alerts = list(await session.scalars(select(Alert).where(Alert.kind == "shift_unconfirmed")))
     assert len(alerts) == 2  # sw004 and sm002 (the manager is told about the worker; …)
+    (late,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw004"], to=service.lines["police"], body="Y"
+    )
+    assert late.body.startswith("Thank you")
+    async with service.database.sessions() as session:
+        statuses = {
+            a.person_id: a.status
+            for a in await session.scalars(select(Alert).where(Alert.kind == "shift_unconfirmed"))
+        }
+        sw004 = await session.scalar(select(Person).where(Person.code == "sw004"))
+    assert sw004 is not None and statuses[sw004.id] == "resolved"  # a late YES closes its alert
+    assert sorted(statuses.values()) == ["open", "resolved"]
 
 
 @pytest.fixture
