@@ -168,7 +168,10 @@ class OptionModel:
         """Forbid this exact combination of everyone's options (no rota realises it)."""
         chosen: list[cp_model.LiteralT] = []
         for pi, choices in self.options.items():
-            chosen.extend(z.negated() for v, z in choices if v == choice.get(pi))
+            match = [z for v, z in choices if v == choice.get(pi)]
+            if not match:
+                return  # someone's option is not even offered here: nothing to forbid
+            chosen.append(match[0].negated())
         self.model.add_bool_or(chosen)
 
     def chosen(self, solver: cp_model.CpSolver) -> tuple[dict[int, tuple[int, ...]], list[Fixed]]:
