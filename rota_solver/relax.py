@@ -1,4 +1,4 @@
-"""Lower bounds for the fairness stages from a counting relaxation of the rota.
+"""Lower bounds for the fairness and request stages from a counting relaxation of the rota.
 
 Fairness depends only on how many shifts of each kind each person gets. Forgetting which
 shift is which (keeping per-kind availability, skill minimums, and per-person count limits)

@@ -1,0 +1,1 @@
+"""Rota solver bench: problem generator, today's rotations, and the target run."""
