@@ -43,7 +43,7 @@ def solve(
     Safe to call from a worker thread. Setting `cancel` stops the search: the best rota found
     so far comes back as `feasible` (later stages skipped), or SolveCancelled if there is none.
     With workers=1, or deterministic=True (slower), the same seed gives the same rota whenever
-    no stage reaches its time limit.
+    no stage reaches its time limit. `progress` is called from CP-SAT's threads.
     """
     started = time.monotonic()
 
