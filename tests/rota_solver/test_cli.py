@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.rota_solver.helpers import at, document, person, shift
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rota-problem-small.json"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -19,6 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         check=False,
+        cwd=ROOT,  # so `-m rota_solver` finds this checkout whatever directory pytest ran from
     )
 
 
