@@ -9,7 +9,7 @@ from oncall.domain.rota import RotaConflict, RotaInvalid, find_version, load_ver
 from oncall.domain.shift_edit import Replacement, candidates, check_replacement, save_replacement
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
-from oncall.web.ui.rota_pages import _month, _number
+from oncall.web.ui.rota_pages import month_of, number_of
 
 routes = web.RouteTableDef()
 
@@ -21,7 +21,7 @@ def _base(request: web.Request) -> str:
 @routes.get("/rota/{month}/v/{number}/shift/{key}")
 @require(*EDITORS)
 async def shift_page(request: web.Request) -> web.Response:
-    month, number, key = _month(request), _number(request), request.match_info["key"][:40]
+    month, number, key = month_of(request), number_of(request), request.match_info["key"][:40]
     out = request.query.get("out", "")[:32]
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
@@ -64,7 +64,7 @@ def _replacement(request: web.Request, form: object) -> Replacement:
 @routes.post("/rota/{month}/v/{number}/shift/{key}/check")
 @require(*EDITORS)
 async def shift_check(request: web.Request) -> web.Response:
-    month, number = _month(request), _number(request)
+    month, number = month_of(request), number_of(request)
     form = await request.post()
     back = f"{_base(request)}/shift/{request.match_info['key']}?out={field(form, 'out', 32)}"
     async with request.config_dict[keys.DATABASE].sessions() as session:
@@ -99,7 +99,7 @@ async def shift_check(request: web.Request) -> web.Response:
 @routes.post("/rota/{month}/v/{number}/shift/{key}/save")
 @require(*EDITORS)
 async def shift_save(request: web.Request) -> web.Response:
-    month, number = _month(request), _number(request)
+    month, number = month_of(request), number_of(request)
     form = await request.post()
     now = request.config_dict[keys.CLOCK].now()
     async with request.config_dict[keys.DATABASE].sessions() as session:

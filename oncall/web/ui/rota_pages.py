@@ -4,7 +4,6 @@ lock, history and differences, exports and the print view."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -24,16 +23,11 @@ from oncall.domain.rota import (
     fairness_report,
     find_version,
     load_version,
-    publish,
     version_diff,
 )
-from oncall.domain.rota_background import generate_in_steps, repair_in_steps
-from oncall.domain.rota_notices import notify_published
-from oncall.domain.shift_edit import set_locked
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
 from oncall.web.ui.rota_charts import fairness_svg, month_grid
-from oncall.web.ui.rota_jobs import start_job
 
 routes = web.RouteTableDef()
 
@@ -42,21 +36,21 @@ DEFAULT_TIME_LIMIT_S = 20.0
 Progress = Callable[[SolveProgress], None]
 
 
-def _month(request: web.Request) -> Month:
+def month_of(request: web.Request) -> Month:
     try:
         return Month.parse(request.match_info["month"])
     except RotaInvalid as exc:
         raise web.HTTPNotFound(reason=str(exc)) from None
 
 
-def _number(request: web.Request) -> int:
+def number_of(request: web.Request) -> int:
     try:
         return int(request.match_info["number"])
     except ValueError:
         raise web.HTTPNotFound(reason="version: not a number") from None
 
 
-def _time_limit(form: Any) -> float:
+def time_limit(form: Any) -> float:
     raw = field(form, "time_limit", 10)
     try:
         value = float(raw) if raw else DEFAULT_TIME_LIMIT_S
@@ -107,7 +101,7 @@ async def rota_go(request: web.Request) -> web.Response:
 @routes.get("/rota/{month}")
 @require(*READERS)
 async def rota_month(request: web.Request) -> web.Response:
-    month = _month(request)
+    month = month_of(request)
     async with request.config_dict[keys.DATABASE].sessions() as session:
         versions = await _versions(session, month)
     if versions:
@@ -131,7 +125,7 @@ async def _moves_from_parent(session: AsyncSession, version: RotaVersion, month:
 @routes.get("/rota/{month}/v/{number}")
 @require(*READERS)
 async def rota_version(request: web.Request) -> web.Response:
-    month, number = _month(request), _number(request)
+    month, number = month_of(request), number_of(request)
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
         try:
@@ -178,7 +172,7 @@ async def rota_version(request: web.Request) -> web.Response:
 @routes.get("/rota/{month}/v/{number}/print")
 @require(*READERS)
 async def rota_print(request: web.Request) -> web.Response:
-    month, number = _month(request), _number(request)
+    month, number = month_of(request), number_of(request)
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
         try:
@@ -199,7 +193,7 @@ EXPORTS = {"csv": "text/csv", "ics": "text/calendar", "json": "application/json"
 @routes.get("/rota/{month}/v/{number}/export.{fmt}")
 @require(*READERS)
 async def rota_export(request: web.Request) -> web.Response:
-    month, number, fmt = _month(request), _number(request), request.match_info["fmt"]
+    month, number, fmt = month_of(request), number_of(request), request.match_info["fmt"]
     if fmt not in EXPORTS:
         raise web.HTTPNotFound(reason="format: csv, ics or json")
     zone = request.config_dict[keys.SETTINGS].zone
@@ -226,7 +220,7 @@ async def rota_export(request: web.Request) -> web.Response:
 @routes.get("/rota/{month}/diff")
 @require(*READERS)
 async def rota_diff(request: web.Request) -> web.Response:
-    month = _month(request)
+    month = month_of(request)
     try:
         a, b = int(request.query.get("a", "")), int(request.query.get("b", ""))
     except ValueError:
@@ -243,113 +237,3 @@ async def rota_diff(request: web.Request) -> web.Response:
         "rota/diff.html",
         {"month": month, "a": a, "b": b, "moves": moves, "names": names, "versions": versions},
     )
-
-
-@routes.post("/rota/{month}/generate")
-@require(*EDITORS)
-async def rota_generate(request: web.Request) -> web.Response:
-    month = _month(request)
-    form = await request.post()
-    try:
-        limit = _time_limit(form)
-    except RotaInvalid as exc:
-        raise redirect(f"/rota/{month.key}", str(exc)) from None
-    db, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
-    zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
-
-    async def work(progress: Progress) -> tuple[str, str, list[Any]]:
-        version = await generate_in_steps(
-            db.sessions, month, zone=zone, now=clock.now, by=user.username,
-            progress=progress, time_limit_s=limit,
-        )  # fmt: skip
-        done = f"Version {version.number} generated ({version.solver_status})."
-        return done, f"/rota/{month.key}/v/{version.number}", []
-
-    job = start_job(request, kind="generate", month=month.key, time_limit_s=limit, work=work)
-    raise web.HTTPSeeOther(f"/rota/jobs/{job.id}")
-
-
-def _local(text: str, zone: Any, field_name: str, *, end: bool) -> datetime:
-    """A local date (start or end of that day) or date-time from a form, as an aware instant."""
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            day = datetime.fromisoformat(text).date()
-            if end:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), tzinfo=zone)
-        return datetime.fromisoformat(text).replace(tzinfo=zone)
-    except ValueError:
-        raise RotaInvalid(f"{field_name}: expected a date like 2027-01-12, got {text!r}") from None
-
-
-@routes.post("/rota/{month}/repair")
-@require(*EDITORS)
-async def rota_repair(request: web.Request) -> web.Response:
-    month = _month(request)
-    form = await request.post()
-    zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
-    back = f"/rota/{month.key}"
-    try:
-        limit = _time_limit(form)
-        code = field(form, "person", 32)
-        if not code:
-            raise RotaInvalid("person: choose who is unavailable")
-        start = _local(field(form, "start", 20), zone, "from", end=False)
-        end = _local(field(form, "end", 20), zone, "to", end=True)
-        reason = field(form, "reason", 20) or UnavailabilityReason.SICKNESS.value
-    except RotaInvalid as exc:
-        raise redirect(back, str(exc)) from None
-    db, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
-
-    async def work(progress: Progress) -> tuple[str, str, list[Any]]:
-        result = await repair_in_steps(
-            db.sessions, month, person_code=code, start=start, end=end, reason=reason,
-            zone=zone, now=clock.now, by=user.username, progress=progress, time_limit_s=limit,
-        )  # fmt: skip
-        version = result.version
-        text = f"Repair stored as version {version.number} ({version.solver_status}): "
-        text += f"{len(result.moves)} shift(s) changed."
-        if result.kept_on:
-            text += (
-                f" {', '.join(result.kept_on)} is under way and stays as it is: arrange cover "
-                "tonight with a duty override."
-            )
-        moves = [{"shift": m.shift, "out": m.out, "into": m.into} for m in result.moves]
-        return text, f"/rota/{month.key}/v/{version.number}", moves
-
-    job = start_job(request, kind="repair", month=month.key, time_limit_s=limit, work=work)
-    raise web.HTTPSeeOther(f"/rota/jobs/{job.id}")
-
-
-@routes.post("/rota/{month}/v/{number}/publish")
-@require(*EDITORS)
-async def rota_publish(request: web.Request) -> web.Response:
-    month, number = _month(request), _number(request)
-    zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
-    now = request.config_dict[keys.CLOCK].now()
-    back = f"/rota/{month.key}/v/{number}"
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            version = await publish(session, month, number, now=now, by=user.username)
-            told = await notify_published(session, version, zone=zone, now=now)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(back, str(exc)) from None
-        await session.commit()
-    raise redirect(back, f"Version {number} published. {told} staff will be told by text message.")
-
-
-@routes.post("/rota/{month}/v/{number}/lock")
-@require(*EDITORS)
-async def rota_lock(request: web.Request) -> web.Response:
-    month, number = _month(request), _number(request)
-    form = await request.post()
-    locked = field(form, "locked", 5) == "1"
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            await set_locked(session, month, number, locked)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(f"/rota/{month.key}", str(exc)) from None
-        await session.commit()
-    state = "locked: no more edits until it is unlocked" if locked else "unlocked"
-    raise redirect(f"/rota/{month.key}/v/{number}", f"Version {number} {state}.")

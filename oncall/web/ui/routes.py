@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from oncall.web.ui import lines, my, now, requests_desk, rota_edit, rota_jobs, rota_pages, staff
+from oncall.web.ui import (
+    lines,
+    my,
+    now,
+    requests_desk,
+    rota_actions,
+    rota_edit,
+    rota_jobs,
+    rota_pages,
+    staff,
+)
 
 
 def add_ui_routes(app: web.Application) -> None:
     now.setup(app)
     rota_jobs.setup(app)
     app.add_routes(rota_pages.routes)
+    app.add_routes(rota_actions.routes)
     app.add_routes(rota_edit.routes)
     app.add_routes(staff.routes)
     app.add_routes(my.routes)
