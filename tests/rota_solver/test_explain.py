@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+from ortools.sat.python import cp_model
+
 from rota_solver import parse_problem, solve
+from rota_solver.build import RotaModel
 from rota_solver.check import hard_rule_violations
+from rota_solver.explain import smallest_conflict
 from tests.rota_solver.helpers import all_rotas, at, document, person, shift
 
 
@@ -102,3 +106,28 @@ def test_min_shifts_beyond_what_the_person_could_take() -> None:
     )
     [item] = solve(parse_problem(doc), time_limit_s=5).explanation
     assert item.message == "Ann must take at least 2 shifts, but could take only 1"
+
+
+def test_reported_conflict_is_minimal() -> None:
+    shifts = [shift(f"n{d}", d) for d in range(4)]
+    people = [person("a", name="Ann", max_shifts=1), person("b", name="Bob"), person("c")]
+    people[2]["unavailable"] = [{"start": at(0), "end": at(5), "reason": "annual leave"}]
+    doc = document(shifts, people, rules={"min_rest_hours": 12})
+    problem = parse_problem(doc)
+    groups = smallest_conflict(problem, 5.0)
+    assert groups is not None
+    rm = RotaModel(problem, explain=True)
+    literal = {group: index for index, group in rm.groups.items()}
+    core = [literal[g] for g in groups]
+
+    def consistent(literals: list[int]) -> bool:
+        rm.model.clear_assumptions()
+        rm.model.add_assumptions([rm.model.get_bool_var_from_proto_index(i) for i in literals])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        return bool(solver.solve(rm.model) != cp_model.INFEASIBLE)
+
+    assert not consistent(core)
+    for dropped in core:
+        assert consistent([i for i in core if i != dropped]), rm.groups[dropped]
+    assert {g.kind for g in groups} == {"cover", "rest", "max_shifts"}
