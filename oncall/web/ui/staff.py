@@ -10,6 +10,7 @@ from aiohttp import web
 from oncall import keys
 from oncall.db.models import RequestKind, Tier, UnavailabilityReason
 from oncall.domain.leave_import import import_leave
+from oncall.domain.shift_templates_admin import list_templates, update_template
 from oncall.domain.staff import (
     PersonInput,
     StaffInvalid,
@@ -18,14 +19,12 @@ from oncall.domain.staff import (
     delete_request,
     delete_unavailability,
     list_people,
-    list_templates,
     local_range,
     parse_reason,
     person_by_code,
     requests_of,
     save_person,
     unavailability_of,
-    update_template,
     validate_person,
 )
 from oncall.web.auth import require
