@@ -1,0 +1,258 @@
+"""One stage at a time: minimise a figure on the rota model, proving it with the relaxation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ortools.sat.python import cp_model, cp_model_helper
+
+from rota_solver.build import RotaModel
+from rota_solver.model import Assignment, Problem, Progress, StageStats
+from rota_solver.objectives import add_objectives
+from rota_solver.params import solver_for
+from rota_solver.relax import Relaxed, fix_counts, relax
+from rota_solver.squares import Figure, restrict
+
+ProgressCallback = Callable[[Progress], None]
+
+# Figures the counting relaxation can bound, and how often impossible counts are excluded.
+_RELAXED = ("fairness", "category_fairness", "broken_requests")
+_RETRIES = 5
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Forwards each improving solution, and bound moves now and then, to the callback."""
+
+    def __init__(self, figure: Figure, started: float, progress: ProgressCallback | None) -> None:
+        super().__init__()
+        self._figure, self._started, self._progress = figure, started, progress
+        self._best: float | None = None
+        self._last_bound_report = 0.0
+
+    def on_solution_callback(self) -> None:
+        self._best = self._figure.to_units(float(self.objective_value))
+        self._report(self._figure.to_units(float(self.best_objective_bound)))
+
+    def on_bound(self, bound: float) -> None:
+        # A long proof moves the bound many times a second; a few reports are enough.
+        if time.monotonic() - self._last_bound_report >= 1.0:
+            self._report(self._figure.to_units(bound))
+
+    def _report(self, bound: float) -> None:
+        self._last_bound_report = time.monotonic()
+        if self._progress is not None:
+            elapsed = time.monotonic() - self._started
+            self._progress(Progress(self._figure.name, elapsed, self._best, bound))
+
+
+def _value(expr: cp_model.LinearExprT, values: list[int]) -> int:
+    """An expression's value at a complete solution."""
+    if not isinstance(expr, cp_model.LinearExpr):
+        return int(expr)
+    flat = cp_model_helper.FlatIntExpr(expr)
+    total = int(flat.offset)
+    for var, coeff in zip(flat.vars, flat.coeffs, strict=True):
+        total += int(coeff) * values[int(var.index)]
+    return total
+
+
+class Stages:
+    """Runs the stages on one model, keeping the best complete solution between them."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        workers: int,
+        seed: int,
+        progress: ProgressCallback | None,
+        deterministic: bool = False,
+    ) -> None:
+        self.deterministic = deterministic
+        self.rm = RotaModel(problem)
+        self.figures = add_objectives(self.rm)
+        self.workers, self.seed, self.progress = workers, seed, progress
+        self.values: list[int] | None = None  # every model variable, from the last rota found
+        # Limits reached by earlier stages: per tier while every stage so far was proven
+        # (tiers are then independent), else for the whole figure under the tier "".
+        self.held: dict[str, dict[str, int]] = {}
+        self.started = time.monotonic()
+        self.running: list[cp_model.CpSolver] = []
+        self.stopped = False
+
+    def _track(self, solver: cp_model.CpSolver) -> None:
+        """Remember the solver about to run, so that stop() can reach it."""
+        self.running[:] = [solver]
+        if self.stopped:
+            solver.stop_search()
+
+    def stop(self) -> None:
+        self.stopped = True
+        for solver in list(self.running):
+            solver.stop_search()
+
+    def _solve(self, model: cp_model.CpModel, figure: Figure, seconds: float) -> tuple[int, int]:
+        """Solve `model` (the rota model or a restricted copy); keep its solution if any."""
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        if self.values is not None:
+            # A complete hint: the previous rota keeps every constraint added since.
+            known = len(model.proto.variables)
+            for index, value in enumerate(self.values[:known]):
+                model.add_hint(model.get_int_var_from_proto_index(index), value)
+        solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
+        if self.stopped:
+            return int(cp_model.UNKNOWN), 0
+        self.running[:] = [solver]
+        reporter = _Reporter(figure, self.started, self.progress)
+        solver.best_bound_callback = reporter.on_bound
+        status = solver.solve(model, reporter)
+        self.running.clear()
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            # Only the rota model's own variables: a restricted copy may have made constants.
+            count = min(len(model.proto.variables), len(self.rm.model.proto.variables))
+            self.values = [
+                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
+            ]
+        return int(status), int(solver.best_objective_bound)  # status is an int enum
+
+    def _realisable(self, relaxed: Relaxed, tier: str, seconds: float) -> bool:
+        """Whether some rota gives this tier's people exactly the relaxation's counts."""
+        focused = self.rm.model.clone()
+        focused.clear_objective()  # type: ignore[no-untyped-call]
+        fix_counts(focused, self.rm, relaxed, tier)
+        solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
+        self._track(solver)
+        return bool(solver.solve(focused) != cp_model.INFEASIBLE)
+
+    def _relaxed_stage(
+        self, name: str, figure: Figure, budget: float, deadline: float
+    ) -> tuple[int | None, bool]:
+        """Bound the figure by the counting relaxation and, if a rota meets the bound, prove it.
+
+        Counts no rota can realise (rest and window rules are not in the relaxation) are
+        excluded and the relaxation solved again, a few times at most.
+        """
+        rm = self.rm
+        excluded: dict[str, list[dict[int, tuple[int, ...]]]] = {}
+        bound: int | None = None
+        for _ in range(_RETRIES):
+            left = deadline - time.monotonic()
+            relaxed = relax(
+                rm,
+                name,
+                dict(self.held),
+                min(left, budget) * 0.6,
+                self.workers,
+                self.seed,
+                self._track,
+                self.figures,
+                self.deterministic,
+                excluded,
+            )
+            if relaxed is None:
+                break
+            bound = relaxed.bound if bound is None else max(bound, relaxed.bound)
+            if not relaxed.proven:
+                break
+            # A rota with exactly the relaxation's counts is optimal if one exists.
+            focused = rm.model.clone()
+            fix_counts(focused, rm, relaxed)
+            seconds = min(deadline - time.monotonic(), budget * 0.3)
+            status, _ = self._solve(focused, figure, seconds)
+            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+            if found and self.values is not None and _value(figure.expr, self.values) <= bound:
+                return bound, True
+            if status != cp_model.INFEASIBLE or not relaxed.per_tier:
+                break
+            # Tiers are independent: find which tiers' counts no rota realises, and exclude them.
+            seconds = min(deadline - time.monotonic(), budget * 0.1)
+            bad = [t for t in rm.problem.tiers if not self._realisable(relaxed, t, seconds)]
+            if not bad:
+                break
+            for tier in bad:
+                excluded.setdefault(tier, []).append(relaxed.choice)
+        if bound is not None:
+            rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
+        return bound, False
+
+    def _small_repair(self) -> bool:
+        """Changes are held to a handful: the relaxation knows nothing of changes, and within
+        so few moves CP-SAT proves each figure directly, and faster."""
+        held = self.held.get("changes")
+        if held is None:
+            return False
+        places = sum(s.required for s in self.rm.problem.shifts)
+        return sum(held.values()) <= max(10, places // 10)
+
+    def first_rota(self, seconds: float) -> None:
+        """Any rota keeping the hard rules, quickly: it proves feasibility (or not) before any
+        figure is worked on, and hints the first stage."""
+        model = self.rm.model
+        solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
+        self._track(solver)
+        status = solver.solve(model)
+        self.running.clear()
+        if status == cp_model.INFEASIBLE:
+            raise Infeasible
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            count = len(model.proto.variables)
+            self.values = [
+                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
+            ]
+
+    def stage(self, name: str, budget: float) -> StageStats:
+        """Minimise one figure and hold it at the value reached."""
+        started = time.monotonic()
+        deadline = started + budget
+        rm, figure = self.rm, self.figures[name]
+        rm.model.minimize(figure.expr)
+        bound: int | None = None
+        proven = False
+        if name in _RELAXED and not self._small_repair():
+            bound, proven = self._relaxed_stage(name, figure, budget, deadline)
+        if not proven:
+            status, solver_bound = self._solve(rm.model, figure, deadline - time.monotonic())
+            if status == cp_model.INFEASIBLE and self.values is None:
+                raise Infeasible
+            if status == cp_model.OPTIMAL:
+                proven = True
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                bound = max(bound or solver_bound, solver_bound)
+        if self.values is None:
+            raise NoSolution
+        value = _value(figure.expr, self.values)
+        # Hold this figure where it got to while the next ones are optimised.
+        rm.model.add(figure.expr <= value)
+        per_tier = proven and figure.parts and all("" not in h for h in self.held.values())
+        if per_tier:
+            # Proven optimal with tiers independent: every optimal rota has each tier's part
+            # at that tier's own optimum, so holding each part loses nothing.
+            self.held[name] = {t: _value(e, self.values) for t, e in figure.parts.items()}
+            for tier, part in figure.parts.items():
+                rm.model.add(part <= self.held[name][tier])
+            restrict(rm.model, figure, self.held[name])
+        else:
+            self.held[name] = {"": value}
+        best = figure.to_units(value)
+        low = None if bound is None else figure.to_units(bound)
+        if self.progress is not None:
+            self.progress(Progress(name, time.monotonic() - self.started, best, low))
+        status_word = "optimal" if proven else "feasible"
+        return StageStats(name, status_word, best, low, round(time.monotonic() - started, 3))
+
+    def assignments(self) -> tuple[Assignment, ...]:
+        assert self.values is not None
+        rm, values = self.rm, self.values
+        chosen = set(rm.fixed) | {key for key, var in rm.x.items() if values[var.index]}
+        return tuple(
+            Assignment(rm.problem.shifts[si].id, rm.problem.people[pi].id)
+            for si, pi in sorted(chosen)
+        )
+
+
+class Infeasible(Exception):
+    """CP-SAT proved that no rota keeps every hard rule."""
+
+
+class NoSolution(Exception):
+    """No rota was found (time limit or cancellation) and infeasibility was not proven."""
