@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,7 +80,10 @@ def test_generate_show_publish_repair_export(
         ["rota", "repair", "2027-01", "--person", sick, "--unavailable", "2027-01-12",
          "2027-01-15", "--now", "2027-01-10T12:00", "--time-limit", "5", "--publish"], db,
     )  # fmt: skip
-    assert f"version 2: draft, solver optimal, repair: {sick} unavailable" in repaired
+    # Optimal on a quiet machine; a busy one may stop at the time limit with a legal rota.
+    assert re.search(
+        rf"version 2: draft, solver (optimal|feasible), repair: {sick} unavailable", repaired
+    ), repaired
     move = next(line for line in repaired.splitlines() if "2027-01-15-w" in line)
     assert sick in move and "version 2 published" in repaired
 
