@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import unquote
 
 from sqlalchemy import select
 
-from oncall.db.models import CallLeg, Contact, Person, Tier
+from oncall.db.models import CallLeg, Contact, Event, Person, Tier
 from tests.support import JERSEY, ShiftSpec, publish_rota
-from tests.ui.conftest import Site
+from tests.ui.conftest import Site, csrf
 
 FRIDAY_5PM = datetime(2027, 1, 8, 17, 0, tzinfo=JERSEY)
 
@@ -90,3 +91,33 @@ async def test_a_worker_sees_only_the_contacts_they_were_rung_for(site: Site) ->
     assert "OOH-2027-00001" in worker and "OOH-2027-00002" not in worker
     coordinator = await (await (await site.client("coordinator")).get("/now")).text()
     assert "OOH-2027-00001" in coordinator and "OOH-2027-00002" in coordinator
+
+
+async def test_a_coordinator_arranges_cover_for_tonight_and_the_lines_ring_them(site: Site) -> None:
+    await _friday(site)
+    await site.clock.set(datetime(2027, 1, 8, 19, 0, tzinfo=JERSEY))
+    client = await site.client("coordinator")
+    token = await csrf(client)
+    bad = await client.post(
+        "/now/overrides",
+        data={"csrf_token": token, "tier": "worker", "person": "sw002", "replaces": "sw002",
+              "start": "2027-01-08T19:00", "end": "2027-01-08T18:00", "reason": ""},
+        allow_redirects=False,
+    )  # fmt: skip
+    where = unquote(bad.headers["Location"])
+    assert "Cover not recorded" in where and "replaces:" in where and "end:" in where
+    good = await client.post(
+        "/now/overrides",
+        data={"csrf_token": token, "tier": "worker", "person": "sw007", "replaces": "sw002",
+              "start": "2027-01-08T19:00", "end": "2027-01-09T09:00", "reason": "sickness"},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert "Cover recorded" in unquote(good.headers["Location"])
+    async with site.database.sessions() as session:
+        name = await session.scalar(select(Person.name).where(Person.code == "sw007"))
+        kinds = list(await session.scalars(select(Event.kind)))
+    html = await (await client.get("/now")).text()
+    assert f'<li>{name} <span class="muted">(duty worker)</span></li>' in html
+    assert 'id="overrides"' in html and "duty.override_added" in kinds
+    worker = await site.client("worker")
+    assert (await worker.post("/now/overrides", data={"csrf_token": token})).status == 403

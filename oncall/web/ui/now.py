@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -12,8 +14,10 @@ from oncall import keys
 from oncall.db.models import Role
 from oncall.domain.audit import verify_chain
 from oncall.domain.now_board import now_board
+from oncall.domain.overrides import add_override, cancel_override, current_overrides
+from oncall.domain.staff import StaffInvalid, list_people
 from oncall.web.auth import require
-from oncall.web.ui.common import READERS, page, signed_in
+from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
 
 routes = web.RouteTableDef()
 
@@ -28,7 +32,7 @@ class ChainStatus:
     ok: bool = True
     events: int = 0
     problem: str = ""
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
 
 
 CHAIN_STATUS = web.AppKey("chain_status", ChainStatus)
@@ -64,5 +68,64 @@ async def now_page(request: web.Request) -> web.Response:
         board = await now_board(
             session, now=request.config_dict[keys.CLOCK].now(), zone=settings.zone, person_id=own
         )
+        can_cover = user.has(*EDITORS)
+        overrides = await current_overrides(session, board.at) if user.has(*READERS) else []
+        people = await list_people(session) if can_cover else []
     chain = await chain_status(request) if user.has(Role.ADMIN, Role.MANAGER) else None
-    return page(request, "now.html", {"board": board, "chain": chain, "own_only": own is not None})
+    local = board.at.astimezone(settings.zone)
+    until = local.replace(hour=9, minute=0, second=0, microsecond=0)
+    if until <= local:
+        until += timedelta(days=1)
+    return page(
+        request,
+        "now.html",
+        {
+            "board": board,
+            "chain": chain,
+            "own_only": own is not None,
+            "overrides": overrides,
+            "can_cover": can_cover,
+            "people": [p for p in people if p.active],
+            "cover_from": f"{local:%Y-%m-%dT%H:%M}",
+            "cover_to": f"{until:%Y-%m-%dT%H:%M}",
+        },
+    )
+
+
+def _local(text: str, zone: ZoneInfo, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip()).replace(tzinfo=zone)
+    except ValueError:
+        raise StaffInvalid({name: f"{text!r} is not a date and time"}) from None
+
+
+@routes.post("/now/overrides")
+@require(*EDITORS)
+async def override_add(request: web.Request) -> web.Response:
+    form = await request.post()
+    settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        try:
+            await add_override(
+                session, tier=field(form, "tier", 16), person_code=field(form, "person", 32),
+                replaces_code=field(form, "replaces", 32),
+                start=_local(field(form, "start", 20), settings.zone, "start"),
+                end=_local(field(form, "end", 20), settings.zone, "end"),
+                reason=field(form, "reason", 500), now=now, by=signed_in(request).username,
+            )  # fmt: skip
+        except StaffInvalid as exc:
+            raise redirect("/now", f"Cover not recorded: {exc}") from None
+        await session.commit()
+    raise redirect("/now", "Cover recorded: calls ring them from the start time.")
+
+
+@routes.post("/now/overrides/{id:\\d+}/cancel")
+@require(*EDITORS)
+async def override_cancel(request: web.Request) -> web.Response:
+    now = request.config_dict[keys.CLOCK].now()
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        done = await cancel_override(
+            session, int(request.match_info["id"]), now=now, by=signed_in(request).username
+        )
+        await session.commit()
+    raise redirect("/now", "Cover cancelled." if done else "Already cancelled.")
