@@ -17,6 +17,7 @@ from integrations.fake_twilio.state import MessageRecord, is_e164
 DIRECTORY_KEY: web.AppKey[DirectoryProvider] = web.AppKey("fake_twilio_directory")
 TIMELINE_KEY: web.AppKey[TimelineUrl] = web.AppKey("fake_twilio_timeline")
 TEMPLATES_KEY = web.AppKey("fake_twilio_templates", jinja2.Environment)
+CLOCK_URL_KEY = web.AppKey("fake_twilio_clock_url", str)
 BEHAVIOURS = [b.value for b in PhoneBehaviour]
 MAX_CALLS_SHOWN = 20
 
@@ -30,9 +31,15 @@ def add_simulator(
     *,
     directory: DirectoryProvider,
     timeline_url: TimelineUrl | None = None,
+    clock_url: str = "",
 ) -> None:
-    """Serve the simulator page at the app's root and its endpoints under `sim/`."""
+    """Serve the simulator page at the app's root and its endpoints under `sim/`.
+
+    `clock_url`, if given, is the service's own JSON endpoint that shows (GET) and sets (POST
+    {"at", "speed"}) its clock: the page then offers to jump to a time or run the clock fast.
+    """
     app[DIRECTORY_KEY] = directory
+    app[CLOCK_URL_KEY] = clock_url
     app[TIMELINE_KEY] = timeline_url or _no_timeline
     app[TEMPLATES_KEY] = jinja2.Environment(
         loader=jinja2.PackageLoader("integrations.fake_twilio", "templates"),
@@ -91,6 +98,7 @@ async def _context(request: web.Request) -> dict[str, Any]:
             for name in ("page", "live", "state", "place-call", "phones", "sms")
         },
         "static": str(request.app.router["sim-static"].url_for(filename="x"))[: -len("/x")],
+        "clock_url": request.app[CLOCK_URL_KEY],
     }
 
 

@@ -38,7 +38,10 @@ def mount_fake_twilio(app: web.Application, settings: Settings) -> FakeTwilio:
     app[keys.FAKE_TWILIO] = fake
     fake_app = create_fake_app(fake)
     add_simulator(
-        fake_app, directory=_directory(app), timeline_url=lambda sid: f"/demo/calls/{sid}"
+        fake_app,
+        directory=_directory(app),
+        timeline_url=lambda sid: f"/demo/calls/{sid}",
+        clock_url="/demo/clock",
     )
     app.add_subapp(FAKE_PREFIX, fake_app)
     app.cleanup_ctx.append(_configure_fake_numbers)

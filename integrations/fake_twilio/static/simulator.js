@@ -51,4 +51,36 @@
     select.addEventListener("change", function () { submit(select.form); });
   });
   setInterval(refresh, 2000);
+
+  // The service's clock (demo mode): show it, and set it from the form as JSON.
+  var clock = document.getElementById("clock");
+  if (clock) {
+    var clockUrl = clock.getAttribute("data-clock-url");
+    var showClock = function () {
+      fetch(clockUrl, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (data) {
+          document.getElementById("clock-now").textContent = new Date(data.now).toLocaleString();
+          document.getElementById("clock-speed-now").textContent =
+            data.speed === 1 ? "real time" : data.speed + " times real time";
+        })
+        .catch(function () { status.textContent = "Could not read the clock."; });
+    };
+    document.getElementById("clock-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var at = document.getElementById("clock-at").value;
+      var body = { speed: Number(document.getElementById("clock-speed").value) };
+      if (at) { body.at = new Date(at).toISOString(); }
+      fetch(clockUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body)
+      })
+        .then(function (r) { return r.ok ? r.json() : r.text().then(function (t) { return Promise.reject(t); }); })
+        .then(function () { status.textContent = "Clock set."; showClock(); })
+        .catch(function (err) { status.textContent = "Failed: " + err; });
+    });
+    showClock();
+    setInterval(showClock, 2000);
+  }
 })();
