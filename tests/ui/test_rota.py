@@ -143,3 +143,15 @@ async def test_workers_cannot_open_the_rota_desk(site: Site) -> None:
     assert (await client.get("/rota")).status == 403
     manager = await site.client("manager")
     assert (await manager.get("/rota")).status == 200
+
+
+async def test_refusals_and_missing_pages_are_pages_with_the_menu(site: Site) -> None:
+    client = await site.client("worker")
+    html = {"Accept": "text/html"}
+    refused = await client.get("/rota", headers=html)
+    text = await refused.text()
+    assert refused.status == 403 and "<h1>Not allowed</h1>" in text and 'href="/my"' in text
+    missing = await client.get("/no/such/page", headers=html)
+    assert missing.status == 404 and "<h1>Not found</h1>" in await missing.text()
+    api = await client.get("/api/v1/no-such", headers=html)
+    assert api.status == 404 and "<h1>" not in await api.text()

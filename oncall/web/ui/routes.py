@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall.web.ui import (
+    errors,
     lines,
     my,
     now,
@@ -18,6 +19,7 @@ from oncall.web.ui import (
 
 
 def add_ui_routes(app: web.Application) -> None:
+    app.middlewares.append(errors.html_errors)  # innermost: sees each handler's refusals
     now.setup(app)
     rota_jobs.setup(app)
     app.add_routes(rota_pages.routes)
