@@ -228,25 +228,20 @@ def _check_rows(walk: _Walk, rows: Sequence[Any]) -> ChainBreak | None:
 async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
     """Walk every event in order and report the first broken link, if any.
 
-    The hashing runs in a worker thread while the next batch is fetched, so a long walk neither
-    stalls the event loop nor waits on the database between batches.
+    Each batch is hashed in a worker thread, so a long walk does not stall the event loop (the
+    server keeps answering while a manager's verification runs).
     """
     walk = _Walk()
-
-    async def fetch(after: int) -> Sequence[Any]:
-        query = select(*_COLUMNS).where(Event.seq > after).order_by(Event.seq).limit(batch)
-        return (await session.execute(query)).all()
-
-    rows = await fetch(0)
-    while rows:
-        following = asyncio.ensure_future(fetch(rows[-1][0])) if len(rows) == batch else None
-        try:
-            broken = await asyncio.to_thread(_check_rows, walk, rows)
-        finally:
-            next_rows = await following if following is not None else []
+    while True:
+        query = (
+            select(*_COLUMNS).where(Event.seq >= walk.expected_seq).order_by(Event.seq).limit(batch)
+        )
+        rows = (await session.execute(query)).all()
+        broken = await asyncio.to_thread(_check_rows, walk, rows)
         if broken is not None:
             return ChainReport(walk.checked, walk.expected_seq - 1, broken)
-        rows = next_rows
+        if len(rows) < batch:
+            break
     expected_seq, prev_hash = walk.expected_seq, walk.prev_hash
     head = await session.get(ChainHead, _HEAD_ID)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
