@@ -4,6 +4,7 @@ Chromium through Playwright. Missing Chromium or Playwright FAILS these tests, n
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import AsyncIterator
@@ -102,3 +103,25 @@ async def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+_UNLABELLED = """() => Array.from(document.querySelectorAll(
+  'input:not([type=hidden]), select, textarea, button'))
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+async def assert_accessible_basics(page: Page) -> None:
+    """Every control has a label, there is one h1 and a main landmark, and headings do not skip
+    a level (h2 straight to h4)."""
+    unlabelled = await page.evaluate(_UNLABELLED)
+    assert unlabelled == [], f"{page.url}: controls without a label: {unlabelled}"
+    assert await page.locator("h1").count() == 1, f"{page.url}: one h1 expected"
+    assert await page.locator("main").count() == 1
+    levels = await page.evaluate(
+        "() => Array.from(document.querySelectorAll('main h1, main h2, main h3, main h4'))"
+        ".map(h => Number(h.tagName[1]))"
+    )
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, f"{page.url}: heading h{before} followed by h{after}"

@@ -14,7 +14,13 @@ from integrations.fake_twilio import PhoneBehaviour
 from oncall.db.engine import Database
 from oncall.db.models import Tier
 from oncall.domain.rota import generate, publish
-from tests.browser.conftest import new_page, run_service, shot, sign_in
+from tests.browser.conftest import (
+    assert_accessible_basics,
+    new_page,
+    run_service,
+    shot,
+    sign_in,
+)
 from tests.e2e.conftest import FRIDAY_NIGHT, SHIFT_START, ServerFactory
 from tests.support import JERSEY, ShiftSpec, publish_rota
 
@@ -115,6 +121,7 @@ async def test_a_coordinator_generates_adjusts_publishes_and_repairs_a_month(
     await _job_lands_on(page, "/rota/2027-01/v/3")
     await expect(page.locator("#moves tr.moved").first).to_be_visible()
     await expect(page.locator("#moves")).to_contain_text(sick)
+    await assert_accessible_basics(page)
     await shot(page, "rota-repaired")
 
     # The other coordinator screens, photographed.
@@ -124,6 +131,7 @@ async def test_a_coordinator_generates_adjusts_publishes_and_repairs_a_month(
                        ("/rota/2027-01/v/3/print", "rota-print")]:  # fmt: skip
         await page.goto(path)
         await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        await assert_accessible_basics(page)
         await shot(page, name)
 
 
@@ -171,6 +179,7 @@ async def test_a_worker_subscribes_to_their_calendar_and_asks_for_a_swap(
     await first.get_by_role("button", name="Request swap").click()
     await expect(page.get_by_role("status").first).to_contain_text("Swap request sent")
     await expect(page.locator("#my-swaps")).to_contain_text("pending")
+    await assert_accessible_basics(page)
     await shot(page, "my-swap-requested")
     await page.goto("/now")
     await shot(page, "now-worker-phone")
