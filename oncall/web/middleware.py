@@ -16,6 +16,18 @@ log = get_logger(__name__)
 REQUEST_ID_HEADER = "X-Request-Id"
 
 
+# Paths whose last segment is a bearer secret (the signed outcome link): never logged.
+_SECRET_PATHS = ("/outcome/",)
+
+
+def loggable_path(path: str) -> str:
+    """The request path as it may be logged: secret tokens in it replaced by "…"."""
+    for prefix in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
+
+
 def _is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
@@ -49,7 +61,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=loggable_path(request.path),
             status=status,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -65,7 +77,7 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
             raise
         return json_error(exc.status, exc.reason or "error")
     except Exception:
-        log.exception("unhandled error", path=request.path)
+        log.exception("unhandled error", path=loggable_path(request.path))
         if _is_api(request):
             return json_error(500, "internal error: the request was not completed")
         raise

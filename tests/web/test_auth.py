@@ -122,3 +122,30 @@ async def test_on_duty_api_needs_a_token_with_the_right_role(
     assert naive.status == 400
     forged = await client.get("/api/v1/on-duty", headers={"Authorization": "Bearer oc_forged"})
     assert forged.status == 401
+
+
+async def test_signing_out_needs_the_page_s_csrf_token(
+    aiohttp_client: ClientFactory, database: Database
+) -> None:
+    import re
+
+    await load_demo_data(database)
+    client = await _client(aiohttp_client, database)
+    await client.post("/login", data={"username": "worker", "password": "oncall-demo"})
+    forged = await client.post("/logout", allow_redirects=False)  # as a cross-site form would
+    assert forged.status == 403
+    page = await (await client.get("/")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    signed_out = await client.post(
+        "/logout", data={"csrf_token": token.group(1)}, allow_redirects=False
+    )
+    assert signed_out.status == 303
+    assert (await client.get("/api/v1/on-duty")).status == 401
+
+
+def test_secret_links_are_not_logged() -> None:
+    from oncall.web.middleware import loggable_path
+
+    assert loggable_path("/outcome/eyJhbGciOi.secret") == "/outcome/…"
+    assert loggable_path("/rota/2027-01") == "/rota/2027-01"

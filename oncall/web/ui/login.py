@@ -14,6 +14,7 @@ from oncall.web.auth import (
     SESSION_COOKIE,
     SESSION_SECONDS,
     THROTTLE,
+    check_csrf,
     current_user,
     make_session_cookie,
 )
@@ -87,6 +88,8 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     user = current_user(request)
     if user is not None:
+        if user.session_id is not None:  # a cross-site page must not sign people out
+            await check_csrf(request, user.session_id)
         log.info("signed out", username=user.username)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
