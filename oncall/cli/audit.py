@@ -17,6 +17,7 @@ from oncall.cli.base import (
     add_group,
     open_database,
 )
+from oncall.db.engine import Database
 from oncall.domain.audit import ChainReport, verify_chain
 from oncall.domain.audit_log.contacts import ContactFilter, FilterError, parse_filter
 from oncall.domain.audit_log.exports import contacts_csv, events_csv
@@ -29,6 +30,7 @@ from oncall.domain.audit_log.handover import (
 from oncall.domain.audit_log.reads import log_read, record_verification
 from oncall.domain.audit_log.retention import redact_before
 from oncall.settings import Settings
+from oncall.web.ui.audit_handover import morning_jobs
 
 CLI_ACTOR = "cli"
 
@@ -73,6 +75,10 @@ def register(sub: Any) -> None:
     handover = add_command(audit, "handover", _handover, "print the morning handover")
     handover.add_argument("--date", type=_day, help="the morning (default: the latest one due)")
     handover.add_argument("--csv", action="store_true", help="print CSV instead of text")
+    handover.add_argument(
+        "--prepare", action="store_true",
+        help="also do the morning's jobs if not yet done: reminders, the log entry, the e-mail",
+    )  # fmt: skip
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -165,7 +171,14 @@ def _handover(args: argparse.Namespace, settings: Settings) -> int:
     day = args.date or latest_handover_day(datetime.now(UTC), zone, boundary)
 
     async def gather() -> str:
-        async with open_database(settings) as db, db.sessions() as session:
+        async with open_database(settings) as db:
+            if args.prepare:
+                done = await morning_jobs(db, settings, day=day, at=datetime.now(UTC))
+                print("prepared now" if done else "already prepared", file=sys.stderr)
+            return await read(db)
+
+    async def read(db: Database) -> str:
+        async with db.sessions() as session:
             handover = await gather_handover(session, day=day, zone=zone, boundary=boundary)
             await log_read(
                 session, username=CLI_ACTOR, what="handover (command line)",

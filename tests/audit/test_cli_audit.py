@@ -124,8 +124,11 @@ def test_redact_export_and_handover(
                  "--filter", "line=hospital"]) == 0  # fmt: skip
     contacts = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [c["reference"] for c in contacts] == ["OOH-2027-00003"]  # row 5 is now from 2020
-    assert main(["audit", "handover", "--date", "2027-01-09"]) == 0
-    assert "OOH-2027-00003" in capsys.readouterr().out
+    assert main(["audit", "handover", "--date", "2027-01-09", "--prepare"]) == 0
+    printed = capsys.readouterr()
+    assert "OOH-2027-00003" in printed.out and "prepared now" in printed.err
+    assert main(["audit", "handover", "--date", "2027-01-09", "--prepare"]) == 0
+    assert "already prepared" in capsys.readouterr().err
 
     async def log() -> list[tuple[str, dict[str, object]]]:
         db = Database.connect(db_url)
@@ -145,5 +148,6 @@ def test_redact_export_and_handover(
         ("audit.verified", True),
         ("audit.read", "events export (CSV, command line)"),
         ("audit.read", "contacts export (CSV, command line)"),
+        ("audit.read", "handover (command line)"),
         ("audit.read", "handover (command line)"),
     ]

@@ -114,25 +114,3 @@ async def test_the_scheduler_prepares_the_handover_at_nine(
         blanked = await session.get(Contact, contact.id)
         assert blanked is not None and blanked.outcome_notes == ""
         assert (await verify_chain(session)).ok
-
-
-async def test_a_server_started_soon_after_nine_catches_up_once(
-    aiohttp_client: ClientFactory, database: Database
-) -> None:
-    clock = ManualClock(at(9, 9, 30))
-    for _ in range(2):  # a second replica (or a restart) does not prepare it again
-        await aiohttp_client(create_app(_settings(database), clock=clock))
-    for _ in range(200):
-        async with database.sessions() as session:
-            prepared = list(
-                await session.scalars(select(Event).where(Event.kind == "handover.prepared"))
-            )
-        if prepared:
-            break
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)
-    async with database.sessions() as session:
-        prepared = list(
-            await session.scalars(select(Event).where(Event.kind == "handover.prepared"))
-        )
-    assert [e.details["day"] for e in prepared] == ["2027-01-09"]

@@ -132,28 +132,23 @@ async def morning_jobs(database: Database, settings: Settings, *, day: date, at:
     return True
 
 
-CATCH_UP = timedelta(hours=3)  # a server (re)started this soon after the handover time runs it
-
-
-async def _run(app: web.Application, day: date) -> None:
-    try:
-        await morning_jobs(app[keys.DATABASE], app[keys.SETTINGS], day=day,
-                           at=app[keys.CLOCK].now())  # fmt: skip
-    except Exception:  # keep the loop alive: tomorrow's handover matters too
-        log.exception("morning handover failed", day=str(day))
-
-
 async def _loop(app: web.Application) -> None:
+    """Sleep until the next handover time, run the morning's jobs, repeat.
+
+    A server started after the handover time waits for the next morning (catching up at start-up
+    raced the start of the app's own work); `oncall audit handover --prepare` runs a missed one.
+    """
     clock, settings = app[keys.CLOCK], app[keys.SETTINGS]
     zone, boundary = settings.zone, settings.handover_at
-    today = latest_handover_day(clock.now(), zone, boundary)
-    if clock.now() - datetime.combine(today, boundary, zone) < CATCH_UP:
-        await _run(app, today)  # a deploy at 09:05 must not skip the morning (runs once anyway)
     while True:
         current = clock.now()
         due = next_handover_at(current, zone, boundary)
         await clock.sleep((due - current).total_seconds())
-        await _run(app, due.astimezone(zone).date())
+        day = due.astimezone(zone).date()
+        try:
+            await morning_jobs(app[keys.DATABASE], settings, day=day, at=clock.now())
+        except Exception:  # keep the loop alive: tomorrow's handover matters too
+            log.exception("morning handover failed", day=str(day))
 
 
 async def handover_ctx(app: web.Application) -> AsyncIterator[None]:
