@@ -114,3 +114,18 @@ async def test_with_nobody_on_duty_the_fallback_number_is_rung(
     result = await outcome(service, trace)
     assert [(leg.role, leg.result) for leg in result.legs] == [("fallback number", "accepted")]
     assert result.contact.status == "answered"
+
+
+async def test_a_status_callback_that_cannot_be_recorded_asks_twilio_to_retry(
+    service: Service,
+) -> None:
+    path = "/twilio/status/message?outbox=1"
+    params = {"MessageSid": "SM" + "4" * 32, "MessageStatus": "delivered"}
+    async with service.database.engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE outbound_messages RENAME TO outbound_gone"))
+    try:
+        status, _body = await _post(service, path, params, service.signature(path, params))
+    finally:
+        async with service.database.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE outbound_gone RENAME TO outbound_messages"))
+    assert status == 503  # a retryable answer, never a 500

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.domain.escalation_status import call_status, message_status
@@ -21,16 +25,36 @@ def _outbox_id(request: web.Request) -> int | None:
         return None
 
 
-@routes.post("/status/message")
-async def message(request: web.Request) -> web.Response:
-    """MessageStatus: queued, sent, delivered, undelivered, failed (with ErrorCode)."""
-    params = params_of(request)
+StatusUpdate = Callable[[AsyncSession, int, dict[str, str], datetime], Awaitable[None]]
+
+
+async def _record(request: web.Request, update: StatusUpdate) -> web.Response:
+    """Apply one status callback in its own transaction.
+
+    If it cannot be recorded (the database is down) the answer is 503, never a 500: Twilio
+    retries the callback, so the status is not lost.
+    """
     row_id = _outbox_id(request)
     if row_id is None:
         return web.Response(status=204)
-    db = request.config_dict[keys.DATABASE]
-    now = request.config_dict[keys.CLOCK].now()
-    async with db.sessions() as session:
+    try:
+        async with request.config_dict[keys.DATABASE].sessions() as session:
+            now = request.config_dict[keys.CLOCK].now()
+            await update(session, row_id, params_of(request), now)
+            await session.commit()
+    except Exception:
+        log.exception("status callback not recorded; Twilio will retry", path=request.path)
+        return web.Response(status=503, text="try again")
+    return web.Response(status=204)
+
+
+@routes.post("/status/message")
+async def message(request: web.Request) -> web.Response:
+    """MessageStatus: queued, sent, delivered, undelivered, failed (with ErrorCode)."""
+
+    async def update(
+        session: AsyncSession, row_id: int, params: dict[str, str], now: datetime
+    ) -> None:
         await message_status(
             session,
             row_id=row_id,
@@ -39,20 +63,17 @@ async def message(request: web.Request) -> web.Response:
             error_code=params.get("ErrorCode", ""),
             now=now,
         )
-        await session.commit()
-    return web.Response(status=204)
+
+    return await _record(request, update)
 
 
 @routes.post("/status/call")
 async def call(request: web.Request) -> web.Response:
     """CallStatus of an alert call: initiated, ringing, in-progress, completed, busy, failed…"""
-    params = params_of(request)
-    row_id = _outbox_id(request)
-    if row_id is None:
-        return web.Response(status=204)
-    db = request.config_dict[keys.DATABASE]
-    now = request.config_dict[keys.CLOCK].now()
-    async with db.sessions() as session:
+
+    async def update(
+        session: AsyncSession, row_id: int, params: dict[str, str], now: datetime
+    ) -> None:
         await call_status(
             session,
             row_id=row_id,
@@ -60,5 +81,5 @@ async def call(request: web.Request) -> web.Response:
             status=params.get("CallStatus", ""),
             now=now,
         )
-        await session.commit()
-    return web.Response(status=204)
+
+    return await _record(request, update)
