@@ -3,12 +3,14 @@ rota requests, and shift templates. For coordinators and admins."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.db.models import RequestKind, Tier, UnavailabilityReason
+from oncall.db.models import Person, RequestKind, Tier, UnavailabilityReason
 from oncall.domain.leave_import import import_leave
 from oncall.domain.shift_templates_admin import list_templates, update_template
 from oncall.domain.staff import (
@@ -198,9 +200,7 @@ async def leave_add(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        person = await person_by_code(session, code)
-        if person is None:
-            raise web.HTTPNotFound(reason="nobody has that code")
+        person = await _person_or_404(session, code)
         try:
             start, end = local_range(
                 field(form, "start", 20), field(form, "end", 20), settings.zone
@@ -219,17 +219,7 @@ async def leave_add(request: web.Request) -> web.Response:
 @routes.post("/staff/{code}/leave/{id}/delete")
 @require(*EDITORS)
 async def leave_delete(request: web.Request) -> web.Response:
-    code = request.match_info["code"]
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        person = await person_by_code(session, code)
-        if person is None:
-            raise web.HTTPNotFound(reason="nobody has that code")
-        try:
-            done = await delete_unavailability(session, person, int(request.match_info["id"]))
-        except ValueError:
-            done = False
-        await session.commit()
-    raise redirect(f"/staff/{code}", "Removed." if done else "Already removed.")
+    return await _delete_owned(request, delete_unavailability)
 
 
 @routes.post("/staff/{code}/requests")
@@ -239,9 +229,7 @@ async def request_add(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        person = await person_by_code(session, code)
-        if person is None:
-            raise web.HTTPNotFound(reason="nobody has that code")
+        person = await _person_or_404(session, code)
         try:
             start, end = local_range(
                 field(form, "start", 20), field(form, "end", 20), settings.zone
@@ -259,13 +247,25 @@ async def request_add(request: web.Request) -> web.Response:
 @routes.post("/staff/{code}/requests/{id}/delete")
 @require(*EDITORS)
 async def request_delete(request: web.Request) -> web.Response:
+    return await _delete_owned(request, delete_request)
+
+
+async def _person_or_404(session: AsyncSession, code: str) -> Person:
+    person = await person_by_code(session, code)
+    if person is None:
+        raise web.HTTPNotFound(reason="nobody has that code")
+    return person
+
+
+async def _delete_owned(
+    request: web.Request, delete: Callable[[AsyncSession, Person, int], Awaitable[bool]]
+) -> web.Response:
+    """Delete one of a person's rows (leave, a request) named in the URL, then back to them."""
     code = request.match_info["code"]
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        person = await person_by_code(session, code)
-        if person is None:
-            raise web.HTTPNotFound(reason="nobody has that code")
+        person = await _person_or_404(session, code)
         try:
-            done = await delete_request(session, person, int(request.match_info["id"]))
+            done = await delete(session, person, int(request.match_info["id"]))
         except ValueError:
             done = False
         await session.commit()
