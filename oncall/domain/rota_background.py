@@ -13,10 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Person, RotaVersion, Unavailability, UnavailabilityReason
+from oncall.db.models import RotaVersion, UnavailabilityReason
 from oncall.domain.rota import (
     DEFAULT_RULES,
     Month,
@@ -27,8 +26,8 @@ from oncall.domain.rota import (
     load_version,
     solve_problem,
 )
-from oncall.domain.rota.repair import _repair_problem, diff_assignments
-from oncall.domain.rota.versions import USABLE, period_for, published_version, store_version
+from oncall.domain.rota.repair import diff_assignments, record_absence
+from oncall.domain.rota.versions import USABLE, period_for, store_version
 
 SessionFactory = Callable[[], AsyncSession]
 
@@ -79,20 +78,10 @@ async def repair_in_steps(
         raise RotaInvalid(f"reason: {reason!r} is not one of {allowed}")
     started = now()
     async with sessions() as session:
-        person = await session.scalar(select(Person).where(Person.code == person_code))
-        if person is None:
-            raise RotaInvalid(f"person: nobody has the code {person_code!r}")
-        published = await load_version(session, (await published_version(session, month)).id)
-        if person.code not in {p["id"] for p in published.version.problem.get("people", [])}:
-            raise RotaInvalid(f"person: {person.code} is not on the {month.key} rota")
-        session.add(
-            Unavailability(
-                person_id=person.id, start=start, end=end, reason=reason,
-                note=f"recorded by rota repair of {month.key}", created_at=started,
-            )
+        _person, published, problem = await record_absence(
+            session, month, person_code=person_code, start=start, end=end, reason=reason,
+            now=started,
         )  # fmt: skip
-        await session.flush()
-        problem = await _repair_problem(session, published, started)
         published_id = published.version.id
         await session.commit()
     solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)

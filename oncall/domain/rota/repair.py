@@ -98,20 +98,9 @@ async def repair(
     if reason not in {r.value for r in UnavailabilityReason}:
         allowed = ", ".join(r.value for r in UnavailabilityReason)
         raise RotaInvalid(f"reason: {reason!r} is not one of {allowed}")
-    person = await session.scalar(select(Person).where(Person.code == person_code))
-    if person is None:
-        raise RotaInvalid(f"person: nobody has the code {person_code!r}")
-    published = await load_version(session, (await published_version(session, month)).id)
-    if person.code not in {p["id"] for p in published.version.problem.get("people", [])}:
-        raise RotaInvalid(f"person: {person.code} is not on the {month.key} rota")
-    session.add(
-        Unavailability(
-            person_id=person.id, start=start, end=end, reason=reason,
-            note=f"recorded by rota repair of {month.key}", created_at=now,
-        )
-    )  # fmt: skip
-    await session.flush()
-    problem = await _repair_problem(session, published, now)
+    person, published, problem = await record_absence(
+        session, month, person_code=person_code, start=start, end=end, reason=reason, now=now
+    )
     solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)
     local = f"{start.astimezone(zone):%a %d %b %H:%M} to {end.astimezone(zone):%a %d %b %H:%M}"
     version = await store_version(
@@ -134,6 +123,36 @@ async def repair(
         and person.code in [p.code for p in after.crew(s)]
     ]  # fmt: skip
     return RepairResult(version, diff_assignments(published, after), kept_on)
+
+
+async def record_absence(
+    session: AsyncSession,
+    month: Month,
+    *,
+    person_code: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    now: datetime,
+) -> tuple[Person, LoadedVersion, dict[str, Any]]:
+    """Record a person's absence from a published month and build the problem that repairs it.
+
+    Returns the person, the published version and the repair problem (flushed; caller commits).
+    """
+    person = await session.scalar(select(Person).where(Person.code == person_code))
+    if person is None:
+        raise RotaInvalid(f"person: nobody has the code {person_code!r}")
+    published = await load_version(session, (await published_version(session, month)).id)
+    if person.code not in {p["id"] for p in published.version.problem.get("people", [])}:
+        raise RotaInvalid(f"person: {person.code} is not on the {month.key} rota")
+    session.add(
+        Unavailability(
+            person_id=person.id, start=start, end=end, reason=reason,
+            note=f"recorded by rota repair of {month.key}", created_at=now,
+        )
+    )  # fmt: skip
+    await session.flush()
+    return person, published, await _repair_problem(session, published, now)
 
 
 async def _repair_problem(
