@@ -14,7 +14,7 @@ from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import escalation, health
-from oncall.web.api import contacts, events, on_duty
+from oncall.web.api import contacts, events, on_duty, openapi
 from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
@@ -64,6 +64,7 @@ def create_app(
     app.add_routes(on_duty.routes)
     app.add_routes(contacts.routes)
     app.add_routes(events.routes)
+    app.add_routes(openapi.routes)
     app.add_routes(audit_handover.routes)
     add_ui_routes(app)
     app.add_routes(audit_reports.routes)

@@ -17,6 +17,7 @@ from oncall.domain.audit_log.contacts import (
 )
 from oncall.domain.audit_log.reads import log_read
 from oncall.domain.audit_log.timeline import contact_timeline
+from oncall.web.api.params import no_repeats, record_id, whole
 from oncall.web.auth import current_user, require
 
 routes = web.RouteTableDef()
@@ -25,17 +26,6 @@ MAX_PAGE_SIZE = 200
 
 def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
-
-
-def whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name, "")
-    try:
-        value = int(raw) if raw else default
-    except ValueError:
-        raise web.HTTPBadRequest(reason=f"{name}: not a whole number") from None
-    if not low <= value <= high:
-        raise web.HTTPBadRequest(reason=f"{name}: must be from {low} to {high}")
-    return value
 
 
 async def log_api_read(
@@ -55,6 +45,7 @@ async def log_api_read(
 async def contacts(request: web.Request) -> web.Response:
     """Query: from, to (local dates), line, agency, caller, worker, outcome, missed, escalated,
     open, page (1…), page_size (1…200). Newest first."""
+    no_repeats(request)
     try:
         f = parse_filter(request.query)
     except FilterError as exc:
@@ -99,7 +90,7 @@ async def contacts(request: web.Request) -> web.Response:
 @routes.get("/api/v1/contacts/{contact_id:\\d+}")
 @require(Role.MANAGER, Role.ADMIN)
 async def contact(request: web.Request) -> web.Response:
-    contact_id = int(request.match_info["contact_id"])
+    contact_id = record_id(request.match_info["contact_id"], "contact_id")
     async with request.config_dict[keys.DATABASE].sessions() as session:
         t = await contact_timeline(session, contact_id)
         if t is None:

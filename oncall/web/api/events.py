@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 from sqlalchemy import select
 
 from oncall import keys
 from oncall.db.models import Event, Role
-from oncall.web.api.contacts import log_api_read, whole
+from oncall.web.api.contacts import log_api_read
+from oncall.web.api.params import instant, no_repeats, record_id, whole
 from oncall.web.auth import require
 
 routes = web.RouteTableDef()
-
-
-def _instant(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise web.HTTPBadRequest(reason=f"{name}: not an ISO 8601 time") from None
-    if at.tzinfo is None:
-        raise web.HTTPBadRequest(reason=f"{name}: needs a UTC offset")
-    return at
 
 
 @routes.get("/api/v1/events")
@@ -33,20 +19,19 @@ def _instant(request: web.Request, name: str) -> datetime | None:
 async def events(request: web.Request) -> web.Response:
     """Query: after_seq (0), limit (1…1000, 200), contact (id), kind (exact or "prefix.*"),
     from, to (ISO instants). Answer: events and `next_after_seq` to ask for the next page."""
+    no_repeats(request)
     after = whole(request, "after_seq", 0, 0, 2**62)
     limit = whole(request, "limit", 200, 1, 1000)
     query = select(Event).where(Event.seq > after).order_by(Event.seq).limit(limit)
     if contact := request.query.get("contact"):
-        if not contact.isdigit():
-            raise web.HTTPBadRequest(reason="contact: not a contact id")
-        query = query.where(Event.contact_id == int(contact))
+        query = query.where(Event.contact_id == record_id(contact, "contact"))
     if kind := request.query.get("kind", "").strip()[:40]:
         query = query.where(
             Event.kind.startswith(kind[:-1]) if kind.endswith("*") else Event.kind == kind
         )
-    if (start := _instant(request, "from")) is not None:
+    if (start := instant(request, "from")) is not None:
         query = query.where(Event.occurred_at >= start)
-    if (end := _instant(request, "to")) is not None:
+    if (end := instant(request, "to")) is not None:
         query = query.where(Event.occurred_at < end)
     async with request.config_dict[keys.DATABASE].sessions() as session:
         rows = list(await session.scalars(query))

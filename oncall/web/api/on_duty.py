@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
 from oncall import keys
@@ -11,28 +9,17 @@ from oncall.db.models import Role
 from oncall.domain.duty import on_duty_at, service_window
 from oncall.domain.overview import service_overview
 from oncall.domain.routing import ringing_order
+from oncall.web.api.params import instant, no_repeats
 from oncall.web.auth import require
 
 routes = web.RouteTableDef()
 
 
-def _instant(request: web.Request) -> datetime:
-    raw = request.query.get("at")
-    if not raw:
-        return request.config_dict[keys.CLOCK].now()
-    try:
-        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise web.HTTPBadRequest(reason="at: not an ISO 8601 time") from None
-    if at.tzinfo is None:
-        raise web.HTTPBadRequest(reason="at: needs a UTC offset, e.g. 2027-01-08T23:00:00+00:00")
-    return at
-
-
 @routes.get("/api/v1/on-duty")
 @require(Role.ADMIN, Role.COORDINATOR, Role.MANAGER)
 async def on_duty(request: web.Request) -> web.Response:
-    at = _instant(request)
+    no_repeats(request)
+    at = instant(request, "at") or request.config_dict[keys.CLOCK].now()
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
         duty = await on_duty_at(session, at)

@@ -1,0 +1,1 @@
+"""Reliability: faults, bad input, load and security checks, bounded in time."""
