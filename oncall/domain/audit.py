@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from oncall.db.models import ActorType, ChainHead, Event
 
@@ -69,37 +70,107 @@ def event_hash(
     return _sha256(canonical_json(record))
 
 
-_HEAD_IN_SESSION = "oncall.chain_head"
+_PENDING = "oncall.pending_events"
 
 
-async def _lock_head(session: AsyncSession) -> ChainHead:
-    """The chain head, locked for this transaction so appends from every replica stay linear.
+def _head_values(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the chain head, locked until this transaction ends (created if missing).
 
-    Locked once per transaction: later appends in the same transaction reuse the locked row.
+    Read as plain columns, never through the identity map: a head object kept from an earlier
+    transaction would hold a stale seq.
     """
-    held = session.info.get(_HEAD_IN_SESSION)
-    if held is not None and held[0] is session.sync_session.get_transaction():
-        return held[1]  # type: ignore[no-any-return]
-    locked = select(ChainHead).where(ChainHead.id == _HEAD_ID).with_for_update()
-    head = await session.scalar(locked)
+    locked = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == _HEAD_ID).with_for_update()
+    head = session.execute(locked).first()
     if head is None:  # the very first event: create the head (safe if two replicas race)
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        await session.execute(
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
             insert(ChainHead)
             .values(id=_HEAD_ID, seq=0, hash=GENESIS_HASH)
             .on_conflict_do_nothing(index_elements=["id"])
         )
-        head = await session.scalar(locked)
+        head = session.execute(locked).first()
     assert head is not None  # created just above if it was missing
-    session.info[_HEAD_IN_SESSION] = (session.sync_session.get_transaction(), head)
-    return head
+    return int(head[0]), str(head[1])
 
 
 async def lock_chain(session: AsyncSession) -> None:
-    """Hold the chain head's lock for this transaction (created if missing): work that must run
-    once across replicas (the morning handover) checks and appends under it."""
-    await _lock_head(session)
+    """Hold the chain head's lock from now until this transaction ends (created if missing):
+    work that must run once across replicas (the morning handover) checks and appends under it.
+    """
+    await session.run_sync(_head_values)
+
+
+def _pending(session: Session) -> list[Event]:
+    """This transaction's events not yet chained (a rolled-back transaction's are dropped)."""
+    transaction = session.get_transaction()
+    held = session.info.get(_PENDING)
+    if held is None or held[0] is not transaction:
+        held = (transaction, [])
+        session.info[_PENDING] = held
+    events: list[Event] = held[1]
+    return events
+
+
+def pending_events(session: AsyncSession) -> list[Event]:
+    """Events appended in this transaction, in order; they reach the table when it commits."""
+    held = session.info.get(_PENDING)
+    if held is None or held[0] is not session.sync_session.get_transaction():
+        return []
+    return list(held[1])
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_pending(session: Session) -> None:
+    """Chain this transaction's events just before it commits, under the head's lock.
+
+    The lock is the last one the transaction takes and is held only for one INSERT and one
+    UPDATE, so writers on every replica overlap everywhere but here; the commit order is still
+    the sequence order. Runs inside AsyncSession.commit's greenlet, so it may execute SQL.
+    """
+    held = session.info.pop(_PENDING, None)
+    if held is None or held[0] is not session.get_transaction() or not held[1]:
+        return
+    events: list[Event] = held[1]
+    session.flush()  # every row lock this transaction needs is taken before the head's
+    seq, prev = _head_values(session)
+    rows = []
+    for pending in events:
+        seq += 1
+        pending.seq, pending.prev_hash = seq, prev
+        pending.hash = prev = event_hash(
+            seq=seq,
+            occurred_at=pending.occurred_at,
+            contact_id=pending.contact_id,
+            kind=pending.kind,
+            actor_type=pending.actor_type,
+            actor=pending.actor,
+            digest=pending.details_digest,
+            prev_hash=pending.prev_hash,
+        )
+        rows.append({column: getattr(pending, column) for column in _EVENT_FIELDS})
+    # Bulk statements: the events are inserted already sealed (a trigger refuses UPDATE), and
+    # the head's new values never pass through a (possibly stale) head object in the session.
+    session.execute(insert(Event), rows)
+    session.execute(
+        update(ChainHead)
+        .where(ChainHead.id == _HEAD_ID)
+        .values(seq=seq, hash=prev)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_EVENT_FIELDS = (
+    "seq",
+    "occurred_at",
+    "contact_id",
+    "kind",
+    "actor_type",
+    "actor",
+    "details",
+    "details_digest",
+    "prev_hash",
+    "hash",
+)
 
 
 async def append_event(
@@ -112,41 +183,28 @@ async def append_event(
     actor: str = "",
     details: Mapping[str, Any] | None = None,
 ) -> Event:
-    """Append one event to the log (in the caller's transaction; the caller commits).
+    """Append one event to the log in the caller's transaction (the caller commits).
 
-    `details` must be JSON-serialisable and must never hold a child's details.
+    The event is chained (seq, prev_hash, hash) and inserted when the transaction commits, so
+    the chain head is locked for milliseconds, not for the whole transaction; until then it is
+    in `pending_events(session)`, not in the table, and the returned Event has no seq. A
+    transaction that rolls back appends nothing. `details` must be JSON-serialisable and must
+    never hold a child's details.
     """
     payload = dict(details or {})
-    head = await _lock_head(session)
-    seq = head.seq + 1
-    digest = details_digest(payload)
-    at = at.astimezone(UTC)
-    new_hash = event_hash(
-        seq=seq,
-        occurred_at=at,
-        contact_id=contact_id,
-        kind=kind,
-        actor_type=actor_type.value,
-        actor=actor,
-        digest=digest,
-        prev_hash=head.hash,
-    )
-    event = Event(
-        seq=seq,
-        occurred_at=at,
+    pending = Event(
+        occurred_at=at.astimezone(UTC),
         contact_id=contact_id,
         kind=kind,
         actor_type=actor_type.value,
         actor=actor,
         details=payload,
-        details_digest=digest,
-        prev_hash=head.hash,
-        hash=new_hash,
+        details_digest=details_digest(payload),
     )
-    session.add(event)
-    head.seq, head.hash = seq, new_hash
-    await session.flush()
-    return event
+    if not session.in_transaction():
+        await session.connection()  # begin now: the pending list belongs to this transaction
+    _pending(session.sync_session).append(pending)
+    return pending
 
 
 def is_redacted(details: Mapping[str, Any]) -> bool:

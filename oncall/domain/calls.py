@@ -21,7 +21,7 @@ from oncall.db.models import (
 )
 from oncall.domain import voice
 from oncall.domain.alerts import raise_alert
-from oncall.domain.audit import append_event
+from oncall.domain.audit import append_event, pending_events
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.duty import day_desk_number, on_duty_at, service_window
 from oncall.domain.routing import Target, ringing_order, whisper_text
@@ -120,6 +120,9 @@ async def _contact(session: AsyncSession, contact_id: int) -> Contact | None:
 
 
 async def _chosen(session: AsyncSession, contact: Contact) -> str | None:
+    for event in pending_events(session):  # chosen in this transaction: not in the table yet
+        if event.contact_id == contact.id and event.kind == "caller.chose":
+            return str(event.details["choice"])
     details = await session.scalar(
         select(Event.details)
         .where(Event.contact_id == contact.id, Event.kind == "caller.chose")

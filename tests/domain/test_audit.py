@@ -101,3 +101,46 @@ async def test_concurrent_appends_stay_one_chain(database: Database) -> None:
         report = await verify_chain(session)
     assert report.ok
     assert report.checked == 20
+
+
+@pytest.mark.postgres
+async def test_two_replicas_appending_at_once_give_one_chain_without_gaps(
+    postgres_database: str,
+) -> None:
+    """Two engines (two replicas' connection pools) append many-event transactions at once;
+    some roll back. The chain verifies, with exactly the committed events and no gap."""
+    replicas = [Database.connect(postgres_database) for _ in range(2)]
+    async with replicas[0].engine.begin() as conn:  # this test's own empty log
+        await conn.execute(text("SET LOCAL session_replication_role = replica"))
+        await conn.execute(text("TRUNCATE events, event_chain_head"))
+    sealed: list[int] = []
+
+    async def writer(db: Database, replica: int, i: int) -> None:
+        async with db.sessions() as session:
+            events = [
+                await append_event(
+                    session, kind="sms.sent", at=T0, details={"replica": replica, "i": i, "n": n}
+                )
+                for n in range(3)
+            ]
+            await asyncio.sleep(0.001 * (i % 3))  # transactions overlap in varied ways
+            if i % 5 == 4:
+                await session.rollback()  # appends nothing, leaves no gap
+                return
+            await session.commit()
+            sealed.extend(e.seq for e in events)
+
+    try:
+        await asyncio.gather(
+            *(writer(db, r, i) for i in range(20) for r, db in enumerate(replicas))
+        )
+        async with replicas[1].sessions() as session:
+            report = await verify_chain(session, batch=7)
+            rows = (await session.execute(text("SELECT count(*) FROM events"))).scalar_one()
+    finally:
+        for db in replicas:
+            await db.dispose()
+    assert report.ok, report.broken
+    committed = 2 * 16 * 3
+    assert (report.checked, report.last_seq, rows) == (committed, committed, committed)
+    assert sorted(sealed) == list(range(1, committed + 1))  # each caller's events got their seq

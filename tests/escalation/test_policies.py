@@ -56,6 +56,7 @@ async def test_a_line_policy_wins_and_edits_are_logged(database: Database) -> No
         )  # fmt: skip
         mine = await policy_for(session, line_id=hospital.id, kind="missed_call", now=NOW)
         other = await policy_for(session, line_id=None, kind="missed_call", now=NOW)
+        await session.commit()  # events are chained into the log as their transaction commits
         event = await session.scalar(select(Event).where(Event.kind == "policy.updated"))
     assert mine.repeat == 3 and mine.steps[0].targets == ("duty_worker", "second_worker")
     assert other.repeat == 2
