@@ -1,0 +1,139 @@
+"""The Kubernetes manifests: valid against the API schemas, and shaped as docs/deploy.md says."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+
+from oncall.settings import ENVIRONMENT_NAMES
+from tests.deploy.files import KUBERNETES, PLACEHOLDER, ROOT, yaml_documents, yaml_text_documents
+
+# The oldest Kubernetes still commonly run; the manifests use nothing newer.
+KUBERNETES_VERSION = "1.30.0"
+KUSTOMIZATIONS = [KUBERNETES, KUBERNETES / "migrate"]
+MANIFESTS = sorted(p for p in KUBERNETES.rglob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def _by_kind(kind: str) -> dict[str, Any]:
+    found = [d for p in MANIFESTS for d in yaml_documents(p) if d["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def _env_from(pod_spec: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("configMap" if "configMapRef" in ref else "secret", next(iter(ref.values()))["name"])
+        for container in pod_spec["containers"] + pod_spec.get("initContainers", [])
+        for ref in container.get("envFrom", [])
+    ]
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: str(p.relative_to(KUBERNETES)))
+def test_each_manifest_is_valid_against_the_api_schema(path: Path) -> None:
+    for document in yaml_documents(path):
+        try:
+            kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            where = ".".join(str(p) for p in exc.path)
+            pytest.fail(f"{path.name}: {document['kind']} {where}: {exc.message}")
+
+
+@pytest.mark.parametrize("path", KUSTOMIZATIONS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_kustomizations_list_only_files_that_exist(path: Path) -> None:
+    (kustomization,) = yaml_documents(path / "kustomization.yaml")
+    for resource in kustomization["resources"]:
+        assert (path / resource).is_file(), f"{resource} is missing"
+    names = {image["name"] for image in kustomization["images"]}
+    assert names == {"oncall"}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("path", KUSTOMIZATIONS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_kustomize_builds_valid_manifests_with_the_release_image(path: Path) -> None:
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert built.returncode == 0, built.stderr
+    documents = yaml_text_documents(built.stdout)
+    for document in documents:
+        assert document["metadata"].get("namespace", "oncall") == "oncall"
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    images = {
+        c["image"]
+        for d in documents
+        if d["kind"] in ("Deployment", "Job")
+        for c in d["spec"]["template"]["spec"]["containers"]
+        + d["spec"]["template"]["spec"].get("initContainers", [])
+    }
+    assert images == {"registry.example.org/oncall:0.1.0"}
+
+
+def test_the_secret_is_a_template_and_never_applied_by_kustomize() -> None:
+    secret = _by_kind("Secret")
+    for name, value in secret["stringData"].items():
+        assert name in ENVIRONMENT_NAMES
+        assert value == "" or PLACEHOLDER in value, f"{name} must hold a placeholder"
+    (kustomization,) = yaml_documents(KUBERNETES / "kustomization.yaml")
+    assert "secret.template.yaml" not in kustomization["resources"]
+
+
+def test_config_map_holds_real_settings_and_no_secret() -> None:
+    data = _by_kind("ConfigMap")["data"]
+    assert set(data) <= set(ENVIRONMENT_NAMES)
+    assert data["ONCALL_TELEPHONY"] == "twilio"
+    assert data["ONCALL_PUBLIC_URL"].startswith("https://")
+    secret_names = set(_by_kind("Secret")["stringData"])
+    assert not secret_names & set(data)
+
+
+def test_deployment_runs_two_ready_non_root_replicas() -> None:
+    deployment = _by_kind("Deployment")
+    spec = deployment["spec"]
+    assert spec["replicas"] == 2
+    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod = spec["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    (app,) = pod["containers"]
+    assert app["command"] == ["oncall", "serve"]
+    assert app["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert app["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    port = int(_by_kind("ConfigMap")["data"]["ONCALL_PORT"])
+    assert app["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+    for container in pod["containers"] + pod["initContainers"]:
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert "resources" in container
+    assert set(_env_from(pod)) == {("configMap", "oncall-config"), ("secret", "oncall-secrets")}
+
+
+def test_migration_job_upgrades_the_schema_once() -> None:
+    job = _by_kind("Job")
+    assert job["spec"]["parallelism"] == 1
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["command"] == ["oncall", "db", "upgrade"]
+    assert pod["restartPolicy"] == "Never"
+    assert set(_env_from(pod)) == {("configMap", "oncall-config"), ("secret", "oncall-secrets")}
+
+
+def test_service_and_ingress_reach_the_app_port() -> None:
+    service = _by_kind("Service")
+    (port,) = service["spec"]["ports"]
+    assert port["targetPort"] == "http"
+    selector = service["spec"]["selector"]
+    labels = _by_kind("Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert selector.items() <= labels.items()
+    ingress = _by_kind("Ingress")
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    assert path["backend"]["service"] == {"name": "oncall", "port": {"name": "http"}}
+    public_host = _by_kind("ConfigMap")["data"]["ONCALL_PUBLIC_URL"].removeprefix("https://")
+    assert rule["host"] == public_host
+    assert ingress["spec"]["tls"][0]["hosts"] == [public_host]
