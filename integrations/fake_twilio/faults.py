@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Resource = Literal["Messages", "Calls"]
-FaultKind = Literal["error", "rate-limit", "hang"]
+FaultKind = Literal["error", "rate-limit", "hang", "lost-response"]
 
 # Hanging is bounded so a forgotten fault cannot wedge a test run or the demo server.
 MAX_HANG_S = 30.0
@@ -27,6 +27,7 @@ class Fault:
     status: int = 500
     retry_after_s: int = 1
     hang_s: float = 5.0
+    callbacks: bool = True  # lost-response: whether the accepted message's callbacks are sent
 
     def matches(self, resource: str | None) -> bool:
         """Whether this fault applies to a request for `resource`."""
@@ -39,6 +40,8 @@ class FaultInjector:
 
     faults: list[Fault] = field(default_factory=list)
     delivery_rules: dict[str, str] = field(default_factory=dict)
+    # Messages accepted by a lost-response fault whose status callbacks are lost too.
+    silent: set[str] = field(default_factory=set)
     _release: asyncio.Event | None = None
 
     def fail_next(self, n: int = 1, *, status: int = 500, resource: Resource | None = None) -> None:
@@ -58,6 +61,24 @@ class FaultInjector:
         """The next `n` requests hang for `seconds` (capped) before failing with a 503."""
         self.faults.append(Fault("hang", n, resource, status=503, hang_s=min(seconds, MAX_HANG_S)))
 
+    def lose_response_next(
+        self,
+        n: int = 1,
+        *,
+        seconds: float = 15.0,
+        resource: Resource | None = None,
+        callbacks: bool = True,
+    ) -> None:
+        """The next `n` requests are carried out (the message is sent, the call placed), but the
+        answer is held for `seconds` (capped) — longer than the client waits, it never arrives.
+
+        With `callbacks=False` the message's status callbacks are lost as well, so the client
+        has no way to learn that it was accepted.
+        """
+        fault = Fault("lost-response", n, resource, hang_s=min(seconds, MAX_HANG_S))
+        fault.callbacks = callbacks
+        self.faults.append(fault)
+
     def undeliverable(self, number: str, status: str = "undelivered") -> None:
         """Messages to `number` end `undelivered` or `failed` instead of `delivered`."""
         if status not in DELIVERY_ERROR_CODES:
@@ -68,6 +89,7 @@ class FaultInjector:
         """Disarm every fault and rule, and release requests that are hanging."""
         self.faults.clear()
         self.delivery_rules.clear()
+        self.silent.clear()
         self.release_hanging()
 
     def take(self, resource: str | None) -> Fault | None:

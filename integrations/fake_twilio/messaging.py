@@ -43,7 +43,7 @@ async def deliver(host: MessagingHost, message: MessageRecord) -> None:
 
 
 async def _status_callback(host: MessagingHost, message: MessageRecord) -> None:
-    if not message.status_callback:
+    if not message.status_callback or message.sid in host.faults.silent:
         return
     params = {
         "AccountSid": message.account_sid,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from integrations.fake_twilio.fake import FakeTwilio
+from integrations.fake_twilio.faults import Fault
 from integrations.fake_twilio.state import API_VERSION, is_e164
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,10 +56,11 @@ def _check_auth(request: web.Request, fake: FakeTwilio) -> None:
         raise TwilioError(403, 20003, "Authentication Error - account does not match")
 
 
-async def _apply_faults(request: web.Request, fake: FakeTwilio, resource: str) -> None:
+async def _apply_faults(request: web.Request, fake: FakeTwilio, resource: str) -> Fault | None:
+    """Raise the armed fault's error; a lost-response fault is returned, to apply after."""
     fault = fake.faults.take(resource)
-    if fault is None:
-        return
+    if fault is None or fault.kind == "lost-response":
+        return fault
     if fault.kind == "hang":
         await fake.faults.hang(fault)
         raise TwilioError(503, 20503, "Service Unavailable")
@@ -68,13 +71,24 @@ async def _apply_faults(request: web.Request, fake: FakeTwilio, resource: str) -
     raise TwilioError(fault.status, 20500, "Internal Server Error")
 
 
+async def _lose_response(fake: FakeTwilio, fault: Fault, response: web.Response) -> None:
+    """The request was carried out; hold the answer until the client has given up on it."""
+    if not fault.callbacks and isinstance(response.body, bytes):
+        # Before any await: the delivery task has not sent its first callback yet.
+        fake.faults.silent.add(str(json.loads(response.body).get("sid", "")))
+    await fake.faults.hang(fault)
+
+
 def _guarded(resource: str, handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
         fake = request.app[FAKE_KEY]
         try:
             _check_auth(request, fake)
-            await _apply_faults(request, fake, resource)
-            return await handler(request)
+            fault = await _apply_faults(request, fake, resource)
+            response = await handler(request)
+            if fault is not None and isinstance(response, web.Response):
+                await _lose_response(fake, fault, response)
+            return response
         except TwilioError as error:
             return error.response()
 
