@@ -16,6 +16,7 @@ from oncall.settings import Settings
 from oncall.web import escalation, health
 from oncall.web.api import contacts, events, on_duty, openapi
 from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
+from oncall.web.metrics import setup_metrics
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
@@ -59,6 +60,7 @@ def create_app(
         app.add_routes(demo_timeline.routes)
         app.add_routes(escalation.routes)
     app.add_routes(health.routes)
+    setup_metrics(app)
     app.add_routes(pages.routes)
     app.add_routes(login.routes)
     app.add_routes(on_duty.routes)

@@ -19,6 +19,7 @@ from integrations.telephony import Telephony
 from oncall.clock import Clock
 from oncall.domain.escalation_engine import StepRun, run_due
 from oncall.domain.escalation_shifts import ask_for_confirmations, chase_unconfirmed
+from oncall.domain.metrics import timed_pass
 from oncall.domain.outbox_sender import OutboxSender, SenderConfig, SendReport
 from oncall.log import get_logger
 
@@ -84,7 +85,7 @@ async def _loop(name: str, run: Callable[[], Awaitable[object]], clock: Clock, p
     """Call `run` (a bound run_once, reading the clock) every `poll` seconds of clock time."""
     while True:
         try:
-            await run()
+            await timed_pass(name, run)  # this process's loop figures for /metrics
         except asyncio.CancelledError:
             raise
         except Exception:  # a database blip must not end the loop: the next pass retries
