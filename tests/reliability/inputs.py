@@ -7,19 +7,22 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+from sqlalchemy import exists, func, select
 from twilio.request_validator import RequestValidator
 
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
+from oncall.db.models import Contact, Event, Tier
+from oncall.domain.audit import verify_chain
 from oncall.domain.users import create_api_token
 from oncall.settings import FAKE_AUTH_TOKEN, Settings
 from tests.audit.night import at, write_night
-from tests.e2e.conftest import free_port
-from tests.support import load_demo_data
+from tests.e2e.conftest import SHIFT_START, free_port
+from tests.support import ShiftSpec, load_demo_data, publish_rota
 
 # Every demo user signs in with this password (oncall/domain/demo.py).
 DEMO_PASSWORD = "oncall-demo"
@@ -36,14 +39,16 @@ class Seeded:
     contact_ids: list[int] = field(default_factory=list)
 
 
-async def seed(url: str) -> Seeded:
-    """Demo people, users and lines, the audit tests' night of contacts, and API tokens."""
+async def seed(url: str, *, night: bool = True) -> Seeded:
+    """Demo people, users and lines, API tokens, and (with `night`) the audit tests' night of
+    contacts, which is written straight to the tables without events."""
     database = Database.connect(url)
     try:
         await load_demo_data(database)
         seeded = Seeded(url)
         async with database.sessions() as session:
-            seeded.contact_ids = list((await write_night(session)).values())
+            if night:
+                seeded.contact_ids = list((await write_night(session)).values())
             for username in ROLE_USERS:
                 seeded.tokens[username] = await create_api_token(
                     session, username=username, name="reliability", now=at(9, 9, 0)
@@ -69,7 +74,9 @@ def settings_for(url: str, port: int, **overrides: object) -> Settings:
 
 
 @contextmanager
-def running_service(url: str, **overrides: object) -> Iterator[Settings]:
+def running_service(
+    url: str, *, now: datetime = NIGHT_AFTER, **overrides: object
+) -> Iterator[Settings]:
     """The whole app on a free port in a thread with its own event loop, for blocking clients.
 
     Schemathesis and hypothesis drive it with `requests` from the test's own thread, so the server
@@ -83,7 +90,7 @@ def running_service(url: str, **overrides: object) -> Iterator[Settings]:
     failure: list[BaseException] = []
 
     async def start() -> None:
-        runner = web.AppRunner(create_app(settings, clock=ManualClock(NIGHT_AFTER)))
+        runner = web.AppRunner(create_app(settings, clock=ManualClock(now)))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         runner_box.append(runner)
@@ -118,3 +125,38 @@ def twilio_signature(url: str, params: Mapping[str, str], token: str = FAKE_AUTH
     """X-Twilio-Signature as Twilio computes it: HMAC-SHA1 over the URL and sorted POST fields."""
     signature: str = RequestValidator(token).compute_signature(url, dict(params))
     return signature
+
+
+async def publish_friday_night(url: str) -> None:
+    """The e2e rota: Friday 8 Jan 2027 17:00 for 16 hours, sw002 then sw004, sm002 above them."""
+    database = Database.connect(url)
+    try:
+        async with database.sessions() as session:
+            end = SHIFT_START + timedelta(hours=16)
+            await publish_rota(
+                session,
+                "2027-01",
+                [
+                    ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
+                    ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"]),
+                ],
+            )
+            await session.commit()
+    finally:
+        await database.dispose()
+
+
+async def chain_state(url: str) -> tuple[bool, int]:
+    """(the event chain verifies, contacts that have no event at all)."""
+    database = Database.connect(url)
+    try:
+        async with database.sessions() as session:
+            report = await verify_chain(session)
+            orphans = await session.scalar(
+                select(func.count())
+                .select_from(Contact)
+                .where(~exists().where(Event.contact_id == Contact.id))
+            )
+    finally:
+        await database.dispose()
+    return report.ok, int(orphans or 0)

@@ -32,11 +32,14 @@ async def require_twilio_signature(request: web.Request, handler: Handler) -> we
     settings = request.config_dict[keys.SETTINGS]
     try:
         params = await form_params(request)
-    except (ValueError, UnicodeDecodeError):  # a body that does not even decode
-        params = None
+    except (ValueError, UnicodeDecodeError, LookupError):
+        # A body that does not decode (bad bytes, an unknown charset): Twilio never sends one,
+        # and without the fields the signature cannot even be checked. Refused, never a 500.
+        log.warning("twilio webhook refused: form cannot be read", path=request.path)
+        return web.Response(status=400, text="the form could not be read")
     signature = request.headers.get(SIGNATURE_HEADER, "")
     url = settings.public_url + request.path_qs
-    if params is None or not validate_signature(url, params, signature, settings.auth_tokens):
+    if not validate_signature(url, params, signature, settings.auth_tokens):
         log.warning(
             "twilio webhook refused: bad or missing signature",
             path=request.path,
