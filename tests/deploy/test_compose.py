@@ -17,6 +17,7 @@ from tests.deploy.nginx_config import (
     main_config,
     parse,
     upstream_servers,
+    walk,
 )
 
 COMPOSE = DEPLOY / "compose.yaml"
@@ -132,3 +133,16 @@ def test_env_example_filled_in_is_a_valid_production_configuration() -> None:
     assert settings.public_url.startswith("https://")
     assert settings.database_url.startswith("postgresql+asyncpg://")
     assert (settings.host, settings.port) == ("0.0.0.0", 8080)  # noqa: S104  (in a container)
+
+
+def test_nginx_image_is_new_enough_for_the_re_resolving_upstream(tmp_path: Path) -> None:
+    # `server app:8080 resolve` (re-resolving replicas via Docker's DNS) came to open-source
+    # nginx in 1.27.3; an older image refuses to start with that site.
+    directives = inlined(parse(main_config(NGINX / "compose.conf", tmp_path)))
+    servers = [d["args"] for d, _ in walk(directives) if d["directive"] == "server" and d["args"]]
+    assert any("resolve" in args for args in servers if args[0].startswith("app:"))
+    image = _services()["nginx"]["image"]
+    name, _, tag = image.partition(":")
+    assert name == "nginx"
+    major, minor, *patch = (int(part) for part in tag.split("-")[0].split("."))
+    assert (major, minor, *(patch or [99])) >= (1, 27, 3), image
