@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
@@ -52,6 +53,9 @@ class Reader:
         """A JSON number as an exact Fraction; sign is "positive", "nonnegative" or "any"."""
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(path, "must be a number")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):  # Python's JSON reads NaN
+            self.fail(path, "must be a finite number")
             return None
         # Decimal reading of the JSON number, so 0.1 means one tenth exactly.
         result = Fraction(value) if isinstance(value, int) else Fraction(repr(value))

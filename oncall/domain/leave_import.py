@@ -17,6 +17,8 @@ from oncall.domain.staff import StaffInvalid, local_range, parse_reason
 
 MAX_ROWS = 5000
 MAX_BYTES = 1_000_000
+# Leave outside these years is a typing mistake (and year 1 or 9999 overflows in UTC).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 # Header names people use in their spreadsheets, for each column we need.
 COLUMNS = {
     "code": ("code", "person", "staff code", "id"),
@@ -97,7 +99,12 @@ async def import_leave(
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a cell past the csv module's 128 KiB field limit
+        result.errors.append(RowError(reader.line_num, "file", f"not a readable CSV file: {exc}"))
+        return result
     if not rows:
         result.errors.append(RowError(0, "file", "the file is empty"))
         return result
@@ -129,6 +136,12 @@ async def import_leave(
             start, end = local_range(cell("start"), cell("end"), zone)
         except StaffInvalid as exc:
             errors.update(exc.errors)
+        except OverflowError:  # the day after 31/12/9999
+            errors["end"] = "is past the last date this service can hold"
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                errors[name] = f"must be in the years {FIRST_YEAR} to {LAST_YEAR}"
+                start = end = None
         reason = ""
         try:
             reason = parse_reason(cell("reason"))
