@@ -8,7 +8,9 @@ Run by bench/escalation/run.py; not useful on its own.
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
+import os
 import sys
 import time
 
@@ -89,4 +91,11 @@ async def main(
 
 if __name__ == "__main__":
     url, public_url, poll, batch, alerts, limit_s = sys.argv[1:7]
-    asyncio.run(main(url, public_url, float(poll), int(batch), int(alerts), float(limit_s)))
+    run = main(url, public_url, float(poll), int(batch), int(alerts), float(limit_s))
+    profile_to = os.environ.get("BENCH_PROFILE_DIR")  # where the time goes: cProfile per replica
+    if profile_to:
+        profiler = cProfile.Profile()
+        profiler.runcall(asyncio.run, run)
+        profiler.dump_stats(f"{profile_to}/replica-{os.getpid()}.prof")
+    else:
+        asyncio.run(run)

@@ -8,9 +8,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,23 +100,43 @@ async def lock_chain(session: AsyncSession) -> None:
     await session.run_sync(_head_values)
 
 
-def _pending(session: Session) -> list[Event]:
+@dataclass(slots=True)
+class PendingEvent:
+    """An appended event; `seq`, `prev_hash` and `hash` are set as its transaction commits."""
+
+    occurred_at: datetime
+    contact_id: int | None
+    kind: str
+    actor_type: str
+    actor: str
+    details: dict[str, Any]
+    details_digest: str
+    seq: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+def _pending(session: Session) -> list[PendingEvent]:
     """This transaction's events not yet chained (a rolled-back transaction's are dropped)."""
     transaction = session.get_transaction()
     held = session.info.get(_PENDING)
     if held is None or held[0] is not transaction:
         held = (transaction, [])
         session.info[_PENDING] = held
-    events: list[Event] = held[1]
+    events: list[PendingEvent] = held[1]
     return events
 
 
-def pending_events(session: AsyncSession) -> list[Event]:
+def pending_events(session: AsyncSession) -> list[PendingEvent]:
     """Events appended in this transaction, in order; they reach the table when it commits."""
     held = session.info.get(_PENDING)
     if held is None or held[0] is not session.sync_session.get_transaction():
         return []
     return list(held[1])
+
+
+_EVENTS = cast(Table, Event.__table__)
+_HEAD = cast(Table, ChainHead.__table__)
 
 
 @event.listens_for(Session, "before_commit")
@@ -130,7 +150,7 @@ def _seal_pending(session: Session) -> None:
     held = session.info.pop(_PENDING, None)
     if held is None or held[0] is not session.get_transaction() or not held[1]:
         return
-    events: list[Event] = held[1]
+    events: list[PendingEvent] = held[1]
     session.flush()  # every row lock this transaction needs is taken before the head's
     seq, prev = _head_values(session)
     rows = []
@@ -147,30 +167,16 @@ def _seal_pending(session: Session) -> None:
             digest=pending.details_digest,
             prev_hash=pending.prev_hash,
         )
-        rows.append({column: getattr(pending, column) for column in _EVENT_FIELDS})
-    # Bulk statements: the events are inserted already sealed (a trigger refuses UPDATE), and
-    # the head's new values never pass through a (possibly stale) head object in the session.
-    session.execute(insert(Event), rows)
-    session.execute(
-        update(ChainHead)
-        .where(ChainHead.id == _HEAD_ID)
-        .values(seq=seq, hash=prev)
-        .execution_options(synchronize_session=False)
-    )
-
-
-_EVENT_FIELDS = (
-    "seq",
-    "occurred_at",
-    "contact_id",
-    "kind",
-    "actor_type",
-    "actor",
-    "details",
-    "details_digest",
-    "prev_hash",
-    "hash",
-)
+        rows.append({
+            "seq": seq, "occurred_at": pending.occurred_at, "contact_id": pending.contact_id,
+            "kind": pending.kind, "actor_type": pending.actor_type, "actor": pending.actor,
+            "details": pending.details, "details_digest": pending.details_digest,
+            "prev_hash": pending.prev_hash, "hash": pending.hash,
+        })  # fmt: skip
+    # Core statements on the tables: the events go in already sealed (a trigger refuses
+    # UPDATE), and the head's new values never pass through a (possibly stale) head object.
+    session.execute(_EVENTS.insert(), rows)
+    session.execute(_HEAD.update().where(_HEAD.c.id == _HEAD_ID).values(seq=seq, hash=prev))
 
 
 async def append_event(
@@ -182,17 +188,17 @@ async def append_event(
     actor_type: ActorType = ActorType.SYSTEM,
     actor: str = "",
     details: Mapping[str, Any] | None = None,
-) -> Event:
+) -> PendingEvent:
     """Append one event to the log in the caller's transaction (the caller commits).
 
     The event is chained (seq, prev_hash, hash) and inserted when the transaction commits, so
     the chain head is locked for milliseconds, not for the whole transaction; until then it is
-    in `pending_events(session)`, not in the table, and the returned Event has no seq. A
+    in `pending_events(session)`, not in the table, and the returned event has no seq. A
     transaction that rolls back appends nothing. `details` must be JSON-serialisable and must
     never hold a child's details.
     """
     payload = dict(details or {})
-    pending = Event(
+    pending = PendingEvent(
         occurred_at=at.astimezone(UTC),
         contact_id=contact_id,
         kind=kind,

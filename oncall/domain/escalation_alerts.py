@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -60,28 +61,37 @@ def reference_of(alert: Alert, contact: Contact | None) -> str:
     return contact.short_ref if contact is not None else f"A{alert.id}"
 
 
-async def facts_of(session: AsyncSession, alert: Alert) -> AlertFacts:
-    """What a text or a call may say about `alert` (agency, line, time; never a child)."""
-    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
-    about = await session.get(Person, alert.person_id) if alert.person_id else None
-    line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
+@functools.lru_cache(maxsize=4096)
+def callback_number(raw: str) -> str:
+    """A caller's number as staff read it, or "" (parsed once per number, not once per text)."""
+    try:
+        return display_phone(normalise_phone(raw))
+    except InvalidPhoneNumber:
+        return ""
+
+
+def facts_from(
+    alert: Alert,
+    contact: Contact | None,
+    line: Line | None,
+    known: KnownCaller | None,
+    about: Person | None,
+    shift_start: datetime | None = None,
+) -> AlertFacts:
+    """What a text or a call may say about `alert`, from its rows already loaded."""
     caller, callback = "", ""
     if contact is not None:
         if contact.known_caller_id is not None:
-            known = await session.get(KnownCaller, contact.known_caller_id)
             caller = known.name if known else ""
         elif contact.caller_type == "foster_carer":
             caller = "foster carer"
         else:
             caller = "unverified caller"
-        try:
-            callback = display_phone(normalise_phone(contact.caller_number))
-        except InvalidPhoneNumber:
-            callback = ""
+        callback = callback_number(contact.caller_number)
     what = alert.summary or alert.kind.replace("_", " ")
     at = contact.received_at if contact else alert.created_at
     if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
-        at = await shift_start_of(session, alert) or at
+        at = shift_start or at
     if alert.kind == AlertKind.ADVICE_REQUEST.value and about is not None:
         what, callback = f"advice wanted by {about.name}, call", display_phone(about.phone)
         about = None
@@ -94,6 +104,20 @@ async def facts_of(session: AsyncSession, alert: Alert) -> AlertFacts:
         callback=callback,
         about=about.name if about else "",
     )
+
+
+async def facts_of(session: AsyncSession, alert: Alert) -> AlertFacts:
+    """What a text or a call may say about `alert` (agency, line, time; never a child)."""
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    about = await session.get(Person, alert.person_id) if alert.person_id else None
+    line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
+    known = None
+    if contact is not None and contact.known_caller_id is not None:
+        known = await session.get(KnownCaller, contact.known_caller_id)
+    shift_start = None
+    if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
+        shift_start = await shift_start_of(session, alert)
+    return facts_from(alert, contact, line, known, about, shift_start)
 
 
 async def shift_start_of(session: AsyncSession, alert: Alert) -> datetime | None:
@@ -127,7 +151,21 @@ async def open_alert(
     return alert
 
 
+async def lock_contact_of(session: AsyncSession, alert_id: int) -> None:
+    """Lock the contact an alert belongs to (if any), before the alert itself.
+
+    One lock order for every writer: outbox row, contact, alert, pending outbox rows, chain head
+    (as the transaction commits). Call webhooks lock the contact and then change its alert (a
+    voicemail raises it); a DONE or ACK that locked the alert first and then the contact could
+    deadlock with them on PostgreSQL.
+    """
+    owner = select(Alert.contact_id).where(Alert.id == alert_id).scalar_subquery()
+    await session.execute(select(Contact.id).where(Contact.id == owner).with_for_update(of=Contact))
+
+
 async def lock_alert(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert, locked (its contact locked first: see `lock_contact_of`)."""
+    await lock_contact_of(session, alert_id)
     return await session.get(Alert, alert_id, with_for_update=True)
 
 
@@ -263,6 +301,9 @@ async def escalate_now(
 
 
 async def live_alerts_of_contact(session: AsyncSession, contact_id: int) -> list[Alert]:
+    """The contact's open and acknowledged alerts, locked, after the contact itself (the one
+    lock order: see `lock_contact_of`)."""
+    await session.execute(select(Contact.id).where(Contact.id == contact_id).with_for_update())
     return list(
         await session.scalars(
             select(Alert)

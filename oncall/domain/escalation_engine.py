@@ -15,11 +15,20 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall.clock import Clock
-from oncall.db.models import Alert, AlertKind, AlertStatus, Channel, Contact, KnownCaller, Line
+from oncall.db.models import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Channel,
+    Contact,
+    KnownCaller,
+    Line,
+    Person,
+)
 from oncall.domain import outbox
 from oncall.domain.audit import append_event
 from oncall.domain.duty import DutySnapshot
-from oncall.domain.escalation_alerts import facts_of, shift_start_of
+from oncall.domain.escalation_alerts import facts_from, shift_start_of
 from oncall.domain.escalation_policies import Policy, policy_by_id, policy_for
 from oncall.domain.escalation_targets import resolve_targets
 from oncall.domain.escalation_text import alert_sms
@@ -41,12 +50,17 @@ class StepRun:
 
 @dataclass(slots=True)
 class BatchCache:
-    """What the alerts of one batch share: duty at the instant, policies (one transaction)."""
+    """What the alerts of one batch share, loaded once: duty at the instant, policies, and the
+    batch's contacts, lines, callers and people (one transaction)."""
 
     duty: dict[datetime, DutySnapshot] = field(default_factory=dict)
     by_id: dict[int, Policy] = field(default_factory=dict)
     by_line_kind: dict[tuple[int | None, str], Policy] = field(default_factory=dict)
-    loaded: list[object] = field(default_factory=list)  # held: the identity map is weak
+    contacts: dict[int, Contact] = field(default_factory=dict)
+    lines: dict[int, Line] = field(default_factory=dict)
+    callers: dict[int, KnownCaller] = field(default_factory=dict)
+    people: dict[int, Person] = field(default_factory=dict)
+    first_number: str | None = None
     outbox: list[dict[str, object]] = field(default_factory=list)
     alerts: list[dict[str, object]] = field(default_factory=list)
 
@@ -68,17 +82,27 @@ async def _policy(
 
 
 async def _prefetch(session: AsyncSession, alerts: list[Alert], cache: BatchCache) -> None:
-    """Load the batch's contacts, lines and known callers in three queries (identity map)."""
-    contact_ids = [a.contact_id for a in alerts if a.contact_id is not None]
+    """Load the batch's contacts, known callers, people and the lines in four queries."""
+    contact_ids = {a.contact_id for a in alerts if a.contact_id is not None} - cache.contacts.keys()
     if contact_ids:
-        contacts = list(await session.scalars(select(Contact).where(Contact.id.in_(contact_ids))))
-        cache.loaded += contacts
-        callers = {c.known_caller_id for c in contacts if c.known_caller_id is not None}
-        if callers:
-            cache.loaded += list(
-                await session.scalars(select(KnownCaller).where(KnownCaller.id.in_(callers)))
-            )
-    cache.loaded += list(await session.scalars(select(Line)))
+        found = await session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+        cache.contacts.update((c.id, c) for c in found)
+    callers = {c.known_caller_id for c in cache.contacts.values() if c.known_caller_id is not None}
+    if callers - cache.callers.keys():
+        found_callers = await session.scalars(
+            select(KnownCaller).where(KnownCaller.id.in_(callers))
+        )
+        cache.callers.update((k.id, k) for k in found_callers)
+    people = {a.person_id for a in alerts if a.person_id is not None} - cache.people.keys()
+    if people:
+        found_people = await session.scalars(select(Person).where(Person.id.in_(people)))
+        cache.people.update((p.id, p) for p in found_people)
+    if not cache.lines:
+        cache.lines = {line.id: line for line in await session.scalars(select(Line))}
+        active = sorted(
+            (line.id, line.twilio_number) for line in cache.lines.values() if line.active
+        )
+        cache.first_number = active[0][1] if active else ""
 
 
 async def sending_number(session: AsyncSession, line: Line | None) -> str:
@@ -102,18 +126,21 @@ async def perform_step(
 ) -> StepRun:
     """Run the alert's current step (it must be claimed and open) and set its next timer."""
     due = alert.next_action_at or now
-    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
-    line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
-    cache = cache or BatchCache()
+    if cache is None:
+        cache = BatchCache()
+        await _prefetch(session, [alert], cache)
+    contact = cache.contacts.get(alert.contact_id) if alert.contact_id else None
+    line = cache.lines.get(contact.line_id) if contact and contact.line_id else None
     policy = await _policy(session, alert, line, now, cache)
     step = policy.step_at(alert.round, alert.step_index)
     if step is None:
         alert.next_action_at, alert.policy_id = None, policy.id
         return StepRun(alert.id, due, 0.0, 0)
-    duty_at = now
+    duty_at, shift_start = now, None
     if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
         # Before the shift the managers of that night are the ones who can find cover.
-        duty_at = max(now, await shift_start_of(session, alert) or now)
+        shift_start = await shift_start_of(session, alert)
+        duty_at = max(now, shift_start or now)
     recipients = await resolve_targets(
         session,
         step.targets,
@@ -122,9 +149,13 @@ async def perform_step(
         exclude=alert.person_id,
         cache=cache.duty,
     )
-    facts = await facts_of(session, alert)
+    known = None
+    if contact is not None and contact.known_caller_id is not None:
+        known = cache.callers.get(contact.known_caller_id)
+    about = cache.people.get(alert.person_id) if alert.person_id else None
+    facts = facts_from(alert, contact, line, known, about, shift_start)
     body = alert_sms(facts, zone, reminder=alert.round > 0)
-    from_ = await sending_number(session, line)
+    from_ = line.twilio_number if line is not None else cache.first_number or ""
     rows = [
         outbox.row(
             dedupe_key=outbox.alert_key(
@@ -201,13 +232,17 @@ async def run_due(
     With `clock`, each run notes when its transaction committed (the bench's lateness).
     """
     runs: list[StepRun] = []
+    shared = BatchCache()  # duty at `now`, policies and lines: the same for every batch
     for _ in range(max_batches):
         done = []
         async with sessions() as session:
             alerts = await claim_due(session, now=now, limit=batch)
-            cache = BatchCache()
+            cache = replace(shared, contacts={}, callers={}, people={}, outbox=[], alerts=[])
             await _prefetch(session, alerts, cache)
-            with session.no_autoflush:  # each event flushes the step's changes anyway
+            shared.lines, shared.first_number = cache.lines, cache.first_number
+            # Nothing a step reads depends on the batch's changes: they are written in bulk
+            # below, and the events as the transaction commits.
+            with session.no_autoflush:
                 for alert in alerts:
                     # A step that reached nobody is due again at once: a later batch runs it.
                     done.append(

@@ -16,6 +16,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
 
 SINGLE_GSM7 = 160  # septets in a single-segment message
 MULTI_GSM7 = 153  # per segment when concatenated (the UDH takes 7)
@@ -53,7 +54,7 @@ class Encoding:
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM-7 basic set or its extension table."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _GSM7_ALL.issuperset(text)
 
 
 def encoding_of(text: str) -> Encoding:
@@ -73,6 +74,8 @@ def encoding_of(text: str) -> Encoding:
 
 def to_gsm7(text: str) -> str:
     """`text` with look-alikes replaced and accents dropped where GSM-7 lacks them; '?' else."""
+    if _GSM7_ALL.issuperset(text):  # the usual case: nothing to replace (no look-alike is GSM-7)
+        return text
     out = []
     for ch in text:
         ch = _REPLACEMENTS.get(ch, ch)

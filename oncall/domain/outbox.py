@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,6 @@ _RANK = {
 FINAL_FAILURES = frozenset({S.UNDELIVERED.value, S.FAILED.value})
 UNKNOWN_OUTCOME = "send outcome unknown after the lease expired: not re-sent (at most once)"
 
-_CHUNK = 500  # rows per INSERT: 14 parameters each
 _ALERT_KEY = re.compile(r"^alert:(\d+):r(\d+):s(\d+):")
 
 
@@ -63,19 +63,24 @@ def row(
     }  # fmt: skip
 
 
+_TABLE = cast(Table, OutboundMessage.__table__)
+
+
 async def enqueue_many(session: AsyncSession, rows: list[dict[str, object]]) -> int:
-    """Insert rows in one statement, skipping any whose dedupe key exists; return how many."""
+    """Insert rows, skipping any whose dedupe key exists; return how many were added.
+
+    One statement on the table (executemany, which SQLAlchemy sends as multi-row INSERTs and
+    compiles once), not one INSERT per row or an ORM round per row.
+    """
+    if not rows:
+        return 0
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    added = 0
-    for start in range(0, len(rows), _CHUNK):  # bound parameters stay far below the limits
-        result = await session.execute(
-            insert(OutboundMessage)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        added += int(getattr(result, "rowcount", 0) or 0)
-    return added
+    statement = (
+        insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_TABLE.c.id)
+    )
+    added = await session.execute(statement, rows)
+    return len(added.all())
 
 
 async def enqueue(
@@ -182,29 +187,27 @@ async def expire_leases(session: AsyncSession, *, now: datetime) -> list[Outboun
 
 
 async def lock_rows(session: AsyncSession, ids: list[int]) -> list[OutboundMessage]:
+    """The rows, locked in id order (the order every writer of several rows uses), as they are
+    now in the database (a status callback may have changed them since they were loaded)."""
     return list(
         await session.scalars(
             select(OutboundMessage)
             .where(OutboundMessage.id.in_(ids))
             .order_by(OutboundMessage.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
 
 
-async def record_accepted(
-    session: AsyncSession, *, row_id: int, sid: str, status: str, now: datetime
-) -> OutboundMessage | None:
-    """The provider accepted the row: keep its SID (a status callback may have come first)."""
-    row = await session.get(OutboundMessage, row_id, with_for_update=True)
-    if row is None:
-        return None
+def mark_accepted(row: OutboundMessage, *, sid: str, status: str, now: datetime) -> None:
+    """The provider accepted the row (locked by `lock_rows`): keep its SID; a status callback
+    may have moved it on already."""
     if row.status == S.SENDING.value or row.last_error == UNKNOWN_OUTCOME:
         row.status = status if status in _RANK_NAMES else S.QUEUED.value
         row.last_error = ""
     row.provider_sid = row.provider_sid or sid
     row.next_attempt_at, row.updated_at = None, now
-    return row
 
 
 async def record_retry(

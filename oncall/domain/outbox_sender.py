@@ -64,8 +64,8 @@ async def message_failed(
 ) -> None:
     """Log a message that will not arrive, and move its alert on now rather than after the wait.
 
-    Locks in the one order used everywhere: outbox row, then alert, then the chain head.
-    """
+    Locks in the one order used everywhere: outbox row, contact, alert, then the chain head
+    (as the transaction commits)."""
     await escalate_now(session, message=row, at=at, reason=f"{row.channel} {reason}"[:200])
     await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
     row.status_logged = row.status
@@ -157,14 +157,14 @@ class OutboxSender:
         if not accepted:
             return
         async with self._sessions() as session:
-            # Lock every row first (in id order), then write events: a status callback for one
-            # of them waits for this transaction instead of deadlocking on the chain head.
-            await outbox.lock_rows(session, [row.id for row, _, _ in accepted])
+            # Every row locked first, in id order: a status callback for one of them waits for
+            # this short transaction (it takes the chain head only as it commits).
+            ids = [row.id for row, _, _ in accepted]
+            locked = {row.id: row for row in await outbox.lock_rows(session, ids)}
             for row, sid, status in sorted(accepted, key=lambda a: a[0].id):
-                recorded = await outbox.record_accepted(
-                    session, row_id=row.id, sid=sid, status=status, now=now
-                )
+                recorded = locked.get(row.id)
                 if recorded is not None:
+                    outbox.mark_accepted(recorded, sid=sid, status=status, now=now)
                     await message_event(session, recorded, f"{row.channel}.sent", now, sid=sid)
             await session.commit()
         report.sent += [row.id for row, _, _ in accepted]
