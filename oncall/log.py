@@ -85,6 +85,9 @@ def configure_logging(
     root.setLevel(numeric)
     # aiohttp's access log duplicates our own request log line.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: text bodies and other personal
+    # data would reach the log at ONCALL_LOG_LEVEL=debug.
+    logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))
     # Alembic narrates every migration step at INFO; the CLI prints its own one-line summary.
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
 

@@ -26,8 +26,13 @@ routes = web.RouteTableDef()
 
 
 def _safe_next(target: str) -> str:
-    # Only paths on this site: never an open redirect to somewhere else.
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only paths on this site: never an open redirect to somewhere else.
+
+    Browsers read "/\\evil" as "//evil", and the URL library drops tabs and newlines ("/<tab>/evil"
+    became "//evil"): any backslash, control or non-ASCII character sends the user home instead.
+    """
+    plain = target.isascii() and target.isprintable() and "\\" not in target
+    return target if plain and target.startswith("/") and not target.startswith("//") else "/"
 
 
 @routes.get("/login")
