@@ -8,13 +8,11 @@ line kinds, tiers, statuses and kinds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, case, extract, func, literal_column, select
+from sqlalchemy import ColumnElement, Subquery, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -22,8 +20,6 @@ from oncall.db.models import (
     Alert,
     AlertStatus,
     Channel,
-    Contact,
-    ContactStatus,
     Event,
     Line,
     MessageStatus,
@@ -31,28 +27,15 @@ from oncall.db.models import (
     RotaVersion,
 )
 from oncall.domain.duty import on_duty_at, service_window
+from oncall.domain.metrics.calls import contact_figures
+from oncall.domain.metrics.measures import (
+    ACKNOWLEDGE_BOUNDS,
+    SOLVER_BOUNDS,
+    Histogram,
+    seconds_between,
+)
 from oncall.domain.now_board import tonight_instant
 from oncall.domain.outbox import FINAL_FAILURES
-
-ANSWER_BOUNDS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0)
-ACKNOWLEDGE_BOUNDS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0)
-SOLVER_BOUNDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
-NO_LINE = "none"  # contacts on no line (a number since removed)
-
-
-@dataclass(frozen=True, slots=True)
-class Histogram:
-    """Cumulative counts at each upper bound, and the count and sum of all observations."""
-
-    bounds: tuple[float, ...]
-    cumulative: tuple[int, ...]
-    count: int
-    total: float
-
-    @classmethod
-    def of(cls, values: Sequence[float], bounds: tuple[float, ...]) -> Histogram:
-        cumulative = tuple(sum(1 for v in values if v <= b) for b in bounds)
-        return cls(bounds, cumulative, len(values), float(sum(values)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +66,6 @@ class Figures:
     out_of_hours: bool  # the out-of-hours window is open now
 
 
-def _seconds_between(
-    session: AsyncSession, later: InstrumentedAttribute[Any], earlier: InstrumentedAttribute[Any]
-) -> ColumnElement[Any]:
-    """`later - earlier` in seconds, in SQL (PostgreSQL intervals; SQLite Julian days)."""
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        return extract("epoch", later - earlier)
-    # Julian days are floats good to ~40 µs today: round to the millisecond.
-    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
-
-
 async def _histograms(
     session: AsyncSession, rows: Subquery, bounds: tuple[float, ...]
 ) -> dict[str, Histogram]:
@@ -106,45 +78,6 @@ async def _histograms(
         str(k): Histogram(bounds, tuple(int(b or 0) for b in counts), int(n), float(total or 0))
         for k, n, total, *counts in result.all()
     }
-
-
-async def _contacts(
-    session: AsyncSession,
-) -> tuple[dict[tuple[str, str], int], dict[str, int], dict[str, int]]:
-    """Calls by line and result, calls in progress, and texts received, in one query."""
-    # A call nobody answered raised an alert (missed); one sent to the day desk did not.
-    alerted = Contact.id.in_(select(Alert.contact_id).where(Alert.contact_id.is_not(None)))
-    result = case(
-        (Contact.answered_at.is_not(None), "answered"),
-        (Contact.status == ContactStatus.OPEN.value, "in_progress"),
-        (alerted, "missed"),
-        else_="forwarded",
-    )
-    rows = (
-        select(
-            func.coalesce(Line.kind, NO_LINE).label("line"),
-            Contact.channel.label("channel"),
-            result.label("result"),
-        )
-        .outerjoin(Line, Contact.line_id == Line.id)
-        .subquery()
-    )
-    calls: dict[tuple[str, str], int] = {}
-    in_progress: dict[str, int] = {}
-    texts: dict[str, int] = {}
-    grouped = await session.execute(
-        select(rows.c.line, rows.c.channel, rows.c.result, func.count()).group_by(
-            rows.c.line, rows.c.channel, rows.c.result
-        )
-    )
-    for line, channel, outcome, n in grouped.all():
-        if channel == Channel.SMS.value:
-            texts[line] = texts.get(line, 0) + n
-        elif channel == Channel.VOICE.value and outcome == "in_progress":
-            in_progress[line] = n
-        elif channel == Channel.VOICE.value:
-            calls[(line, outcome)] = n
-    return calls, in_progress, texts
 
 
 async def _due(
@@ -229,22 +162,12 @@ async def _duty(
 
 async def read_figures(session: AsyncSession, *, now: datetime, zone: ZoneInfo) -> Figures:
     """Read every figure: a dozen aggregate queries, each on an index or a small table."""
-    calls, in_progress, texts = await _contacts(session)
-    answered = (
-        select(
-            func.coalesce(Line.kind, NO_LINE).label("key"),
-            _seconds_between(session, Contact.answered_at, Contact.received_at).label("s"),
-        )
-        .outerjoin(Line, Contact.line_id == Line.id)
-        .where(Contact.channel == Channel.VOICE.value, Contact.answered_at.is_not(None))
-        .subquery()
-    )
-    answer = await _histograms(session, answered, ANSWER_BOUNDS)
+    contacts = await contact_figures(session)
     alerts, oldest_open = await _alerts(session, now)
     owned = (
         select(
             literal_column("'all'").label("key"),
-            _seconds_between(session, Alert.acknowledged_at, Alert.created_at).label("s"),
+            seconds_between(session, Alert.acknowledged_at, Alert.created_at).label("s"),
         )
         .where(Alert.acknowledged_at.is_not(None))
         .subquery()
@@ -272,10 +195,10 @@ async def read_figures(session: AsyncSession, *, now: datetime, zone: ZoneInfo) 
     return Figures(
         at=now,
         lines=tuple(lines.all()),
-        calls=calls,
-        calls_in_progress=in_progress,
-        texts_received=texts,
-        answer_seconds=answer,
+        calls=contacts.calls,
+        calls_in_progress=contacts.in_progress,
+        texts_received=contacts.texts,
+        answer_seconds=contacts.answer_seconds,
         alerts=alerts,
         alerts_raised=sum(alerts.values()),
         acknowledge_seconds=acknowledged.get("all") or Histogram.of([], ACKNOWLEDGE_BOUNDS),
