@@ -67,6 +67,8 @@ class Settings:
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = ""
     smtp_tls: SmtpTls = "starttls"
+    outcome_link_hours: int = 12  # how long a texted outcome link works
+    chain_verify_minutes: int = 60  # re-verify the chain in the background after this (0: never)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -280,6 +282,8 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "smtp_password": ("ONCALL_SMTP_PASSWORD", _text),
     "smtp_from": ("ONCALL_SMTP_FROM", _addresses),
     "smtp_tls": ("ONCALL_SMTP_TLS", _choice(("starttls", "ssl", "none"))),
+    "outcome_link_hours": ("ONCALL_OUTCOME_LINK_HOURS", _whole(1, 7 * 24)),
+    "chain_verify_minutes": ("ONCALL_CHAIN_VERIFY_MINUTES", _whole(0, 7 * 24 * 60)),
 }
 
 ENVIRONMENT_NAMES = tuple(name for name, _ in _SOURCES.values())

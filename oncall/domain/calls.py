@@ -22,6 +22,8 @@ from oncall.db.models import (
 from oncall.domain import voice
 from oncall.domain.alerts import raise_alert
 from oncall.domain.audit import append_event, pending_events
+from oncall.domain.audit_log.links import OutcomeLinks
+from oncall.domain.audit_log.outcome_texts import text_after_call
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.duty import day_desk_number, on_duty_at, service_window
 from oncall.domain.routing import Target, ringing_order, whisper_text
@@ -275,8 +277,13 @@ async def dial_finished(
     caller_status: str,
     at: datetime,
     fallback: str | None = None,
+    links: OutcomeLinks | None = None,
+    zone: ZoneInfo | None = None,
 ) -> voice.Instruction:
-    """A <Dial> ended. Decide from our record whether the person accepted, not from Twilio's."""
+    """A <Dial> ended. Decide from our record whether the person accepted, not from Twilio's.
+
+    When an accepted call ends, its worker is texted the outcome link (given `links`, `zone`).
+    """
     contact = await _contact(session, contact_id)
     leg = await _leg(session, contact, attempt) if contact else None
     if contact is None or leg is None:
@@ -294,6 +301,8 @@ async def dial_finished(
             )  # fmt: skip
     if leg.result == LegResult.ACCEPTED.value:
         await _end(session, contact, at, hung_up_by="call finished")
+        if zone is not None:
+            await text_after_call(session, contact, links=links, at=at, zone=zone)
         return voice.HangUp()
     if caller_status == "completed":  # the caller hung up while this phone rang
         await _caller_gone(session, contact, at)
@@ -335,9 +344,17 @@ async def message_recorded(
 
 
 async def call_status(
-    session: AsyncSession, *, call_sid: str, status: str, duration: int | None, at: datetime
+    session: AsyncSession,
+    *,
+    call_sid: str,
+    status: str,
+    duration: int | None,
+    at: datetime,
+    links: OutcomeLinks | None = None,
+    zone: ZoneInfo | None = None,
 ) -> None:
-    """Twilio's status callback for the caller's call: the end, and its length."""
+    """Twilio's status callback for the caller's call: the end, and its length (and the outcome
+    link for an accepted call, if the dial's result did not already send it)."""
     contact = await session.scalar(
         select(Contact).where(Contact.provider_sid == call_sid).with_for_update()
     )
@@ -354,6 +371,8 @@ async def call_status(
         await _caller_gone(session, contact, at)
     else:
         await _end(session, contact, at, hung_up_by="call finished")
+        if zone is not None:
+            await text_after_call(session, contact, links=links, at=at, zone=zone)
     await append_event(
         session, kind="call.duration", at=at, contact_id=contact.id,
         actor_type=ActorType.SYSTEM, details={"seconds": duration, "status": status},

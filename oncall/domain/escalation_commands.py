@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Alert, AlertKind, AlertStatus, Contact, OutboundMessage, Person
 from oncall.domain import escalation_text as text
+from oncall.domain.audit_log.links import OutcomeLinks
 from oncall.domain.escalation_alerts import (
     LIVE,
     acknowledge,
@@ -91,9 +92,18 @@ async def latest_alert_of(session: AsyncSession, person: Person) -> str | None:
 
 
 async def carry_out(
-    session: AsyncSession, person: Person, command: Command, *, now: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    person: Person,
+    command: Command,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    links: OutcomeLinks | None = None,
 ) -> str:
-    """Do what a staff member's text asks and return the answer to text back."""
+    """Do what a staff member's text asks and return the answer to text back.
+
+    With `links`, the answer to an ACK carries the link to the contact's outcome page.
+    """
     if command.verb == "HELP":
         return text.HELP_TEXT
     if command.verb == "YES":
@@ -110,7 +120,8 @@ async def carry_out(
         return text.fit("Add the reference and what was done: DONE 0412 <note>")
     alerts, contact = await _alerts_for(session, ref)
     if command.verb == "ACK":
-        return await _ack(session, person, ref, alerts, contact, now=now, zone=zone)
+        link = links.url(contact.id, person.id, now=now) if links and contact else ""
+        return await _ack(session, person, ref, alerts, now=now, zone=zone, link=link)
     if command.verb == "DONE":
         return await _done(session, person, ref, alerts, command.rest, now=now, zone=zone)
     return await request_advice(session, person, ref, alerts, contact, now=now, zone=zone)
@@ -121,10 +132,10 @@ async def _ack(
     person: Person,
     ref: str,
     alerts: list[Alert],
-    contact: Contact | None,
     *,
     now: datetime,
     zone: ZoneInfo,
+    link: str,
 ) -> str:
     if not alerts:
         return text.fit(f"No open alert {ref}. Reply HELP for commands.")
@@ -137,7 +148,8 @@ async def _ack(
         )
         at = alerts[0].acknowledged_at or now
         return text.fit(f"{ref} was already acknowledged by {by} at {text.hhmm(at, zone)}.")
-    return text.acknowledged_reply(await facts_of(session, done[0]), now, zone)
+    facts = await facts_of(session, done[0])
+    return text.acknowledged_reply(facts, now, zone, outcome_link=link)
 
 
 async def _done(

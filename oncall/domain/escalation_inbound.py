@@ -16,6 +16,7 @@ from oncall.db.models import ActorType, Alert, Channel, Contact, InboundMessage,
 from oncall.domain import escalation_text as text
 from oncall.domain.alerts import raise_alert
 from oncall.domain.audit import append_event
+from oncall.domain.audit_log.links import OutcomeLinks
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.escalation_alerts import LIVE
 from oncall.domain.escalation_commands import carry_out, parse_command
@@ -60,8 +61,12 @@ async def handle_inbound_sms(
     now: datetime,
     zone: ZoneInfo,
     junk_per_hour: int,
+    links: OutcomeLinks | None = None,
 ) -> str:
-    """Store and act on one inbound text; return the reply ("" = rate limited, no reply)."""
+    """Store and act on one inbound text; return the reply ("" = rate limited, no reply).
+
+    `links` puts the outcome page's link in the answer to an ACK.
+    """
     earlier = await stored_sms_reply(session, sid)
     if earlier is not None:  # Twilio retried the webhook: same answer, nothing done twice
         return earlier
@@ -84,7 +89,7 @@ async def handle_inbound_sms(
             reply = text.UNKNOWN_COMMAND if junk < junk_per_hour else ""
         else:
             log.info("staff command", person=person.code, verb=command.verb, ref=command.ref)
-            reply = await carry_out(session, person, command, now=now, zone=zone)
+            reply = await carry_out(session, person, command, now=now, zone=zone, links=links)
     else:
         reply, contact = await _line_message(session, message, now=now, zone=zone)
         message.contact_id = contact.id if contact else None

@@ -139,13 +139,47 @@ def alert_speech(facts: AlertFacts, zone: ZoneInfo) -> str:
     )
 
 
-def acknowledged_reply(facts: AlertFacts, at: datetime, zone: ZoneInfo) -> str:
-    """'0412 acknowledged by you at 03:14. Police HQ, call back on +44…'."""
+def acknowledged_reply(
+    facts: AlertFacts, at: datetime, zone: ZoneInfo, *, outcome_link: str = ""
+) -> str:
+    """'0412 acknowledged by you at 03:14. Police HQ, call back on +44…'; with a link to the
+    outcome page when there is a contact (then up to two segments: the link is never cut)."""
     call = (
         f" {facts.caller or facts.line}, call back on {facts.callback}." if facts.callback else ""
     )
-    return fit(f"{facts.ref} acknowledged by you at {hhmm(at, zone)}.{call} Reply DONE {facts.ref} "
-               "<what was done> when finished")  # fmt: skip
+    head = f"{facts.ref} acknowledged by you at {hhmm(at, zone)}.{call}"
+    if outcome_link:
+        return with_link(f"{head} Record outcome:", outcome_link, segments=2)
+    return fit(f"{head} Reply DONE {facts.ref} <what was done> when finished")
+
+
+def with_link(head: str, link: str, tail: str = "", *, segments: int = 1) -> str:
+    """`head link tail` in GSM-7 within `segments`: the tail goes first, then the head is cut,
+    never the link (a cut link is worse than no link)."""
+    limit = SINGLE_GSM7 if segments == 1 else MULTI_GSM7 * segments
+    head, link, tail = to_gsm7(head), to_gsm7(link), to_gsm7(tail)
+    for text in (f"{head} {link}{tail}", f"{head} {link}"):
+        if encoding_of(text).units <= limit:
+            return text
+    return f"{fit(head, max(limit - encoding_of(link).units - 1, 20))} {link}"
+
+
+def call_ended_outcome_text(ref: str, ended: datetime, zone: ZoneInfo, link: str) -> str:
+    """'OOH-0412 call ended 03:14. Record the outcome: https://…/o/… or reply DONE 0412 <note>'."""
+    return with_link(
+        f"OOH-{ref} call ended {hhmm(ended, zone)}. Record the outcome:",
+        link,
+        f" or reply DONE {ref} <note>",
+    )
+
+
+def no_outcome_reminder(ref: str, line: str, received: datetime, zone: ZoneInfo, link: str) -> str:
+    """The end-of-shift reminder to the worker: the link when there is one, else DONE by text."""
+    where = f" {line}" if line else ""
+    head = f"REMINDER OOH-{ref}{where} {hhmm(received, zone)} has no outcome yet."
+    if not link:
+        return fit(f"{head} Reply DONE {ref} <what was done>")
+    return with_link(f"{head} Record it:", link, f" or reply DONE {ref} <note>")
 
 
 def owned_elsewhere_notice(facts: AlertFacts, by: str, at: datetime, zone: ZoneInfo) -> str:

@@ -17,7 +17,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 
 
 # Paths whose last segment is a bearer secret (the signed outcome link): never logged.
-_SECRET_PATHS = ("/outcome/",)
+_SECRET_PATHS = ("/outcome/", "/o/")
 
 
 def loggable_path(path: str) -> str:

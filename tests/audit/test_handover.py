@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -13,10 +13,12 @@ from sqlalchemy import select
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Alert, Contact, Event
+from oncall.db.models import Alert, Contact, Event, OutboundMessage, Person
 from oncall.domain.audit import verify_chain
 from oncall.domain.audit_log.handover import gather_handover
+from oncall.domain.audit_log.links import read_outcome_token
 from oncall.settings import Settings
+from oncall.web.auth import session_secret
 from oncall.web.ui.audit_handover import morning_jobs
 from tests.audit.night import at, write_night
 from tests.audit.smtp import SmtpReceiver
@@ -53,6 +55,7 @@ async def test_the_handover_lists_exactly_the_contacts_needing_follow_up(
         settings = _settings(
             database, smtp_host="127.0.0.1", smtp_port=receiver.port, smtp_tls="none",
             smtp_from="oncall@example.org", handover_to="day-team@example.org, lead@example.org",
+            secret_key="k" * 32,
         )  # fmt: skip
         assert await morning_jobs(database, settings, day=SATURDAY, at=at(9, 9, 0))
         assert not await morning_jobs(database, settings, day=SATURDAY, at=at(9, 9, 5))
@@ -72,8 +75,18 @@ async def test_the_handover_lists_exactly_the_contacts_needing_follow_up(
         reminded = list(
             await session.scalars(select(Alert.contact_id).where(Alert.kind == "no_outcome"))
         )
+        texts = list(await session.scalars(select(OutboundMessage)))
+        sw004 = await session.scalar(select(Person).where(Person.code == "sw004"))
         assert (await verify_chain(session)).ok
-    assert kinds == ["alert.raised", "handover.prepared", "handover.emailed"]  # one reminder
+    # One reminder: an alert for managers, and a text with the outcome link to row 6's worker.
+    assert kinds == ["alert.raised", "outcome.link_texted", "handover.prepared", "handover.emailed"]
+    [text] = texts
+    assert sw004 is not None and (text.to_number, text.contact_id) == (sw004.phone, ids[6])
+    assert text.body.startswith("REMINDER OOH-0006 Police HQ 08:59 has no outcome yet. Record it:")
+    token = text.body.split("/o/", 1)[1].split()[0]
+    grant = read_outcome_token(session_secret("k" * 32), token, now=at(9, 9, 0))
+    assert (grant.contact_id, grant.person_id) == (ids[6], sw004.id)
+    assert grant.expires_at == at(9, 9, 0) + timedelta(hours=settings.outcome_link_hours)
     # Row 2 already had a reminder; row 4's missed-call alert is still being dealt with.
     assert sorted(c or 0 for c in reminded) == sorted([ids[2], ids[6]])
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
+import re
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from oncall.db.models import Contact, Event
@@ -59,5 +62,54 @@ async def test_kpis_report_and_exports(service: Service, manager: Client) -> Non
     assert [r.details["what"] for r in reads] == [
         "KPIs", "monthly report", "contacts export (CSV)", "events export (CSV)",
     ]  # fmt: skip
-    # The events export holds the reads logged before it in the period (the clock is 8 Jan).
-    assert [row["kind"] for row in lines] == ["audit.read"] * 4
+    # The events export holds the reads logged before it in the period (the clock is 8 Jan), and
+    # the verification the first page started in the background (the chain was never verified).
+    kinds = [row["kind"] for row in lines]
+    assert [k for k in kinds if k != "audit.verified"] == ["audit.read"] * 4
+    assert kinds.count("audit.verified") <= 1
+
+
+def _words(text: str) -> str:
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", text)).replace("—", "-").split())
+
+
+async def test_the_monthly_report_as_pdf_holds_the_figures_the_page_shows(
+    service: Service, manager: Client
+) -> None:
+    async with service.database.sessions() as session:
+        await write_night(session)
+        await session.commit()
+    page = await (await manager.get("/audit/report?month=2027-01")).text()
+    answer = await manager.get("/audit/report.pdf?month=2027-01")
+    assert answer.status == 200 and answer.content_type == "application/pdf"
+    assert 'filename="oncall-report-2027-01.pdf"' in answer.headers["Content-Disposition"]
+    pdf = PdfReader(io.BytesIO(await answer.read()))
+    assert pdf.metadata is not None and pdf.metadata.title == "Out-of-hours response: January 2027"
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
+    # The summary, and every row of every figures table, as the HTML page shows them.
+    summary = re.search(r"<h2>Summary</h2>\s*<ul>(.*?)</ul>", page, re.S)
+    assert summary is not None
+    for item in re.findall(r"<li>(.*?)</li>", summary[1], re.S):
+        assert _words(item) in text, _words(item)
+    rows = re.findall(r'<tr data-row="([^"]+)">(.*?)</tr>', page, re.S)
+    assert {"police", "hospital", "foster", "sw002", "sw004"} <= {key for key, _ in rows}
+    for _key, cells in rows:
+        shown = _words(cells.replace("≤", "<="))
+        assert shown in text, shown
+    # Outcomes as on the page, and the hand figures of the known night (see test_kpis.py).
+    assert "advice given 2" in text and "referred to day team 1" in text
+    assert "8 contacts, 7 calls; 3 (43%) answered within 30 s, 4 (57%) within 60 s" in text
+    assert "median time to acknowledge an alert 120 s (p90 600 s)" in text
+    assert "police 4 4 3 (75%) 4 (100%) 20 s 45 s 0 0 - - 2" in text
+    # The read is logged like the HTML one; ?format=pdf is the same file.
+    same = await manager.get("/audit/report?month=2027-01&format=pdf")
+    assert same.content_type == "application/pdf"
+    async with service.database.sessions() as session:
+        whats = list(
+            await session.scalars(
+                select(Event.details).where(Event.kind == "audit.read").order_by(Event.seq)
+            )
+        )
+    assert [d["what"] for d in whats] == [
+        "monthly report", "monthly report (PDF)", "monthly report (PDF)",
+    ]  # fmt: skip

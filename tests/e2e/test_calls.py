@@ -78,6 +78,7 @@ async def test_police_call_reaches_the_duty_worker_who_presses_1(service: Servic
         "call.accepted",
         "call.connected",
         "call.ended",
+        "outcome.link_texted",  # the worker is texted the link to record the outcome
         "call.duration",
     ]
     assert result.events[1][1]["caller"] == "Police HQ control room"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from datetime import datetime, timedelta
 from urllib.parse import unquote
 
 from sqlalchemy import select
 
 from oncall.db.models import CallLeg, Contact, Event, Person, Tier
+from oncall.domain.audit import ChainBreak, ChainReport
+from oncall.domain.audit_log.reads import record_verification, verify_and_record
 from tests.support import JERSEY, ShiftSpec, publish_rota
 from tests.ui.conftest import Site, csrf
 
@@ -55,12 +59,70 @@ async def test_the_board_shows_who_each_line_rings_now_and_tonight(site: Site) -
     assert "No open alerts." in html
 
 
+async def _verifications(site: Site) -> list[Event]:
+    async with site.database.sessions() as session:
+        return list(
+            await session.scalars(
+                select(Event).where(Event.kind == "audit.verified").order_by(Event.seq)
+            )
+        )
+
+
+async def _until_verified(site: Site, count: int) -> list[Event]:
+    """The recorded verifications once there are `count` (the background task runs on)."""
+    for _ in range(250):
+        found = await _verifications(site)
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no verification number {count} was recorded")
+
+
 async def test_managers_see_when_the_chain_was_last_verified(site: Site) -> None:
+    async with site.database.sessions() as session:  # as `oncall audit verify --record` does
+        await verify_and_record(session, at=site.clock.now(), actor="")
+        await session.commit()
     client = await site.client("manager")
     html = await (await client.get("/now")).text()
     assert 'id="chain"' in html and "verified intact" in html
+    assert "verification running" not in html
+    assert len(await _verifications(site)) == 1  # a fresh result: nothing walked again
     worker = await site.client("worker")
     assert 'id="chain"' not in await (await worker.get("/now")).text()
+
+    # Older than ONCALL_CHAIN_VERIFY_MINUTES: the page starts one in the background and says so
+    # honestly until it is recorded; the request itself never walks the chain.
+    await site.clock.advance(site.settings.chain_verify_minutes * 60 + 1)
+    client = await site.client("manager")
+    html = await (await client.get("/now")).text()
+    assert ("not verified since" in html and "verification running" in html) or (
+        "verified intact" in html
+    )
+    later = await _until_verified(site, 2)
+    assert later[1].actor == "" and later[1].details["ok"]  # by the service itself
+    html = await (await client.get("/now")).text()
+    assert "verified intact" in html and "not verified since" not in html
+    assert len(await _verifications(site)) == 2  # one at a time, and only when stale
+
+
+async def test_the_now_page_says_when_the_chain_was_not_verified(site: Site) -> None:
+    site.settings = dataclasses.replace(site.settings, chain_verify_minutes=0)  # never by itself
+    client = await site.client("manager")
+    html = await (await client.get("/now")).text()
+    assert "Response log not verified yet" in html and "verified intact" not in html
+    async with site.database.sessions() as session:
+        await verify_and_record(session, at=site.clock.now(), actor="")
+        await session.commit()
+    await site.clock.advance(3 * 24 * 3600)
+    html = await (await client.get("/now")).text()
+    assert "verified intact" in html  # with 0, a recorded verification never goes stale
+    broken = ChainReport(5, 9, ChainBreak(1, site.clock.now(), "the stored hash differs"))
+    async with site.database.sessions() as session:  # as a walk over an altered log records it
+        await record_verification(session, broken, at=site.clock.now(), actor="")
+        await session.commit()
+    html = await (await client.get("/now")).text()
+    assert "BROKEN</strong> at event 1: the stored hash differs" in html
+    assert len(await _verifications(site)) == 2
 
 
 async def _contact(site: Site, reference: str, rang: str | None) -> None:

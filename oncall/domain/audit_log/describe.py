@@ -29,6 +29,11 @@ def _attempt(d: Details) -> str:
     return f"phone {d.get('attempt', '?')} ({d.get('role', d.get('person', ''))})"
 
 
+def _to(d: Details) -> str:
+    # The person's id and the message's: never the number or the words (they are in the outbox).
+    return f"{d.get('message', '?')} to person {d.get('person', '?')}"
+
+
 _SENTENCES: dict[str, Callable[[Details], str]] = {
     "call.received": lambda d: (
         f"Call received on the {d.get('line_name', 'unknown')} line"
@@ -60,6 +65,15 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
     "call.unanswered": lambda d: "Nobody accepted the call",
     "caller.hung_up": lambda d: "Caller hung up",
     "call.voicemail": lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",
+    "call.outside_hours_no_desk": lambda d: "Outside hours, but no day desk number: rang on call",
+    "sms.sent": lambda d: f"Text {_to(d)} handed to Twilio",
+    "sms.delivered": lambda d: f"Text {_to(d)} delivered",
+    "sms.failed": lambda d: f"Text {_to(d)} failed: {d.get('reason', '?')}",
+    "voice.sent": lambda d: f"Alert call {_to(d)} placed",
+    "voice.ended": lambda d: f"Alert call {_to(d)} ended ({d.get('status', '?')})",
+    "voice.failed": lambda d: f"Alert call {_to(d)} failed: {d.get('reason', '?')}",
+    "shift.confirmation_requested": lambda d: "Shift confirmation requested: " + _plain(d),
+    "shift.confirmed": lambda d: "Shift confirmed: " + _plain(d),
     "call.forwarded": lambda d: f"Forwarded to the {d.get('to', 'day desk')} (outside hours)",
     "alert.raised": lambda d: f"Alert raised: {str(d.get('alert_kind', '')).replace('_', ' ')}",
     "alert.updated": lambda d: f"Alert now: {str(d.get('alert_kind', '')).replace('_', ' ')}",
@@ -86,6 +100,10 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
     "outcome.recorded": lambda d: (
         f"Outcome recorded: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")
+    ),
+    "outcome.link_texted": lambda d: (
+        f"Outcome {'link' if d.get('link') else 'request'} texted to {d.get('person', '?')}"
+        + (" (end-of-shift reminder)" if d.get("purpose") == "reminder" else " after the call")
     ),
     "outcome.amended": lambda d: (
         f"Outcome amended: {str(d.get('category', '')).replace('_', ' ')}"

@@ -14,6 +14,7 @@ from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line,
 from oncall.domain.audit import append_event, lock_chain
 from oncall.domain.audit_log.contacts import FORWARDED
 from oncall.domain.audit_log.exports import csv_text
+from oncall.domain.audit_log.links import OutcomeLinks
 from oncall.domain.audit_log.outcomes import remind_missing_outcomes
 
 PREPARED = "handover.prepared"
@@ -151,9 +152,16 @@ def handover_text(handover: Handover, zone: ZoneInfo) -> str:
 
 
 async def prepare_handover(
-    session: AsyncSession, *, day: date, zone: ZoneInfo, boundary: time, at: datetime
+    session: AsyncSession,
+    *,
+    day: date,
+    zone: ZoneInfo,
+    boundary: time,
+    at: datetime,
+    links: OutcomeLinks | None = None,
 ) -> tuple[Handover, bool]:
-    """Gather the handover of `day`, remind workers of missing outcomes, and log it, once.
+    """Gather the handover of `day`, remind workers of missing outcomes (by text, with the
+    outcome link when `links` is given), and log it, once.
 
     Returns (handover, first): `first` is False when this morning's handover was already
     prepared (by this or another replica), so the caller sends the e-mail only once.
@@ -167,8 +175,9 @@ async def prepare_handover(
     if done is not None:
         return handover, False
     reminded = await remind_missing_outcomes(
-        session, received_from=handover.start, received_to=handover.end, at=at
-    )
+        session, received_from=handover.start, received_to=handover.end, at=at, zone=zone,
+        links=links,
+    )  # fmt: skip
     await append_event(
         session, kind=PREPARED, at=at, actor=f"handover {day}",
         details={

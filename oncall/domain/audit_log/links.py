@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-OUTCOME_PATH = "/outcome/"
+OUTCOME_PATH = "/o/"  # short: the link shares a text with a reference and a call-back number
+LONG_OUTCOME_PATH = "/outcome/"  # serves the same page
+_TAG_BYTES = 10  # an 80-bit HMAC tag: a guess per request, and the link dies within hours
 
 
 class BadLink(ValueError):
@@ -31,23 +33,47 @@ class OutcomeGrant:
 
 def _key(secret: bytes) -> bytes:
     # A key of its own, so an outcome token can never pass as a session cookie or CSRF token.
-    return hmac.new(secret, b"oncall outcome link v1", hashlib.sha256).digest()
+    return hmac.new(secret, b"oncall outcome link v2", hashlib.sha256).digest()
+
+
+def _tag(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(_key(secret), payload, hashlib.sha256).digest()[:_TAG_BYTES]
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _varint(value: int) -> bytes:
+    if value < 0:
+        raise ValueError("ids and times in a link are never negative")
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _read_varints(data: bytes) -> list[int]:
+    values, current, shift = [], 0, 0
+    for byte in data:
+        current |= (byte & 0x7F) << shift
+        shift += 7
+        if shift > 63:
+            raise ValueError("number too long")
+        if not byte & 0x80:
+            values.append(current)
+            current, shift = 0, 0
+    if shift:
+        raise ValueError("truncated number")
+    return values
 
 
 def outcome_token(secret: bytes, contact_id: int, person_id: int, expires_at: datetime) -> str:
-    payload = json.dumps(
-        {"c": contact_id, "p": person_id, "e": int(expires_at.timestamp())}, separators=(",", ":")
-    ).encode()
-    signature = hmac.new(_key(secret), payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(signature)}"
+    """About 26 URL-safe characters: contact, person and expiry (whole seconds), then the tag."""
+    payload = _varint(contact_id) + _varint(person_id) + _varint(int(expires_at.timestamp()))
+    return _b64(payload + _tag(secret, payload))
 
 
 def outcome_link(
@@ -65,19 +91,31 @@ def outcome_link(
 def read_outcome_token(secret: bytes, token: str, *, now: datetime) -> OutcomeGrant:
     """The grant in a token; raises BadLink if it was altered, is malformed or has expired."""
     try:
-        encoded, signature = token.split(".", 1)
-        payload = _unb64(encoded)
-        expected = hmac.new(_key(secret), payload, hashlib.sha256).digest()[:16]
-        if not hmac.compare_digest(expected, _unb64(signature)):
-            raise BadLink("this link is not valid")
-        data = json.loads(payload)
-        grant = OutcomeGrant(
-            int(data["c"]), int(data["p"]), datetime.fromtimestamp(int(data["e"]), UTC)
-        )
-    except (ValueError, KeyError, TypeError) as exc:
-        if isinstance(exc, BadLink):
-            raise
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        if _b64(raw) != token:  # one spelling per token: no slack in the padding bits
+            raise ValueError("not canonical")
+        payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
+        if len(tag) != _TAG_BYTES or not hmac.compare_digest(_tag(secret, payload), tag):
+            raise ValueError("bad tag")
+        contact_id, person_id, expiry = _read_varints(payload)
+        grant = OutcomeGrant(contact_id, person_id, datetime.fromtimestamp(expiry, UTC))
+    except (ValueError, binascii.Error, OverflowError, OSError):
         raise BadLink("this link is not valid") from None
     if now >= grant.expires_at:
         raise BadLink("this link has expired", expired=True)
     return grant
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeLinks:
+    """What the service needs to put an outcome link in a text: its key, its address, the TTL."""
+
+    secret: bytes
+    public_url: str
+    lifetime: timedelta
+
+    def url(self, contact_id: int, person_id: int, *, now: datetime) -> str:
+        """A link for `person_id` to record `contact_id`'s outcome, valid for `lifetime`."""
+        return outcome_link(
+            self.secret, self.public_url, contact_id, person_id, now + self.lifetime
+        )

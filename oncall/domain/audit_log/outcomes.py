@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,8 @@ from oncall.db.models import (
 from oncall.domain.alerts import raise_alert
 from oncall.domain.audit import append_event
 from oncall.domain.audit_log.contacts import FORWARDED
+from oncall.domain.audit_log.links import OutcomeLinks
+from oncall.domain.audit_log.outcome_texts import text_outcome_link, worker_of
 
 
 class OutcomeCategory(StrEnum):
@@ -124,9 +127,16 @@ async def record_outcome(
 
 
 async def remind_missing_outcomes(
-    session: AsyncSession, *, received_from: datetime, received_to: datetime, at: datetime
+    session: AsyncSession,
+    *,
+    received_from: datetime,
+    received_to: datetime,
+    at: datetime,
+    zone: ZoneInfo | None = None,
+    links: OutcomeLinks | None = None,
 ) -> list[str]:
-    """Raise a `no_outcome` alert for each contact of the shift still without an outcome.
+    """Raise a `no_outcome` alert for each contact of the shift still without an outcome, and
+    (given `zone`) text its worker a reminder with the outcome link (`links`) or DONE by text.
 
     A contact already chased by an open or acknowledged alert is left to that alert, and a
     contact is reminded at most once. Returns the references reminded.
@@ -151,4 +161,9 @@ async def remind_missing_outcomes(
     )
     for contact in contacts:
         await raise_alert(session, contact, kind=AlertKind.NO_OUTCOME.value, at=at)
+        worker = await worker_of(session, contact) if zone is not None else None
+        if worker is not None and zone is not None:
+            await text_outcome_link(
+                session, contact, worker, purpose="reminder", links=links, at=at, zone=zone
+            )
     return [c.reference for c in contacts]

@@ -11,6 +11,7 @@ from oncall.domain.escalation_inbound import handle_inbound_sms, stored_sms_repl
 from oncall.domain.escalation_text import fit
 from oncall.log import get_logger
 from oncall.web.twilio.security import params_of
+from oncall.web.ui.outcome import outcome_links
 
 log = get_logger(__name__)
 
@@ -49,6 +50,7 @@ async def incoming(request: web.Request) -> web.Response:
                 now=now,
                 zone=settings.zone,
                 junk_per_hour=settings.sms_junk_per_hour,
+                links=outcome_links(request.config_dict),
             )
             await session.commit()
     except IntegrityError:  # the same text, retried by Twilio while the first was in flight

@@ -17,6 +17,7 @@ from oncall.log import get_logger
 from oncall.web.twilio import twiml
 from oncall.web.twilio.failsafe import DUTY_NUMBERS
 from oncall.web.twilio.security import params_of
+from oncall.web.ui.outcome import outcome_links
 
 log = get_logger(__name__)
 
@@ -181,6 +182,8 @@ async def dial_result(request: web.Request) -> web.Response:
             caller_status=params.get("CallStatus", ""),
             at=now,
             fallback=_fallback(request),
+            links=outcome_links(request.config_dict),
+            zone=request.config_dict[keys.SETTINGS].zone,
         )
 
     key = f"voice:dial-result:{contact_id}:{attempt}"
@@ -228,8 +231,9 @@ async def status(request: web.Request) -> web.Response:
 
     async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
         await calls.call_status(
-            session, call_sid=call_sid, status=call_status, duration=duration, at=now
-        )
+            session, call_sid=call_sid, status=call_status, duration=duration, at=now,
+            links=outcome_links(request.config_dict), zone=request.config_dict[keys.SETTINGS].zone,
+        )  # fmt: skip
         return voice.Ignored()
 
     return await _run_step(

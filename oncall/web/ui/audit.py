@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -20,14 +19,12 @@ from oncall.domain.audit_log.contacts import (
 )
 from oncall.domain.audit_log.events import browse_events
 from oncall.domain.audit_log.outcomes import OUTCOME_LABELS
-from oncall.domain.audit_log.reads import chain_status, verify_and_record
 from oncall.domain.audit_log.timeline import contact_timeline
-from oncall.log import get_logger
 from oncall.web.auth import require
-from oncall.web.ui.audit_common import AUDIT_JOBS, logged_read, manager, now, page_context
+from oncall.web.ui.audit_chain import start_verification, watched_chain_status
+from oncall.web.ui.audit_common import logged_read, manager, now, page_context
 from oncall.web.ui.render import render
 
-log = get_logger(__name__)
 routes = web.RouteTableDef()
 
 AGENCY_CHOICES = ("police", "hospital", "foster_carer", "staff", "unverified")
@@ -53,7 +50,7 @@ async def contacts_page(request: web.Request) -> web.Response:
     page_no = _page_number(request)
     async with request.config_dict[keys.DATABASE].sessions() as session:
         page = await list_contacts(session, f, zone=zone, page=page_no)
-        status = await chain_status(session)
+        status = await watched_chain_status(request, session)
         await logged_read(
             request, session, "contacts list",
             query={**filter_query(f), "page": str(page_no)}, rows=len(page.rows),
@@ -77,7 +74,7 @@ async def contact_page(request: web.Request) -> web.Response:
         timeline = await contact_timeline(session, contact_id)
         if timeline is None:
             raise web.HTTPNotFound(reason="no such contact")
-        status = await chain_status(session)
+        status = await watched_chain_status(request, session)
         await logged_read(request, session, "contact timeline", contact_id=contact_id)
     return render(
         "audit/contact.html",
@@ -106,7 +103,7 @@ async def events_page(request: web.Request) -> web.Response:
             session, before=int(raw_before) if raw_before else None, kind=kind, actor=actor,
             start=start, end=end,
         )  # fmt: skip
-        status = await chain_status(session)
+        status = await watched_chain_status(request, session)
         shown = {k: v for k, v in query.items() if k in ("before", "kind", "actor", "from", "to")}
         await logged_read(request, session, "events", query=shown, rows=len(page.lines))
     keep = {k: v for k, v in shown.items() if k != "before"}
@@ -125,20 +122,5 @@ async def events_page(request: web.Request) -> web.Response:
 async def verify_now(request: web.Request) -> web.Response:
     """Start walking the whole chain in the background; the result is recorded in the log and
     shown on every audit page (a million events take most of a minute: no request waits that)."""
-    jobs = request.config_dict[AUDIT_JOBS]
-    if not jobs.busy:
-        database, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
-        actor = manager(request).username
-
-        async def verify() -> None:
-            try:
-                async with database.sessions() as session:
-                    await verify_and_record(session, at=clock.now(), actor=actor)
-                    await session.commit()
-            except Exception:  # the page keeps showing the previous result
-                log.exception("chain verification failed")
-
-        jobs.verifying = asyncio.create_task(verify(), name="verify-chain")
-        jobs.tasks.add(jobs.verifying)
-        jobs.verifying.add_done_callback(jobs.tasks.discard)
+    start_verification(request.config_dict, actor=manager(request).username)
     raise web.HTTPSeeOther("/audit")

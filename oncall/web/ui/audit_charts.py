@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from oncall.domain.audit_log.kpis import KpiReport
+
 COLOURS = ("#0b5cad", "#cf222e", "#1a7f37", "#9a6700")
 
 
@@ -16,7 +18,59 @@ class Series:
     values: Sequence[float | None]
 
 
-def _nice_max(value: float) -> float:
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    """What one chart shows, drawn as SVG on the pages and directly in the PDF report."""
+
+    title: str
+    labels: Sequence[str]
+    series: Sequence[Series]
+    unit: str = ""
+
+
+def chart_specs(report: KpiReport) -> list[ChartSpec]:
+    """The KPI pages' charts: calls per night, time to answer per night, answered by line."""
+    nights = list(report.by_night)
+    labels = [n.strftime("%d %b") for n in nights]
+    rows = [report.by_night[n] for n in nights]
+    lines = list(report.by_line)
+    return [
+        ChartSpec(
+            "Calls per night: answered and missed",
+            labels,
+            [
+                Series("answered", [r.answered for r in rows]),
+                Series("missed", [r.missed for r in rows]),
+            ],
+        ),
+        ChartSpec(
+            "Time to answer per night (seconds)",
+            labels,
+            [
+                Series("p50", [r.answer_p50 for r in rows]),
+                Series("p90", [r.answer_p90 for r in rows]),
+            ],
+            " s",
+        ),
+        ChartSpec(
+            "Answered within 30 s and 60 s by line (% of calls)",
+            lines,
+            [
+                Series(
+                    "within 30 s",
+                    [report.by_line[k].rate(report.by_line[k].answered_30s) for k in lines],
+                ),
+                Series(
+                    "within 60 s",
+                    [report.by_line[k].rate(report.by_line[k].answered_60s) for k in lines],
+                ),
+            ],
+            "%",
+        ),
+    ]
+
+
+def nice_max(value: float) -> float:
     """The top of the axis: four equal ticks of a round size (1, 2, 2.5, 5 × 10ⁿ) at or above it."""
     if value <= 0:
         return 4.0
@@ -32,7 +86,7 @@ def bar_chart(
     """Grouped vertical bars, one group per label; an accessible title and a text fallback."""
     width, height, left, bottom, top = 720, 220, 48, 44, 28
     plot_w, plot_h = width - left - 10, height - bottom - top
-    peak = _nice_max(max((v for s in series for v in s.values if v is not None), default=0.0))
+    peak = nice_max(max((v for s in series for v in s.values if v is not None), default=0.0))
     group_w = plot_w / max(1, len(labels))
     bar_w = max(1.0, group_w * 0.8 / max(1, len(series)))
     parts = [

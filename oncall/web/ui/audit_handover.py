@@ -23,12 +23,14 @@ from oncall.domain.audit_log.handover import (
     next_handover_at,
     prepare_handover,
 )
+from oncall.domain.audit_log.links import OutcomeLinks
 from oncall.domain.audit_log.mail import SmtpConfig, build_message, send_email
 from oncall.domain.audit_log.retention import redact_before
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web.auth import require
 from oncall.web.ui.audit_common import AUDIT_JOBS, AuditJobs, logged_read, now, page_context
+from oncall.web.ui.outcome import outcome_links, settings_links
 from oncall.web.ui.render import render
 
 log = get_logger(__name__)
@@ -95,13 +97,24 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     )  # fmt: skip
 
 
-async def morning_jobs(database: Database, settings: Settings, *, day: date, at: datetime) -> bool:
-    """Prepare `day`'s handover (once), e-mail it, and apply retention. True if it was new."""
+async def morning_jobs(
+    database: Database,
+    settings: Settings,
+    *,
+    day: date,
+    at: datetime,
+    links: OutcomeLinks | None = None,
+) -> bool:
+    """Prepare `day`'s handover (once), e-mail it, and apply retention. True if it was new.
+
+    Reminders carry outcome links from `links` (the server's), else from ONCALL_SECRET_KEY.
+    """
     zone, boundary = settings.zone, settings.handover_at
     async with database.sessions() as session:
         handover, first = await prepare_handover(
-            session, day=day, zone=zone, boundary=boundary, at=at
-        )
+            session, day=day, zone=zone, boundary=boundary, at=at,
+            links=links or settings_links(settings),
+        )  # fmt: skip
         await session.commit()
     if not first:
         return False
@@ -146,7 +159,9 @@ async def _loop(app: web.Application) -> None:
         await clock.sleep((due - current).total_seconds())
         day = due.astimezone(zone).date()
         try:
-            await morning_jobs(app[keys.DATABASE], settings, day=day, at=clock.now())
+            await morning_jobs(
+                app[keys.DATABASE], settings, day=day, at=clock.now(), links=outcome_links(app)
+            )
         except Exception:  # keep the loop alive: tomorrow's handover matters too
             log.exception("morning handover failed", day=str(day))
 

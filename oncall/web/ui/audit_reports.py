@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -14,11 +16,13 @@ from oncall.domain.audit_log.contacts import FilterError, filter_query, parse_fi
 from oncall.domain.audit_log.exports import contacts_csv, events_csv
 from oncall.domain.audit_log.kpis import KpiReport, kpi_report, month_bounds
 from oncall.domain.audit_log.outcomes import OUTCOME_LABELS
-from oncall.domain.audit_log.reads import chain_status, log_read
+from oncall.domain.audit_log.reads import ChainStatus, log_read
 from oncall.domain.audit_log.report import outcome_counts
 from oncall.web.auth import require
-from oncall.web.ui.audit_charts import Series, bar_chart
+from oncall.web.ui.audit_chain import watched_chain_status
+from oncall.web.ui.audit_charts import bar_chart, chart_specs
 from oncall.web.ui.audit_common import logged_read, manager, now, page_context
+from oncall.web.ui.audit_pdf import ReportPdf, report_pdf
 from oncall.web.ui.render import render
 
 routes = web.RouteTableDef()
@@ -54,44 +58,7 @@ def _bounds(request: web.Request, first: date, last: date) -> tuple[datetime, da
 
 
 def charts(report: KpiReport) -> list[Any]:
-    nights = list(report.by_night)
-    labels = [n.strftime("%d %b") for n in nights]
-    rows = [report.by_night[n] for n in nights]
-    lines = list(report.by_line)
-    return [
-        bar_chart(
-            "Calls per night: answered and missed",
-            labels,
-            [
-                Series("answered", [r.answered for r in rows]),
-                Series("missed", [r.missed for r in rows]),
-            ],
-        ),
-        bar_chart(
-            "Time to answer per night (seconds)",
-            labels,
-            [
-                Series("p50", [r.answer_p50 for r in rows]),
-                Series("p90", [r.answer_p90 for r in rows]),
-            ],
-            unit=" s",
-        ),
-        bar_chart(
-            "Answered within 30 s and 60 s by line (% of calls)",
-            lines,
-            [
-                Series(
-                    "within 30 s",
-                    [report.by_line[k].rate(report.by_line[k].answered_30s) for k in lines],
-                ),
-                Series(
-                    "within 60 s",
-                    [report.by_line[k].rate(report.by_line[k].answered_60s) for k in lines],
-                ),
-            ],
-            unit="%",
-        ),
-    ]
+    return [bar_chart(c.title, c.labels, c.series, unit=c.unit) for c in chart_specs(report)]
 
 
 @routes.get("/audit/kpis")
@@ -104,7 +71,7 @@ async def kpis_page(request: web.Request) -> web.Response:
         report = await kpi_report(
             session, start=start, end=end, zone=settings.zone, night_boundary=settings.handover_at
         )
-        status = await chain_status(session)
+        status = await watched_chain_status(request, session)
         await logged_read(request, session, "KPIs", query={"from": str(first), "to": str(last)})
     return render(
         "audit/kpis.html",
@@ -114,9 +81,17 @@ async def kpis_page(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/audit/report")
-@require(Role.MANAGER, Role.ADMIN)
-async def monthly_report(request: web.Request) -> web.Response:
+@dataclass(frozen=True, slots=True)
+class _Month:
+    key: str  # "2027-01"
+    start: datetime
+    report: KpiReport
+    outcomes: dict[str, int]
+    status: ChainStatus
+
+
+async def _month(request: web.Request, what: str) -> _Month:
+    """The month asked for (this month by default), its figures, and the read logged as `what`."""
     settings = request.config_dict[keys.SETTINGS]
     month = request.query.get("month", "").strip() or now(request).astimezone(
         settings.zone
@@ -130,15 +105,46 @@ async def monthly_report(request: web.Request) -> web.Response:
             session, start=start, end=end, zone=settings.zone, night_boundary=settings.handover_at
         )
         outcomes = await outcome_counts(session, start=start, end=end)
-        status = await chain_status(session)
-        await logged_read(request, session, "monthly report", query={"month": month})
+        status = await watched_chain_status(request, session)
+        await logged_read(request, session, what, query={"month": month})
+    return _Month(month, start, report, outcomes, status)
+
+
+@routes.get("/audit/report")
+@require(Role.MANAGER, Role.ADMIN)
+async def monthly_report(request: web.Request) -> web.StreamResponse:
+    if request.query.get("format", "html") == "pdf":
+        return await monthly_report_pdf(request)
+    m = await _month(request, "monthly report")
     return render(
         "audit/report.html",
         page_context(
-            request, report=report, month=start.strftime("%B %Y"), month_key=month,
-            outcomes=outcomes, labels=OUTCOME_LABELS, status=status, charts=charts(report),
+            request, report=m.report, month=m.start.strftime("%B %Y"), month_key=m.key,
+            outcomes=m.outcomes, labels=OUTCOME_LABELS, status=m.status, charts=charts(m.report),
         ),
     )  # fmt: skip
+
+
+@routes.get("/audit/report.pdf")
+@require(Role.MANAGER, Role.ADMIN)
+async def monthly_report_pdf(request: web.Request) -> web.Response:
+    """The same report as a PDF file (also /audit/report?format=pdf); its read is logged too."""
+    m = await _month(request, "monthly report (PDF)")
+    zone = request.config_dict[keys.SETTINGS].zone
+    content = ReportPdf(
+        month=m.start.strftime("%B %Y"), prepared_at=now(request).astimezone(zone),
+        prepared_by=manager(request).display_name, report=m.report, outcomes=m.outcomes,
+        charts=chart_specs(m.report), chain=m.status, zone=zone,
+    )  # fmt: skip
+    body = await asyncio.to_thread(report_pdf, content)  # drawing is CPU work: off the loop
+    return web.Response(
+        body=body,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="oncall-report-{m.key}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 async def _stream_csv(

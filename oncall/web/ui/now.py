@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,48 +9,17 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.audit import verify_chain
 from oncall.domain.now_board import now_board
 from oncall.domain.overrides import add_override, cancel_override, current_overrides
 from oncall.domain.staff import StaffInvalid, list_people
 from oncall.web.auth import require
+from oncall.web.ui.audit_chain import settled_chain_status
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
 
 routes = web.RouteTableDef()
 
-CHAIN_CHECK_EVERY = timedelta(minutes=10)  # verifying reads every event: not on every page view
-
-
-@dataclass
-class ChainStatus:
-    """The last verification of the response log, shared by every request of this process."""
-
-    checked_at: datetime | None = None
-    ok: bool = True
-    events: int = 0
-    problem: str = ""
-    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
-
-
-CHAIN_STATUS = web.AppKey("chain_status", ChainStatus)
-
-
-async def chain_status(request: web.Request) -> ChainStatus:
-    status = request.config_dict[CHAIN_STATUS]
-    now = request.config_dict[keys.CLOCK].now()
-    if status.checked_at is not None and now - status.checked_at < CHAIN_CHECK_EVERY:
-        return status
-    async with status.lock:
-        if status.checked_at is None or now - status.checked_at >= CHAIN_CHECK_EVERY:
-            async with request.config_dict[keys.DATABASE].sessions() as session:
-                report = await verify_chain(session)
-            status.checked_at, status.ok, status.events = now, report.ok, report.checked
-            status.problem = report.broken.problem if report.broken else ""
-    return status
-
 
 def setup(app: web.Application) -> None:
-    app[CHAIN_STATUS] = ChainStatus()
     app.add_routes(routes)
 
 
@@ -71,7 +37,8 @@ async def now_page(request: web.Request) -> web.Response:
         can_cover = user.has(*EDITORS)
         overrides = await current_overrides(session, board.at) if user.has(*READERS) else []
         people = await list_people(session) if can_cover else []
-    chain = await chain_status(request) if user.has(Role.ADMIN, Role.MANAGER) else None
+    # The last recorded verification (a stale one is redone in the background, not here).
+    chain = await settled_chain_status(request) if user.has(Role.ADMIN, Role.MANAGER) else None
     local = board.at.astimezone(settings.zone)
     until = local.replace(hour=9, minute=0, second=0, microsecond=0)
     if until <= local:
@@ -81,7 +48,9 @@ async def now_page(request: web.Request) -> web.Response:
         "now.html",
         {
             "board": board,
-            "chain": chain,
+            "chain": chain[0] if chain else None,
+            "chain_stale": chain[1] if chain else False,
+            "chain_verifying": chain[2] if chain else False,
             "own_only": own is not None,
             "overrides": overrides,
             "can_cover": can_cover,

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
 from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Contact, Line, Person
-from oncall.domain.audit_log.links import BadLink, OutcomeGrant, read_outcome_token
+from oncall.domain.audit_log.links import (
+    LONG_OUTCOME_PATH,
+    OUTCOME_PATH,
+    BadLink,
+    OutcomeGrant,
+    OutcomeLinks,
+    read_outcome_token,
+)
 from oncall.domain.audit_log.outcomes import (
     AGENCIES,
     OUTCOME_LABELS,
@@ -14,11 +25,32 @@ from oncall.domain.audit_log.outcomes import (
     record_outcome,
 )
 from oncall.log import get_logger
-from oncall.web.auth import SECRET
+from oncall.settings import Settings
+from oncall.web.auth import SECRET, session_secret
 from oncall.web.ui.render import render
 
 log = get_logger(__name__)
 routes = web.RouteTableDef()
+# The token is a bearer secret: no Referer to anywhere else, no copy in a shared cache.
+_PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def outcome_links(config: Mapping[Any, Any]) -> OutcomeLinks:
+    """The app's outcome links (its signing key, public URL and ONCALL_OUTCOME_LINK_HOURS);
+    `config` is `app` or `request.config_dict`."""
+    settings: Settings = config[keys.SETTINGS]
+    return OutcomeLinks(
+        config[SECRET], settings.public_url, timedelta(hours=settings.outcome_link_hours)
+    )
+
+
+def settings_links(settings: Settings) -> OutcomeLinks | None:
+    """Outcome links outside the server (the CLI): only with ONCALL_SECRET_KEY, which the
+    server signs with too; without it the server's key is random and a link would not work."""
+    if not settings.secret_key:
+        return None
+    secret = session_secret(settings.secret_key)
+    return OutcomeLinks(secret, settings.public_url, timedelta(hours=settings.outcome_link_hours))
 
 
 def _grant(request: web.Request) -> OutcomeGrant:
@@ -39,6 +71,7 @@ def _grant(request: web.Request) -> OutcomeGrant:
                 },
             ).text,
             content_type="text/html",
+            headers=_PRIVATE,
         ) from None
 
 
@@ -51,7 +84,7 @@ async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> w
     if contact is None or person is None:
         raise web.HTTPNotFound(text="This contact is not known.")
     status = int(str(extra.pop("status", 200)))
-    return render(
+    response = render(
         "outcome.html",
         {
             "contact": contact, "person": person, "line": line.name if line else "unknown line",
@@ -61,14 +94,18 @@ async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> w
         },
         status=status,
     )  # fmt: skip
+    response.headers.update(_PRIVATE)
+    return response
 
 
-@routes.get("/outcome/{token}")
+@routes.get(OUTCOME_PATH + "{token}")
+@routes.get(LONG_OUTCOME_PATH + "{token}")
 async def outcome_page(request: web.Request) -> web.Response:
     return await _page(request, _grant(request))
 
 
-@routes.post("/outcome/{token}")
+@routes.post(OUTCOME_PATH + "{token}")
+@routes.post(LONG_OUTCOME_PATH + "{token}")
 async def outcome_post(request: web.Request) -> web.Response:
     grant = _grant(request)  # the signed token is the authority: only its holder has the URL
     form = await request.post()

@@ -1,0 +1,85 @@
+"""The chain's state on pages: the last recorded verification, re-verified in the background."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall import keys
+from oncall.domain.audit_log.reads import ChainStatus, chain_status, verify_and_record
+from oncall.log import get_logger
+from oncall.settings import Settings
+from oncall.web.ui.audit_common import AUDIT_JOBS
+
+log = get_logger(__name__)
+
+# How long the Now page waits for a verification it finds running: a small log is verified in
+# well under this, so the page shows the fresh result; a big one carries on in the background.
+SETTLE_SECONDS = 1.0
+
+
+def start_verification(config: Mapping[Any, Any], *, actor: str = "") -> bool:
+    """Walk the whole chain in a background task that records its result (`audit.verified`);
+    at most one at a time in this process. `actor` is the user who asked ("" = the service).
+    Returns False when one is already running."""
+    jobs = config[AUDIT_JOBS]
+    if jobs.busy:
+        return False
+    database, clock = config[keys.DATABASE], config[keys.CLOCK]
+
+    async def verify() -> None:
+        try:
+            async with database.sessions() as session:
+                await verify_and_record(session, at=clock.now(), actor=actor)
+                await session.commit()
+        except Exception:  # pages keep showing the previous result, marked as not recent
+            log.exception("chain verification failed")
+
+    jobs.verifying = asyncio.create_task(verify(), name="verify-chain")
+    jobs.tasks.add(jobs.verifying)
+    jobs.verifying.add_done_callback(jobs.tasks.discard)
+    return True
+
+
+def is_stale(status: ChainStatus, now: datetime, settings: Settings) -> bool:
+    """Never verified, or last verified longer ago than ONCALL_CHAIN_VERIFY_MINUTES."""
+    if status.verified_at is None:
+        return True
+    minutes = settings.chain_verify_minutes
+    return minutes > 0 and now - status.verified_at >= timedelta(minutes=minutes)
+
+
+async def watched_chain_status(request: web.Request, session: AsyncSession) -> ChainStatus:
+    """The last recorded verification; if it is stale, a new one starts in the background (the
+    request never walks the chain itself)."""
+    status = await chain_status(session)
+    config = request.config_dict
+    settings: Settings = config[keys.SETTINGS]
+    automatic = settings.chain_verify_minutes > 0
+    if automatic and is_stale(status, config[keys.CLOCK].now(), settings) and AUDIT_JOBS in config:
+        start_verification(config)
+    return status
+
+
+async def settled_chain_status(request: web.Request) -> tuple[ChainStatus, bool, bool]:
+    """(status, stale, verifying) for a page that shows one line about the chain: as
+    `watched_chain_status`, then up to SETTLE_SECONDS for a running verification to finish.
+    Holds no database connection while it waits (SQLite has one, and the walk needs it)."""
+    config = request.config_dict
+    database = config[keys.DATABASE]
+    async with database.sessions() as session:
+        status = await watched_chain_status(request, session)
+    jobs = config.get(AUDIT_JOBS)
+    running = jobs.verifying if jobs is not None and jobs.busy else None
+    if running is not None:
+        await asyncio.wait({running}, timeout=SETTLE_SECONDS)  # never cancels it
+        if running.done():
+            async with database.sessions() as session:
+                status = await chain_status(session)
+    verifying = bool(jobs and jobs.busy)
+    return status, is_stale(status, config[keys.CLOCK].now(), config[keys.SETTINGS]), verifying
