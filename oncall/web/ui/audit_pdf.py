@@ -102,10 +102,11 @@ class _Report(FPDF):
         self.set_font("Helvetica", "I", 9)
         self.cell(0, 6, _latin1(caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font("Helvetica", size=8)
+        self.set_fill_color(238, 241, 244)  # a chart's last colour must not fill the table
         aligns = ("LEFT",) + ("RIGHT",) * (len(header) - 1)
         with self.table(
             col_widths=tuple(widths), width=sum(widths), align="LEFT", text_align=aligns,
-            line_height=4.5, first_row_as_headings=True,
+            line_height=4.5, first_row_as_headings=True, cell_fill_mode="ROWS",
         ) as table:  # fmt: skip
             table.row([_latin1(h) for h in header])
             body = [list(r) for r in rows] or [["None."] + [""] * (len(header) - 1)]
@@ -113,7 +114,7 @@ class _Report(FPDF):
                 table.row([_latin1(v) for v in r])
         self.ln(3)
 
-    def bars(self, chart: ChartSpec, height: float = 50) -> None:
+    def bars(self, chart: ChartSpec, height: float = 42) -> None:
         """Grouped bars, as on the KPI page, with the value printed on each bar."""
         if self.will_page_break(height + 18):
             self.add_page()
