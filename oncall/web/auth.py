@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import time
@@ -171,6 +172,25 @@ async def check_csrf(request: web.Request, session_id: str) -> None:
     if not hmac.compare_digest(expected, sent):
         log.warning("CSRF token missing or wrong", path=request.path)
         raise web.HTTPForbidden(reason="the form has expired: reload the page and try again")
+
+
+def client_address(request: web.Request) -> str:
+    """The address to count sign-in failures against.
+
+    Behind the reverse proxy every request comes from the proxy's address, and counting them all
+    together would let five wrong passwords lock everyone out. When the peer is a loopback or
+    private address (our proxy) the last X-Forwarded-For entry, which the proxy itself appended,
+    names the real client; earlier entries are whatever the client sent and are ignored.
+    """
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    try:
+        via_proxy = ipaddress.ip_address(remote).is_private  # includes loopback
+    except ValueError:
+        via_proxy = False
+    if via_proxy and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()[:64] or remote
+    return remote
 
 
 @dataclass

@@ -15,6 +15,7 @@ from oncall.web.auth import (
     SESSION_SECONDS,
     THROTTLE,
     check_csrf,
+    client_address,
     current_user,
     make_session_cookie,
 )
@@ -51,7 +52,7 @@ async def login(request: web.Request) -> web.Response:
     target = _safe_next(str(form.get("next", "/")))
     throttle = request.config_dict[THROTTLE]
     now = time.monotonic()
-    throttle_keys = (f"user:{username.lower()}", f"ip:{request.remote}")
+    throttle_keys = (f"user:{username.lower()}", f"ip:{client_address(request)}")
     if throttle.blocked(throttle_keys, now):
         log.warning("sign-in refused: too many failures", username=username, remote=request.remote)
         return render(
