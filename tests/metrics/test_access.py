@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from sqlalchemy import select
 
 from oncall.app import create_app
@@ -110,3 +114,20 @@ async def test_no_phone_number_or_name_reaches_the_metrics(
     assert [p for p in personal if p in text] == []
     national = [p[3:] for p in personal if p.startswith("+44")]  # 7797…, 1534… without +44
     assert [n for n in national if n in text] == []
+
+
+async def test_prometheus_asking_for_openmetrics_gets_valid_openmetrics(
+    aiohttp_server: ServerFactory, sqlite_url: str
+) -> None:
+    url = await _server(aiohttp_server, sqlite_url)
+    accept = "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, headers={"Accept": accept}) as r,
+    ):
+        assert r.content_type == "application/openmetrics-text"
+        text = await r.text()
+    parsed = openmetrics_families(text)  # type: ignore[no-untyped-call]  # raises if malformed
+    families = {f.name: f.type for f in parsed}
+    assert families["oncall_calls"] == "counter"
+    assert families["oncall_database_up"] == "gauge"
