@@ -42,6 +42,15 @@ class SentMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageState:
+    """What the provider says now about an SMS it accepted earlier."""
+
+    sid: str
+    status: str  # the provider's word: queued, sending, sent, delivered, undelivered, failed, …
+    error_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PlacedCall:
     """An outbound call the provider accepted."""
 
@@ -68,6 +77,13 @@ class Telephony(Protocol):
         timeout_s: int = 30,
     ) -> PlacedCall:
         """Place a call whose TwiML is fetched from `url`. Raises as `send_sms` does."""
+        ...
+
+    async def fetch_message(self, sid: str) -> MessageState:
+        """An accepted SMS's current status, asked for when its status callback never came.
+
+        Raises TelephonyUnavailable (ask again later) or TelephonyRejected (no such message).
+        """
         ...
 
     async def close(self) -> None:

@@ -57,6 +57,7 @@ class Settings:
     sms_per_minute_per_number: int = 6
     sms_junk_per_hour: int = 5
     outbox_max_attempts: int = 6
+    sms_status_check_seconds: int = 120  # 0: never ask Twilio about a text whose status stalled
 
     retention_days: int = 0  # 0: keep event details for ever
     handover_time: str = "09:00"
@@ -273,6 +274,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "sms_per_minute_per_number": ("ONCALL_SMS_PER_MINUTE_PER_NUMBER", _whole(1, 60)),
     "sms_junk_per_hour": ("ONCALL_SMS_JUNK_PER_HOUR", _whole(0, 1000)),
     "outbox_max_attempts": ("ONCALL_OUTBOX_MAX_ATTEMPTS", _whole(1, 20)),
+    "sms_status_check_seconds": ("ONCALL_SMS_STATUS_CHECK_SECONDS", _whole(0, 24 * 3600)),
     "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
     "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
     "handover_to": ("ONCALL_HANDOVER_TO", _addresses),

@@ -43,6 +43,8 @@ class FaultInjector:
     # Messages accepted by a lost-response fault whose status callbacks are lost too.
     silent: set[str] = field(default_factory=set)
     _release: asyncio.Event | None = None
+    # Numbers whose messages' status callbacks are lost on the way (never reach the service).
+    callbacks_lost_to: set[str] = field(default_factory=set)
 
     def fail_next(self, n: int = 1, *, status: int = 500, resource: Resource | None = None) -> None:
         """The next `n` requests (to `resource`, or any) answer `status` (a 5xx by default)."""
@@ -85,8 +87,14 @@ class FaultInjector:
             raise ValueError(f"status must be one of {sorted(DELIVERY_ERROR_CODES)}")
         self.delivery_rules[number] = status
 
+    def lose_status_callbacks(self, number: str) -> None:
+        """Messages to `number` are delivered, but their status callbacks never arrive (as when
+        the service did not answer Twilio's request: Twilio does not retry it)."""
+        self.callbacks_lost_to.add(number)
+
     def clear(self) -> None:
         """Disarm every fault and rule, and release requests that are hanging."""
+        self.callbacks_lost_to.clear()
         self.faults.clear()
         self.delivery_rules.clear()
         self.silent.clear()

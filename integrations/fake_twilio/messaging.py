@@ -45,6 +45,8 @@ async def deliver(host: MessagingHost, message: MessageRecord) -> None:
 async def _status_callback(host: MessagingHost, message: MessageRecord) -> None:
     if not message.status_callback or message.sid in host.faults.silent:
         return
+    if message.to in host.faults.callbacks_lost_to:
+        return
     params = {
         "AccountSid": message.account_sid,
         "ApiVersion": API_VERSION,

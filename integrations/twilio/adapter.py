@@ -14,6 +14,7 @@ from twilio.base.exceptions import (
 from twilio.rest import Client
 
 from integrations.telephony import (
+    MessageState,
     PlacedCall,
     SentMessage,
     TelephonyError,
@@ -82,6 +83,13 @@ class TwilioTelephony:
             kwargs["status_callback_event"] = CALL_PROGRESS_EVENTS
         call = await self._call(lambda: self._client.calls.create_async(**kwargs))
         return PlacedCall(sid=str(call.sid), status=str(call.status))
+
+    async def fetch_message(self, sid: str) -> MessageState:
+        """GET Messages/{sid}.json: the status now (a reconciliation after a lost callback)."""
+        message = await self._call(lambda: self._client.messages(sid).fetch_async())
+        return MessageState(
+            sid=str(message.sid), status=str(message.status), error_code=message.error_code
+        )
 
     async def recent_messages(self, *, limit: int = 20) -> list[SentMessage]:
         """The account's most recent messages (newest first), for diagnostics."""

@@ -11,7 +11,7 @@ from oncall.db.models import AlertStatus, MessageStatus, OutboundMessage, Person
 from oncall.domain import outbox
 from oncall.domain.escalation_alerts import acknowledge, facts_of, lock_alert
 from oncall.domain.escalation_text import alert_speech
-from oncall.domain.outbox_sender import message_failed
+from oncall.domain.outbox_events import message_failed
 from oncall.domain.routing import spoken_reference
 
 # Call statuses Twilio sends and ours; "canceled" (by us or the API) counts as not reached.
@@ -26,7 +26,6 @@ _CALL_STATUSES = {
     "failed": MessageStatus.FAILED.value,
     "canceled": MessageStatus.FAILED.value,
 }
-_SMS_STATUSES = {"accepted": "queued", "scheduled": "queued", "sending": "queued"}
 
 
 async def message_status(
@@ -34,7 +33,7 @@ async def message_status(
 ) -> None:
     """A message status callback. Undelivered or failed escalates now (and is logged now);
     delivered only updates the row — the sender's next pass logs it (`log_statuses`)."""
-    status = _SMS_STATUSES.get(status, status)
+    status = outbox.sms_status(status)
     error = f"Twilio error {error_code}" if error_code else ""
     row, newly_failed = await outbox.apply_status(
         session, row_id=row_id, sid=sid, status=status, error=error, now=now

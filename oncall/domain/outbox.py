@@ -257,6 +257,15 @@ async def apply_status(
     return row, status in FINAL_FAILURES and not was_failed
 
 
+# Twilio's words for a text still on its way, in ours.
+_SMS_WORDS = {"accepted": S.QUEUED.value, "scheduled": S.QUEUED.value, "sending": S.QUEUED.value}
+
+
+def sms_status(word: str) -> str:
+    """Our status for the word Twilio uses for an SMS (callbacks and its REST API alike)."""
+    return _SMS_WORDS.get(word, word)
+
+
 LOGGED_OUTCOMES = (S.DELIVERED.value, S.COMPLETED.value, S.BUSY.value, S.NO_ANSWER.value)
 
 

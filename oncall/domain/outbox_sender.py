@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import Telephony, TelephonyRejected, TelephonyUnavailable
-from oncall.db.models import Channel, OutboundMessage
+from oncall.db.models import Channel
 from oncall.domain import outbox
-from oncall.domain.audit import append_event
-from oncall.domain.escalation_alerts import escalate_now
+from oncall.domain.outbox_events import message_event, message_failed
+from oncall.domain.outbox_reconcile import reconcile_statuses
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -36,6 +36,9 @@ class SenderConfig:
     per_minute: int = 6  # texts per number per minute before the rest wait
     first_backoff_s: float = 5.0
     max_backoff_s: float = 300.0
+    # A text still queued or sent this long after its last status is looked up (a lost
+    # callback); None: never.
+    status_check_after: timedelta | None = timedelta(seconds=120)
 
 
 @dataclass(slots=True)
@@ -47,28 +50,7 @@ class SendReport:
     failed: list[int] = field(default_factory=list)
     expired: list[int] = field(default_factory=list)
     logged: list[int] = field(default_factory=list)
-
-
-async def message_event(
-    session: AsyncSession, row: OutboundMessage, kind: str, at: datetime, **details: object
-) -> None:
-    await append_event(
-        session, kind=kind, at=at, contact_id=row.contact_id,
-        details={"message": row.id, "alert": row.alert_id, "channel": row.channel,
-                 "person": row.person_id, **details},
-    )  # fmt: skip
-
-
-async def message_failed(
-    session: AsyncSession, row: OutboundMessage, *, at: datetime, reason: str
-) -> None:
-    """Log a message that will not arrive, and move its alert on now rather than after the wait.
-
-    Locks in the one order used everywhere: outbox row, contact, alert, then the chain head
-    (as the transaction commits)."""
-    await escalate_now(session, message=row, at=at, reason=f"{row.channel} {reason}"[:200])
-    await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
-    row.status_logged = row.status
+    reconciled: list[int] = field(default_factory=list)  # statuses fetched: callbacks lost
 
 
 class OutboxSender:
@@ -90,8 +72,13 @@ class OutboxSender:
         return float(max(min(self._config.max_backoff_s, delay), retry_after or 0.0))
 
     async def run_once(self, now: datetime) -> SendReport:
-        """Expire dead leases, then claim and send every row due at `now`, a batch at a time."""
+        """Look up stalled texts' statuses, log deliveries, expire dead leases, then claim and send
+        every row due at `now`, a batch at a time."""
         report = SendReport()
+        if self._config.status_check_after is not None:
+            report.reconciled = await reconcile_statuses(
+                self._sessions, self._telephony, now=now, after=self._config.status_check_after
+            )
         async with self._sessions() as session:
             # Deliveries the status callbacks recorded since the last pass, logged in one go.
             for row in await outbox.unlogged_outcomes(session, limit=1000):

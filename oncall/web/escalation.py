@@ -39,6 +39,11 @@ def sender_config(settings: Settings) -> SenderConfig:
         public_url=settings.public_url,
         max_attempts=settings.outbox_max_attempts,
         per_minute=settings.sms_per_minute_per_number,
+        status_check_after=(
+            timedelta(seconds=settings.sms_status_check_seconds)
+            if settings.sms_status_check_seconds
+            else None
+        ),
     )
 
 
