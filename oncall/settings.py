@@ -49,6 +49,7 @@ class Settings:
     twilio_auth_token_secondary: str = field(default="", repr=False)
     twilio_api_base: str = DEFAULT_TWILIO_API_BASE
     secret_key: str = field(default="", repr=False)
+    metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
     fallback_number: str = ""
     escalation_workers: bool = True
     escalation_poll_seconds: float = 1.0
@@ -266,6 +267,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "twilio_auth_token_secondary": ("TWILIO_AUTH_TOKEN_SECONDARY", _text),
     "twilio_api_base": ("ONCALL_TWILIO_API_BASE", _http_url),
     "secret_key": ("ONCALL_SECRET_KEY", _text),
+    "metrics_token": ("ONCALL_METRICS_TOKEN", _text),
     "fallback_number": ("ONCALL_FALLBACK_NUMBER", _phone),
     "escalation_workers": ("ONCALL_ESCALATION_WORKERS", _switch),
     "escalation_poll_seconds": ("ONCALL_ESCALATION_POLL_SECONDS", _seconds),
@@ -324,4 +326,8 @@ def _cross_checks(settings: Settings) -> list[str]:
             problems.append("ONCALL_FALLBACK_NUMBER: required with ONCALL_TELEPHONY=twilio")
     if settings.secret_key and len(settings.secret_key) < 32:
         problems.append("ONCALL_SECRET_KEY: must be at least 32 characters")
+    if settings.metrics_token and (
+        len(settings.metrics_token) < 16 or " " in settings.metrics_token
+    ):
+        problems.append("ONCALL_METRICS_TOKEN: must be at least 16 characters, without spaces")
     return problems
