@@ -17,6 +17,7 @@ from oncall.app import create_app
 from oncall.db.engine import Database
 from oncall.db.models import CallerNumber, FosterHousehold, KnownCaller, Person
 from oncall.settings import SettingsError, load_settings
+from tests.e2e.conftest import free_port
 from tests.metrics.scrape import get_metrics, parse
 from tests.support import load_demo_data
 
@@ -131,3 +132,19 @@ async def test_prometheus_asking_for_openmetrics_gets_valid_openmetrics(
     families = {f.name: f.type for f in parsed}
     assert families["oncall_calls"] == "counter"
     assert families["oncall_database_up"] == "gauge"
+
+
+async def test_an_unreachable_database_is_reported_not_a_failed_scrape(
+    aiohttp_server: ServerFactory,
+) -> None:
+    """Process figures still come; the database's are left out and oncall_database_up is 0."""
+    nowhere = f"postgresql://oncall@127.0.0.1:{free_port()}/oncall"  # nothing listens there
+    # Production settings: demo mode's fake Twilio would wait 10 s at start-up for the database.
+    settings = load_settings({**PRODUCTION, "ONCALL_DATABASE_URL": nowhere})
+    server = await aiohttp_server(create_app(settings))
+    status, text = await get_metrics(str(server.make_url("/metrics")))
+    assert status == 200
+    scrape = parse(text)
+    assert scrape.value("oncall_database_up") == 0
+    assert "oncall_calls" not in scrape.families
+    assert "process_cpu_seconds" in scrape.families

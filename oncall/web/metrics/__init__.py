@@ -60,8 +60,8 @@ class FiguresCache:
         return self.read_at is not None and 0 <= (now - self.read_at).total_seconds() < self.ttl_s
 
     async def refresh(self, app: web.Application) -> None:
-        now = app[keys.CLOCK].now()
         async with self.lock:  # concurrent scrapes wait for one read and share it
+            now = app[keys.CLOCK].now()
             if self.fresh(now):
                 return
             started = time.perf_counter()
