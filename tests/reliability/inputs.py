@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import requests
 from aiohttp import web
 from sqlalchemy import exists, func, select
 from twilio.request_validator import RequestValidator
@@ -160,3 +162,19 @@ async def chain_state(url: str) -> tuple[bool, int]:
     finally:
         await database.dispose()
     return report.ok, int(orphans or 0)
+
+
+def browser_session(base: str, username: str) -> tuple[requests.Session, str]:
+    """A signed-in demo user's client and the session's CSRF token (read from a page)."""
+    http = requests.Session()
+    answer = http.post(
+        f"{base}/login",
+        data={"username": username, "password": DEMO_PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 303, answer.text
+    page = http.get(f"{base}/now", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert token, "the page carries the session's CSRF token"
+    return http, token[1]

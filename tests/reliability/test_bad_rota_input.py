@@ -23,6 +23,7 @@ from oncall.domain.leave_import import import_leave
 from rota_solver.fields import InvalidProblem
 from rota_solver.model import Problem
 from rota_solver.parse import parse_problem
+from tests.reliability.inputs import browser_session, running_service
 from tests.support import load_demo_data
 
 EXAMPLE = Path("/work/shared/examples/rota-problem-small.json")
@@ -206,3 +207,31 @@ def test_one_bad_row_among_good_ones_names_its_line_and_writes_nothing(leave_db:
     ok, errors, after = asyncio.run(_import(leave_db, data))
     assert not ok and after == before
     assert {(line, field) for line, field, _ in errors} == {(3, "code"), (4, "end")}
+
+
+def test_the_leave_import_page_refuses_a_bad_file_naming_the_row_and_writes_nothing(
+    leave_db: str,
+) -> None:
+    before = asyncio.run(_import(leave_db, b""))[2]
+    with running_service(leave_db) as running:
+        http, csrf = browser_session(running.public_url, "coordinator")
+        bad = GOOD + b"nobody,2027-02-01,2027-02-02\n"
+        answer = http.post(
+            f"{running.public_url}/staff/leave-import",
+            data={"csrf_token": csrf},
+            files={"file": ("leave.csv", bad, "text/csv")},
+            timeout=30,
+        )
+        assert answer.status_code == 400
+        assert "nobody has the code" in answer.text and "<td>3</td>" in answer.text
+        assert asyncio.run(_import(leave_db, b""))[2] == before
+        for data in (b"", b"\xff\xfe\x00\x00" * 10, b"code;start\n", b"x" * 1_000_001):
+            answer = http.post(
+                f"{running.public_url}/staff/leave-import",
+                data={"csrf_token": csrf},
+                files={"file": ("leave.csv", data, "text/csv")},
+                timeout=30,
+            )
+            assert answer.status_code == 400, data[:20]
+        http.close()
+    assert asyncio.run(_import(leave_db, b""))[2] == before

@@ -8,7 +8,6 @@ deciding who may see it.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +17,13 @@ import pytest
 import requests
 
 from oncall.app import create_app
-from tests.reliability.inputs import DEMO_PASSWORD, Seeded, running_service, seed
+from tests.reliability.inputs import (
+    DEMO_PASSWORD,
+    Seeded,
+    browser_session,
+    running_service,
+    seed,
+)
 from tests.reliability.inputs import settings_for as demo_settings
 from tests.reliability.role_table import (
     ACCESS,
@@ -62,18 +67,8 @@ class Identity:
 
 
 def _signed_in(base: str, role: str) -> Identity:
-    http = requests.Session()
-    answer = http.post(
-        f"{base}/login",
-        data={"username": role, "password": DEMO_PASSWORD},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code == 303, answer.text
-    page = http.get(f"{base}/now", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
-    assert token, "the page carries the session's CSRF token"
-    return Identity(role, role, http, token[1])
+    http, csrf = browser_session(base, role)
+    return Identity(role, role, http, csrf)
 
 
 @pytest.fixture(scope="module")
