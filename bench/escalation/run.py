@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import platform
@@ -293,4 +294,11 @@ if __name__ == "__main__":
     parser.add_argument("--poll", type=float, default=0.25)
     parser.add_argument("--batch", type=int, default=100, help="alerts per scheduler transaction")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.alerts, args.poll, args.batch)))
+    run = main(args.alerts, args.poll, args.batch)
+    profile_to = os.environ.get("BENCH_PROFILE_DIR")  # cProfile of this (the service's) process
+    if profile_to:
+        profiler = cProfile.Profile()
+        code = profiler.runcall(asyncio.run, run)
+        profiler.dump_stats(f"{profile_to}/service-{os.getpid()}.prof")
+        sys.exit(code)
+    sys.exit(asyncio.run(run))

@@ -18,6 +18,7 @@ from oncall.domain.escalation_alerts import (
     acknowledge,
     facts_of,
     live_alerts_of_contact,
+    lock_alert,
     open_alert,
     reference_of,
     resolve,
@@ -58,9 +59,10 @@ def parse_command(body: str) -> Command | None:
 
 
 async def _alerts_for(session: AsyncSession, ref: str) -> tuple[list[Alert], Contact | None]:
-    """Live alerts for a reference, locked: a contact's short ref, or A<id>."""
+    """Live alerts for a reference, locked (after their contact): a contact's short ref, or
+    A<id>."""
     if ref.startswith("A"):
-        alert = await session.get(Alert, int(ref[1:]), with_for_update=True)
+        alert = await lock_alert(session, int(ref[1:]))
         if alert is None:
             return [], None
         contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None

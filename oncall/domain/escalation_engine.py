@@ -232,12 +232,12 @@ async def run_due(
     With `clock`, each run notes when its transaction committed (the bench's lateness).
     """
     runs: list[StepRun] = []
-    shared = BatchCache()  # duty at `now`, policies and lines: the same for every batch
+    shared = BatchCache()  # duty at `now`, policies, lines, callers, people: read once per pass
     for _ in range(max_batches):
         done = []
         async with sessions() as session:
             alerts = await claim_due(session, now=now, limit=batch)
-            cache = replace(shared, contacts={}, callers={}, people={}, outbox=[], alerts=[])
+            cache = replace(shared, contacts={}, outbox=[], alerts=[])
             await _prefetch(session, alerts, cache)
             shared.lines, shared.first_number = cache.lines, cache.first_number
             # Nothing a step reads depends on the batch's changes: they are written in bulk
