@@ -151,6 +151,7 @@ def test_promtool_accepts_the_files() -> None:
     for args in (
         ["check", "rules", str(RULES)],
         ["check", "config", "--syntax-only", str(PROMETHEUS / "prometheus.yml")],
+        ["test", "rules", str(PROMETHEUS / "alerts_test.yml")],
     ):
         done = subprocess.run([promtool, *args], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
