@@ -128,6 +128,7 @@ async def _scenario(cluster: Cluster, alert_ids: list[int]) -> None:
         lambda: _eq(delivered_at_step(cluster, 2, 0), ALERTS * MANAGERS), "all managers", limit_s=30
     )
     await fake.settle()
+    assert fake.errors == []  # every webhook answered, every status callback recorded
 
     async def all_logged() -> bool:  # the sender logs deliveries in batches, on its next pass
         return all(r.status_logged == r.status for r in await rows(db))

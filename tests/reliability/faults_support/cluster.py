@@ -52,7 +52,7 @@ class Replica:
 
 
 async def start_replica(
-    name: str, env: dict[str, str], log_dir: Path, *, start: datetime, rest_timeout: float
+    name: str, env: dict[str, str], log_dir: Path, *, start: datetime, args: tuple[str, ...]
 ) -> Replica:
     """Start a replica process; return once it answers /healthz (or fail with its log)."""
     port = free_port()
@@ -60,7 +60,7 @@ async def start_replica(
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.reliability.faults_support.replica",
-            "--start", start.isoformat(), "--rest-timeout", str(rest_timeout),
+            "--start", start.isoformat(), *args,
             env={**os.environ, **env, "ONCALL_PORT": str(port)}, cwd=ROOT,
             stdout=asyncio.subprocess.DEVNULL, stderr=out,
         )  # fmt: skip
@@ -120,12 +120,14 @@ class Cluster:
     def alive(self) -> list[Replica]:
         return [r for name, r in self.replicas.items() if name not in self.killed]
 
-    async def set_clock(self, at: datetime, *names: str) -> None:
-        """Move the demo clock of the named replicas (default: every live one) to `at`."""
+    async def set_clock(self, at: datetime | None, *names: str, speed: float | None = None) -> None:
+        """Move the demo clock of the named replicas (default: every live one) to `at` (None:
+        where it is), running at `speed` times real time if given."""
+        body: dict[str, object] = {"at": at.isoformat()} if at else {}
+        if speed is not None:
+            body["speed"] = speed
         for replica in [self.replicas[n] for n in names] if names else self.alive():
-            async with self.http.post(
-                f"{replica.url}/demo/clock", json={"at": at.isoformat()}
-            ) as response:
+            async with self.http.post(f"{replica.url}/demo/clock", json=body) as response:
                 assert response.status == 200, await response.text()
 
     async def kill(self, name: str) -> None:
@@ -138,7 +140,10 @@ class Cluster:
             return response.status
 
     def logs(self) -> str:
-        return "\n".join(f"--- {r.name}\n{r.log_tail()}" for r in self.replicas.values())
+        """What a failed test shows: the replicas' last log lines and the fake's errors."""
+        errors = "\n".join(f"{e.leg} {e.detail}"[:300] for e in self.fake.errors[:20])
+        replicas = "\n".join(f"--- {r.name}\n{r.log_tail()}" for r in self.replicas.values())
+        return f"{replicas}\n--- fake Twilio errors\n{errors}"
 
 
 def replica_env(database_url: str, public_url: str, fake_url: str) -> dict[str, str]:
@@ -166,6 +171,7 @@ async def start_cluster(
     through_db_proxy: bool = False,
     rest_timeout: float = 10.0,
     extra_env: dict[str, str] | None = None,
+    sms_per_minute: int | None = None,
 ) -> AsyncIterator[Cluster]:
     """The fake Twilio, a balancer and `replicas` processes on `database_url` (already seeded)."""
     database = Database.connect(database_url)
@@ -196,11 +202,18 @@ async def start_cluster(
         env = replica_env(
             url.render_as_string(hide_password=False), public_url, str(fake_server.make_url(""))
         ) | (extra_env or {})
+        args: tuple[str, ...] = ("--rest-timeout", str(rest_timeout))
+        if sms_per_minute is not None:
+            args += ("--sms-per-minute", str(sms_per_minute))
         names = [chr(ord("a") + i) for i in range(replicas)]
-        for replica in await asyncio.gather(
-            *(start_replica(n, env, log_dir, start=start, rest_timeout=rest_timeout) for n in names)
-        ):
-            started[replica.name] = replica
+        results = await asyncio.gather(
+            *(start_replica(n, env, log_dir, start=start, args=args) for n in names),
+            return_exceptions=True,
+        )
+        started.update({r.name: r for r in results if isinstance(r, Replica)})
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         balancer.backends = [("127.0.0.1", r.port) for r in started.values()]
         yield Cluster(fake, database, balancer, started, http, lines, phones, db_proxy)
     finally:

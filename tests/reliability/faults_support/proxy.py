@@ -87,9 +87,11 @@ class TcpProxy:
         await self.cut()
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        for _ in range(len(self.backends)):
-            host, port = self.backends[self._next % len(self.backends)]
-            self._next += 1
+        """Each backend once, starting with the next in turn (this connection's own rotation:
+        concurrent connections must not skip a live backend by moving a shared index)."""
+        first, self._next = self._next, self._next + 1
+        for i in range(len(self.backends)):
+            host, port = self.backends[(first + i) % len(self.backends)]
             with contextlib.suppress(OSError):
                 return await asyncio.open_connection(host, port)
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 from datetime import datetime
 
@@ -22,9 +23,11 @@ from oncall.log import configure_logging
 from oncall.settings import load_settings
 
 
-async def _serve(start: datetime, rest_timeout: float) -> None:
+async def _serve(start: datetime, rest_timeout: float, sms_per_minute: int | None) -> None:
     """The replica program: the app as `oncall serve` builds it, until SIGTERM."""
     settings = load_settings()
+    if sms_per_minute is not None:  # the load bench's one duty worker gets every alert's text
+        settings = dataclasses.replace(settings, sms_per_minute_per_number=sms_per_minute)
     configure_logging(log_format=settings.log_format, level=settings.log_level)
     clock = OffsetClock()
     clock.set(start)
@@ -44,8 +47,9 @@ async def _serve(start: datetime, rest_timeout: float) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="one service replica for the fault tests")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--start", required=True, help="the demo clock's start (ISO, with offset)")
     parser.add_argument("--rest-timeout", type=float, default=10.0)
+    parser.add_argument("--sms-per-minute", type=int, help="beyond the setting's limit of 60")
     args = parser.parse_args()
-    asyncio.run(_serve(datetime.fromisoformat(args.start), args.rest_timeout))
+    asyncio.run(_serve(datetime.fromisoformat(args.start), args.rest_timeout, args.sms_per_minute))
