@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from oncall.app import create_app
 from oncall.settings import Settings
 from oncall.web.api.openapi import description
+from tests.conftest import _truncate_all as truncate_all
 from tests.reliability.inputs import Seeded, running_service, seed
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -33,7 +34,7 @@ CONFORMANCE = [
     response_schema_conformance,
 ]
 # Small enough for the whole file to stay well under 30 s on a busy 2-core machine.
-EXAMPLES = 60
+EXAMPLES = 40
 
 
 def _described() -> set[tuple[str, str]]:
@@ -64,14 +65,20 @@ def test_every_api_route_is_described_and_every_description_is_a_route() -> None
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def service(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Seeded, str]]:
-    """One seeded SQLite service for the whole module (the API only reads, bar its audit reads)."""
-    path = tmp_path_factory.mktemp("api-schema") / "oncall.db"
-    shutil.copyfile(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
+    """One seeded service per database for the module (the API only reads, bar its audit reads)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("api-schema") / "oncall.db"
+        shutil.copyfile(sqlite_template, path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+        asyncio.run(truncate_all(url))
     seeded = asyncio.run(seed(url))
     with running_service(url) as settings:
         yield seeded, settings.public_url

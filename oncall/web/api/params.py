@@ -10,8 +10,8 @@ from aiohttp import web
 # with seconds that no ISO 8601 date-time can carry.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
-# Database ids are 64-bit signed integers.
-MAX_ID = 2**63 - 1
+# Contact ids are INTEGER columns: 32-bit signed on PostgreSQL.
+MAX_ID = 2**31 - 1
 
 
 def whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -27,7 +27,7 @@ def whole(request: web.Request, name: str, default: int, low: int, high: int) ->
 
 
 def record_id(raw: str, name: str) -> int:
-    """A database id (1 to 2**63-1) written in ASCII digits."""
+    """A database id (1 to 2**31-1) written in ASCII digits."""
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
         raise web.HTTPBadRequest(reason=f"{name}: not an id (a whole number from 1)")
     return int(raw)
