@@ -20,8 +20,8 @@ from integrations.twilio import TwilioTelephony
 from oncall.clock import SystemClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, OutboundMessage
-from oncall.domain.escalation_workers import EscalationScheduler, WorkerConfig
-from oncall.domain.outbox_sender import OutboxSender, SenderConfig
+from oncall.domain.escalation_workers import WorkerConfig, make_workers
+from oncall.domain.outbox_sender import SenderConfig
 from oncall.log import configure_logging
 from oncall.settings import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from tests.support import JERSEY
@@ -52,11 +52,12 @@ async def main(
     telephony = TwilioTelephony(
         account_sid=FAKE_ACCOUNT_SID, auth_token=FAKE_AUTH_TOKEN, api_base=f"{public_url}/fake"
     )
-    scheduler = EscalationScheduler(
-        db.sessions, clock, WorkerConfig(zone=JERSEY, poll_seconds=poll, batch=batch)
-    )
-    sender = OutboxSender(
-        db.sessions, telephony, SenderConfig(public_url=public_url, per_minute=100_000)
+    scheduler, sender = make_workers(  # wired as `oncall serve` wires them
+        db.sessions,
+        telephony,
+        clock,
+        WorkerConfig(zone=JERSEY, poll_seconds=poll, batch=batch),
+        SenderConfig(public_url=public_url, per_minute=100_000),
     )
     late: list[float] = []
     done = asyncio.Event()
@@ -69,7 +70,7 @@ async def main(
 
     async def send() -> None:
         while not done.is_set():
-            await sender.run_once(clock.now())
+            await sender.run_once()
             await asyncio.sleep(poll)
 
     async def watch() -> None:

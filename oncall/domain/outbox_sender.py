@@ -9,6 +9,7 @@ and its alert escalates at once — a person hears of the alert either way.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,10 +62,14 @@ class OutboxSender:
         sessions: async_sessionmaker[AsyncSession],
         telephony: Telephony,
         config: SenderConfig,
+        *,
+        before_claim: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`before_claim` is awaited before each claim (the replica's steps go first)."""
         self._sessions = sessions
         self._telephony = telephony
         self._config = config
+        self._before_claim = before_claim
         self._limit = asyncio.Semaphore(config.concurrency)
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
@@ -96,6 +101,8 @@ class OutboxSender:
                 await message_failed(session, row, at=now, reason="outcome unknown")
             await session.commit()
         while True:
+            if self._before_claim is not None:
+                await self._before_claim()
             async with self._sessions() as session:
                 claimed = await outbox.claim_due(
                     session, now=now, limit=self._config.batch, lease=self._config.lease,
