@@ -292,22 +292,27 @@ def _check_rows(walk: _Walk, rows: Sequence[Any]) -> ChainBreak | None:
 async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
     """Walk every event in order and report the first broken link, if any.
 
+    The walk ends at the chain head as it was when the walk began: events appended meanwhile
+    (their seq is above it, and every event at or below it had committed when the head moved
+    there) are left for the next verification instead of reading as a tail that was deleted.
     Each batch is hashed in a worker thread, so a long walk does not stall the event loop (the
     server keeps answering while a manager's verification runs).
     """
+    head = (
+        await session.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == _HEAD_ID))
+    ).first()
     walk = _Walk()
     while True:
-        query = (
-            select(*_COLUMNS).where(Event.seq >= walk.expected_seq).order_by(Event.seq).limit(batch)
-        )
-        rows = (await session.execute(query)).all()
+        query = select(*_COLUMNS).where(Event.seq >= walk.expected_seq)
+        if head is not None:
+            query = query.where(Event.seq <= head.seq)
+        rows = (await session.execute(query.order_by(Event.seq).limit(batch))).all()
         broken = await asyncio.to_thread(_check_rows, walk, rows)
         if broken is not None:
             return ChainReport(walk.checked, walk.expected_seq - 1, broken)
         if len(rows) < batch:
             break
     expected_seq, prev_hash = walk.expected_seq, walk.prev_hash
-    head = await session.get(ChainHead, _HEAD_ID)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
         return ChainReport(
             walk.checked,

@@ -130,9 +130,18 @@ async def test_two_replicas_appending_at_once_give_one_chain_without_gaps(
             await session.commit()
             sealed.extend(e.seq or 0 for e in events)  # 0 would be an event left unsealed
 
+    async def verifier() -> list[bool]:
+        """Verifications while the replicas append: new events are not a 'deleted' tail."""
+        found = []
+        for _ in range(5):
+            async with replicas[0].sessions() as session:
+                found.append((await verify_chain(session)).ok)
+            await asyncio.sleep(0.005)
+        return found
+
     try:
-        await asyncio.gather(
-            *(writer(db, r, i) for i in range(20) for r, db in enumerate(replicas))
+        *_, during = await asyncio.gather(
+            *(writer(db, r, i) for i in range(20) for r, db in enumerate(replicas)), verifier()
         )
         async with replicas[1].sessions() as session:
             report = await verify_chain(session, batch=7)
@@ -141,6 +150,7 @@ async def test_two_replicas_appending_at_once_give_one_chain_without_gaps(
         for db in replicas:
             await db.dispose()
     assert report.ok, report.broken
+    assert during == [True] * 5
     committed = 2 * 16 * 3
     assert (report.checked, report.last_seq, rows) == (committed, committed, committed)
     assert sorted(sealed) == list(range(1, committed + 1))  # each caller's events got their seq
