@@ -16,6 +16,7 @@ from oncall.settings import Settings
 from oncall.web import escalation, health
 from oncall.web.api import contacts, events, on_duty, openapi
 from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
+from oncall.web.ids import ids_in_range
 from oncall.web.metrics import setup_metrics
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
@@ -69,6 +70,7 @@ def create_app(
     app.add_routes(openapi.routes)
     app.add_routes(audit_handover.routes)
     add_ui_routes(app)
+    app.middlewares.append(ids_in_range)  # innermost: the UI's error pages show its 404
     app.add_routes(audit_reports.routes)
     app.add_routes(audit.routes)
     app.add_routes(outcome.routes)

@@ -196,6 +196,25 @@ def test_signing_in_never_redirects_off_site(people: tuple[str, list[Identity]])
         assert "\\" not in location, target  # "/\\evil" is "//evil" to a browser
 
 
+def test_an_id_past_the_database_range_is_404_not_500(people: tuple[str, list[Identity]]) -> None:
+    # 2**64 and more: the SQLite driver overflows (PostgreSQL's INTEGER ids stop at 2**31-1).
+    base, who = people
+    admin = next(i for i in who if i.name == "admin")
+    huge = "99999999999999999999"
+    tried = 0
+    for (method, path), access in ACCESS.items():
+        if not isinstance(access, frozenset) or path.startswith("/api/"):
+            continue
+        if not any(f"{{{name}}}" in path for name in ("id", "contact_id", "number")):
+            continue
+        url = base + url_of(path).replace("/1/", f"/{huge}/").replace("/1", f"/{huge}")
+        data = {"csrf_token": admin.csrf}
+        answer = admin.http.request(method, url, data=data, allow_redirects=False, timeout=10)
+        assert answer.status_code == 404, (method, path, answer.status_code)
+        tried += 1
+    assert tried >= 10
+
+
 def test_the_login_throttle_counts_each_client_behind_the_proxy(
     people: tuple[str, list[Identity]],
 ) -> None:
