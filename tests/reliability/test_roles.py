@@ -215,6 +215,25 @@ def test_an_id_past_the_database_range_is_404_not_500(people: tuple[str, list[Id
     assert tried >= 10
 
 
+@pytest.mark.parametrize("public", ["http://127.0.0.1", "https://oncall.example"])
+def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(
+    sqlite_url: str, public: str
+) -> None:
+    asyncio.run(seed(sqlite_url, night=False))
+    with running_service(sqlite_url, public_url=public) as running:
+        answer = requests.post(
+            f"http://127.0.0.1:{running.port}/login",
+            data={"username": "worker", "password": DEMO_PASSWORD},
+            allow_redirects=False,
+            timeout=10,
+        )
+    cookie = answer.headers["Set-Cookie"]
+    flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "samesite", "max-age", "path"} <= flags
+    assert "SameSite=Lax" in cookie
+    assert ("secure" in flags) == public.startswith("https://")
+
+
 def test_the_login_throttle_counts_each_client_behind_the_proxy(
     people: tuple[str, list[Identity]],
 ) -> None:
