@@ -8,6 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from oncall import keys
 from oncall.domain.escalation_status import alert_call_key, alert_call_script
 from oncall.log import get_logger
+from oncall.web.ids import MAX_ID
 from oncall.web.twilio.security import params_of
 from oncall.web.twilio.twiml import VOICE
 
@@ -24,9 +25,12 @@ def _xml(response: VoiceResponse) -> web.Response:
 
 def _outbox_id(request: web.Request) -> int:
     try:
-        return int(request.query.get("outbox", ""))
+        row_id = int(request.query.get("outbox", ""))
     except ValueError:
-        raise web.HTTPBadRequest(text="outbox: expected a whole number") from None
+        row_id = 0
+    if not 1 <= row_id <= MAX_ID:
+        raise web.HTTPBadRequest(text="outbox: expected an outbox id (a whole number from 1)")
+    return row_id
 
 
 @routes.post("/alert-call")

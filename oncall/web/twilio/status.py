@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall import keys
 from oncall.domain.escalation_status import call_status, message_status
 from oncall.log import get_logger
+from oncall.web.ids import MAX_ID
 from oncall.web.twilio.security import params_of
 
 log = get_logger(__name__)
@@ -19,10 +20,12 @@ routes = web.RouteTableDef()
 
 
 def _outbox_id(request: web.Request) -> int | None:
+    """The outbox row in our own callback URL; None when it cannot name one (nothing to record)."""
     try:
-        return int(request.query.get("outbox", ""))
+        row_id = int(request.query.get("outbox", ""))
     except ValueError:
         return None
+    return row_id if 1 <= row_id <= MAX_ID else None
 
 
 StatusUpdate = Callable[[AsyncSession, int, dict[str, str], datetime], Awaitable[None]]
