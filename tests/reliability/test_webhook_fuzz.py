@@ -254,3 +254,17 @@ def test_oversized_bodies_get_413_and_gets_405(target: Target) -> None:
     for path in ROUTES:
         answer = requests.get(target.base + path, timeout=10)
         assert answer.status_code in (403, 405), path
+
+
+def test_a_callers_follow_up_for_an_unknown_contact_still_rings_someone(target: Target) -> None:
+    # Only a forged or corrupted URL names a contact we never opened; the caller is still real.
+    for path_qs in (
+        "/twilio/voice/menu?contact=999999",
+        "/twilio/voice/menu?contact=x",
+        "/twilio/voice/dial-result?contact=999999&attempt=1",
+        "/twilio/voice/dial-result?contact=99999999999999999999&attempt=1",
+    ):
+        params = {"CallSid": "CA" + "e" * 32, "Digits": "1", "DialCallStatus": "no-answer"}
+        signature = twilio_signature(target.base + path_qs, params, PRIMARY)
+        answer = _post(target, path_qs, urlencode(params).encode(), FORM, signature)
+        assert _is_twiml(answer) and "<Dial" in answer.text, (path_qs, answer.text)

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
+from oncall.db.models import Contact
 from oncall.domain import calls, voice
 from oncall.domain.webhooks import remember_reply, stored_reply
 from oncall.log import get_logger
@@ -76,6 +78,13 @@ async def _run_step(
         return on_failure()
 
 
+async def _require_contact(session: AsyncSession, contact_id: int) -> None:
+    """A caller's follow-up names a contact we never opened (only a forged or corrupted URL can):
+    raising sends the caller to the fail-safe ring rather than the domain's hang-up."""
+    if await session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+        raise LookupError(f"no contact {contact_id}")
+
+
 def _caller_leg_failure(request: web.Request) -> Callable[[], web.Response]:
     return lambda: _failsafe(request)
 
@@ -119,6 +128,7 @@ async def menu(request: web.Request) -> web.Response:
     digits = params.get("Digits", "")
 
     async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        await _require_contact(session, contact_id)
         return await calls.menu_chosen(
             session, contact_id=contact_id, digits=digits, at=now, fallback=_fallback(request)
         )
@@ -173,6 +183,7 @@ async def dial_result(request: web.Request) -> web.Response:
         duration = None
 
     async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
+        await _require_contact(session, contact_id)
         return await calls.dial_finished(
             session,
             contact_id=contact_id,
