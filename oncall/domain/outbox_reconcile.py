@@ -87,7 +87,8 @@ async def reconcile_statuses(
     limit: int = 50,
 ) -> list[int]:
     """Ask the provider about up to `limit` stalled texts and record the answers; return the ids
-    whose status moved. A provider that cannot answer now is asked again on a later pass."""
+    whose status moved. A text the provider could not answer about is asked about again after
+    another `after`, like one still on its way (no storm of lookups while Twilio is down)."""
     async with sessions() as session:
         stalled = await awaiting_status(session, now=now, after=after, limit=limit)
     if not stalled:
@@ -108,8 +109,8 @@ async def reconcile_statuses(
     async with sessions() as session:  # rows in id order, like every writer of several rows
         for row_id, state in sorted(answers, key=lambda answer: answer[0]):
             if state is None:
-                continue
-            if await record_state(session, row_id=row_id, state=state, now=now):
+                unchanged.append(row_id)
+            elif await record_state(session, row_id=row_id, state=state, now=now):
                 moved.append(row_id)
             else:
                 unchanged.append(row_id)

@@ -85,7 +85,8 @@ async def test_an_undelivered_text_whose_callbacks_were_lost_escalates(lost: Ser
 
 
 async def test_a_text_still_on_its_way_is_asked_about_again_later(lost: Service) -> None:
-    """Twilio still says "sent": nothing changes, and it is asked about once per wait."""
+    """Twilio still says "sent", or cannot answer: nothing changes, and the text is asked about
+    again only after another wait (no lookup every pass while Twilio is down)."""
     service = lost
     service.fake.faults.lose_status_callbacks(service.phones["sw002"])
     row = await _text_to_duty_worker(service)
@@ -96,7 +97,14 @@ async def test_a_text_still_on_its_way_is_asked_about_again_later(lost: Service)
     assert checked.status == "sent" and checked.updated_at == service.clock.now()
     await tick(service, minutes=1)
     assert (await _row(service, row.id)).updated_at == checked.updated_at  # not asked again yet
+
     service.fake.messages[sid].set_status("delivered")
+    service.fake.faults.fail_next(1, status=503, resource="Messages")  # the lookup fails
+    await tick(service, minutes=1)
+    failed = await _row(service, row.id)
+    assert failed.status == "sent" and failed.updated_at == service.clock.now()
+    await tick(service, minutes=1)
+    assert (await _row(service, row.id)).status == "sent"  # not asked again yet
     await tick(service, minutes=1)
     assert (await _row(service, row.id)).status == "delivered"
 
