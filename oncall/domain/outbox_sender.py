@@ -94,7 +94,8 @@ class OutboxSender:
                 row.status_logged = row.status
                 report.logged.append(row.id)
             await session.commit()
-        async with self._sessions() as session:  # its own transaction: row, alert, chain head
+        # Its own transaction, locking as everyone does: row, contact, alert, chain head.
+        async with self._sessions() as session:
             for row in await outbox.expire_leases(session, now=now):
                 report.expired.append(row.id)
                 log.warning("outbox lease expired; not re-sent", message=row.id)
