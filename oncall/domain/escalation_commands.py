@@ -16,13 +16,12 @@ from oncall.domain.audit_log.links import OutcomeLinks
 from oncall.domain.escalation_alerts import (
     LIVE,
     acknowledge,
-    facts_of,
     live_alerts_of_contact,
     lock_alert,
     open_alert,
-    reference_of,
     resolve,
 )
+from oncall.domain.escalation_facts import facts_of, reference_of
 from oncall.domain.escalation_shifts import confirm_shift
 from oncall.domain.escalation_targets import resolve_targets
 

@@ -28,7 +28,7 @@ from oncall.db.models import (
 from oncall.domain import outbox
 from oncall.domain.audit import append_event
 from oncall.domain.duty import DutySnapshot
-from oncall.domain.escalation_alerts import facts_from, shift_start_of
+from oncall.domain.escalation_facts import facts_from, shift_start_of
 from oncall.domain.escalation_policies import Policy, policy_by_id, policy_for
 from oncall.domain.escalation_targets import resolve_targets
 from oncall.domain.escalation_text import alert_sms

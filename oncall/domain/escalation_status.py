@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import AlertStatus, MessageStatus, OutboundMessage, Person
 from oncall.domain import outbox
-from oncall.domain.escalation_alerts import acknowledge, facts_of, lock_alert
+from oncall.domain.escalation_alerts import acknowledge, lock_alert
+from oncall.domain.escalation_facts import facts_of
 from oncall.domain.escalation_text import alert_speech
 from oncall.domain.outbox_events import message_failed
 from oncall.domain.routing import spoken_reference
