@@ -87,8 +87,11 @@ def csrf_token(secret: bytes, session_id: str) -> str:
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Attach the user (if any) from a bearer token or a session cookie. Twilio routes skip this."""
-    if request.path.startswith(("/twilio/", "/static/", "/healthz", "/readyz")):
+    """Attach the user (if any) from a bearer token or a session cookie.
+
+    Twilio routes, health checks and /metrics (its own bearer token) skip the lookup.
+    """
+    if request.path.startswith(("/twilio/", "/static/", "/healthz", "/readyz", "/metrics")):
         return await handler(request)
     user = await _user_from_request(request)
     if user is not None:
