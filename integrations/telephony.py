@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -58,6 +59,18 @@ class PlacedCall:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class CallState:
+    """What the provider says now about a call (a caller's call or one of its child legs)."""
+
+    sid: str
+    status: str  # the provider's word: queued, ringing, in-progress, completed, busy, no-answer…
+    to: str = ""
+    duration_s: int | None = None  # set once the call has ended
+    parent_sid: str | None = None
+    ended_at: datetime | None = None  # the provider's end time, if it gives one
+
+
 class Telephony(Protocol):
     """Sends SMS and places calls. Implementations: the real Twilio adapter, and tests' fakes."""
 
@@ -84,6 +97,17 @@ class Telephony(Protocol):
 
         Raises TelephonyUnavailable (ask again later) or TelephonyRejected (no such message).
         """
+        ...
+
+    async def fetch_call(self, sid: str) -> CallState:
+        """A call's current status, asked for when our record of it was left open.
+
+        Raises TelephonyUnavailable (ask again later) or TelephonyRejected (no such call).
+        """
+        ...
+
+    async def fetch_child_calls(self, parent_sid: str) -> list[CallState]:
+        """The legs a call's <Dial> created (Calls.json?ParentCallSid=), newest first."""
         ...
 
     async def close(self) -> None:

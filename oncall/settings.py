@@ -59,6 +59,7 @@ class Settings:
     sms_junk_per_hour: int = 5
     outbox_max_attempts: int = 6
     sms_status_check_seconds: int = 120  # 0: never ask Twilio about a text whose status stalled
+    call_check_seconds: int = 300  # 0: never ask Twilio about a call whose record was left open
 
     retention_days: int = 0  # 0: keep event details for ever
     handover_time: str = "09:00"
@@ -277,6 +278,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "sms_junk_per_hour": ("ONCALL_SMS_JUNK_PER_HOUR", _whole(0, 1000)),
     "outbox_max_attempts": ("ONCALL_OUTBOX_MAX_ATTEMPTS", _whole(1, 20)),
     "sms_status_check_seconds": ("ONCALL_SMS_STATUS_CHECK_SECONDS", _whole(0, 24 * 3600)),
+    "call_check_seconds": ("ONCALL_CALL_CHECK_SECONDS", _whole(0, 24 * 3600)),
     "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
     "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
     "handover_to": ("ONCALL_HANDOVER_TO", _addresses),

@@ -199,10 +199,14 @@ async def list_messages(request: web.Request) -> web.Response:
 
 
 async def list_calls(request: web.Request) -> web.Response:
-    """GET Calls.json."""
+    """GET Calls.json, optionally filtered by To and ParentCallSid (a call's Dial legs)."""
     fake = request.app[FAKE_KEY]
-    to = request.query.get("To")
-    found = [c.resource() for c in reversed(fake.calls.values()) if to in (None, c.to)]
+    to, parent = request.query.get("To"), request.query.get("ParentCallSid")
+    found = [
+        c.resource()
+        for c in reversed(fake.calls.values())
+        if to in (None, c.to) and parent in (None, c.parent_sid)
+    ]
     return _page(request, "calls", found)
 
 

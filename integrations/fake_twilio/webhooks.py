@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -55,6 +56,7 @@ class WebhookSender:
     log: list[WebhookResult] = field(default_factory=list)
     _duplicate: int = 0
     _forge: list[SignatureMode] = field(default_factory=list)
+    _before: list[tuple[str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
     _session: aiohttp.ClientSession | None = None
 
     def duplicate_next(self, n: int = 1) -> None:
@@ -65,6 +67,11 @@ class WebhookSender:
         """Send the next `n` webhooks with a wrong signature, or with none at all."""
         self._forge.extend([mode] * n)
 
+    def before_next(self, path: str, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once, just before the next webhook whose URL contains `path` (a fault
+        in the middle of a call, e.g. the service's database going away as Twilio asks)."""
+        self._before.append((path, action))
+
     def sign(self, url: str, params: dict[str, str]) -> str:
         """Twilio's signature: HMAC-SHA1 of the URL plus sorted POST params, base64."""
         signature: str = RequestValidator(self.auth_token).compute_signature(url, params)
@@ -73,6 +80,11 @@ class WebhookSender:
     async def send(self, url: str, params: dict[str, str], method: str = "POST") -> WebhookResult:
         """Send one webhook and return the service's answer; never raises for HTTP failures."""
         method = method.upper()
+        for i, (path, action) in enumerate(self._before):
+            if path in url:
+                del self._before[i]
+                await action()
+                break
         mode: SignatureMode = self._forge.pop(0) if self._forge else "valid"
         deliveries = 2 if self._duplicate > 0 else 1
         self._duplicate = max(0, self._duplicate - 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -14,6 +15,7 @@ from twilio.base.exceptions import (
 from twilio.rest import Client
 
 from integrations.telephony import (
+    CallState,
     MessageState,
     PlacedCall,
     SentMessage,
@@ -91,6 +93,17 @@ class TwilioTelephony:
             sid=str(message.sid), status=str(message.status), error_code=message.error_code
         )
 
+    async def fetch_call(self, sid: str) -> CallState:
+        """GET Calls/{sid}.json: a call's status and length (a reconciliation of an open call)."""
+        return _call_state(await self._call(lambda: self._client.calls(sid).fetch_async()))
+
+    async def fetch_child_calls(self, parent_sid: str, *, limit: int = 50) -> list[CallState]:
+        """GET Calls.json?ParentCallSid=…: the legs a call's <Dial> rang, newest first."""
+        records = await self._call(
+            lambda: self._client.calls.list_async(parent_call_sid=parent_sid, limit=limit)
+        )
+        return [_call_state(record) for record in records]
+
     async def recent_messages(self, *, limit: int = 20) -> list[SentMessage]:
         """The account's most recent messages (newest first), for diagnostics."""
         records = await self._call(lambda: self._client.messages.list_async(limit=limit))
@@ -118,6 +131,22 @@ class TwilioTelephony:
         except TwilioException as exc:
             # Raised by the library for responses it cannot parse (e.g. an HTML error page).
             raise TelephonyUnavailable(f"Twilio answered unexpectedly: {exc}") from exc
+
+
+def _call_state(call: Any) -> CallState:
+    """Our view of the library's CallInstance (its duration is a string of seconds, or None)."""
+    try:
+        duration = int(call.duration) if call.duration is not None else None
+    except (TypeError, ValueError):
+        duration = None
+    return CallState(
+        sid=str(call.sid),
+        status=str(call.status),
+        to=str(call.to or ""),
+        duration_s=duration,
+        parent_sid=str(call.parent_call_sid) if call.parent_call_sid else None,
+        ended_at=call.end_time if isinstance(call.end_time, datetime) else None,
+    )
 
 
 def translate_rest_error(

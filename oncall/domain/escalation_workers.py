@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -146,10 +147,21 @@ def make_workers(
     )
 
 
+class Loop(Protocol):
+    """Anything run in the background on the clock (the scheduler, the sender, the call check)."""
+
+    async def run_forever(self) -> None: ...
+
+
+async def run_on_clock(
+    name: str, run: Callable[[], Awaitable[object]], clock: Clock, poll: float
+) -> None:
+    """`_loop` for loops defined beside these (e.g. oncall.domain.call_reconcile)."""
+    await _loop(name, run, clock, poll)
+
+
 @contextlib.asynccontextmanager
-async def running(
-    *loops: EscalationScheduler | SenderLoop,
-) -> AsyncIterator[list[asyncio.Task[None]]]:
+async def running(*loops: Loop) -> AsyncIterator[list[asyncio.Task[None]]]:
     """Run loops in the background for the duration of the block; cancel them at its end."""
     tasks = [asyncio.create_task(loop.run_forever()) for loop in loops]
     try:

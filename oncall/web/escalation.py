@@ -9,6 +9,7 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.clock import OffsetClock
+from oncall.domain.call_reconcile import CallReconciler
 from oncall.domain.escalation_workers import (
     EscalationScheduler,
     SenderLoop,
@@ -18,9 +19,11 @@ from oncall.domain.escalation_workers import (
 )
 from oncall.domain.outbox_sender import SenderConfig
 from oncall.settings import Settings
+from oncall.web.ui.outcome import outcome_links
 
 SCHEDULER = web.AppKey("escalation_scheduler", EscalationScheduler)
 SENDER = web.AppKey("outbox_sender", SenderLoop)
+CALL_CHECK = web.AppKey("call_check", CallReconciler)
 
 routes = web.RouteTableDef()
 
@@ -61,10 +64,15 @@ async def escalation_ctx(app: web.Application) -> AsyncIterator[None]:
         sender_config(settings),
     )
     app[SCHEDULER], app[SENDER] = scheduler, sender
+    app[CALL_CHECK] = calls = CallReconciler(
+        app[keys.DATABASE].sessions, app[keys.TELEPHONY], app[keys.CLOCK],
+        after=timedelta(seconds=settings.call_check_seconds or 300),
+        links=outcome_links(app), zone=settings.zone,
+    )  # fmt: skip
     if not settings.escalation_workers:
         yield
         return
-    async with running(scheduler, sender):
+    async with running(scheduler, sender, *([calls] if settings.call_check_seconds else [])):
         yield
 
 

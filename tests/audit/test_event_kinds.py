@@ -17,7 +17,7 @@ ROUTING_AND_ESCALATION = {
     "domain/calls.py", "domain/contacts.py", "domain/alerts.py", "domain/outbox_sender.py",
     "domain/escalation_alerts.py", "domain/escalation_engine.py", "domain/escalation_inbound.py",
     "domain/escalation_status.py", "domain/escalation_shifts.py", "domain/escalation_workers.py",
-    "domain/audit_log/outcomes.py", "domain/audit_log/outcome_texts.py",
+    "domain/audit_log/outcomes.py", "domain/audit_log/outcome_texts.py", "domain/call_reconcile.py",
 }  # fmt: skip
 
 

@@ -63,6 +63,14 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         f"Caller's call lasted {d.get('seconds', '?')} s ({d.get('status', '')})"
     ),
     "call.unanswered": lambda d: "Nobody accepted the call",
+    "call.reconciled": lambda d: (
+        f"Our record of the call was left open; Twilio's record fetched: {d.get('status', '?')}, "
+        f"{d.get('legs', '?')} phone(s) rung"
+    ),
+    "call.connected_per_provider": lambda d: (
+        f"Twilio connected the caller to {d.get('person', '?')} "
+        f"for {d.get('seconds', '?')} s (not screened: fail-safe ring)"
+    ),
     "caller.hung_up": lambda d: "Caller hung up",
     "call.voicemail": lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",
     "call.outside_hours_no_desk": lambda d: "Outside hours, but no day desk number: rang on call",

@@ -232,7 +232,12 @@ async def recorded(request: web.Request) -> web.Response:
 
 @routes.post("/voice/status")
 async def status(request: web.Request) -> web.Response:
-    """Status callback of the caller's call (configured on each number in Twilio's console)."""
+    """Status callback of the caller's call (configured on each number in Twilio's console).
+
+    If it cannot be recorded the answer is 503, as for the outbox's callbacks. Twilio does not
+    retry a voice status callback by default, so the call check (oncall/domain/call_reconcile)
+    asks Twilio later about any call whose record is still open.
+    """
     params = params_of(request)
     call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
     try:
@@ -251,7 +256,7 @@ async def status(request: web.Request) -> web.Response:
         request,
         f"voice:status:{call_sid}:{call_status}",
         step,
-        on_failure=lambda: _xml(twiml.render(voice.Ignored())),
+        on_failure=lambda: web.Response(status=503, text="try again"),
     )
 
 
