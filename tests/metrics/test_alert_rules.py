@@ -1,8 +1,8 @@
 """deploy/prometheus: the alert rules name only metrics and labels that /metrics exposes.
 
-promtool is not installed on these machines, so the rule file is read as YAML and each `expr` is
-checked against a real scrape of the service: a renamed metric or label breaks this test rather
-than silently disabling an alert. When promtool is on the PATH it checks the files as well.
+The rule file is read as YAML and each `expr` is checked against a real scrape of the service: a
+renamed metric or label breaks this test rather than silently disabling an alert. promtool (which
+`make test` unpacks from Debian's prometheus package into .venv/tools) checks the files as well.
 """
 
 from __future__ import annotations
