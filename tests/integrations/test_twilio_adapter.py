@@ -10,6 +10,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
 from integrations.fake_twilio import FakeTwilio, PhoneBehaviour
+from integrations.fake_twilio.state import CallRecord
 from integrations.telephony import (
     Telephony,
     TelephonyError,
@@ -239,3 +240,32 @@ def test_default_base_leaves_urls_alone() -> None:
     client = RebasedAsyncHttpClient(api_base="https://api.twilio.com", timeout=1.0)
     url = "https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Calls.json"
     assert client.rebase(url) == url
+
+
+async def test_fetch_call_and_its_dial_legs(adapter: TwilioTelephony, fake: FakeTwilio) -> None:
+    def record(sid: str, to: str, status: str, parent: str | None, seconds: int) -> None:
+        fake.register_call(
+            CallRecord(
+                sid=sid, account_sid=fake.account_sid, to=to, from_=LINE, status=status,
+                direction="outbound-dial" if parent else "inbound", parent_sid=parent,
+                duration_s=seconds,
+            )
+        )  # fmt: skip
+
+    parent, other = "CA" + "1" * 32, "CA" + "9" * 32
+    record(parent, LINE, "completed", None, 95)
+    record("CA" + "2" * 32, STAFF, "no-answer", parent, 0)
+    record("CA" + "3" * 32, "+447797900004", "completed", parent, 80)
+    record(other, LINE, "in-progress", None, 0)
+    record("CA" + "4" * 32, STAFF, "completed", other, 10)  # another call's leg
+    call = await adapter.fetch_call(parent)
+    assert (call.status, call.duration_s, call.parent_sid) == ("completed", 95, None)
+    legs = await adapter.fetch_child_calls(parent)
+    assert [(leg.to, leg.status, leg.duration_s) for leg in legs] == [
+        ("+447797900004", "completed", 80),
+        (STAFF, "no-answer", None),  # Twilio gives a duration once a call has completed
+    ]
+    assert {leg.parent_sid for leg in legs} == {parent}
+    assert (await adapter.fetch_call(other)).duration_s is None
+    with pytest.raises(TelephonyRejected):
+        await adapter.fetch_call("CA" + "0" * 32)
