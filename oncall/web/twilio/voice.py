@@ -74,7 +74,7 @@ async def _run_step(
         log.exception("voice step failed", key=key)
         return on_failure()
     except Exception:
-        log.exception("voice step failed; answering with fail-safe TwiML", key=key)
+        log.exception("voice step failed; answering its failure reply (fail-safe or 503)", key=key)
         return on_failure()
 
 
