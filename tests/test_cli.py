@@ -76,7 +76,7 @@ def test_upgrade_load_and_token_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     token = run(["token", "create", "admin"], env)
     assert token.returncode == 0 and token.stdout.startswith("oc_")
     verify = run(["audit", "verify"], env)
-    assert verify.returncode == 0 and "chain verified: 0 events" in verify.stdout
+    assert verify.returncode == 0 and "chain verified: 1 events" in verify.stdout  # token.created
     unknown = run(["token", "create", "nobody"], env)
     assert unknown.returncode == 1 and "no active user named 'nobody'" in unknown.stderr
 

@@ -13,16 +13,20 @@ from oncall.cli import (
     escalation,
     rota,
     server,
+    setup,
     show_settings,
     tokens,
     twilio,
+    users,
 )
 from oncall.cli.base import EXIT_FAILED, EXIT_USAGE, CommandFailed, Handler
 from oncall.log import configure_logging
 from oncall.settings import SettingsError, load_settings
 
 # Each module adds its commands; a later feature adds its module here.
-COMMAND_MODULES = (server, database, demo, tokens, show_settings, audit, rota, twilio, escalation)
+COMMAND_MODULES = (
+    server, database, setup, users, demo, tokens, show_settings, audit, rota, twilio, escalation,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

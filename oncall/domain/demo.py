@@ -24,12 +24,12 @@ from oncall.db.models import (
     LineKind,
     Person,
     Role,
-    ServiceCalendar,
     Tier,
     Unavailability,
     UnavailabilityReason,
 )
 from oncall.domain.escalation_policies import ensure_default_policies
+from oncall.domain.setup import service_calendar, standard_line
 from oncall.domain.templates import default_templates
 from oncall.domain.users import new_user
 from oncall.phones import normalise_phone
@@ -152,25 +152,9 @@ def _leave(
 
 def _lines() -> list[Line]:
     return [
-        Line(
-            kind=LineKind.POLICE.value, name="Police HQ",
-            twilio_number=_phone("+44 1534 700101", "lines[police].twilio_number"),
-            greeting="Children's social care out of hours. Connecting you to the duty worker.",
-            offers_menu=False, routing_policy="default",
-        ),
-        Line(
-            kind=LineKind.HOSPITAL.value, name="General Hospital",
-            twilio_number=_phone("+44 1534 700102", "lines[hospital].twilio_number"),
-            greeting="Children's social care out of hours. Connecting you to the duty worker.",
-            offers_menu=False, routing_policy="default",
-        ),
-        Line(
-            kind=LineKind.FOSTER.value, name="Foster carers",
-            twilio_number=_phone("+44 1534 700103", "lines[foster].twilio_number"),
-            greeting="Children's social care out of hours, foster carers' line.",
-            offers_menu=True, routing_policy="foster",
-        ),
-    ]  # fmt: skip
+        standard_line(kind, _phone(f"+44 1534 70010{n}", f"lines[{kind.value}].twilio_number"))
+        for n, kind in enumerate((LineKind.POLICE, LineKind.HOSPITAL, LineKind.FOSTER), start=1)
+    ]
 
 
 def _known_callers() -> list[KnownCaller]:
@@ -217,13 +201,8 @@ async def load_demo(
     households = _households(rng)
     session.add_all([*people, *leave, *lines, *callers, *households, *default_templates()])
     session.add(
-        ServiceCalendar(
-            weekday_start=time(17), weekday_end=time(9), weekends_all_day=True,
-            bank_holidays_all_day=True,
-            day_desk_number=_phone("+44 1534 700100", "service_calendar.day_desk_number"),
-            updated_at=now,
-        )
-    )  # fmt: skip
+        service_calendar(_phone("+44 1534 700100", "service_calendar.day_desk_number"), now)
+    )
     await session.flush()
     by_code = {p.code: p for p in people}
     users = [

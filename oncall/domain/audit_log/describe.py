@@ -117,6 +117,32 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         f"Outcome amended: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")
     ),
+    # Set-up and accounts from the command line (`oncall setup`, `user`, `token`).
+    "line.configured": lambda d: (
+        f"{d.get('line', 'A')} line {d.get('action', 'configured')}: number {d.get('number', '?')}"
+    ),
+    "day_desk.configured": lambda d: f"Day desk number set to {d.get('number', '?')}",
+    "templates.defaults_added": lambda d: (
+        f"Default shift templates added ({d.get('templates', '?')})"
+    ),
+    "policies.defaults_added": lambda d: (
+        f"Default escalation policies added ({d.get('policies', '?')})"
+    ),
+    "user.created": lambda d: (
+        f"User {d.get('username', '?')} created with role(s) {_value(d.get('roles') or '?')}"
+        + (f", linked to person {d['person']}" if d.get("person") else "")
+    ),
+    "user.password_changed": lambda d: f"Password of user {d.get('username', '?')} changed",
+    "user.disabled": lambda d: f"User {d.get('username', '?')} disabled",
+    "user.enabled": lambda d: f"User {d.get('username', '?')} enabled",
+    "token.created": lambda d: (
+        f"API token {d.get('name', '?')!r} created for user {d.get('username', '?')}"
+    ),
+    "token.revoked": lambda d: (
+        f"API token {d.get('token')} revoked"
+        if d.get("token") is not None
+        else f"API tokens of user {d.get('username', '?')} revoked: {_value(d.get('tokens') or [])}"
+    ),
 }
 
 
