@@ -76,10 +76,8 @@ async def start_service(
     return Service(app, server, app[keys.FAKE_TWILIO], clock, database, settings, lines, phones)
 
 
-@pytest.fixture
-async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
-    """Friday night 8 Jan 2027: sw002 then sw004 on the first tier, sm002 the senior manager."""
-    await load_demo_data(database)
+async def publish_friday_night(database: Database) -> None:
+    """The e2e rota: Friday 8 Jan 2027 17:00 for 16 hours, sw002 then sw004, sm002 above them."""
     async with database.sessions() as session:
         end = SHIFT_START + timedelta(hours=16)
         await publish_rota(
@@ -91,4 +89,11 @@ async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
             ],
         )
         await session.commit()
+
+
+@pytest.fixture
+async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
+    """Friday night 8 Jan 2027: sw002 then sw004 on the first tier, sm002 the senior manager."""
+    await load_demo_data(database)
+    await publish_friday_night(database)
     return await start_service(aiohttp_server, database, ManualClock(FRIDAY_NIGHT))

@@ -12,20 +12,20 @@ from integrations.fake_twilio import CallTrace, PhoneBehaviour
 from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Alert, Event, Tier
+from oncall.db.models import Alert, Event
 from oncall.domain.audit import verify_chain
 from oncall.domain.audit_log.describe import describe_event
 from oncall.domain.call_reconcile import CallReconciler
 from oncall.web.escalation import CALL_CHECK
 from tests.e2e.conftest import (
     FRIDAY_NIGHT,
-    SHIFT_START,
     ServerFactory,
     Service,
+    publish_friday_night,
     start_service,
 )
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM, Outcome, outcome, script
-from tests.support import ShiftSpec, load_demo_data, publish_rota
+from tests.support import load_demo_data
 
 CHECK_S = 300
 
@@ -34,17 +34,7 @@ CHECK_S = 300
 async def quiet_service(aiohttp_server: ServerFactory, database: Database) -> Service:
     """The e2e service (sw002, sw004, sm002 on duty) with its loops off: passes run by hand."""
     await load_demo_data(database)
-    async with database.sessions() as session:
-        end = SHIFT_START + timedelta(hours=16)
-        await publish_rota(
-            session,
-            "2027-01",
-            [
-                ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
-                ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"]),
-            ],
-        )
-        await session.commit()
+    await publish_friday_night(database)
     return await start_service(
         aiohttp_server, database, ManualClock(FRIDAY_NIGHT),
         escalation_workers=False, call_check_seconds=CHECK_S,  # type: ignore[arg-type]

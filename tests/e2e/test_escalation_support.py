@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from integrations.fake_twilio import PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Tier
 from oncall.web.escalation import SCHEDULER, SENDER
-from tests.e2e.conftest import SHIFT_START, ServerFactory, Service, start_service
-from tests.support import ShiftSpec, load_demo_data, publish_rota
+from tests.e2e.conftest import ServerFactory, Service, publish_friday_night, start_service
+from tests.support import load_demo_data
 
 MANAGERS = [f"sm{i:03d}" for i in range(1, 9)]
 
@@ -20,17 +17,7 @@ async def escalation_service(
 ) -> Service:
     """Friday 8 Jan 2027 17:00-09:00: sw002 then sw004, sm002 the senior manager; loops off."""
     await load_demo_data(database)
-    async with database.sessions() as session:
-        end = SHIFT_START + timedelta(hours=16)
-        await publish_rota(
-            session,
-            "2027-01",
-            [
-                ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
-                ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"]),
-            ],
-        )
-        await session.commit()
+    await publish_friday_night(database)
     service = await start_service(
         aiohttp_server,
         database,

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import requests
 from aiohttp import web
@@ -18,13 +18,13 @@ from twilio.request_validator import RequestValidator
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Contact, Event, Tier
+from oncall.db.models import Contact, Event
 from oncall.domain.audit import verify_chain
 from oncall.domain.users import create_api_token
 from oncall.settings import FAKE_AUTH_TOKEN, Settings
 from tests.audit.night import at, write_night
-from tests.e2e.conftest import SHIFT_START, free_port
-from tests.support import ShiftSpec, load_demo_data, publish_rota
+from tests.e2e.conftest import free_port, publish_friday_night
+from tests.support import load_demo_data
 
 # Every demo user signs in with this password (oncall/domain/demo.py).
 DEMO_PASSWORD = "oncall-demo"
@@ -129,21 +129,11 @@ def twilio_signature(url: str, params: Mapping[str, str], token: str = FAKE_AUTH
     return signature
 
 
-async def publish_friday_night(url: str) -> None:
-    """The e2e rota: Friday 8 Jan 2027 17:00 for 16 hours, sw002 then sw004, sm002 above them."""
+async def publish_friday_night_at(url: str) -> None:
+    """The e2e rota (tests/e2e/conftest.py) published in the database at `url`."""
     database = Database.connect(url)
     try:
-        async with database.sessions() as session:
-            end = SHIFT_START + timedelta(hours=16)
-            await publish_rota(
-                session,
-                "2027-01",
-                [
-                    ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
-                    ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"]),
-                ],
-            )
-            await session.commit()
+        await publish_friday_night(database)
     finally:
         await database.dispose()
 

@@ -22,7 +22,7 @@ from oncall.domain.users import create_api_token
 from oncall.log import configure_logging
 from oncall.settings import Settings
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, start_service
-from tests.reliability.inputs import DEMO_PASSWORD, publish_friday_night
+from tests.reliability.inputs import DEMO_PASSWORD, publish_friday_night_at
 from tests.support import load_demo_data
 
 POLICE_CONTROL_ROOM = "+441534700201"
@@ -62,7 +62,7 @@ async def test_no_secret_and_no_whole_phone_number_is_logged(
     assert {"twilio_auth_token", "secret_key", "smtp_password"} <= set(secrets)
     database = Database.connect(sqlite_url)
     await load_demo_data(database)
-    await publish_friday_night(sqlite_url)
+    await publish_friday_night_at(sqlite_url)
     async with database.sessions() as session:
         api_token = await create_api_token(session, username="manager", name="t", now=FRIDAY_NIGHT)
         await session.commit()

@@ -23,7 +23,7 @@ from tests.conftest import _truncate_all as truncate_all
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.inputs import (
     chain_state,
-    publish_friday_night,
+    publish_friday_night_at,
     running_service,
     seed,
     twilio_signature,
@@ -82,7 +82,7 @@ def target(
         url = request.getfixturevalue("postgres_database")
         asyncio.run(truncate_all(url))
     asyncio.run(seed(url, night=False))
-    asyncio.run(publish_friday_night(url))
+    asyncio.run(publish_friday_night_at(url))
     overrides = {"twilio_auth_token": PRIMARY, "twilio_auth_token_secondary": SECONDARY}
     with running_service(url, now=FRIDAY_NIGHT, **overrides) as running:
         yield Target(running.public_url, url)
