@@ -143,9 +143,11 @@ _HEAD = cast(Table, ChainHead.__table__)
 def _seal_pending(session: Session) -> None:
     """Chain this transaction's events just before it commits, under the head's lock.
 
-    The lock is the last one the transaction takes and is held only for one INSERT and one
-    UPDATE, so writers on every replica overlap everywhere but here; the commit order is still
-    the sequence order. Runs inside AsyncSession.commit's greenlet, so it may execute SQL.
+    The lock is the last one the transaction takes (the events' foreign keys then take FOR KEY
+    SHARE on their contacts, which conflicts with none of our locks: contacts are locked FOR NO
+    KEY UPDATE) and is held only for one INSERT and one UPDATE, so writers on every replica
+    overlap everywhere but here; the commit order is still the sequence order. Runs inside
+    AsyncSession.commit's greenlet, so it may execute SQL.
     """
     held = session.info.pop(_PENDING, None)
     if held is None or held[0] is not session.get_transaction() or not held[1]:
@@ -207,6 +209,10 @@ async def append_event(
         details=payload,
         details_digest=details_digest(payload),
     )
+    if session.in_nested_transaction():
+        # Pending events belong to the whole transaction: a savepoint rolled back would still
+        # commit them, so appending inside one is refused rather than logging what did not happen.
+        raise RuntimeError("append_event inside a savepoint (begin_nested) is not supported")
     if not session.in_transaction():
         await session.connection()  # begin now: the pending list belongs to this transaction
     _pending(session.sync_session).append(pending)

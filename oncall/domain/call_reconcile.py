@@ -92,7 +92,9 @@ async def record_call(
 ) -> bool:
     """Record how an open call ended, once: False if another pass or a late callback did."""
     contact = await session.scalar(
-        select(Contact).where(Contact.id == contact_id).with_for_update(skip_locked=True)
+        select(Contact)
+        .where(Contact.id == contact_id)
+        .with_for_update(skip_locked=True, key_share=True)
     )
     if contact is None or contact.ended_at is not None:  # being recorded elsewhere, or recorded
         return False
@@ -109,7 +111,10 @@ async def record_call(
     )
     if contact.status == ContactStatus.OPEN.value:
         await _settle(session, contact, twilio, now)
-    contact.ended_at = now
+    # Twilio's own end time when it gives one (the pass may run minutes later), kept between
+    # the call's arrival and now.
+    ended_at = call.ended_at or now
+    contact.ended_at = min(now, max(ended_at, contact.received_at))
     await _event(session, contact, "call.ended", now)
     if zone is not None and contact.status == ContactStatus.ANSWERED.value:
         await text_after_call(session, contact, links=links, at=now, zone=zone)

@@ -118,7 +118,7 @@ async def menu_chosen(
 
 
 async def _contact(session: AsyncSession, contact_id: int) -> Contact | None:
-    return await session.get(Contact, contact_id, with_for_update=True)
+    return await session.get(Contact, contact_id, with_for_update={"key_share": True})
 
 
 async def _chosen(session: AsyncSession, contact: Contact) -> str | None:
@@ -356,7 +356,7 @@ async def call_status(
     """Twilio's status callback for the caller's call: the end, and its length (and the outcome
     link for an accepted call, if the dial's result did not already send it)."""
     contact = await session.scalar(
-        select(Contact).where(Contact.provider_sid == call_sid).with_for_update()
+        select(Contact).where(Contact.provider_sid == call_sid).with_for_update(key_share=True)
     )
     if contact is None or status not in ("completed", "busy", "failed", "no-answer", "canceled"):
         return

@@ -82,10 +82,15 @@ async def lock_contact_of(session: AsyncSession, alert_id: int) -> None:
     One lock order for every writer: outbox row, contact, alert, pending outbox rows, chain head
     (as the transaction commits). Call webhooks lock the contact and then change its alert (a
     voicemail raises it); a DONE or ACK that locked the alert first and then the contact could
-    deadlock with them on PostgreSQL.
+    deadlock with them on PostgreSQL. Contacts are locked FOR NO KEY UPDATE (`key_share`): an
+    event or outbox row inserted for a contact takes FOR KEY SHARE on it (its foreign key), which
+    a plain FOR UPDATE would block, so a writer holding the chain head or an alert could wait on
+    a contact holder that waits on it.
     """
     owner = select(Alert.contact_id).where(Alert.id == alert_id).scalar_subquery()
-    await session.execute(select(Contact.id).where(Contact.id == owner).with_for_update(of=Contact))
+    await session.execute(
+        select(Contact.id).where(Contact.id == owner).with_for_update(of=Contact, key_share=True)
+    )
 
 
 async def lock_alert(session: AsyncSession, alert_id: int) -> Alert | None:
@@ -228,7 +233,9 @@ async def escalate_now(
 async def live_alerts_of_contact(session: AsyncSession, contact_id: int) -> list[Alert]:
     """The contact's open and acknowledged alerts, locked, after the contact itself (the one
     lock order: see `lock_contact_of`)."""
-    await session.execute(select(Contact.id).where(Contact.id == contact_id).with_for_update())
+    await session.execute(
+        select(Contact.id).where(Contact.id == contact_id).with_for_update(key_share=True)
+    )
     return list(
         await session.scalars(
             select(Alert)

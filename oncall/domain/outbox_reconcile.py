@@ -106,7 +106,11 @@ async def reconcile_statuses(
     answers = await asyncio.gather(*(ask(row_id, sid) for row_id, sid in stalled))
     moved: list[int] = []
     unchanged: list[int] = []
-    async with sessions() as session:  # rows in id order, like every writer of several rows
+    async with sessions() as session:
+        # Every row locked first, in id order (the order every writer of several rows uses):
+        # recording one row locks its contact and alert, and a status callback for a later row
+        # of the same contact locks that row and then the contact.
+        await outbox.lock_rows(session, sorted(row_id for row_id, _ in answers))
         for row_id, state in sorted(answers, key=lambda answer: answer[0]):
             if state is None:
                 unchanged.append(row_id)

@@ -154,3 +154,16 @@ async def test_two_replicas_appending_at_once_give_one_chain_without_gaps(
     committed = 2 * 16 * 3
     assert (report.checked, report.last_seq, rows) == (committed, committed, committed)
     assert sorted(sealed) == list(range(1, committed + 1))  # each caller's events got their seq
+
+
+async def test_an_event_inside_a_savepoint_is_refused(database: Database) -> None:
+    # A savepoint rolled back would still commit the transaction's pending events: refused.
+    at = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
+    async with database.sessions() as session:
+        await append_event(session, kind="test.outer", at=at)
+        async with session.begin_nested():
+            with pytest.raises(RuntimeError, match="savepoint"):
+                await append_event(session, kind="test.inner", at=at)
+        await session.commit()
+        report = await verify_chain(session)
+    assert report.ok and report.checked == 1

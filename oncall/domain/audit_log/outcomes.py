@@ -85,7 +85,7 @@ async def record_outcome(
         chosen = OutcomeCategory(category.strip().lower())
     except ValueError:
         raise OutcomeError(f"unknown outcome category {category!r}") from None
-    contact = await session.get(Contact, contact_id, with_for_update=True)
+    contact = await session.get(Contact, contact_id, with_for_update={"key_share": True})
     if contact is None:
         raise OutcomeError(f"no contact {contact_id}")
     person = await session.get(Person, person_id) if person_id is not None else None
