@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -50,6 +51,7 @@ class Settings:
     twilio_api_base: str = DEFAULT_TWILIO_API_BASE
     secret_key: str = field(default="", repr=False)
     metrics_token: str = field(default="", repr=False)  # bearer token for GET /metrics
+    trusted_proxies: str = "127.0.0.1/32, ::1/128"  # peers whose X-Forwarded-For is believed
     fallback_number: str = ""
     escalation_workers: bool = True
     escalation_poll_seconds: float = 1.0
@@ -246,6 +248,16 @@ def _clock_time(raw: str) -> str:
         raise ValueError(f"must be a local time of day like 09:00, got {raw!r}") from None
 
 
+def _networks(raw: str) -> str:
+    networks = [n.strip() for n in raw.split(",") if n.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(f"not an address or network like 10.0.0.0/8: {network!r}") from None
+    return ", ".join(networks)
+
+
 def _addresses(raw: str) -> str:
     addresses = [a.strip() for a in raw.split(",") if a.strip()]
     for address in addresses:
@@ -269,6 +281,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "twilio_api_base": ("ONCALL_TWILIO_API_BASE", _http_url),
     "secret_key": ("ONCALL_SECRET_KEY", _text),
     "metrics_token": ("ONCALL_METRICS_TOKEN", _text),
+    "trusted_proxies": ("ONCALL_TRUSTED_PROXIES", _networks),
     "fallback_number": ("ONCALL_FALLBACK_NUMBER", _phone),
     "escalation_workers": ("ONCALL_ESCALATION_WORKERS", _switch),
     "escalation_poll_seconds": ("ONCALL_ESCALATION_POLL_SECONDS", _seconds),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -177,18 +178,27 @@ async def check_csrf(request: web.Request, session_id: str) -> None:
         raise web.HTTPForbidden(reason="the form has expired: reload the page and try again")
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in setting.split(",") if n)
+
+
 def client_address(request: web.Request) -> str:
     """The address to count sign-in failures against.
 
     Behind the reverse proxy every request comes from the proxy's address, and counting them all
-    together would let five wrong passwords lock everyone out. When the peer is a loopback or
-    private address (our proxy) the last X-Forwarded-For entry, which the proxy itself appended,
-    names the real client; earlier entries are whatever the client sent and are ignored.
+    together would let five wrong passwords lock everyone out. When the peer is one of our
+    proxies (ONCALL_TRUSTED_PROXIES; loopback by default) the last X-Forwarded-For entry, which
+    the proxy itself appended, names the real client; earlier entries are whatever the client
+    sent and are ignored. From any other peer the header is ignored: a client reaching the app
+    directly could otherwise name a new address on every guess.
     """
     remote = request.remote or ""
     forwarded = request.headers.get("X-Forwarded-For", "")
+    trusted = _networks(request.config_dict[keys.SETTINGS].trusted_proxies)
     try:
-        via_proxy = ipaddress.ip_address(remote).is_private  # includes loopback
+        peer = ipaddress.ip_address(remote)
+        via_proxy = any(peer in network for network in trusted)
     except ValueError:
         via_proxy = False
     if via_proxy and forwarded:

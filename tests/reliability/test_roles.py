@@ -15,8 +15,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
+from oncall import keys
 from oncall.app import create_app
+from oncall.settings import Settings
+from oncall.web.auth import client_address
 from tests.reliability.inputs import (
     DEMO_PASSWORD,
     Seeded,
@@ -261,3 +266,34 @@ def test_docs_show_this_table() -> None:
         "docs/security.md's role matrix differs from tests/reliability/test_roles.py: paste "
         "the output of role_table.matrix_markdown() into it"
     )
+
+
+class _Peer(asyncio.Transport):
+    """A connection from `address` (what aiohttp reads as request.remote)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self._address = address
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return (self._address, 40000) if name == "peername" else default
+
+
+def _throttle_address(peer: str, forwarded: str, trusted: str) -> str:
+    app = web.Application()
+    app[keys.SETTINGS] = Settings(trusted_proxies=trusted)
+    request = make_mocked_request(
+        "POST", "/login", headers={"X-Forwarded-For": forwarded}, app=app, transport=_Peer(peer)
+    )
+    return client_address(request)
+
+
+def test_a_client_reaching_the_app_directly_cannot_choose_its_throttle_address() -> None:
+    # From our proxy (loopback by default) the entry the proxy appended names the client…
+    assert _throttle_address("127.0.0.1", "198.51.100.9, 203.0.113.5", "127.0.0.1/32") == (
+        "203.0.113.5"
+    )
+    assert _throttle_address("10.1.2.3", "203.0.113.5", "10.0.0.0/8, ::1/128") == "203.0.113.5"
+    # …from anyone else the header is whatever the client wrote, and is ignored.
+    assert _throttle_address("10.1.2.3", "203.0.113.5", "127.0.0.1/32, ::1/128") == "10.1.2.3"
+    assert _throttle_address("203.0.113.77", "192.0.2.1", "10.0.0.0/8") == "203.0.113.77"
