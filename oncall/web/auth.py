@@ -10,7 +10,7 @@ import ipaddress
 import json
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -212,20 +212,30 @@ class LoginThrottle:
 
     limit: int = 5
     window: float = 900.0
-    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
+    def _recent(self, key: str, now: float) -> int:
+        """How many failures `key` has within the window (a key with none is forgotten, so
+        guesses at made-up names cannot grow the table without end)."""
+        times = self._failures.get(key)
+        if times is None:
+            return 0
         while times and now - times[0] > self.window:
             times.popleft()
-        return times
+        if not times:
+            del self._failures[key]
+        return len(times)
 
     def blocked(self, keys_: Iterable[str], now: float) -> bool:
-        return any(len(self._recent(k, now)) >= self.limit for k in keys_)
+        return any(self._recent(k, now) >= self.limit for k in keys_)
 
     def failed(self, keys_: Iterable[str], now: float) -> None:
+        if len(self._failures) > 10_000:  # now and then, forget every key whose window passed
+            for stale in list(self._failures):
+                self._recent(stale, now)
         for key in keys_:
-            self._recent(key, now).append(now)
+            self._recent(key, now)
+            self._failures.setdefault(key, deque()).append(now)
 
     def succeeded(self, keys_: Iterable[str]) -> None:
         for key in keys_:

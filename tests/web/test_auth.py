@@ -14,7 +14,12 @@ from oncall.db.engine import Database
 from oncall.db.models import Tier
 from oncall.domain.users import create_api_token
 from oncall.settings import Settings
-from oncall.web.auth import SESSION_SECONDS, make_session_cookie, read_session_cookie
+from oncall.web.auth import (
+    SESSION_SECONDS,
+    LoginThrottle,
+    make_session_cookie,
+    read_session_cookie,
+)
 from tests.support import JERSEY, ShiftSpec, load_demo_data, publish_rota
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
@@ -149,3 +154,18 @@ def test_secret_links_are_not_logged() -> None:
 
     assert loggable_path("/outcome/eyJhbGciOi.secret") == "/outcome/…"
     assert loggable_path("/rota/2027-01") == "/rota/2027-01"
+
+
+def test_the_throttle_blocks_after_the_limit_and_forgets_what_the_window_passed() -> None:
+    throttle = LoginThrottle(limit=2, window=60.0)
+    throttle.failed(["user:a", "ip:1"], now=0.0)
+    assert not throttle.blocked(["user:a"], now=1.0)
+    throttle.failed(["user:a", "ip:1"], now=2.0)
+    assert throttle.blocked(["user:a"], now=3.0) and throttle.blocked(["ip:1"], now=3.0)
+    assert not throttle.blocked(["user:a"], now=70.0)  # the window has passed
+    # Guesses at made-up names are forgotten once their window passes: the table stays small.
+    for n in range(10_050):
+        throttle.failed([f"user:guess{n}"], now=100.0)
+    throttle.failed(["user:late"], now=1000.0)
+    assert throttle.blocked(["user:late"], now=1000.0) is False
+    assert len(throttle._failures) == 1
