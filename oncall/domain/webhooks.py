@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +18,20 @@ class StoredReply:
     content_type: str
 
 
+_KEY_LENGTH = 200  # the column's width
+
+
+def receipt_key(key: str) -> str:
+    """The key as stored: a key too long for the column keeps its start and ends with its
+    digest, so two long keys never collide and the lookup finds what was stored."""
+    if len(key) <= _KEY_LENGTH:
+        return key
+    return f"{key[: _KEY_LENGTH - 65]}#{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 async def stored_reply(session: AsyncSession, key: str) -> StoredReply | None:
-    row = await session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
+    stored = receipt_key(key)
+    row = await session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == stored))
     return StoredReply(row.response_body, row.content_type) if row else None
 
 
@@ -27,7 +40,9 @@ def remember_reply(
 ) -> None:
     """Record the reply in the step's own transaction: the step and its receipt commit together."""
     session.add(
-        WebhookReceipt(key=key[:200], response_body=body, content_type=content_type, created_at=at)
+        WebhookReceipt(
+            key=receipt_key(key), response_body=body, content_type=content_type, created_at=at
+        )
     )
 
 
