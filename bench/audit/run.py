@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import random
-import secrets
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from bench.scratch import create_database, drop_database, libpq
 from oncall.app import create_app
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
@@ -58,10 +58,6 @@ SEED = 6
 TARGETS = {"contact_list_ms": 200.0, "month_kpis_ms": 1000.0, "verify_s": 60.0}
 OUTCOMES = ("advice_given", "visit_made", "police_protection", "emergency_placement",
             "referred_to_day_team", "no_action", "other")  # fmt: skip
-
-
-def _libpq(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
 
 
 def _record(table: Any, values: dict[str, Any]) -> tuple[Any, ...]:
@@ -232,7 +228,7 @@ async def populate(url: str, contacts: int, per_contact: int) -> dict[str, float
     gen.build()
     timings["generate_and_hash_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    conn = await asyncpg.connect(_libpq(url))
+    conn = await asyncpg.connect(libpq(url))
     try:
         await conn.copy_records_to_table(
             "contacts", records=gen.contacts, columns=[c.name for c in Contact.__table__.columns]
@@ -438,18 +434,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
     args = parser.parse_args()
     configure_logging(level="error")
-    name = f"oncall_bench_audit_{os.getpid()}_{secrets.token_hex(2)}"
-    admin = _libpq(PG_ADMIN)
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    url = "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
+    url, name = asyncio.run(create_database("audit", PG_ADMIN))
     try:
         started = time.perf_counter()
         upgrade(url)
@@ -466,7 +451,7 @@ def main() -> int:
         verify_after = verify_cli(url)
         print("verify after redaction", verify_after, flush=True)
     finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(name, PG_ADMIN))
     lists = [float(s["median_ms"]) for label, s in pages.items() if label.startswith("list")]
     results: dict[str, Any] = {
         "run_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -27,7 +27,6 @@ import cProfile
 import json
 import os
 import platform
-import secrets
 import socket
 import statistics
 import sys
@@ -37,10 +36,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 from sqlalchemy import select, update
 
+from bench.scratch import create_database, drop_database
 from oncall.app import create_app
 from oncall.clock import SystemClock
 from oncall.db.engine import Database
@@ -73,10 +72,6 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _libpq(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
 
 
 async def _prepare(url: str, alerts: int, now: datetime) -> None:
@@ -132,12 +127,7 @@ async def main(alerts: int, poll: float, batch: int) -> int:
 
 
 async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
-    name = f"oncall_bench_esc_{os.getpid()}_{secrets.token_hex(2)}"
-    admin = _libpq(PG_ADMIN)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
+    url, name = await create_database("esc", PG_ADMIN)
     clock = SystemClock()
     load_at_start = round(os.getloadavg()[0], 2)
     port = _free_port()
@@ -237,9 +227,7 @@ async def scenario(alerts: int, poll: float, batch: int) -> dict[str, Any]:
             await db.dispose()
         if runner is not None:
             await runner.cleanup()
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(name, PG_ADMIN)
     ok = (
         result["lateness_s"]["p99_beyond_poll"] < TARGET_P99_S
         and result["duplicates"] == 0

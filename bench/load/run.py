@@ -39,7 +39,6 @@ import json
 import os
 import platform
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -49,9 +48,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from sqlalchemy import select, text
 
+from bench.scratch import create_database, drop_database
 from integrations.fake_twilio import CallerScript, CallTrace, PhoneBehaviour
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
@@ -69,10 +68,6 @@ CALLERS = {"police": "+441534700201", "hospital": "+441534700301", "foster": "+4
 LINE_MIX = ("police", "hospital", "police", "foster", "hospital")  # 40 % / 40 % / 20 %
 MISSED_EVERY = 5  # one caller in five hangs up while the first phone rings
 DRAIN_LIMIT_S = 180.0
-
-
-def _libpq(url: str) -> str:
-    return "postgresql://" + url.split("://", 1)[1]
 
 
 def _pct(values: list[float], q: int) -> float:
@@ -139,12 +134,7 @@ async def _drained(cluster: Cluster) -> bool:
 async def scenario(
     calls: int, minutes: float, alerts: int, speed: float, *, at_once: bool
 ) -> dict[str, Any]:
-    name = f"oncall_bench_load_{os.getpid()}_{secrets.token_hex(2)}"
-    admin = _libpq(PG_ADMIN)
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    url = "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
+    url, name = await create_database("load", PG_ADMIN)
     try:
         prepared = time.perf_counter()
         await asyncio.to_thread(upgrade, url)
@@ -185,9 +175,7 @@ async def scenario(
             "events_verified": chain.checked,
         }
     finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(name, PG_ADMIN)
 
 
 async def _measure(

@@ -20,19 +20,18 @@ import asyncio
 import json
 import os
 import platform
-import secrets
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from sqlalchemy import event
 
-from bench.audit.run import PG_ADMIN, _libpq, _summary, _zone, populate
+from bench.audit.run import PG_ADMIN, _summary, _zone, populate
+from bench.scratch import create_database, drop_database
 from oncall import keys
 from oncall.app import create_app
 from oncall.clock import ManualClock
@@ -159,19 +158,8 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not write results")
     args = parser.parse_args()
     configure_logging(level="error")
-    name = f"oncall_bench_metrics_{os.getpid()}_{secrets.token_hex(2)}"
-    admin = _libpq(PG_ADMIN)
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     load_before = round(os.getloadavg()[0], 2)  # the machine is shared: say how busy it was
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    url = "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name
+    url, name = asyncio.run(create_database("metrics", PG_ADMIN))
     try:
         upgrade(url)
         data = asyncio.run(populate(url, args.contacts, args.events_per_contact))
@@ -181,7 +169,7 @@ def main() -> int:
         http = asyncio.run(measure_http(url))
         print(json.dumps(http, indent=1), flush=True)
     finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(drop_database(name, PG_ADMIN))
     results: dict[str, Any] = {
         "run_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
