@@ -105,16 +105,6 @@ async def _prefetch(session: AsyncSession, alerts: list[Alert], cache: BatchCach
         cache.first_number = active[0][1] if active else ""
 
 
-async def sending_number(session: AsyncSession, line: Line | None) -> str:
-    """Texts go out from the line concerned (replies come back to it), else the first line."""
-    if line is not None:
-        return line.twilio_number
-    number = await session.scalar(
-        select(Line.twilio_number).where(Line.active).order_by(Line.id).limit(1)
-    )
-    return number or ""
-
-
 async def perform_step(
     session: AsyncSession,
     alert: Alert,

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Channel, MessageStatus, OutboundMessage
+from oncall.db.models import Channel, Line, MessageStatus, OutboundMessage
 
 S = MessageStatus
 # A status only ever moves forward: callbacks arrive out of order, and retried.
@@ -64,6 +64,16 @@ def row(
 
 
 _TABLE = cast(Table, OutboundMessage.__table__)
+
+
+async def sending_number(session: AsyncSession, line: Line | None) -> str:
+    """Texts go out from the line concerned (replies come back to it), else the first line."""
+    if line is not None:
+        return line.twilio_number
+    number = await session.scalar(
+        select(Line.twilio_number).where(Line.active).order_by(Line.id).limit(1)
+    )
+    return number or ""
 
 
 async def enqueue_many(session: AsyncSession, rows: list[dict[str, object]]) -> int:

@@ -10,10 +10,9 @@ from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Channel, Line, RotaVersion
+from oncall.db.models import Channel, RotaVersion
 from oncall.domain import outbox
 from oncall.domain.rota import load_version
 
@@ -23,9 +22,7 @@ async def notify_published(
 ) -> int:
     """Queue a short SMS to everyone on the published version; returns how many were queued."""
     loaded = await load_version(session, version.id)
-    sender = await session.scalar(
-        select(Line.twilio_number).where(Line.active).order_by(Line.id).limit(1)
-    )
+    sender = await outbox.sending_number(session, None)
     firsts: dict[int, datetime] = {}
     counts: dict[int, int] = defaultdict(int)
     for shift in loaded.version.shifts:
@@ -46,7 +43,7 @@ async def notify_published(
         )
         added = await outbox.enqueue(
             session, dedupe_key=f"rota:{version.id}:{person_id}", channel=Channel.SMS,
-            to=person.phone, from_=sender or "", body=body, now=now, person_id=person_id,
+            to=person.phone, from_=sender, body=body, now=now, person_id=person_id,
         )  # fmt: skip
         queued += int(added)
     await session.flush()

@@ -19,16 +19,6 @@ LINK_TEXTED = "outcome.link_texted"
 Purpose = Literal["call_ended", "reminder"]
 
 
-async def _sending_number(session: AsyncSession, line: Line | None) -> str:
-    # The contact's own line, so a DONE reply comes back to it; else the first active line.
-    if line is not None:
-        return line.twilio_number
-    number = await session.scalar(
-        select(Line.twilio_number).where(Line.active).order_by(Line.id).limit(1)
-    )
-    return number or ""
-
-
 async def worker_of(session: AsyncSession, contact: Contact) -> Person | None:
     """Who should record the outcome: who took the call, else who last acknowledged an alert."""
     person_id = contact.handled_by_id or await session.scalar(
@@ -68,7 +58,7 @@ async def text_outcome_link(
         )
     added = await outbox.enqueue(
         session, dedupe_key=f"outcome:{contact.id}:p{person.id}:{purpose}", channel=Channel.SMS,
-        to=person.phone, from_=await _sending_number(session, line), body=body, now=at,
+        to=person.phone, from_=await outbox.sending_number(session, line), body=body, now=at,
         contact_id=contact.id, person_id=person.id,
     )  # fmt: skip
     if added:  # the link itself is a bearer secret: never in the log
