@@ -17,7 +17,7 @@ import pytest
 
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
-from oncall.db.models import Base
+from tests.support import truncate_all
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = os.environ.get("ONCALL_TEST_POSTGRES_URL", DEFAULT_PG_URL)
@@ -98,17 +98,6 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(drop())
 
 
-async def _truncate_all(url: str) -> None:
-    conn = await asyncpg.connect(_libpq(url))
-    try:
-        # replica role skips the append-only trigger on events: only tests ever do this.
-        await conn.execute("SET session_replication_role = replica")
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     """A freshly migrated SQLite database, for tests that need SQLite whatever `db_url` is."""
@@ -117,16 +106,33 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
-    """A freshly migrated, empty database: each test runs once on SQLite and once on PostgreSQL."""
+_BOTH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _empty_database(request: pytest.FixtureRequest, sqlite_template: Path, folder: Path) -> str:
     if request.param == "sqlite":
-        path = tmp_path / "oncall.db"
+        path = folder / "oncall.db"
         shutil.copyfile(sqlite_template, path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_truncate_all(url))
+    asyncio.run(truncate_all(url))
     return url
+
+
+@pytest.fixture(params=_BOTH_DATABASES)
+def db_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """A freshly migrated, empty database: each test runs once on SQLite and once on PostgreSQL."""
+    return _empty_database(request, sqlite_template, tmp_path)
+
+
+@pytest.fixture(scope="module", params=_BOTH_DATABASES)
+def module_db_url(
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> str:
+    """As `db_url`, but one database per module on each side, shared by its tests."""
+    return _empty_database(request, sqlite_template, tmp_path_factory.mktemp("module-db"))
 
 
 @pytest.fixture

@@ -7,11 +7,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.engine import Database
-from oncall.db.models import Assignment, Person, RotaPeriod, RotaShift, RotaVersion, VersionStatus
+from oncall.db.models import (
+    Assignment,
+    Base,
+    Person,
+    RotaPeriod,
+    RotaShift,
+    RotaVersion,
+    VersionStatus,
+)
 from oncall.domain.demo import load_demo
 
 JERSEY = ZoneInfo("Europe/Jersey")
@@ -59,3 +68,15 @@ async def publish_rota(session: AsyncSession, month: str, shifts: Sequence[Shift
         version.shifts.append(shift)
     session.add(version)
     await session.flush()
+
+
+async def truncate_all(url: str) -> None:
+    """Empty every table of a migrated PostgreSQL database, keeping its schema."""
+    conn = await asyncpg.connect("postgresql://" + url.split("://", 1)[1])
+    try:
+        # replica role skips the append-only trigger on events: only tests ever do this.
+        await conn.execute("SET session_replication_role = replica")
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()

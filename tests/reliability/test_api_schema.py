@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +21,6 @@ from schemathesis.specs.openapi.checks import (
 from oncall.app import create_app
 from oncall.settings import Settings
 from oncall.web.api.openapi import description
-from tests.conftest import _truncate_all as truncate_all
 from tests.reliability.inputs import Seeded, running_service, seed
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -65,20 +62,10 @@ def test_every_api_route_is_described_and_every_description_is_a_route() -> None
     }
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def service(
-    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Seeded, str]]:
+@pytest.fixture(scope="module")
+def service(module_db_url: str) -> Iterator[tuple[Seeded, str]]:
     """One seeded service per database for the module (the API only reads, bar its audit reads)."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("api-schema") / "oncall.db"
-        shutil.copyfile(sqlite_template, path)
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_database")
-        asyncio.run(truncate_all(url))
+    url = module_db_url
     seeded = asyncio.run(seed(url))
     with running_service(url) as settings:
         yield seeded, settings.public_url

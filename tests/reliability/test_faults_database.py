@@ -21,7 +21,8 @@ from oncall.db.models import Contact, Event, Person
 from oncall.domain.audit import verify_chain
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.faults_support.cluster import Cluster, start_cluster, wait_until
-from tests.reliability.faults_support.night import seed_night, truncate_all
+from tests.reliability.faults_support.night import seed_night
+from tests.support import truncate_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

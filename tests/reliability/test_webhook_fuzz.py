@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -19,7 +17,6 @@ from hypothesis import strategies as st
 from integrations.twilio import SIGNATURE_HEADER
 from oncall.app import create_app
 from oncall.settings import Settings
-from tests.conftest import _truncate_all as truncate_all
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.inputs import (
     chain_state,
@@ -66,21 +63,11 @@ class Target:
     url: str  # the database, to check afterwards
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def target(
-    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Target]:
+@pytest.fixture(scope="module")
+def target(module_db_url: str) -> Iterator[Target]:
     """One service per database for the module: SQLite, and PostgreSQL (which refuses NUL in
     text, unlike SQLite). Every test adds to the same data, as a night of webhooks would."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("webhook-fuzz") / "oncall.db"
-        shutil.copyfile(sqlite_template, path)
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        url = request.getfixturevalue("postgres_database")
-        asyncio.run(truncate_all(url))
+    url = module_db_url
     asyncio.run(seed(url, night=False))
     asyncio.run(publish_friday_night_at(url))
     overrides = {"twilio_auth_token": PRIMARY, "twilio_auth_token_secondary": SECONDARY}

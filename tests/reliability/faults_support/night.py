@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 from sqlalchemy import select
 
 from oncall.db.engine import Database
-from oncall.db.models import Base, CallerType, Channel, Line, Tier
+from oncall.db.models import CallerType, Channel, Line, Tier
 from oncall.domain.alerts import raise_alert
 from oncall.domain.contacts import CallerIdentity, open_contact
 from oncall.domain.escalation_policies import update_policy
@@ -21,17 +20,6 @@ def outbox_id(status_callback: str | None) -> int | None:
     """The outbox row a provider message belongs to, from its status callback URL."""
     query = parse_qs(urlsplit(status_callback or "").query)
     return int(query["outbox"][0]) if "outbox" in query else None
-
-
-async def truncate_all(url: str) -> None:
-    """Empty every table of a migrated PostgreSQL database (as tests/conftest.py's db_url does)."""
-    conn = await asyncpg.connect("postgresql://" + url.split("://", 1)[1])
-    try:
-        await conn.execute("SET session_replication_role = replica")  # past the append-only trigger
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
 
 
 POLICE = CallerIdentity(CallerType.POLICE, "Police HQ control room", "police")
