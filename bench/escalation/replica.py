@@ -20,8 +20,8 @@ from integrations.twilio import TwilioTelephony
 from oncall.clock import SystemClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, OutboundMessage
-from oncall.domain.escalation_workers import WorkerConfig, make_workers
-from oncall.domain.outbox_sender import SenderConfig
+from oncall.domain.escalation.workers import WorkerConfig, make_workers
+from oncall.domain.outbox.sender import SenderConfig
 from oncall.log import configure_logging
 from oncall.settings import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from tests.support import JERSEY

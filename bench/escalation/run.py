@@ -52,9 +52,9 @@ from oncall.db.models import (
     OutboundMessage,
     Tier,
 )
-from oncall.domain.alerts import raise_alert
-from oncall.domain.contacts import CallerIdentity, open_contact
-from oncall.domain.escalation_policies import update_policy
+from oncall.domain.contacts.records import CallerIdentity, open_contact
+from oncall.domain.escalation.policies import update_policy
+from oncall.domain.escalation.raising import raise_alert
 from oncall.keys import FAKE_TWILIO
 from oncall.log import configure_logging
 from oncall.settings import Settings

@@ -18,17 +18,17 @@ from oncall.cli.base import (
     open_database,
 )
 from oncall.db.engine import Database
-from oncall.domain.audit import ChainReport, verify_chain
-from oncall.domain.audit_log.contacts import ContactFilter, FilterError, parse_filter
-from oncall.domain.audit_log.exports import contacts_csv, events_csv
-from oncall.domain.audit_log.handover import (
+from oncall.domain.audit.contacts import ContactFilter, FilterError, parse_filter
+from oncall.domain.audit.exports import contacts_csv, events_csv
+from oncall.domain.audit.handover import (
     gather_handover,
     handover_csv,
     handover_text,
     latest_handover_day,
 )
-from oncall.domain.audit_log.reads import log_read, record_verification
-from oncall.domain.audit_log.retention import redact_before
+from oncall.domain.audit.reads import log_read, record_verification
+from oncall.domain.audit.retention import redact_before
+from oncall.domain.chain.ledger import ChainReport, verify_chain
 from oncall.settings import Settings
 from oncall.web.ui.audit_handover import morning_jobs
 

@@ -12,9 +12,9 @@ from integrations.twilio import TwilioTelephony
 from oncall.cli.base import EXIT_OK, add_command, add_group, open_database
 from oncall.clock import SystemClock
 from oncall.db.models import Alert, AlertStatus, Contact
-from oncall.domain.escalation_policies import list_policies
-from oncall.domain.escalation_workers import EscalationScheduler
-from oncall.domain.outbox_sender import OutboxSender
+from oncall.domain.escalation.policies import list_policies
+from oncall.domain.escalation.workers import EscalationScheduler
+from oncall.domain.outbox.sender import OutboxSender
 from oncall.settings import Settings
 from oncall.web.escalation import sender_config, worker_config
 

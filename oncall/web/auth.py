@@ -19,7 +19,7 @@ from aiohttp.typedefs import Handler
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.users import user_by_id, user_for_token
+from oncall.domain.people.users import user_by_id, user_for_token
 from oncall.log import get_logger
 
 log = get_logger(__name__)

@@ -9,15 +9,15 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.clock import OffsetClock
-from oncall.domain.call_reconcile import CallReconciler
-from oncall.domain.escalation_workers import (
+from oncall.domain.calls.reconcile import CallReconciler
+from oncall.domain.escalation.workers import (
     EscalationScheduler,
     SenderLoop,
     WorkerConfig,
     make_workers,
     running,
 )
-from oncall.domain.outbox_sender import SenderConfig
+from oncall.domain.outbox.sender import SenderConfig
 from oncall.settings import Settings
 from oncall.web.ui.outcome import outcome_links
 

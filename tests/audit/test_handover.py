@@ -14,9 +14,9 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Contact, Event, OutboundMessage, Person
-from oncall.domain.audit import verify_chain
-from oncall.domain.audit_log.handover import gather_handover
-from oncall.domain.audit_log.links import read_outcome_token
+from oncall.domain.audit.handover import gather_handover
+from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.outcomes.links import read_outcome_token
 from oncall.settings import Settings
 from oncall.web.auth import session_secret
 from oncall.web.ui.audit_handover import morning_jobs

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from oncall.db.models import Alert, Contact, Event, Person
-from oncall.domain.audit import verify_chain
-from oncall.domain.audit_log.links import BadLink, outcome_link, read_outcome_token
-from oncall.domain.audit_log.outcomes import OutcomeError, record_outcome, remind_missing_outcomes
+from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.outcomes.links import BadLink, outcome_link, read_outcome_token
+from oncall.domain.outcomes.record import OutcomeError, record_outcome, remind_missing_outcomes
 from oncall.web.auth import SECRET
 from tests.audit.conftest import anonymous, place_calls
 from tests.e2e.conftest import FRIDAY_NIGHT, Service

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from oncall.db.engine import Database
 from oncall.db.models import EscalationPolicy, Line, ServiceCalendar, ShiftTemplate
-from oncall.domain.audit_log.describe import _SENTENCES, describe_event
+from oncall.domain.audit.describe import _SENTENCES, describe_event
 from tests.audit.test_event_kinds import written_kinds
 from tests.cli.cli_support import events, run_cli
 

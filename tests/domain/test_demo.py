@@ -21,8 +21,8 @@ from oncall.db.models import (
     Unavailability,
     User,
 )
-from oncall.domain.demo import DemoDataInvalid, _phone, database_is_empty, load_demo
-from oncall.domain.users import verify_password
+from oncall.domain.people.users import verify_password
+from oncall.domain.setup.demo import DemoDataInvalid, _phone, database_is_empty, load_demo
 from oncall.phones import normalise_phone
 
 JERSEY = ZoneInfo("Europe/Jersey")

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 import rota_solver
 from oncall.db.engine import Database
 from oncall.db.models import Balance, Person, RotaShift, RotaVersion, Unavailability
-from oncall.domain.demo import load_demo
 from oncall.domain.rota import (
     RotaConflict,
     RotaInvalid,
@@ -28,6 +27,7 @@ from oncall.domain.rota import (
     version_diff,
 )
 from oncall.domain.rota.export import fold
+from oncall.domain.setup.demo import load_demo
 
 JERSEY = ZoneInfo("Europe/Jersey")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

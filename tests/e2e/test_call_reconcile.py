@@ -13,9 +13,9 @@ from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Event
-from oncall.domain.audit import verify_chain
-from oncall.domain.audit_log.describe import describe_event
-from oncall.domain.call_reconcile import CallReconciler
+from oncall.domain.audit.describe import describe_event
+from oncall.domain.calls.reconcile import CallReconciler
+from oncall.domain.chain.ledger import verify_chain
 from oncall.web.escalation import CALL_CHECK
 from tests.e2e.conftest import (
     FRIDAY_NIGHT,

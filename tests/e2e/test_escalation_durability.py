@@ -18,13 +18,13 @@ from integrations.twilio import TwilioTelephony
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, CallerType, Channel, Line, OutboundMessage
-from oncall.domain import outbox
-from oncall.domain.alerts import raise_alert
-from oncall.domain.contacts import CallerIdentity, open_contact
-from oncall.domain.escalation_engine import claim_due, perform_step
-from oncall.domain.escalation_policies import update_policy
-from oncall.domain.escalation_workers import EscalationScheduler, WorkerConfig
-from oncall.domain.outbox_sender import OutboxSender, SenderConfig
+from oncall.domain.contacts.records import CallerIdentity, open_contact
+from oncall.domain.escalation.engine import claim_due, perform_step
+from oncall.domain.escalation.policies import update_policy
+from oncall.domain.escalation.raising import raise_alert
+from oncall.domain.escalation.workers import EscalationScheduler, WorkerConfig
+from oncall.domain.outbox import queue as outbox
+from oncall.domain.outbox.sender import OutboxSender, SenderConfig
 from oncall.web.escalation import SCHEDULER, SENDER
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_escalation_support import escalation_service, texts_to, tick

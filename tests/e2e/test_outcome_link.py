@@ -12,8 +12,8 @@ from integrations.fake_twilio import PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Contact, Event
-from oncall.domain.audit import verify_chain
-from oncall.domain.escalation_text import encoding_of
+from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.texts.staff import encoding_of
 from oncall.web.escalation import SENDER
 from oncall.web.middleware import loggable_path
 from tests.audit.conftest import anonymous, signed_in

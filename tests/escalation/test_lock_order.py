@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import Alert, CallerType, Channel, Contact, Line, Person
-from oncall.domain.alerts import raise_alert
-from oncall.domain.audit import verify_chain
-from oncall.domain.calls import message_recorded
-from oncall.domain.contacts import CallerIdentity, open_contact
-from oncall.domain.escalation_commands import Command, carry_out
+from oncall.domain.calls.flow import message_recorded
+from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.contacts.records import CallerIdentity, open_contact
+from oncall.domain.escalation.commands import Command, carry_out
+from oncall.domain.escalation.raising import raise_alert
 from tests.support import JERSEY, load_demo_data
 
 NOW = datetime(2027, 1, 9, 2, 14, tzinfo=UTC)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oncall.domain.escalation_text import (
+from oncall.domain.texts.staff import (
     HELP_TEXT,
     AlertFacts,
     acknowledged_reply,

@@ -19,14 +19,14 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Contact, Event
-from oncall.domain.audit import verify_chain
-from oncall.domain.users import create_api_token
+from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.people.users import create_api_token
 from oncall.settings import FAKE_AUTH_TOKEN, Settings
 from tests.audit.night import at, write_night
 from tests.e2e.conftest import free_port, publish_friday_night
 from tests.support import load_demo_data
 
-# Every demo user signs in with this password (oncall/domain/demo.py).
+# Every demo user signs in with this password (oncall/domain/setup/demo.py).
 DEMO_PASSWORD = "oncall-demo"
 ROLE_USERS = ("admin", "coordinator", "manager", "worker")
 NIGHT_AFTER = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)

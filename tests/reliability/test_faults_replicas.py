@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Event, OutboundMessage
-from oncall.domain import outbox
-from oncall.domain.audit import verify_chain
+from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.outbox import queue as outbox
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.faults_support.cluster import Cluster, start_cluster, wait_until
 from tests.reliability.faults_support.night import outbox_id, seed_night

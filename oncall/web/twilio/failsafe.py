@@ -11,7 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.duty import on_duty_at
+from oncall.domain.duty.roster import on_duty_at
 from oncall.log import get_logger
 
 log = get_logger(__name__)

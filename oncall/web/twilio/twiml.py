@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from oncall.domain import voice
+from oncall.domain.calls import instructions as voice
 
 VOICE = "Polly.Amy"  # a British English voice
 RING_SECONDS = 20

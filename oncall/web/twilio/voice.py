@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Contact
-from oncall.domain import calls, voice
-from oncall.domain.webhooks import remember_reply, stored_reply
+from oncall.domain.calls import flow as calls
+from oncall.domain.calls import instructions as voice
+from oncall.domain.calls.receipts import remember_reply, stored_reply
 from oncall.log import get_logger
 from oncall.web.twilio import twiml
 from oncall.web.twilio.failsafe import DUTY_NUMBERS
@@ -235,7 +236,7 @@ async def status(request: web.Request) -> web.Response:
     """Status callback of the caller's call (configured on each number in Twilio's console).
 
     If it cannot be recorded the answer is 503, as for the outbox's callbacks. Twilio does not
-    retry a voice status callback by default, so the call check (oncall/domain/call_reconcile)
+    retry a voice status callback by default, so the call check (oncall/domain/calls/reconcile)
     asks Twilio later about any call whose record is still open.
     """
     params = params_of(request)

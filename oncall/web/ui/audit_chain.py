@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.domain.audit_log.reads import ChainStatus, chain_status, verify_and_record
+from oncall.domain.audit.reads import ChainStatus, chain_status, verify_and_record
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web.ui.audit_common import AUDIT_JOBS

@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.domain.audit_log.reads import log_read
+from oncall.domain.audit.reads import log_read
 from oncall.web.auth import SECRET, AuthUser, csrf_token, current_user
 
 

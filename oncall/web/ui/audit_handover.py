@@ -13,8 +13,7 @@ from aiohttp import web
 from oncall import keys
 from oncall.db.engine import Database
 from oncall.db.models import Role
-from oncall.domain.audit import append_event
-from oncall.domain.audit_log.handover import (
+from oncall.domain.audit.handover import (
     Handover,
     gather_handover,
     handover_csv,
@@ -23,9 +22,10 @@ from oncall.domain.audit_log.handover import (
     next_handover_at,
     prepare_handover,
 )
-from oncall.domain.audit_log.links import OutcomeLinks
-from oncall.domain.audit_log.mail import SmtpConfig, build_message, send_email
-from oncall.domain.audit_log.retention import redact_before
+from oncall.domain.audit.mail import SmtpConfig, build_message, send_email
+from oncall.domain.audit.retention import redact_before
+from oncall.domain.chain.ledger import append_event
+from oncall.domain.outcomes.links import OutcomeLinks
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web.auth import require

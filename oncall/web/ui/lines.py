@@ -7,14 +7,15 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Agency, AlertKind
-from oncall.domain.escalation_policies import (
+from oncall.domain.escalation.policies import (
     CHANNELS,
     TARGETS,
     PolicyInvalid,
     list_policies,
     update_policy,
 )
-from oncall.domain.lines_admin import (
+from oncall.domain.people.staff import StaffInvalid
+from oncall.domain.setup.directory import (
     ROUTING_POLICIES,
     add_caller,
     add_household,
@@ -25,7 +26,6 @@ from oncall.domain.lines_admin import (
     set_active,
     update_line,
 )
-from oncall.domain.staff import StaffInvalid
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
 

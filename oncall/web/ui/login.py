@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.users import sign_in
+from oncall.domain.people.users import sign_in
 from oncall.log import get_logger
 from oncall.web.auth import (
     SECRET,

@@ -8,16 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Person, UnavailabilityReason
-from oncall.domain.calendar_feed import (
+from oncall.domain.people.staff import StaffInvalid, local_range
+from oncall.domain.rota import RotaConflict, RotaInvalid
+from oncall.domain.rota.calendar_feed import (
     active_token,
     feed,
     new_token,
     person_for_token,
     revoke_tokens,
 )
-from oncall.domain.rota import RotaConflict, RotaInvalid
-from oncall.domain.staff import StaffInvalid, local_range
-from oncall.domain.swaps import (
+from oncall.domain.rota.requests import (
     cancel_swap,
     colleagues_for,
     leave_requests,

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Contact, Line, Person
-from oncall.domain.audit_log.links import (
+from oncall.domain.outcomes.links import (
     LONG_OUTCOME_PATH,
     OUTCOME_PATH,
     BadLink,
@@ -18,7 +18,7 @@ from oncall.domain.audit_log.links import (
     OutcomeLinks,
     read_outcome_token,
 )
-from oncall.domain.audit_log.outcomes import (
+from oncall.domain.outcomes.record import (
     AGENCIES,
     OUTCOME_LABELS,
     OutcomeError,

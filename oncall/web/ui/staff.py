@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Person, RequestKind, Tier, UnavailabilityReason
-from oncall.domain.leave_import import import_leave
-from oncall.domain.shift_templates_admin import list_templates, update_template
-from oncall.domain.staff import (
+from oncall.domain.people.leave_import import import_leave
+from oncall.domain.people.staff import (
     PersonInput,
     StaffInvalid,
     add_request,
@@ -29,6 +28,7 @@ from oncall.domain.staff import (
     unavailability_of,
     validate_person,
 )
+from oncall.domain.rota.templates_admin import list_templates, update_template
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
 

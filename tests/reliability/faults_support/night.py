@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import CallerType, Channel, Line, Tier
-from oncall.domain.alerts import raise_alert
-from oncall.domain.contacts import CallerIdentity, open_contact
-from oncall.domain.escalation_policies import update_policy
+from oncall.domain.contacts.records import CallerIdentity, open_contact
+from oncall.domain.escalation.policies import update_policy
+from oncall.domain.escalation.raising import raise_alert
 from tests.e2e.conftest import SHIFT_START
 from tests.support import ShiftSpec, load_demo_data, publish_rota
 

@@ -1,0 +1,76 @@
+"""Retention: blank old events' details and contacts' personal data; the hash chain still verifies.
+
+An event's hash covers its details only by digest, and the database allows exactly one change to
+an event: replacing its details with {"redacted": ...} (a trigger refuses anything else). So a
+redacted event still links into the chain; what it said is gone. The redaction is itself an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, CursorResult, cast, func, or_, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import ActorType, Contact, Event
+from oncall.domain.chain.ledger import append_event
+
+REDACTED = "audit.redacted"
+# Kept whole: the log's own bookkeeping holds no caller's or child's details.
+KEPT_KINDS = ("audit.redacted", "audit.verified", "handover.prepared")
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    before: datetime
+    events: int
+    contacts: int
+
+
+def _not_redacted(dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        has_key: ColumnElement[bool] = cast(Event.details, JSONB).has_key("redacted")
+        return ~has_key
+    return func.json_extract(Event.details, "$.redacted").is_(None)
+
+
+async def redact_before(
+    session: AsyncSession, *, before: datetime, at: datetime, actor: str = "", reason: str = ""
+) -> Redaction:
+    """Redact event details and contacts' notes, numbers and recordings from before `before`.
+
+    One UPDATE per table (fast on a million events), then one `audit.redacted` event saying how
+    many rows and up to when. Runs in the caller's transaction; the caller commits.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    label = reason or f"retention: before {before.date().isoformat()}"
+    events = await session.execute(
+        update(Event)
+        .where(Event.occurred_at < before, Event.kind.not_in(KEPT_KINDS), _not_redacted(dialect))
+        .values(details={"redacted": label})
+        .execution_options(synchronize_session=False)
+    )
+    contacts = await session.execute(
+        update(Contact)
+        .where(
+            Contact.received_at < before,
+            or_(
+                Contact.outcome_notes != "",
+                Contact.caller_number != "",
+                Contact.recording_url.is_not(None),
+            ),
+        )
+        .values(outcome_notes="", caller_number="", recording_url=None)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(events, CursorResult) and isinstance(contacts, CursorResult)
+    result = Redaction(before, events.rowcount or 0, contacts.rowcount or 0)
+    await append_event(
+        session, kind=REDACTED, at=at,
+        actor_type=ActorType.USER if actor else ActorType.SYSTEM, actor=actor[:80],
+        details={"before": before.isoformat(), "events": result.events,
+                 "contacts": result.contacts, "reason": label},
+    )  # fmt: skip
+    return result

@@ -1,1 +1,0 @@
-"""The response log for managers: contact queries, timelines, outcomes, KPIs, exports, handover."""

@@ -1,0 +1,379 @@
+"""The voice call flow: each Twilio step recorded as events, decided from our own recorded state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import (
+    ActorType,
+    CallLeg,
+    Channel,
+    Contact,
+    ContactStatus,
+    Event,
+    KnownCaller,
+    LegResult,
+    Line,
+)
+from oncall.domain.calls import instructions as voice
+from oncall.domain.chain.ledger import append_event, pending_events
+from oncall.domain.contacts.records import identify_caller, open_contact
+from oncall.domain.duty.ringing import Target, ringing_order, whisper_text
+from oncall.domain.duty.roster import day_desk_number, on_duty_at, service_window
+from oncall.domain.escalation.raising import raise_alert
+from oncall.domain.outcomes.links import OutcomeLinks
+from oncall.domain.outcomes.texts import text_after_call
+from oncall.phones import InvalidPhoneNumber, normalise_phone
+
+MENU_CHOICES = {"1": "emergency", "2": "advice"}
+
+# What Twilio's DialCallStatus means for a leg nobody accepted. "completed" and "answered" mean a
+# phone (or its voicemail) picked up but never pressed 1: that is not an answer.
+_DIAL_RESULTS = {
+    "busy": LegResult.BUSY,
+    "failed": LegResult.FAILED,
+    "canceled": LegResult.CANCELLED,
+    "no-answer": LegResult.NO_ANSWER,
+    "completed": LegResult.NO_ANSWER,
+    "answered": LegResult.NO_ANSWER,
+}
+
+
+async def _line_for(session: AsyncSession, dialled: str) -> Line | None:
+    try:
+        number = normalise_phone(dialled)
+    except InvalidPhoneNumber:
+        return None
+    return await session.scalar(select(Line).where(Line.twilio_number == number, Line.active))
+
+
+async def _event(
+    session: AsyncSession, contact: Contact, kind: str, at: datetime, **details: object
+) -> None:
+    await append_event(session, kind=kind, at=at, contact_id=contact.id, details=details)
+
+
+async def call_received(
+    session: AsyncSession,
+    *,
+    call_sid: str,
+    from_: str,
+    to: str,
+    at: datetime,
+    zone: ZoneInfo,
+    fallback: str | None = None,
+) -> voice.Instruction:
+    """A call reached one of the lines: open a contact, then forward, offer a menu or ring.
+
+    `fallback` is rung when nobody at all is on duty (a gap in the rota), before voicemail.
+    """
+    existing = await session.scalar(select(Contact).where(Contact.provider_sid == call_sid))
+    if existing is not None:  # Twilio retried the first request: carry on where we are
+        return await ring_next(session, existing, at, fallback=fallback)
+    line = await _line_for(session, to)
+    caller = await identify_caller(session, from_)
+    contact = await open_contact(
+        session, channel=Channel.VOICE, line=line, caller_number=from_, caller=caller,
+        provider_sid=call_sid, at=at, zone_year=at.astimezone(zone).year,
+    )  # fmt: skip
+    window = await service_window(session)
+    if not window.contains(at, zone):
+        desk = await day_desk_number(session)
+        if desk:
+            contact.status = ContactStatus.CLOSED.value
+            contact.outcome = "forwarded_to_day_team"
+            await _event(session, contact, "call.forwarded", at, to="daytime duty desk")
+            return voice.Forward(voice.OUTSIDE_HOURS, desk)
+        # No desk number configured: the on-call staff are better than silence.
+        await _event(session, contact, "call.outside_hours_no_desk", at)
+    if line is not None and line.offers_menu:
+        await _event(session, contact, "caller.menu_offered", at)
+        return voice.Menu(
+            contact.id,
+            f"{line.greeting} If this is an emergency, press 1. For advice, press 2.",
+        )
+    greeting = line.greeting if line else None
+    return await ring_next(session, contact, at, greeting=greeting, fallback=fallback)
+
+
+async def menu_chosen(
+    session: AsyncSession,
+    *,
+    contact_id: int,
+    digits: str,
+    at: datetime,
+    fallback: str | None = None,
+) -> voice.Instruction:
+    contact = await _contact(session, contact_id)
+    if contact is None:
+        return voice.HangUp()
+    if await _chosen(session, contact) is None:
+        choice = MENU_CHOICES.get(digits, "emergency")  # no key or a wrong key: treat as urgent
+        await _event(session, contact, "caller.chose", at, choice=choice, digits=digits[:4])
+    return await ring_next(session, contact, at, greeting="Thank you.", fallback=fallback)
+
+
+async def _contact(session: AsyncSession, contact_id: int) -> Contact | None:
+    return await session.get(Contact, contact_id, with_for_update={"key_share": True})
+
+
+async def _chosen(session: AsyncSession, contact: Contact) -> str | None:
+    for event in pending_events(session):  # chosen in this transaction: not in the table yet
+        if event.contact_id == contact.id and event.kind == "caller.chose":
+            return str(event.details["choice"])
+    details = await session.scalar(
+        select(Event.details)
+        .where(Event.contact_id == contact.id, Event.kind == "caller.chose")
+        .limit(1)
+    )
+    return str(details["choice"]) if details else None
+
+
+async def _targets(session: AsyncSession, contact: Contact, fallback: str | None) -> list[Target]:
+    line = await session.get(Line, contact.line_id) if contact.line_id else None
+    duty = await on_duty_at(session, contact.received_at)
+    targets = ringing_order(line.routing_policy if line else "default", duty)
+    if not targets and fallback:  # a gap in the rota: a person beats a voicemail box
+        targets = [Target(None, "fallback", "fallback number", fallback, "fallback number")]
+    return targets
+
+
+async def _legs(session: AsyncSession, contact: Contact) -> list[CallLeg]:
+    return list(
+        (
+            await session.scalars(
+                select(CallLeg).where(CallLeg.contact_id == contact.id).order_by(CallLeg.attempt)
+            )
+        ).all()
+    )
+
+
+async def ring_next(
+    session: AsyncSession,
+    contact: Contact,
+    at: datetime,
+    *,
+    greeting: str | None = None,
+    fallback: str | None = None,
+) -> voice.Instruction:
+    """Ring the next person in the line's order who has not been rung, or take a message."""
+    if contact.ended_at is not None:
+        return voice.Ignored()
+    legs = await _legs(session, contact)
+    if legs and legs[-1].result == LegResult.RINGING.value:
+        return _ring(contact, legs[-1], greeting)  # a retried step: the same ring, not another
+    if contact.status == ContactStatus.ANSWERED.value:
+        return voice.HangUp()
+    targets = await _targets(session, contact, fallback)
+    rung = {leg.number for leg in legs}
+    remaining = [t for t in targets if t.number not in rung]
+    if not remaining:
+        return await _nobody_accepted(session, contact, at, rung_anyone=bool(legs))
+    target = remaining[0]
+    leg = CallLeg(
+        contact_id=contact.id, attempt=len(legs) + 1, person_id=target.person_id,
+        number=target.number, role=target.role, result=LegResult.RINGING.value, rung_at=at,
+    )  # fmt: skip
+    session.add(leg)
+    if contact.first_rung_at is None:
+        contact.first_rung_at = at
+    await _event(
+        session, contact, "call.rang", at,
+        attempt=leg.attempt, person=target.code, role=target.role,
+    )  # fmt: skip
+    await session.flush()
+    return _ring(contact, leg, greeting)
+
+
+def _ring(contact: Contact, leg: CallLeg, greeting: str | None) -> voice.Ring:
+    say = greeting if leg.attempt == 1 else None
+    return voice.Ring(contact.id, leg.attempt, leg.number, None, say)
+
+
+async def _nobody_accepted(
+    session: AsyncSession, contact: Contact, at: datetime, *, rung_anyone: bool
+) -> voice.Instruction:
+    contact.status = ContactStatus.MISSED.value
+    await _event(session, contact, "call.unanswered", at, rung=rung_anyone)
+    await raise_alert(session, contact, kind="missed_call", at=at)
+    return voice.TakeMessage(contact.id, voice.NOBODY_ACCEPTED)
+
+
+async def _leg(session: AsyncSession, contact: Contact, attempt: int) -> CallLeg | None:
+    return await session.scalar(
+        select(CallLeg).where(CallLeg.contact_id == contact.id, CallLeg.attempt == attempt)
+    )
+
+
+async def _caller_words(session: AsyncSession, contact: Contact) -> str:
+    if contact.known_caller_id is not None:
+        caller = await session.get(KnownCaller, contact.known_caller_id)
+        if caller is not None:
+            return caller.name
+    return {"foster_carer": "a registered foster carer"}.get(
+        contact.caller_type, "an unverified caller"
+    )
+
+
+async def callee_answered(
+    session: AsyncSession, *, contact_id: int, attempt: int, at: datetime
+) -> voice.Instruction:
+    """A rung phone picked up (a person or a voicemail): play the whisper, ask for 1."""
+    contact = await _contact(session, contact_id)
+    leg = await _leg(session, contact, attempt) if contact else None
+    if contact is None or leg is None:
+        return voice.HangUp()
+    if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED.value:
+        return voice.HangUp("The caller is no longer waiting. Thank you.")
+    if leg.answered_at is None:
+        leg.answered_at = at
+        await _event(session, contact, "call.picked_up", at, attempt=attempt, role=leg.role)
+    line = await session.get(Line, contact.line_id) if contact.line_id else None
+    say = whisper_text(
+        line_name=line.name if line else "an unknown line",
+        caller=await _caller_words(session, contact),
+        short_ref=contact.short_ref,
+        choice=await _chosen(session, contact),
+    )
+    return voice.Whisper(contact.id, attempt, say)
+
+
+async def callee_pressed(
+    session: AsyncSession, *, contact_id: int, attempt: int, digits: str, at: datetime
+) -> voice.Instruction:
+    """The answer to the whisper: only a 1 connects; anything else passes the call on."""
+    contact = await _contact(session, contact_id)
+    leg = await _leg(session, contact, attempt) if contact else None
+    if contact is None or leg is None:
+        return voice.HangUp()
+    if leg.result == LegResult.ACCEPTED.value:
+        return voice.Connect(voice.ACCEPTED)  # a retried request
+    if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED.value:
+        return voice.HangUp("The caller is no longer waiting. Thank you.")
+    if digits != "1":
+        if leg.result == LegResult.RINGING.value:
+            leg.result = LegResult.DECLINED.value
+            await _event(session, contact, "call.declined", at, attempt=attempt, role=leg.role)
+        return voice.HangUp("Passing the call on.")
+    leg.result = LegResult.ACCEPTED.value
+    contact.status = ContactStatus.ANSWERED.value
+    contact.answered_at = at
+    contact.handled_by_id = leg.person_id
+    await _event(session, contact, "call.accepted", at, attempt=attempt, role=leg.role)
+    return voice.Connect(voice.ACCEPTED)
+
+
+async def dial_finished(
+    session: AsyncSession,
+    *,
+    contact_id: int,
+    attempt: int,
+    dial_status: str,
+    duration: int | None,
+    caller_status: str,
+    at: datetime,
+    fallback: str | None = None,
+    links: OutcomeLinks | None = None,
+    zone: ZoneInfo | None = None,
+) -> voice.Instruction:
+    """A <Dial> ended. Decide from our record whether the person accepted, not from Twilio's.
+
+    When an accepted call ends, its worker is texted the outcome link (given `links`, `zone`).
+    """
+    contact = await _contact(session, contact_id)
+    leg = await _leg(session, contact, attempt) if contact else None
+    if contact is None or leg is None:
+        return voice.HangUp()
+    if leg.ended_at is None:
+        leg.ended_at = at
+        if leg.result == LegResult.ACCEPTED.value:
+            leg.talk_seconds = duration
+            await _event(session, contact, "call.connected", at, attempt=attempt, seconds=duration)
+        elif leg.result == LegResult.RINGING.value:
+            leg.result = _DIAL_RESULTS.get(dial_status, LegResult.NO_ANSWER).value
+            await _event(
+                session, contact, "call.not_answered", at,
+                attempt=attempt, role=leg.role, result=leg.result, twilio_status=dial_status[:20],
+            )  # fmt: skip
+    if leg.result == LegResult.ACCEPTED.value:
+        await _end(session, contact, at, hung_up_by="call finished")
+        if zone is not None:
+            await text_after_call(session, contact, links=links, at=at, zone=zone)
+        return voice.HangUp()
+    if caller_status == "completed":  # the caller hung up while this phone rang
+        await _caller_gone(session, contact, at)
+        return voice.Ignored()
+    return await ring_next(session, contact, at, fallback=fallback)
+
+
+async def _caller_gone(session: AsyncSession, contact: Contact, at: datetime) -> None:
+    if contact.ended_at is not None:
+        return
+    for leg in await _legs(session, contact):
+        if leg.result == LegResult.RINGING.value:
+            leg.result, leg.ended_at = LegResult.CANCELLED.value, at
+    await _end(session, contact, at, hung_up_by="caller")
+    if contact.status == ContactStatus.OPEN.value:
+        contact.status = ContactStatus.MISSED.value
+        await raise_alert(session, contact, kind="missed_call", at=at)
+
+
+async def _end(session: AsyncSession, contact: Contact, at: datetime, *, hung_up_by: str) -> None:
+    if contact.ended_at is None:
+        contact.ended_at = at
+        kind = "caller.hung_up" if hung_up_by == "caller" else "call.ended"
+        await _event(session, contact, kind, at)
+
+
+async def message_recorded(
+    session: AsyncSession, *, contact_id: int, recording_url: str, seconds: int, at: datetime
+) -> voice.Instruction:
+    """The caller left a message (or hung up at the tone): note it and tell the alert."""
+    contact = await _contact(session, contact_id)
+    if contact is None:
+        return voice.HangUp()
+    if contact.recording_url is None and recording_url:
+        contact.recording_url = recording_url[:500]
+        await _event(session, contact, "call.voicemail", at, seconds=seconds)
+        await raise_alert(session, contact, kind="voicemail", at=at)
+    return voice.HangUp(voice.MESSAGE_TAKEN)
+
+
+async def call_status(
+    session: AsyncSession,
+    *,
+    call_sid: str,
+    status: str,
+    duration: int | None,
+    at: datetime,
+    links: OutcomeLinks | None = None,
+    zone: ZoneInfo | None = None,
+) -> None:
+    """Twilio's status callback for the caller's call: the end, and its length (and the outcome
+    link for an accepted call, if the dial's result did not already send it)."""
+    contact = await session.scalar(
+        select(Contact).where(Contact.provider_sid == call_sid).with_for_update(key_share=True)
+    )
+    if contact is None or status not in ("completed", "busy", "failed", "no-answer", "canceled"):
+        return
+    already = await session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.contact_id == contact.id, Event.kind == "call.duration")
+    )
+    if already:
+        return
+    if contact.status == ContactStatus.OPEN.value:
+        await _caller_gone(session, contact, at)
+    else:
+        await _end(session, contact, at, hung_up_by="call finished")
+        if zone is not None:
+            await text_after_call(session, contact, links=links, at=at, zone=zone)
+    await append_event(
+        session, kind="call.duration", at=at, contact_id=contact.id,
+        actor_type=ActorType.SYSTEM, details={"seconds": duration, "status": status},
+    )  # fmt: skip

@@ -1,0 +1,246 @@
+"""An alert's lifecycle after it is raised: acknowledge, resolve, cancel, escalate at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import (
+    ActorType,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Channel,
+    Contact,
+    MessageStatus,
+    OutboundMessage,
+    Person,
+)
+from oncall.domain.audit.contacts import FORWARDED
+from oncall.domain.chain.ledger import append_event
+from oncall.domain.escalation.facts import facts_of
+from oncall.domain.escalation.policies import policy_by_id
+from oncall.domain.outbox import queue as outbox
+from oncall.domain.outcomes.record import OutcomeCategory, record_outcome
+from oncall.domain.texts.staff import owned_elsewhere_notice
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+LIVE = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
+# DONE by text carries free words; a first word naming a category sets it, else "other" (the
+# outcome page can refine it later).
+_CATEGORY_WORDS = {
+    "advice": OutcomeCategory.ADVICE_GIVEN,
+    "visit": OutcomeCategory.VISIT_MADE,
+    "visited": OutcomeCategory.VISIT_MADE,
+    "pp": OutcomeCategory.POLICE_PROTECTION,
+    "placement": OutcomeCategory.EMERGENCY_PLACEMENT,
+    "placed": OutcomeCategory.EMERGENCY_PLACEMENT,
+    "dayteam": OutcomeCategory.REFERRED_TO_DAY_TEAM,
+    "referred": OutcomeCategory.REFERRED_TO_DAY_TEAM,
+    "nfa": OutcomeCategory.NO_ACTION,
+}
+
+
+def outcome_category(note: str) -> str:
+    """The outcome category a DONE note names by its first word ("advice …", "nfa …")."""
+    first = note.split(maxsplit=1)[0].strip(".:,;-").lower() if note.strip() else ""
+    return _CATEGORY_WORDS.get(first, OutcomeCategory.OTHER).value
+
+
+async def open_alert(
+    session: AsyncSession,
+    *,
+    kind: AlertKind,
+    at: datetime,
+    summary: str,
+    contact_id: int | None = None,
+    person_id: int | None = None,
+) -> Alert:
+    """A new alert of its own (advice requests and shift alerts are never folded into another)."""
+    alert = Alert(
+        contact_id=contact_id, kind=kind.value, status=AlertStatus.OPEN.value,
+        next_action_at=at, created_at=at, summary=summary, person_id=person_id,
+    )  # fmt: skip
+    session.add(alert)
+    await session.flush()
+    await append_event(
+        session, kind="alert.raised", at=at, contact_id=contact_id,
+        details={"alert": alert.id, "alert_kind": kind.value, "person": person_id},
+    )  # fmt: skip
+    log.warning("alert raised", alert=alert.id, alert_kind=kind.value)
+    return alert
+
+
+async def lock_contact_of(session: AsyncSession, alert_id: int) -> None:
+    """Lock the contact an alert belongs to (if any), before the alert itself.
+
+    One lock order for every writer: outbox row, contact, alert, pending outbox rows, chain head
+    (as the transaction commits). Call webhooks lock the contact and then change its alert (a
+    voicemail raises it); a DONE or ACK that locked the alert first and then the contact could
+    deadlock with them on PostgreSQL. Contacts are locked FOR NO KEY UPDATE (`key_share`): an
+    event or outbox row inserted for a contact takes FOR KEY SHARE on it (its foreign key), which
+    a plain FOR UPDATE would block, so a writer holding the chain head or an alert could wait on
+    a contact holder that waits on it.
+    """
+    owner = select(Alert.contact_id).where(Alert.id == alert_id).scalar_subquery()
+    await session.execute(
+        select(Contact.id).where(Contact.id == owner).with_for_update(of=Contact, key_share=True)
+    )
+
+
+async def lock_alert(session: AsyncSession, alert_id: int) -> Alert | None:
+    """The alert, locked (its contact locked first: see `lock_contact_of`)."""
+    await lock_contact_of(session, alert_id)
+    return await session.get(Alert, alert_id, with_for_update=True)
+
+
+async def acknowledge(
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    person: Person,
+    at: datetime,
+    via: str,
+    zone: ZoneInfo,
+) -> bool:
+    """Open → acknowledged by `person`; stop the timer, cancel unsent messages, tell the others.
+
+    False when the alert was not open (already owned, resolved or cancelled).
+    """
+    if alert.status != AlertStatus.OPEN.value:
+        return False
+    alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
+        AlertStatus.ACKNOWLEDGED.value, at, person.id,
+    )  # fmt: skip
+    alert.next_action_at = None
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    if contact is not None and contact.acknowledged_at is None:
+        contact.acknowledged_at = at
+        contact.handled_by_id = contact.handled_by_id or person.id
+    cancelled = await outbox.cancel_pending(session, alert_id=alert.id, now=at)
+    await append_event(
+        session, kind="alert.acknowledged", at=at, contact_id=alert.contact_id,
+        actor_type=ActorType.PERSON, actor=person.code,
+        details={"alert": alert.id, "via": via, "unsent_cancelled": cancelled},
+    )  # fmt: skip
+    await _tell_others(session, alert, person, at, zone)
+    return True
+
+
+async def _tell_others(
+    session: AsyncSession, alert: Alert, owner: Person, at: datetime, zone: ZoneInfo
+) -> None:
+    """Everyone already texted about this alert hears it is owned, so nobody else acts on it."""
+    told = await session.execute(
+        select(OutboundMessage.person_id, OutboundMessage.to_number, OutboundMessage.from_number)
+        .where(
+            OutboundMessage.alert_id == alert.id,
+            OutboundMessage.channel == Channel.SMS.value,
+            OutboundMessage.status != MessageStatus.CANCELLED.value,
+            OutboundMessage.dedupe_key.like("alert:%"),
+        )
+        .distinct()
+    )
+    facts = await facts_of(session, alert)
+    body = owned_elsewhere_notice(facts, owner.name, at, zone)
+    for person_id, to, from_ in told.all():
+        if person_id is None or person_id == owner.id:
+            continue
+        await outbox.enqueue(
+            session, dedupe_key=f"notice:alert:{alert.id}:owned:p{person_id}",
+            channel=Channel.SMS, to=to, from_=from_, body=body, now=at,
+            alert_id=alert.id, contact_id=alert.contact_id, person_id=person_id,
+        )  # fmt: skip
+
+
+async def resolve(
+    session: AsyncSession, alert: Alert, *, person: Person, note: str, at: datetime, via: str
+) -> bool:
+    """Open or acknowledged → resolved, with the outcome note on the contact and in the log."""
+    if alert.status not in LIVE:
+        return False
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by_id = at, person.id
+    alert.status, alert.resolved_at, alert.next_action_at = AlertStatus.RESOLVED.value, at, None
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    category = outcome_category(note)
+    if contact is not None:
+        contact.acknowledged_at = contact.acknowledged_at or at
+        if contact.outcome is None or contact.outcome == FORWARDED:
+            await record_outcome(
+                session, contact.id, person_id=person.id, category=category, notes=note,
+                at=at, via=via,
+            )  # fmt: skip
+        elif note not in contact.outcome_notes:  # recorded already (the web form, or another
+            # alert of this contact closed by the same DONE): keep it, add the words once
+            contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
+    await outbox.cancel_pending(session, alert_id=alert.id, now=at)
+    await append_event(
+        session, kind="alert.resolved", at=at, contact_id=alert.contact_id,
+        actor_type=ActorType.PERSON, actor=person.code,
+        details={"alert": alert.id, "via": via, "outcome": category, "note": note},
+    )  # fmt: skip
+    return True
+
+
+async def cancel(
+    session: AsyncSession, alert: Alert, *, at: datetime, by: str, reason: str
+) -> bool:
+    """Open or acknowledged → cancelled (raised in error, or the need went away)."""
+    if alert.status not in LIVE:
+        return False
+    alert.status, alert.next_action_at = AlertStatus.CANCELLED.value, None
+    await outbox.cancel_pending(session, alert_id=alert.id, now=at)
+    await append_event(
+        session, kind="alert.cancelled", at=at, contact_id=alert.contact_id,
+        actor_type=ActorType.USER, actor=by[:80], details={"alert": alert.id, "reason": reason},
+    )  # fmt: skip
+    return True
+
+
+async def escalate_now(
+    session: AsyncSession, *, message: OutboundMessage, at: datetime, reason: str
+) -> bool:
+    """A message of the step just run failed: run the next step now instead of after the wait.
+
+    Only the latest step's failures count: a late failure of an older step changes nothing.
+    """
+    where = outbox.step_of(message.dedupe_key)
+    if where is None:
+        return False
+    alert = await lock_alert(session, where[0])
+    if alert is None or alert.status != AlertStatus.OPEN.value or alert.next_action_at is None:
+        return False
+    policy = await policy_by_id(session, alert.policy_id) if alert.policy_id else None
+    if policy is None or policy.before(alert.round, alert.step_index) != (where[1], where[2]):
+        return False
+    if alert.next_action_at <= at:
+        return False
+    alert.next_action_at = at
+    await append_event(
+        session, kind="alert.escalating_early", at=at, contact_id=alert.contact_id,
+        details={"alert": alert.id, "reason": reason, "channel": message.channel,
+                 "message": message.id},
+    )  # fmt: skip
+    return True
+
+
+async def live_alerts_of_contact(session: AsyncSession, contact_id: int) -> list[Alert]:
+    """The contact's open and acknowledged alerts, locked, after the contact itself (the one
+    lock order: see `lock_contact_of`)."""
+    await session.execute(
+        select(Contact.id).where(Contact.id == contact_id).with_for_update(key_share=True)
+    )
+    return list(
+        await session.scalars(
+            select(Alert)
+            .where(Alert.contact_id == contact_id, Alert.status.in_(LIVE))
+            .order_by(Alert.id)
+            .with_for_update()
+        )
+    )

@@ -1,0 +1,217 @@
+"""Staff replies by text: ACK, DONE, MGR, HELP, YES — parsed, carried out, and answered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import Alert, AlertKind, AlertStatus, Contact, OutboundMessage, Person
+from oncall.domain.escalation.alerts import (
+    LIVE,
+    acknowledge,
+    live_alerts_of_contact,
+    lock_alert,
+    open_alert,
+    resolve,
+)
+from oncall.domain.escalation.facts import facts_of, reference_of
+from oncall.domain.escalation.shifts import confirm_shift
+from oncall.domain.escalation.targets import resolve_targets
+from oncall.domain.outcomes.links import OutcomeLinks
+from oncall.domain.texts import staff as text
+
+VERBS = ("ACK", "DONE", "MGR", "HELP", "YES")
+_ALIASES = {"Y": "YES", "ACCEPT": "ACK", "OK": "ACK", "RESOLVED": "DONE", "?": "HELP"}
+_COMMAND = re.compile(r"^\s*([A-Za-z?]+)\s*(?:(A\d{1,9}|\d{1,4})\b)?[\s.:,-]*(.*)$", re.S | re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    verb: str  # one of VERBS
+    ref: str | None  # "0412", "A17", or None
+    rest: str  # DONE's note
+
+
+def parse_command(body: str) -> Command | None:
+    """'ack 412' → Command("ACK", "0412", ""); None when it is not a command."""
+    match = _COMMAND.match(body or "")
+    if match is None:
+        return None
+    verb = match[1].upper()
+    verb = _ALIASES.get(verb, verb)
+    if verb not in VERBS:
+        return None
+    ref = match[2]
+    if ref is not None:
+        ref = ref.upper() if ref[0] in "aA" else ref.zfill(4)
+    rest = " ".join(match[3].split())
+    if verb in ("HELP", "YES") and (ref or rest):
+        return None  # "yes I am ill" is not a confirmation
+    if verb in ("ACK", "MGR") and rest:
+        return None
+    return Command(verb, ref, rest[:1000])
+
+
+async def _alerts_for(session: AsyncSession, ref: str) -> tuple[list[Alert], Contact | None]:
+    """Live alerts for a reference, locked (after their contact): a contact's short ref, or
+    A<id>."""
+    if ref.startswith("A"):
+        alert = await lock_alert(session, int(ref[1:]))
+        if alert is None:
+            return [], None
+        contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+        return ([alert] if alert.status in LIVE else []), contact
+    contact = await session.scalar(
+        select(Contact)
+        .where(Contact.short_ref == ref)
+        .order_by(Contact.received_at.desc())
+        .limit(1)
+    )
+    if contact is None:
+        return [], None
+    return await live_alerts_of_contact(session, contact.id), contact
+
+
+async def latest_alert_of(session: AsyncSession, person: Person) -> str | None:
+    """The reference of the newest open alert `person` was texted about, if any."""
+    alert = await session.scalar(
+        select(Alert)
+        .join(OutboundMessage, OutboundMessage.alert_id == Alert.id)
+        .where(OutboundMessage.person_id == person.id, Alert.status == AlertStatus.OPEN.value)
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+        .limit(1)
+    )
+    if alert is None:
+        return None
+    contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
+    return reference_of(alert, contact)
+
+
+async def carry_out(
+    session: AsyncSession,
+    person: Person,
+    command: Command,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    links: OutcomeLinks | None = None,
+) -> str:
+    """Do what a staff member's text asks and return the answer to text back.
+
+    With `links`, the answer to an ACK carries the link to the contact's outcome page.
+    """
+    if command.verb == "HELP":
+        return text.HELP_TEXT
+    if command.verb == "YES":
+        confirmed = await confirm_shift(session, person, now=now, zone=zone)
+        if confirmed is None:
+            return text.NOTHING_TO_CONFIRM
+        return text.shift_confirmed_reply(confirmed.shift_start, zone)
+    ref = command.ref
+    if ref is None and command.verb in ("ACK", "MGR"):
+        ref = await latest_alert_of(session, person)
+        if ref is None:
+            return text.fit(f"You have no open alert. Reply {command.verb} 0412 with a reference.")
+    if ref is None:
+        return text.fit("Add the reference and what was done: DONE 0412 <note>")
+    alerts, contact = await _alerts_for(session, ref)
+    if command.verb == "ACK":
+        link = links.url(contact.id, person.id, now=now) if links and contact else ""
+        return await _ack(session, person, ref, alerts, now=now, zone=zone, link=link)
+    if command.verb == "DONE":
+        return await _done(session, person, ref, alerts, command.rest, now=now, zone=zone)
+    return await request_advice(session, person, ref, alerts, contact, now=now, zone=zone)
+
+
+async def _ack(
+    session: AsyncSession,
+    person: Person,
+    ref: str,
+    alerts: list[Alert],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    link: str,
+) -> str:
+    if not alerts:
+        return text.fit(f"No open alert {ref}. Reply HELP for commands.")
+    done = [a for a in alerts if await acknowledge(
+        session, a, person=person, at=now, via="sms", zone=zone)]  # fmt: skip
+    if not done:
+        owner = await session.get(Person, alerts[0].acknowledged_by_id or 0)
+        by = (
+            "you" if owner is not None and owner.id == person.id else (owner.name if owner else "?")
+        )
+        at = alerts[0].acknowledged_at or now
+        return text.fit(f"{ref} was already acknowledged by {by} at {text.hhmm(at, zone)}.")
+    facts = await facts_of(session, done[0])
+    return text.acknowledged_reply(facts, now, zone, outcome_link=link)
+
+
+async def _done(
+    session: AsyncSession,
+    person: Person,
+    ref: str,
+    alerts: list[Alert],
+    note: str,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+) -> str:
+    if not note:
+        return text.fit(f"Add what was done: DONE {ref} <note>")
+    if not alerts:
+        return text.fit(f"No open alert {ref}; nothing closed. Reply HELP for commands.")
+    for alert in alerts:
+        await resolve(session, alert, person=person, note=note, at=now, via="sms")
+    return text.resolved_reply(ref, now, zone)
+
+
+async def request_advice(
+    session: AsyncSession,
+    person: Person,
+    ref: str,
+    alerts: list[Alert],
+    contact: Contact | None,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+) -> str:
+    """A worker asks the senior manager on call to ring them about `ref` (also for the web).
+
+    Their own open alerts for it count as owned by them; one advice alert per person and contact.
+    """
+    if contact is None:
+        return text.fit(f"No contact {ref}. Reply HELP for commands.")
+    for alert in alerts:
+        if alert.kind != AlertKind.ADVICE_REQUEST.value:
+            await acknowledge(session, alert, person=person, at=now, via="mgr", zone=zone)
+    for alert in alerts:
+        if alert.kind == AlertKind.ADVICE_REQUEST.value and alert.person_id == person.id:
+            break
+    else:
+        await open_alert(
+            session, kind=AlertKind.ADVICE_REQUEST, at=now, summary="senior advice requested",
+            contact_id=contact.id, person_id=person.id,
+        )  # fmt: skip
+    managers = await resolve_targets(session, ["senior_manager"], at=now, exclude=person.id)
+    return text.advice_requested_reply(ref, managers[0].name if managers else None)
+
+
+async def ask_for_advice(
+    session: AsyncSession, *, person_id: int, contact_id: int, now: datetime, zone: ZoneInfo
+) -> str:
+    """The web's "ask the senior manager to call me" button: as `MGR <ref>` by text."""
+    person = await session.get(Person, person_id)
+    contact = await session.get(Contact, contact_id)
+    if person is None or contact is None:
+        raise LookupError("no such person or contact")
+    alerts = await live_alerts_of_contact(session, contact.id)
+    return await request_advice(
+        session, person, contact.short_ref, alerts, contact, now=now, zone=zone
+    )

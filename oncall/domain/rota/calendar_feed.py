@@ -1,0 +1,112 @@
+"""Private calendar subscriptions: a revocable token per person (only its SHA-256 is stored) and
+the iCalendar feed of their published shifts that Outlook and Google Calendar poll."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from oncall.db.models import CalendarToken, Person
+from oncall.domain.rota.export import fold
+from oncall.domain.rota.requests import upcoming_shifts
+
+HISTORY = timedelta(days=62)  # past shifts kept in the feed, so a calendar keeps last month
+TIER_WORDS = {"worker": "first tier", "manager": "senior manager"}
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def active_token(session: AsyncSession, person_id: int) -> CalendarToken | None:
+    found: CalendarToken | None = await session.scalar(
+        select(CalendarToken).where(
+            CalendarToken.person_id == person_id, CalendarToken.revoked_at.is_(None)
+        )
+    )
+    return found
+
+
+async def revoke_tokens(session: AsyncSession, person_id: int, *, now: datetime) -> int:
+    result = await session.execute(
+        update(CalendarToken)
+        .where(CalendarToken.person_id == person_id, CalendarToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def new_token(session: AsyncSession, person_id: int, *, now: datetime) -> str:
+    """A fresh feed token (shown once); any earlier link of the person stops working."""
+    await revoke_tokens(session, person_id, now=now)
+    token = secrets.token_urlsafe(32)
+    session.add(CalendarToken(person_id=person_id, token_hash=token_digest(token), created_at=now))
+    await session.flush()
+    return token
+
+
+async def person_for_token(session: AsyncSession, token: str, *, now: datetime) -> Person | None:
+    if not token or len(token) > 100:
+        return None
+    row = await session.scalar(
+        select(CalendarToken).where(
+            CalendarToken.token_hash == token_digest(token), CalendarToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        return None
+    row.last_used_at = now
+    person: Person | None = await session.get(Person, row.person_id)
+    return person if person is not None and person.active else None
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _text(value: str) -> str:
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+async def feed(session: AsyncSession, person: Person, *, zone: ZoneInfo, now: datetime) -> str:
+    """The person's published shifts from two months ago on, as an iCalendar document.
+
+    Event UIDs are the rota export's (shift and person), so a re-published rota moves an event
+    instead of duplicating it; no caller or child details are ever in the feed.
+    """
+    shifts = await upcoming_shifts(session, person.id, now - HISTORY)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//oncall//out-of-hours rota//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_text('Out-of-hours on call: ' + person.name)}",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
+        "X-PUBLISHED-TTL:PT6H",
+    ]
+    stamp = _utc(now)
+    for shift in shifts:
+        local = f"{shift.start.astimezone(zone):%a %d %b %H:%M} to "
+        local += f"{shift.end.astimezone(zone):%a %d %b %H:%M} ({zone.key})"
+        with_whom = f" With {', '.join(shift.colleagues)}." if shift.colleagues else ""
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{shift.key}.{person.code}@oncall.rota",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_utc(shift.start)}",
+            f"DTEND:{_utc(shift.end)}",
+            "STATUS:CONFIRMED",
+            f"SUMMARY:{_text('On call, ' + TIER_WORDS.get(shift.tier, shift.tier))}",
+            f"DESCRIPTION:{_text(f'Shift {shift.key}: {local}.{with_whom}')}",
+            "TRANSP:OPAQUE",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)
