@@ -13,17 +13,27 @@ from oncall.clock import Clock, OffsetClock, SystemClock
 from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
-from oncall.web import escalation, health
+from oncall.web import background, demo, health
 from oncall.web.api import contacts, events, on_duty, openapi
-from oncall.web.auth import SECRET, THROTTLE, LoginThrottle, authenticate, session_secret
+from oncall.web.auth import LoginThrottle, authenticate
 from oncall.web.ids import ids_in_range
 from oncall.web.metrics import setup_metrics
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import audit, audit_handover, audit_reports, demo_timeline, login, outcome, pages
+from oncall.web.ui import (
+    audit,
+    audit_chain,
+    audit_handover,
+    audit_reports,
+    demo_timeline,
+    login,
+    outcome,
+    pages,
+)
 from oncall.web.ui.routes import add_ui_routes
+from oncall.wiring import signing_key
 
 log = get_logger(__name__)
 
@@ -47,19 +57,19 @@ def create_app(
     """
     app = web.Application(middlewares=[request_context, api_errors, authenticate])
     app[keys.SETTINGS] = settings
-    app[SECRET] = session_secret(settings.secret_key)
-    app[THROTTLE] = LoginThrottle()
+    app[keys.SIGNING_KEY] = signing_key(settings)
+    app[keys.LOGIN_THROTTLE] = LoginThrottle()
     # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).
     app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(audit_handover.handover_ctx)
+    app.cleanup_ctx.append(audit_chain.audit_jobs_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))
-    app.cleanup_ctx.append(escalation.escalation_ctx)
+    app.cleanup_ctx.append(background.background_ctx)
     if settings.telephony == "fake":
         mount_fake_twilio(app, settings)
         app.add_routes(demo_timeline.routes)
-        app.add_routes(escalation.routes)
+        app.add_routes(demo.routes)
     app.add_routes(health.routes)
     setup_metrics(app)
     app.add_routes(pages.routes)

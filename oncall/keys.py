@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from integrations.fake_twilio import FakeTwilio
 from integrations.telephony import Telephony
 from oncall.clock import Clock
 from oncall.db.engine import Database
+from oncall.domain.calls import CallReconciler
+from oncall.domain.escalation import EscalationScheduler
+from oncall.domain.outbox import OutboxSender
+from oncall.domain.periodic import Runner
 from oncall.settings import Settings
+
+if TYPE_CHECKING:  # web types: their modules import this one
+    from oncall.web.auth import LoginThrottle
+    from oncall.web.metrics import MetricsState
+    from oncall.web.twilio.failsafe import DutyNumbers
+    from oncall.web.ui.audit_common import AuditJobs
+    from oncall.web.ui.rota_jobs import RotaJobs
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 DATABASE = web.AppKey("database", Database)
 TELEPHONY = web.AppKey("telephony", Telephony)
 FAKE_TWILIO = web.AppKey("fake_twilio", FakeTwilio)  # demo mode only
+SIGNING_KEY = web.AppKey("signing_key", bytes)  # signs sessions, CSRF tokens and outcome links
+
+# This replica's periodic work (oncall.web.background) and the workers tests drive by hand.
+RUNNER = web.AppKey("runner", Runner)
+SCHEDULER = web.AppKey("escalation_scheduler", EscalationScheduler)
+SENDER = web.AppKey("outbox_sender", OutboxSender)
+CALL_CHECK = web.AppKey("call_check", CallReconciler)
+
+# The web app's own state.
+LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
+METRICS: web.AppKey[MetricsState] = web.AppKey("metrics")
+DUTY_NUMBERS: web.AppKey[DutyNumbers] = web.AppKey("duty_numbers")  # the fail-safe's copy
+AUDIT_JOBS: web.AppKey[AuditJobs] = web.AppKey("audit_jobs")  # background chain verification
+ROTA_JOBS: web.AppKey[RotaJobs] = web.AppKey("rota_jobs")  # background solves

@@ -21,7 +21,7 @@ from oncall.db.models import (
     RotaVersion,
     VersionStatus,
 )
-from oncall.domain.setup.demo import load_demo
+from oncall.domain.setup import load_demo
 
 JERSEY = ZoneInfo("Europe/Jersey")
 DEMO_LOADED_AT = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)

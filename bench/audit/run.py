@@ -4,7 +4,7 @@ A database of its own is created (and dropped at the end) beside ONCALL_BENCH_PO
 (default postgresql://postgres@127.0.0.1:5432/test; that database's tables are never touched),
 migrated, loaded with the demo staff and lines, then filled with a year (2026) of contacts, their
 alerts and ten events each. Events are chained with the service's own hashing code
-(oncall.domain.chain.ledger) and bulk-loaded with asyncpg COPY. Then, through the real app over HTTP
+(oncall.domain.chain) and bulk-loaded with asyncpg COPY. Then, through the real app over HTTP
 signed in as a manager (so each page also appends its audit.read event):
 
 * filtered contact list pages (target: under 200 ms);
@@ -43,10 +43,9 @@ from oncall.app import create_app
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
 from oncall.db.models import Alert, Contact, Line, Person, Tier
-from oncall.domain.audit.kpis import kpi_report, month_bounds
-from oncall.domain.audit.retention import redact_before
-from oncall.domain.chain.ledger import GENESIS_HASH, canonical_json, details_digest, event_hash
-from oncall.domain.setup.demo import load_demo
+from oncall.domain.audit import kpi_report, month_bounds, redact_before
+from oncall.domain.chain import GENESIS_HASH, canonical_json, details_digest, event_hash
+from oncall.domain.setup import load_demo
 from oncall.log import configure_logging
 from oncall.settings import Settings
 

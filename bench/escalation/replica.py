@@ -20,8 +20,8 @@ from integrations.twilio import TwilioTelephony
 from oncall.clock import SystemClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, OutboundMessage
-from oncall.domain.escalation.workers import WorkerConfig, make_workers
-from oncall.domain.outbox.sender import SenderConfig
+from oncall.domain.escalation import WorkerConfig, make_workers
+from oncall.domain.outbox import SenderConfig
 from oncall.log import configure_logging
 from oncall.settings import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from tests.support import JERSEY
@@ -70,7 +70,7 @@ async def main(
 
     async def send() -> None:
         while not done.is_set():
-            await sender.run_once()
+            await sender.run_once(clock.now())
             await asyncio.sleep(poll)
 
     async def watch() -> None:

@@ -46,15 +46,15 @@ from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
 from oncall.db.models import (
     Alert,
+    AlertKind,
     CallerType,
     Channel,
     Line,
     OutboundMessage,
     Tier,
 )
-from oncall.domain.contacts.records import CallerIdentity, open_contact
-from oncall.domain.escalation.policies import update_policy
-from oncall.domain.escalation.raising import raise_alert
+from oncall.domain.contacts import CallerIdentity, open_contact
+from oncall.domain.escalation import raise_alert, update_policy
 from oncall.keys import FAKE_TWILIO
 from oncall.log import configure_logging
 from oncall.settings import Settings
@@ -91,7 +91,7 @@ async def _prepare(url: str, alerts: int, now: datetime) -> None:
                 ],
             )
             await update_policy(
-                session, line_id=None, kind="missed_call", repeat=1, now=now, by="bench",
+                session, line_id=None, kind=AlertKind.MISSED_CALL, repeat=1, now=now, by="bench",
                 steps=[{"targets": ["duty_worker"], "channels": ["sms"], "wait_minutes": 5}],
             )  # fmt: skip
             line = await session.scalar(select(Line).where(Line.kind == "police"))
@@ -101,7 +101,7 @@ async def _prepare(url: str, alerts: int, now: datetime) -> None:
                     caller=POLICE, provider_sid=f"CAbench{i:06d}", at=now,
                     zone_year=now.astimezone(JERSEY).year,
                 )  # fmt: skip
-                await raise_alert(session, contact, kind="missed_call", at=now)
+                await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=now)
             await session.execute(update(Alert).values(next_action_at=None))
             await session.commit()
     finally:

@@ -55,7 +55,7 @@ from integrations.fake_twilio import CallerScript, CallTrace, PhoneBehaviour
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
 from oncall.db.models import Contact, Event, Line, OutboundMessage
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from oncall.log import configure_logging
 from tests.reliability.faults_support.cluster import Cluster, start_cluster
 from tests.reliability.faults_support.night import outbox_id, seed_night

@@ -18,19 +18,24 @@ from oncall.cli.base import (
     open_database,
 )
 from oncall.db.engine import Database
-from oncall.domain.audit.contacts import ContactFilter, FilterError, parse_filter
-from oncall.domain.audit.exports import contacts_csv, events_csv
-from oncall.domain.audit.handover import (
+from oncall.domain.audit import (
+    ContactFilter,
+    FilterError,
+    contacts_csv,
+    events_csv,
     gather_handover,
     handover_csv,
     handover_text,
     latest_handover_day,
+    log_read,
+    morning_jobs,
+    parse_filter,
+    record_verification,
+    redact_before,
 )
-from oncall.domain.audit.reads import log_read, record_verification
-from oncall.domain.audit.retention import redact_before
-from oncall.domain.chain.ledger import ChainReport, verify_chain
+from oncall.domain.chain import ChainReport, verify_chain
 from oncall.settings import Settings
-from oncall.web.ui.audit_handover import morning_jobs
+from oncall.wiring import morning_config, offline_outcome_links
 
 CLI_ACTOR = "cli"
 
@@ -173,7 +178,8 @@ def _handover(args: argparse.Namespace, settings: Settings) -> int:
     async def gather() -> str:
         async with open_database(settings) as db:
             if args.prepare:
-                done = await morning_jobs(db, settings, day=day, at=datetime.now(UTC))
+                morning = morning_config(settings, offline_outcome_links(settings))
+                done = await morning_jobs(db.sessions, morning, day=day, at=datetime.now(UTC))
                 print("prepared now" if done else "already prepared", file=sys.stderr)
             return await read(db)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall.cli.base import EXIT_OK, CommandFailed, add_command, add_group, open_database
 from oncall.clock import SystemClock
 from oncall.domain.rota import RotaConflict, RotaInvalid, generate, publish
-from oncall.domain.setup.demo import DEMO_PASSWORD, DemoDataInvalid, database_is_empty, load_demo
+from oncall.domain.setup import DEMO_PASSWORD, DemoDataInvalid, database_is_empty, load_demo
 from oncall.settings import Settings
 
 

@@ -12,11 +12,9 @@ from integrations.twilio import TwilioTelephony
 from oncall.cli.base import EXIT_OK, add_command, add_group, open_database
 from oncall.clock import SystemClock
 from oncall.db.models import Alert, AlertStatus, Contact
-from oncall.domain.escalation.policies import list_policies
-from oncall.domain.escalation.workers import EscalationScheduler
-from oncall.domain.outbox.sender import OutboxSender
+from oncall.domain.escalation import EscalationScheduler, alert_sender, list_policies
 from oncall.settings import Settings
-from oncall.web.escalation import sender_config, worker_config
+from oncall.wiring import sender_config, worker_config
 
 
 def register(sub: Any) -> None:
@@ -89,7 +87,7 @@ def _run_once(args: argparse.Namespace, settings: Settings) -> int:
                 steps = await EscalationScheduler(
                     db.sessions, clock, worker_config(settings)
                 ).run_once()
-                sender = OutboxSender(db.sessions, telephony, sender_config(settings))
+                sender = alert_sender(db.sessions, telephony, sender_config(settings))
                 report = await sender.run_once(clock.now())
         finally:
             await telephony.close()

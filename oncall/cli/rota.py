@@ -37,12 +37,16 @@ from oncall.domain.rota import (
     fairness_report,
     find_version,
     generate,
+    heading,
     load_version,
+    month_versions,
+    move_lines,
     publish,
     repair,
+    report_lines,
+    rota_table,
+    version_list,
 )
-from oncall.domain.rota.text import heading, move_lines, report_lines, rota_table, version_list
-from oncall.domain.rota.versions import month_versions
 from oncall.settings import Settings
 
 T = TypeVar("T")

@@ -8,7 +8,7 @@ from typing import Any
 
 from oncall.cli.base import EXIT_OK, CommandFailed, add_command, open_database
 from oncall.db.migrate import current_revision, head_revision
-from oncall.domain.setup.demo import DEMO_PASSWORD
+from oncall.domain.setup import DEMO_PASSWORD
 from oncall.settings import Settings
 
 

@@ -18,7 +18,7 @@ from oncall.cli.base import (
 from oncall.cli.users import cli_actor
 from oncall.clock import SystemClock
 from oncall.db.models import LineKind
-from oncall.domain.setup.service import SetupConflict, configure_lines
+from oncall.domain.setup import SetupConflict, configure_lines
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 from oncall.settings import Settings
 

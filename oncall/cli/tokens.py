@@ -9,14 +9,15 @@ from typing import Any
 from oncall.cli.base import EXIT_OK, CommandFailed, add_command, add_group, open_database
 from oncall.cli.users import cli_actor
 from oncall.clock import SystemClock
-from oncall.domain.people.user_admin import (
+from oncall.domain.people import (
+    UnknownUser,
     UserNotFound,
+    create_api_token,
     list_tokens,
     record_token_created,
     revoke_token,
     revoke_user_tokens,
 )
-from oncall.domain.people.users import UnknownUser, create_api_token
 from oncall.settings import Settings
 
 

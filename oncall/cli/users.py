@@ -18,7 +18,7 @@ from oncall.cli.base import (
 )
 from oncall.clock import SystemClock
 from oncall.db.models import Role
-from oncall.domain.people.user_admin import (
+from oncall.domain.people import (
     MIN_PASSWORD_LENGTH,
     UserConflict,
     UserInvalid,

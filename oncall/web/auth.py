@@ -19,7 +19,7 @@ from aiohttp.typedefs import Handler
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.people.users import user_by_id, user_for_token
+from oncall.domain.people import user_by_id, user_for_token
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -46,15 +46,6 @@ class AuthUser:
 
 
 USER = web.RequestKey("user", AuthUser)
-SECRET = web.AppKey("session_secret", bytes)
-
-
-def session_secret(settings_secret: str) -> bytes:
-    """The key that signs sessions: the configured one, or a random one for this process only."""
-    if settings_secret:
-        return hashlib.sha256(settings_secret.encode()).digest()
-    log.warning("ONCALL_SECRET_KEY is not set: sessions end when the server restarts")
-    return secrets.token_bytes(32)
 
 
 def _sign(secret: bytes, payload: bytes) -> str:
@@ -114,7 +105,7 @@ async def _user_from_request(request: web.Request) -> AuthUser | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    read = read_session_cookie(request.config_dict[SECRET], cookie, time.time())
+    read = read_session_cookie(request.config_dict[keys.SIGNING_KEY], cookie, time.time())
     if read is None:
         return None
     user_id, session_id = read
@@ -164,7 +155,7 @@ def require(*roles: Role) -> Callable[[RouteHandler], RouteHandler]:
 
 
 async def check_csrf(request: web.Request, session_id: str) -> None:
-    expected = csrf_token(request.config_dict[SECRET], session_id)
+    expected = csrf_token(request.config_dict[keys.SIGNING_KEY], session_id)
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent and request.content_type in (
         "application/x-www-form-urlencoded",
@@ -240,6 +231,3 @@ class LoginThrottle:
     def succeeded(self, keys_: Iterable[str]) -> None:
         for key in keys_:
             self._failures.pop(key, None)
-
-
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)

@@ -12,8 +12,8 @@ from integrations.fake_twilio.simulator import add_simulator
 from integrations.telephony import Telephony
 from integrations.twilio import TwilioTelephony
 from oncall import keys
-from oncall.domain.duty.roster import on_duty_at
-from oncall.domain.overview.counts import service_overview, simulator_entries
+from oncall.domain.duty import on_duty_at
+from oncall.domain.overview import service_overview, simulator_entries
 from oncall.log import get_logger
 from oncall.settings import Settings
 

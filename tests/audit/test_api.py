@@ -13,8 +13,8 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Event
-from oncall.domain.chain.ledger import append_event, verify_chain
-from oncall.domain.people.users import create_api_token
+from oncall.domain.chain import append_event, verify_chain
+from oncall.domain.people import create_api_token
 from oncall.settings import Settings
 from tests.audit.night import at, write_night
 from tests.support import load_demo_data

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from oncall.cli import main
 from oncall.db.engine import Database
 from oncall.db.models import ActorType, Contact, Event
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 from tests.audit.night import write_night
 from tests.support import load_demo_data
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oncall.domain.chain.ledger import _instant, canonical_json, event_hash
+from oncall.domain.chain.hashing import _instant, canonical_json, event_hash
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from oncall.domain.audit.describe import _SENTENCES, describe_event
-from oncall.domain.outbox.queue import LOGGED_OUTCOMES
+from oncall.domain.outbox import LOGGED_OUTCOMES
 
 ROOT = Path(__file__).resolve().parents[2] / "oncall"
 WRITERS = {"append_event", "_event", "message_event"}  # the functions that append an event
@@ -97,7 +97,9 @@ def test_the_source_scan_finds_the_kinds_we_know_are_written() -> None:
 
 def test_every_kind_routing_and_escalation_write_is_put_into_words_on_the_timeline() -> None:
     found = all_written_kinds()
-    kinds = set().union(*(k for path, k in found.items() if path.startswith(ROUTING_AND_ESCALATION)))
+    kinds = set().union(
+        *(k for path, k in found.items() if path.startswith(ROUTING_AND_ESCALATION))
+    )
     assert len(kinds) >= 25, sorted(kinds)
     unworded = sorted(k for k in kinds if k not in _SENTENCES)
     assert unworded == [], f"add a sentence to describe.py for {unworded}"

@@ -14,12 +14,11 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Contact, Event, OutboundMessage, Person
-from oncall.domain.audit.handover import gather_handover
-from oncall.domain.chain.ledger import verify_chain
-from oncall.domain.outcomes.links import read_outcome_token
+from oncall.domain.audit import gather_handover, morning_jobs
+from oncall.domain.chain import verify_chain
+from oncall.domain.outcomes import read_outcome_token
 from oncall.settings import Settings
-from oncall.web.auth import session_secret
-from oncall.web.ui.audit_handover import morning_jobs
+from oncall.wiring import morning_config, offline_outcome_links, signing_key
 from tests.audit.night import at, write_night
 from tests.audit.smtp import SmtpReceiver
 from tests.support import JERSEY, load_demo_data
@@ -57,8 +56,9 @@ async def test_the_handover_lists_exactly_the_contacts_needing_follow_up(
             smtp_from="oncall@example.org", handover_to="day-team@example.org, lead@example.org",
             secret_key="k" * 32,
         )  # fmt: skip
-        assert await morning_jobs(database, settings, day=SATURDAY, at=at(9, 9, 0))
-        assert not await morning_jobs(database, settings, day=SATURDAY, at=at(9, 9, 5))
+        morning = morning_config(settings, offline_outcome_links(settings))
+        assert await morning_jobs(database.sessions, morning, day=SATURDAY, at=at(9, 9, 0))
+        assert not await morning_jobs(database.sessions, morning, day=SATURDAY, at=at(9, 9, 5))
     finally:
         await receiver.close()
     [mail] = receiver.messages  # once, however many times the job runs
@@ -84,7 +84,7 @@ async def test_the_handover_lists_exactly_the_contacts_needing_follow_up(
     assert sw004 is not None and (text.to_number, text.contact_id) == (sw004.phone, ids[6])
     assert text.body.startswith("REMINDER OOH-0006 Police HQ 08:59 has no outcome yet. Record it:")
     token = text.body.split("/o/", 1)[1].split()[0]
-    grant = read_outcome_token(session_secret("k" * 32), token, now=at(9, 9, 0))
+    grant = read_outcome_token(signing_key(settings), token, now=at(9, 9, 0))
     assert (grant.contact_id, grant.person_id) == (ids[6], sw004.id)
     assert grant.expires_at == at(9, 9, 0) + timedelta(hours=settings.outcome_link_hours)
     # Row 2 already had a reminder; row 4's missed-call alert is still being dealt with.

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from oncall.db.engine import Database
-from oncall.domain.audit.handover import latest_handover_day, next_handover_at, night_window
-from oncall.domain.audit.kpis import Figures, kpi_report, night_of, percentile
+from oncall.domain.audit import (
+    Figures,
+    kpi_report,
+    latest_handover_day,
+    next_handover_at,
+    night_of,
+    night_window,
+    percentile,
+)
 from tests.audit.night import at, write_night
 from tests.support import JERSEY, load_demo_data
 

@@ -7,11 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from oncall import keys
 from oncall.db.models import Alert, Contact, Event, Person
-from oncall.domain.chain.ledger import verify_chain
-from oncall.domain.outcomes.links import BadLink, outcome_link, read_outcome_token
-from oncall.domain.outcomes.record import OutcomeError, record_outcome, remind_missing_outcomes
-from oncall.web.auth import SECRET
+from oncall.domain.chain import verify_chain
+from oncall.domain.escalation import remind_missing_outcomes
+from oncall.domain.outcomes import (
+    BadLink,
+    OutcomeError,
+    outcome_link,
+    read_outcome_token,
+    record_outcome,
+)
 from tests.audit.conftest import anonymous, place_calls
 from tests.e2e.conftest import FRIDAY_NIGHT, Service
 
@@ -28,7 +34,7 @@ async def _first_contact(service: Service) -> tuple[Contact, Person]:
 async def test_the_worker_records_the_outcome_from_the_signed_link(service: Service) -> None:
     await place_calls(service)
     contact, person = await _first_contact(service)
-    secret = service.app[SECRET]
+    secret = service.app[keys.SIGNING_KEY]
     link = outcome_link(
         secret, service.settings.public_url, contact.id, person.id,
         service.clock.now() + timedelta(hours=12),

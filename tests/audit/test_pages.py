@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from oncall.db.models import Contact, Event
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from tests.audit.conftest import Client, anonymous, page_until, place_calls, signed_in
 from tests.e2e.conftest import Service
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from oncall.db.models import Contact, Event
-from oncall.domain.audit.exports import safe_cell
+from oncall.domain.audit import safe_cell
 from tests.audit.conftest import Client
 from tests.audit.night import write_night
 from tests.e2e.conftest import Service

@@ -6,7 +6,7 @@ import pytest
 
 from oncall.db.engine import Database
 from oncall.db.models import Event
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from tests.audit.night import write_night
 from tests.domain.test_audit import _append, _tamper
 from tests.support import load_demo_data

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from oncall.db.engine import Database
 from oncall.db.models import ActorType
-from oncall.domain.chain.ledger import GENESIS_HASH, append_event, verify_chain
+from oncall.domain.chain import GENESIS_HASH, append_event, verify_chain
 
 T0 = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from oncall.db.models import (
     Unavailability,
     User,
 )
-from oncall.domain.people.users import verify_password
+from oncall.domain.people import verify_password
 from oncall.domain.setup.demo import DemoDataInvalid, _phone, database_is_empty, load_demo
 from oncall.phones import normalise_phone
 

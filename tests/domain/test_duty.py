@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import DutyOverride, Person, RotaVersion, Tier, VersionStatus
-from oncall.domain.duty.roster import OutOfHoursWindow, bank_holiday_name, on_duty_at
+from oncall.domain.duty import OutOfHoursWindow, bank_holiday_name, on_duty_at
 from tests.support import JERSEY, ShiftSpec, load_demo_data, publish_rota
 
 WINDOW = OutOfHoursWindow()

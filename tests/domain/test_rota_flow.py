@@ -20,14 +20,14 @@ from oncall.domain.rota import (
     export_csv,
     export_ics,
     export_json,
+    fold,
     generate,
     load_version,
     publish,
     repair,
     version_diff,
 )
-from oncall.domain.rota.export import fold
-from oncall.domain.setup.demo import load_demo
+from oncall.domain.setup import load_demo
 
 JERSEY = ZoneInfo("Europe/Jersey")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

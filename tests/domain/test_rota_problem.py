@@ -21,11 +21,15 @@ from oncall.db.models import (
     ShiftTemplate,
     Unavailability,
 )
-from oncall.domain.rota.default_templates import default_templates
-from oncall.domain.rota.errors import RotaInvalid
-from oncall.domain.rota.months import Month, cut_shifts, island_holidays
-from oncall.domain.rota.problem import build_problem
-from oncall.domain.setup.demo import load_demo
+from oncall.domain.rota import (
+    Month,
+    RotaInvalid,
+    build_problem,
+    cut_shifts,
+    default_templates,
+    island_holidays,
+)
+from oncall.domain.setup import load_demo
 
 JERSEY = ZoneInfo("Europe/Jersey")
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

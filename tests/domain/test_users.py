@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import ApiToken, Role
-from oncall.domain.people.users import (
+from oncall.domain.people import (
     UnknownUser,
     create_api_token,
     new_user,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from oncall.db.engine import Database
-from oncall.domain.calls.receipts import receipt_key, remember_reply, stored_reply
+from oncall.domain.calls import receipt_key, remember_reply, stored_reply
 
 AT = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
 

@@ -13,10 +13,9 @@ from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Event
-from oncall.domain.audit.describe import describe_event
-from oncall.domain.calls.reconcile import CallReconciler
-from oncall.domain.chain.ledger import verify_chain
-from oncall.web.escalation import CALL_CHECK
+from oncall.domain.audit import describe_event
+from oncall.domain.calls import CallReconciler
+from oncall.domain.chain import verify_chain
 from tests.e2e.conftest import (
     FRIDAY_NIGHT,
     ServerFactory,
@@ -70,7 +69,7 @@ async def _call_with_database_lost_after_first_ring(service: Service) -> CallTra
 
 async def _pass(service: Service, *, after_s: float = CHECK_S + 1) -> list[int]:
     await service.clock.advance(after_s)
-    return await service.app[CALL_CHECK].run_once()
+    return await service.app[keys.CALL_CHECK].run_once()
 
 
 async def _timeline(service: Service, trace: CallTrace) -> tuple[Outcome, list[str]]:
@@ -127,7 +126,7 @@ async def test_recorded_once_across_passes_and_replicas(quiet_service: Service) 
     script(service, sw004=PhoneBehaviour.ACCEPT)
     trace = await _call_with_database_lost_after_first_ring(service)
     await service.clock.advance(CHECK_S + 1)
-    mine = service.app[CALL_CHECK]
+    mine = service.app[keys.CALL_CHECK]
     other = CallReconciler(  # a second replica: its own sessions, no shared memory
         service.database.sessions, service.app[keys.TELEPHONY], service.clock,
         after=timedelta(seconds=CHECK_S),

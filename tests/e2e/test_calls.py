@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from integrations.fake_twilio import CallerScript, CallTrace, PhoneBehaviour
 from oncall.db.models import Alert, CallLeg, Contact, Event, Person
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from tests.e2e.conftest import UNKNOWN_CALLER, Service
 
 POLICE_CONTROL_ROOM = "+441534700201"

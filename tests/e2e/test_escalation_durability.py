@@ -15,17 +15,22 @@ import pytest
 from sqlalchemy import func, select
 
 from integrations.twilio import TwilioTelephony
+from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Alert, CallerType, Channel, Line, OutboundMessage
-from oncall.domain.contacts.records import CallerIdentity, open_contact
-from oncall.domain.escalation.engine import claim_due, perform_step
-from oncall.domain.escalation.policies import update_policy
-from oncall.domain.escalation.raising import raise_alert
-from oncall.domain.escalation.workers import EscalationScheduler, WorkerConfig
+from oncall.db.models import Alert, AlertKind, CallerType, Channel, Line, OutboundMessage
+from oncall.domain.contacts import CallerIdentity, open_contact
+from oncall.domain.escalation import (
+    EscalationScheduler,
+    WorkerConfig,
+    alert_sender,
+    claim_due,
+    perform_step,
+    raise_alert,
+    update_policy,
+)
+from oncall.domain.outbox import SenderConfig
 from oncall.domain.outbox import queue as outbox
-from oncall.domain.outbox.sender import OutboxSender, SenderConfig
-from oncall.web.escalation import SCHEDULER, SENDER
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_escalation_support import escalation_service, texts_to, tick
 
@@ -51,8 +56,8 @@ async def _sms_only(service: Service, *, repeat: int = 2) -> None:
     """A policy without alert calls, so each message is one text (simpler to count)."""
     async with service.database.sessions() as session:
         await update_policy(
-            session, line_id=None, kind="missed_call", repeat=repeat, now=service.clock.now(),
-            by="test", steps=[
+            session, line_id=None, kind=AlertKind.MISSED_CALL, repeat=repeat,
+            now=service.clock.now(), by="test", steps=[
                 {"targets": ["duty_worker"], "channels": ["sms"], "wait_minutes": 5},
                 {"targets": ["senior_manager"], "channels": ["sms"], "wait_minutes": 10},
             ],
@@ -71,7 +76,7 @@ async def _alerts(service: Service, n: int) -> list[int]:
                 session, channel=Channel.VOICE, line=line, caller_number="+441534700201",
                 caller=POLICE, provider_sid=f"CAtest{i:06d}", at=now, zone_year=2027,
             )  # fmt: skip
-            ids.append((await raise_alert(session, contact, kind="missed_call", at=now)).id)
+            ids.append((await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=now)).id)
         await session.commit()
     return ids
 
@@ -100,7 +105,7 @@ async def test_scheduler_crash_mid_step_loses_nothing_and_sends_once(escalated: 
         await scheduler.run_once()  # and running again changes nothing
     finally:
         await restarted.dispose()
-    await service.app[SENDER].run_once()
+    await service.app[keys.SENDER].run_once(service.clock.now())
     await service.fake.settle()
     assert len(texts_to(service, "sw002")) == 1
     # Stopped for 20 minutes mid-escalation: on restart each step runs once, in order.
@@ -111,8 +116,8 @@ async def test_scheduler_crash_mid_step_loses_nothing_and_sends_once(escalated: 
     assert len(texts_to(service, "sm002")) == 1
     await tick(service, minutes=10)
     assert len(texts_to(service, "sw002")) == 2  # round two, after the full wait
-    keys = [r.dedupe_key for r in await _rows(service)]
-    assert len(keys) == len(set(keys)) == 3
+    dedupe = [r.dedupe_key for r in await _rows(service)]
+    assert len(dedupe) == len(set(dedupe)) == 3
     async with service.database.sessions() as session:
         after = await session.get(Alert, alert_id)
     assert after is not None and (after.round, after.step_index) == (1, 1)
@@ -122,7 +127,7 @@ async def test_sender_crash_after_claim_is_not_resent_and_escalates(escalated: S
     service = escalated
     await _sms_only(service)
     await _alerts(service, 1)
-    await service.app[SCHEDULER].run_once()
+    await service.app[keys.SCHEDULER].run_once()
     # A sender leases the duty worker's text (committed) and is killed before Twilio answers.
     async with service.database.sessions() as session:
         claimed = await outbox.claim_due(
@@ -130,7 +135,9 @@ async def test_sender_crash_after_claim_is_not_resent_and_escalates(escalated: S
         )
         await session.commit()
     assert len(claimed) == 1
-    await service.app[SENDER].run_once()  # the lease still holds: nobody else touches it
+    await service.app[keys.SENDER].run_once(
+        service.clock.now()
+    )  # the lease still holds: nobody else touches it
     assert texts_to(service, "sw002") == []
     await tick(service, minutes=1.5)  # lease expired: failed (outcome unknown), escalate now
     await tick(service)  # the next scheduler pass, in the same minute
@@ -221,7 +228,7 @@ async def test_two_replicas_send_every_text_exactly_once(escalated: Service, db_
             api_base=service.settings.rest_api_base,
         )
         scheduler = EscalationScheduler(db.sessions, service.clock, WorkerConfig(zone=zone))
-        sender = OutboxSender(
+        sender = alert_sender(
             db.sessions, telephony,
             SenderConfig(public_url=service.settings.public_url, batch=7, per_minute=100),
         )  # fmt: skip

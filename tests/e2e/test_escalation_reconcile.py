@@ -8,7 +8,7 @@ from sqlalchemy import select
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Event, OutboundMessage
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM
 from tests.e2e.test_escalation_support import escalation_service, texts_to, tick

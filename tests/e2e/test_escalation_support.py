@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from integrations.fake_twilio import PhoneBehaviour
+from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.web.escalation import SCHEDULER, SENDER
 from tests.e2e.conftest import ServerFactory, Service, publish_friday_night, start_service
 from tests.support import load_demo_data
 
@@ -32,8 +32,8 @@ async def tick(service: Service, *, minutes: float = 0) -> None:
     """Advance the clock, then one scheduler pass and one sender pass, and let the fake settle."""
     if minutes:
         await service.clock.advance(minutes * 60)
-    await service.app[SCHEDULER].run_once()
-    await service.app[SENDER].run_once()
+    await service.app[keys.SCHEDULER].run_once()
+    await service.app[keys.SENDER].run_once(service.clock.now())
     await service.fake.settle()
 
 

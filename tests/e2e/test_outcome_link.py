@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from integrations.fake_twilio import PhoneBehaviour
+from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Contact, Event
-from oncall.domain.chain.ledger import verify_chain
-from oncall.domain.texts.staff import encoding_of
-from oncall.web.escalation import SENDER
+from oncall.domain.chain import verify_chain
+from oncall.domain.texts.gsm7 import encoding_of
 from oncall.web.middleware import loggable_path
 from tests.audit.conftest import anonymous, signed_in
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
@@ -69,7 +69,9 @@ async def test_after_an_accepted_call_the_worker_records_the_outcome_from_the_te
     )
     await service.fake.settle()
     assert trace.errors == []
-    await service.app[SENDER].run_once()  # the outbox: the text was queued with the call's end
+    await service.app[keys.SENDER].run_once(
+        service.clock.now()
+    )  # the outbox: the text was queued with the call's end
     await service.fake.settle()
     contact = await _contact(service)
     texts = texts_to(service, "sw002")

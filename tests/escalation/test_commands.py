@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oncall.domain.escalation.alerts import outcome_category
-from oncall.domain.escalation.commands import Command, parse_command
+from oncall.domain.escalation import Command, outcome_category, parse_command
 
 
 @pytest.mark.parametrize(

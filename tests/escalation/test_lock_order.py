@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from oncall.db.engine import Database
-from oncall.db.models import Alert, CallerType, Channel, Contact, Line, Person
-from oncall.domain.calls.flow import message_recorded
-from oncall.domain.chain.ledger import verify_chain
-from oncall.domain.contacts.records import CallerIdentity, open_contact
-from oncall.domain.escalation.commands import Command, carry_out
-from oncall.domain.escalation.raising import raise_alert
+from oncall.db.models import Alert, AlertKind, CallerType, Channel, Contact, Line, Person
+from oncall.domain.calls import message_recorded
+from oncall.domain.chain import verify_chain
+from oncall.domain.contacts import CallerIdentity, open_contact
+from oncall.domain.escalation import Command, carry_out, raise_alert
 from tests.support import JERSEY, load_demo_data
 
 NOW = datetime(2027, 1, 9, 2, 14, tzinfo=UTC)
@@ -55,7 +54,7 @@ async def test_done_while_a_voicemail_is_being_recorded_waits_instead_of_deadloc
                 session, channel=Channel.VOICE, line=line, caller_number="+441534700201",
                 caller=POLICE, provider_sid="CAlockorder", at=NOW, zone_year=2027,
             )  # fmt: skip
-            alert = await raise_alert(session, contact, kind="missed_call", at=NOW)
+            alert = await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=NOW)
             await session.commit()
             person = await session.scalar(select(Person).where(Person.code == "sw002"))
         assert person is not None

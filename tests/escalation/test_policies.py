@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import Event, Line
-from oncall.domain.escalation.policies import (
+from oncall.domain.escalation import (
     FINAL_STEP,
     PolicyInvalid,
     list_policies,

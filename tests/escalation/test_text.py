@@ -7,16 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from oncall.domain.texts.gsm7 import encoding_of, fit, is_gsm7, to_gsm7
 from oncall.domain.texts.staff import (
     HELP_TEXT,
     AlertFacts,
     acknowledged_reply,
     alert_sms,
-    encoding_of,
-    fit,
-    is_gsm7,
     shift_request,
-    to_gsm7,
 )
 
 JERSEY = ZoneInfo("Europe/Jersey")

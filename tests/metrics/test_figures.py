@@ -14,8 +14,7 @@ from integrations.fake_twilio import PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Contact
-from oncall.domain.rota import Month
-from oncall.domain.rota.versions import period_for, store_version
+from oncall.domain.rota import Month, period_for, store_version
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_calls import HOSPITAL_SWITCHBOARD, POLICE_CONTROL_ROOM
 from tests.e2e.test_escalation_support import escalation_service, tick

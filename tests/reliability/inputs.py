@@ -19,8 +19,8 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Contact, Event
-from oncall.domain.chain.ledger import verify_chain
-from oncall.domain.people.users import create_api_token
+from oncall.domain.chain import verify_chain
+from oncall.domain.people import create_api_token
 from oncall.settings import FAKE_AUTH_TOKEN, Settings
 from tests.audit.night import at, write_night
 from tests.e2e.conftest import free_port, publish_friday_night

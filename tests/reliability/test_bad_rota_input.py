@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from oncall.db.engine import Database
 from oncall.db.models import Unavailability
-from oncall.domain.people.leave_import import import_leave
+from oncall.domain.people import import_leave
 from rota_solver.fields import InvalidProblem
 from rota_solver.model import Problem
 from rota_solver.parse import parse_problem

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from integrations.fake_twilio import CallerScript, CallTrace, PhoneBehaviour
 from oncall.db.engine import Database
 from oncall.db.models import Contact, Event, Person
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.faults_support.cluster import Cluster, start_cluster, wait_until
 from tests.reliability.faults_support.night import seed_night

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import Alert, Event, OutboundMessage
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from oncall.domain.outbox import queue as outbox
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.faults_support.cluster import Cluster, start_cluster, wait_until

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from oncall.db.engine import Database
 from oncall.db.models import Event, OutboundMessage
-from oncall.domain.chain.ledger import verify_chain
+from oncall.domain.chain import verify_chain
 from tests.e2e.conftest import FRIDAY_NIGHT
 from tests.reliability.faults_support.cluster import Cluster, start_cluster, wait_until
 from tests.reliability.faults_support.night import outbox_id, seed_night

@@ -18,7 +18,7 @@ from integrations.fake_twilio import CallerScript, PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import ApiToken, User
-from oncall.domain.people.users import create_api_token
+from oncall.domain.people import create_api_token
 from oncall.log import configure_logging
 from oncall.settings import Settings
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, start_service

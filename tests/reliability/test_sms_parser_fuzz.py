@@ -7,7 +7,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from oncall.domain.escalation.commands import VERBS, Command, parse_command
+from oncall.domain.escalation import VERBS, Command, parse_command
 
 REF = re.compile(r"^(A\d{1,9}|\d{4,})$")  # \d: the parser accepts any Unicode digit (harmless)
 WORDS = st.text(

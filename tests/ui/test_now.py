@@ -10,8 +10,8 @@ from urllib.parse import unquote
 from sqlalchemy import select
 
 from oncall.db.models import CallLeg, Contact, Event, Person, Tier
-from oncall.domain.audit.reads import record_verification, verify_and_record
-from oncall.domain.chain.ledger import ChainBreak, ChainReport
+from oncall.domain.audit import record_verification, verify_and_record
+from oncall.domain.chain import ChainBreak, ChainReport
 from tests.support import JERSEY, ShiftSpec, publish_rota
 from tests.ui.conftest import Site, csrf
 

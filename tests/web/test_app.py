@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.domain.setup.demo import load_demo
+from oncall.domain.setup import load_demo
 from oncall.settings import Settings
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]

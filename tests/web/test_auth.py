@@ -12,7 +12,7 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Tier
-from oncall.domain.people.users import create_api_token
+from oncall.domain.people import create_api_token
 from oncall.settings import Settings
 from oncall.web.auth import (
     SESSION_SECONDS,

@@ -20,8 +20,8 @@ from oncall.db.models import (
     Line,
     Person,
 )
+from oncall.domain.outcomes import FORWARDED
 
-FORWARDED = "forwarded_to_day_team"  # the outcome routing gives calls sent to the daytime desk
 PAGE_SIZE = 50
 # Alerts that chase a response (a missed call, a message); a no-outcome reminder chases paperwork.
 NOT_ESCALATIONS = (AlertKind.NO_OUTCOME.value, AlertKind.SHIFT_UNCONFIRMED.value)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Contact, Event
 from oncall.domain.audit.describe import describe_event
-from oncall.domain.chain.ledger import is_redacted
+from oncall.domain.chain import is_redacted
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
-from oncall.domain.audit.contacts import FORWARDED
 from oncall.domain.audit.exports import csv_text
-from oncall.domain.chain.ledger import append_event, lock_chain
-from oncall.domain.outcomes.links import OutcomeLinks
-from oncall.domain.outcomes.record import remind_missing_outcomes
+from oncall.domain.chain import append_event, lock_chain
+from oncall.domain.escalation import remind_missing_outcomes
+from oncall.domain.outcomes import FORWARDED, OutcomeLinks
 
 PREPARED = "handover.prepared"
 

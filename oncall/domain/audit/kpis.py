@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from oncall.db.models import Alert, Channel, Contact, Line, Person
-from oncall.domain.audit.contacts import FORWARDED, NOT_ESCALATIONS
+from oncall.domain.audit.contacts import NOT_ESCALATIONS
+from oncall.domain.outcomes import FORWARDED
 
 K = TypeVar("K")
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, ChainHead, Event
-from oncall.domain.chain.ledger import ChainReport, append_event, verify_chain
+from oncall.domain.chain import ChainReport, append_event, verify_chain
 
 READ = "audit.read"
 VERIFIED = "audit.verified"

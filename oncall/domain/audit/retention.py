@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, Contact, Event
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 
 REDACTED = "audit.redacted"
 # Kept whole: the log's own bookkeeping holds no caller's or child's details.

@@ -20,7 +20,7 @@ from oncall.db.models import (
     Person,
 )
 from oncall.domain.audit.describe import describe_event
-from oncall.domain.chain.ledger import GENESIS_HASH, details_digest, event_hash, is_redacted
+from oncall.domain.chain import GENESIS_HASH, details_digest, event_hash, is_redacted
 
 READ_KINDS = ("audit.read",)  # who looked at the contact: shown apart from the response itself
 
@@ -145,3 +145,9 @@ async def contact_timeline(session: AsyncSession, contact_id: int) -> ContactTim
         events=[e for e in checked if e.kind not in READ_KINDS],
         reads=[e for e in checked if e.kind in READ_KINDS],
     )
+
+
+async def timeline_for_call(session: AsyncSession, sid: str) -> ContactTimeline | None:
+    """The timeline of the contact opened for a Twilio call or message sid (the demo's link)."""
+    contact_id = await session.scalar(select(Contact.id).where(Contact.provider_sid == sid))
+    return None if contact_id is None else await contact_timeline(session, contact_id)

@@ -1,1 +1,23 @@
-"""TODO."""
+"""Voice calls from the public: the call flow step by step (`flow`), the plain instructions each
+step answers with (`instructions`, turned into TwiML at the web boundary), the answers kept for
+Twilio's retries (`receipts`), and open calls finished from the provider's records
+(`reconcile`). Who is rung, in which order, is `duty.ringing`.
+"""
+
+from oncall.domain.calls.flow import message_recorded
+from oncall.domain.calls.receipts import (
+    forget_old_replies,
+    receipt_key,
+    remember_reply,
+    stored_reply,
+)
+from oncall.domain.calls.reconcile import CallReconciler
+
+__all__ = [
+    "CallReconciler",
+    "forget_old_replies",
+    "message_recorded",
+    "receipt_key",
+    "remember_reply",
+    "stored_reply",
+]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import (
     ActorType,
+    AlertKind,
     CallLeg,
     Channel,
     Contact,
@@ -20,13 +21,18 @@ from oncall.db.models import (
     Line,
 )
 from oncall.domain.calls import instructions as voice
-from oncall.domain.chain.ledger import append_event, pending_events
-from oncall.domain.contacts.records import identify_caller, open_contact
-from oncall.domain.duty.ringing import Target, ringing_order, whisper_text
-from oncall.domain.duty.roster import day_desk_number, on_duty_at, service_window
-from oncall.domain.escalation.raising import raise_alert
-from oncall.domain.outcomes.links import OutcomeLinks
-from oncall.domain.outcomes.texts import text_after_call
+from oncall.domain.chain import append_event, pending_events
+from oncall.domain.contacts import identify_caller, open_contact
+from oncall.domain.duty import (
+    Target,
+    day_desk_number,
+    on_duty_at,
+    ringing_order,
+    service_window,
+    whisper_text,
+)
+from oncall.domain.escalation import raise_alert
+from oncall.domain.outcomes import OutcomeLinks, text_after_call
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 MENU_CHOICES = {"1": "emergency", "2": "advice"}
@@ -199,7 +205,7 @@ async def _nobody_accepted(
 ) -> voice.Instruction:
     contact.status = ContactStatus.MISSED.value
     await _event(session, contact, "call.unanswered", at, rung=rung_anyone)
-    await raise_alert(session, contact, kind="missed_call", at=at)
+    await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
     return voice.TakeMessage(contact.id, voice.NOBODY_ACCEPTED)
 
 
@@ -319,7 +325,7 @@ async def _caller_gone(session: AsyncSession, contact: Contact, at: datetime) ->
     await _end(session, contact, at, hung_up_by="caller")
     if contact.status == ContactStatus.OPEN.value:
         contact.status = ContactStatus.MISSED.value
-        await raise_alert(session, contact, kind="missed_call", at=at)
+        await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
 
 
 async def _end(session: AsyncSession, contact: Contact, at: datetime, *, hung_up_by: str) -> None:
@@ -339,7 +345,7 @@ async def message_recorded(
     if contact.recording_url is None and recording_url:
         contact.recording_url = recording_url[:500]
         await _event(session, contact, "call.voicemail", at, seconds=seconds)
-        await raise_alert(session, contact, kind="voicemail", at=at)
+        await raise_alert(session, contact, kind=AlertKind.VOICEMAIL, at=at)
     return voice.HangUp(voice.MESSAGE_TAKEN)
 
 

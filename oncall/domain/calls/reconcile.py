@@ -22,12 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import CallState, Telephony, TelephonyError
 from oncall.clock import Clock
-from oncall.db.models import CallLeg, Channel, Contact, ContactStatus, Event, LegResult, Person
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.escalation.raising import raise_alert
-from oncall.domain.escalation.workers import run_on_clock
-from oncall.domain.outcomes.links import OutcomeLinks
-from oncall.domain.outcomes.texts import text_after_call
+from oncall.db.models import (
+    AlertKind,
+    CallLeg,
+    Channel,
+    Contact,
+    ContactStatus,
+    Event,
+    LegResult,
+    Person,
+)
+from oncall.domain.chain import append_event
+from oncall.domain.escalation import raise_alert
+from oncall.domain.outcomes import OutcomeLinks, text_after_call
 from oncall.log import get_logger
 from oncall.phones import mask_phone
 
@@ -145,7 +152,7 @@ async def _settle(
     if connected is None:
         contact.status = ContactStatus.MISSED.value
         await _event(session, contact, "call.unanswered", at, rung=bool(twilio.legs))
-        await raise_alert(session, contact, kind="missed_call", at=at)
+        await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
         return
     contact.status = ContactStatus.ANSWERED.value
     contact.handled_by_id = person.id if person is not None else None
@@ -177,7 +184,8 @@ async def _event(
 
 @dataclass
 class CallReconciler:
-    """One replica's pass over open calls, on the clock, with its own wait after each ask.
+    """One replica's pass over open calls (the periodic runner's call check), with its own wait
+    after each ask.
 
     A call Twilio could not answer about, or says is still going (a long conversation), is
     asked about again only `after` later (`_asked`, this process's memory): no storm of lookups
@@ -193,11 +201,6 @@ class CallReconciler:
     zone: ZoneInfo | None = None
     limit: int = 20
     _asked: dict[int, datetime] = field(default_factory=dict)
-
-    async def run_forever(self) -> None:
-        """A pass every quarter of the wait (at most every 30 s of clock time)."""
-        poll = min(30.0, max(1.0, self.after.total_seconds() / 4))
-        await run_on_clock("call check", self.run_once, self.clock, poll)
 
     async def run_once(self, now: datetime | None = None) -> list[int]:
         """Ask about open calls and record those that ended; return the contacts recorded."""

@@ -20,7 +20,7 @@ from oncall.db.models import (
     Line,
     ReferenceCounter,
 )
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 

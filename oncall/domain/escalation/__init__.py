@@ -1,1 +1,66 @@
-"""TODO."""
+"""Escalation: alerts that reach a person. The one way an alert is created (`alerts.raise_alert`)
+and its life (acknowledge, resolve, cancel, escalate now), policies and their steps, who a step's
+targets are, the engine that runs due steps into the outbox, what staff may be told (`facts`),
+their replies by text (`commands`, `inbound`), shift confirmation, end-of-shift reminders, the
+provider's status callbacks, and the workers the periodic runner drives.
+"""
+
+from oncall.domain.escalation.alerts import outcome_category, raise_alert
+from oncall.domain.escalation.commands import VERBS, Command, carry_out, parse_command
+from oncall.domain.escalation.engine import claim_due, perform_step
+from oncall.domain.escalation.inbound import handle_inbound_sms, stored_sms_reply
+from oncall.domain.escalation.policies import (
+    CHANNELS,
+    FINAL_STEP,
+    TARGETS,
+    PolicyInvalid,
+    ensure_default_policies,
+    list_policies,
+    parse_steps,
+    policy_for,
+    update_policy,
+)
+from oncall.domain.escalation.reminders import remind_missing_outcomes
+from oncall.domain.escalation.status import (
+    alert_call_key,
+    alert_call_script,
+    call_status,
+    message_status,
+)
+from oncall.domain.escalation.workers import (
+    EscalationScheduler,
+    WorkerConfig,
+    alert_sender,
+    make_workers,
+)
+
+__all__ = [
+    "CHANNELS",
+    "FINAL_STEP",
+    "TARGETS",
+    "VERBS",
+    "Command",
+    "EscalationScheduler",
+    "PolicyInvalid",
+    "WorkerConfig",
+    "alert_call_key",
+    "alert_call_script",
+    "alert_sender",
+    "call_status",
+    "carry_out",
+    "claim_due",
+    "ensure_default_policies",
+    "handle_inbound_sms",
+    "list_policies",
+    "make_workers",
+    "message_status",
+    "outcome_category",
+    "parse_command",
+    "parse_steps",
+    "perform_step",
+    "policy_for",
+    "raise_alert",
+    "remind_missing_outcomes",
+    "stored_sms_reply",
+    "update_policy",
+]

@@ -19,12 +19,11 @@ from oncall.db.models import (
     OutboundMessage,
     Person,
 )
-from oncall.domain.audit.contacts import FORWARDED
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 from oncall.domain.escalation.facts import facts_of
 from oncall.domain.escalation.policies import policy_by_id
 from oncall.domain.outbox import queue as outbox
-from oncall.domain.outcomes.record import OutcomeCategory, record_outcome
+from oncall.domain.outcomes import FORWARDED, OutcomeCategory, record_outcome
 from oncall.domain.texts.staff import owned_elsewhere_notice
 from oncall.log import get_logger
 
@@ -52,27 +51,66 @@ def outcome_category(note: str) -> str:
     return _CATEGORY_WORDS.get(first, OutcomeCategory.OTHER).value
 
 
-async def open_alert(
+# Missed calls, voicemails, texts and a missing outcome fold into a contact's live alert; an
+# advice request and a shift alert are alerts of their own.
+_FOLDED = frozenset({
+    AlertKind.MISSED_CALL, AlertKind.VOICEMAIL, AlertKind.INBOUND_SMS, AlertKind.NO_OUTCOME,
+})  # fmt: skip
+_SUMMARIES = {
+    AlertKind.MISSED_CALL: "call missed",
+    AlertKind.VOICEMAIL: "voicemail left",
+    AlertKind.INBOUND_SMS: "text message",
+    AlertKind.ADVICE_REQUEST: "senior advice requested",
+    AlertKind.SHIFT_UNCONFIRMED: "shift not confirmed",
+    AlertKind.NO_OUTCOME: "no outcome recorded",
+}
+
+
+async def raise_alert(
     session: AsyncSession,
+    contact: Contact | None,
     *,
     kind: AlertKind,
     at: datetime,
-    summary: str,
-    contact_id: int | None = None,
     person_id: int | None = None,
 ) -> Alert:
-    """A new alert of its own (advice requests and shift alerts are never folded into another)."""
+    """The one way an alert is created; the escalation engine chases it from `at`.
+
+    News about a contact (a missed call, a voicemail, a text, no outcome) folds into the
+    contact's live alert, so a contact never has two at once; an advice request (about
+    `contact`, asked by `person_id`) and a shift alert (about `person_id`, no contact) are new
+    alerts of their own.
+    """
+    summary = _SUMMARIES[kind]
+    if kind in _FOLDED:
+        if contact is None:
+            raise ValueError(f"a {kind} alert needs its contact")
+        alert = await session.scalar(
+            select(Alert).where(Alert.contact_id == contact.id, Alert.status.in_(LIVE))
+        )
+        if alert is not None:
+            if alert.kind != kind.value:
+                alert.kind, alert.summary = kind.value, summary
+                await append_event(
+                    session, kind="alert.updated", at=at, contact_id=contact.id,
+                    details={"alert": alert.id, "alert_kind": kind.value},
+                )  # fmt: skip
+            return alert
+    contact_id = contact.id if contact is not None else None
     alert = Alert(
         contact_id=contact_id, kind=kind.value, status=AlertStatus.OPEN.value,
         next_action_at=at, created_at=at, summary=summary, person_id=person_id,
     )  # fmt: skip
     session.add(alert)
     await session.flush()
-    await append_event(
-        session, kind="alert.raised", at=at, contact_id=contact_id,
-        details={"alert": alert.id, "alert_kind": kind.value, "person": person_id},
+    details: dict[str, object] = {"alert": alert.id, "alert_kind": kind.value}
+    if kind not in _FOLDED:
+        details["person"] = person_id
+    await append_event(session, kind="alert.raised", at=at, contact_id=contact_id, details=details)
+    log.warning(
+        "alert raised", alert=alert.id, alert_kind=kind.value,
+        reference=contact.reference if contact is not None else None,
     )  # fmt: skip
-    log.warning("alert raised", alert=alert.id, alert_kind=kind.value)
     return alert
 
 
@@ -204,7 +242,7 @@ async def cancel(
 
 
 async def escalate_now(
-    session: AsyncSession, *, message: OutboundMessage, at: datetime, reason: str
+    session: AsyncSession, message: OutboundMessage, at: datetime, reason: str
 ) -> bool:
     """A message of the step just run failed: run the next step now instead of after the wait.
 

@@ -16,14 +16,15 @@ from oncall.domain.escalation.alerts import (
     acknowledge,
     live_alerts_of_contact,
     lock_alert,
-    open_alert,
+    raise_alert,
     resolve,
 )
 from oncall.domain.escalation.facts import facts_of, reference_of
 from oncall.domain.escalation.shifts import confirm_shift
 from oncall.domain.escalation.targets import resolve_targets
-from oncall.domain.outcomes.links import OutcomeLinks
+from oncall.domain.outcomes import OutcomeLinks
 from oncall.domain.texts import staff as text
+from oncall.domain.texts.gsm7 import fit
 
 VERBS = ("ACK", "DONE", "MGR", "HELP", "YES")
 _ALIASES = {"Y": "YES", "ACCEPT": "ACK", "OK": "ACK", "RESOLVED": "DONE", "?": "HELP"}
@@ -116,9 +117,9 @@ async def carry_out(
     if ref is None and command.verb in ("ACK", "MGR"):
         ref = await latest_alert_of(session, person)
         if ref is None:
-            return text.fit(f"You have no open alert. Reply {command.verb} 0412 with a reference.")
+            return fit(f"You have no open alert. Reply {command.verb} 0412 with a reference.")
     if ref is None:
-        return text.fit("Add the reference and what was done: DONE 0412 <note>")
+        return fit("Add the reference and what was done: DONE 0412 <note>")
     alerts, contact = await _alerts_for(session, ref)
     if command.verb == "ACK":
         link = links.url(contact.id, person.id, now=now) if links and contact else ""
@@ -139,7 +140,7 @@ async def _ack(
     link: str,
 ) -> str:
     if not alerts:
-        return text.fit(f"No open alert {ref}. Reply HELP for commands.")
+        return fit(f"No open alert {ref}. Reply HELP for commands.")
     done = [a for a in alerts if await acknowledge(
         session, a, person=person, at=now, via="sms", zone=zone)]  # fmt: skip
     if not done:
@@ -148,7 +149,7 @@ async def _ack(
             "you" if owner is not None and owner.id == person.id else (owner.name if owner else "?")
         )
         at = alerts[0].acknowledged_at or now
-        return text.fit(f"{ref} was already acknowledged by {by} at {text.hhmm(at, zone)}.")
+        return fit(f"{ref} was already acknowledged by {by} at {text.hhmm(at, zone)}.")
     facts = await facts_of(session, done[0])
     return text.acknowledged_reply(facts, now, zone, outcome_link=link)
 
@@ -164,9 +165,9 @@ async def _done(
     zone: ZoneInfo,
 ) -> str:
     if not note:
-        return text.fit(f"Add what was done: DONE {ref} <note>")
+        return fit(f"Add what was done: DONE {ref} <note>")
     if not alerts:
-        return text.fit(f"No open alert {ref}; nothing closed. Reply HELP for commands.")
+        return fit(f"No open alert {ref}; nothing closed. Reply HELP for commands.")
     for alert in alerts:
         await resolve(session, alert, person=person, note=note, at=now, via="sms")
     return text.resolved_reply(ref, now, zone)
@@ -187,7 +188,7 @@ async def request_advice(
     Their own open alerts for it count as owned by them; one advice alert per person and contact.
     """
     if contact is None:
-        return text.fit(f"No contact {ref}. Reply HELP for commands.")
+        return fit(f"No contact {ref}. Reply HELP for commands.")
     for alert in alerts:
         if alert.kind != AlertKind.ADVICE_REQUEST.value:
             await acknowledge(session, alert, person=person, at=now, via="mgr", zone=zone)
@@ -195,9 +196,8 @@ async def request_advice(
         if alert.kind == AlertKind.ADVICE_REQUEST.value and alert.person_id == person.id:
             break
     else:
-        await open_alert(
-            session, kind=AlertKind.ADVICE_REQUEST, at=now, summary="senior advice requested",
-            contact_id=contact.id, person_id=person.id,
+        await raise_alert(
+            session, contact, kind=AlertKind.ADVICE_REQUEST, at=now, person_id=person.id,
         )  # fmt: skip
     managers = await resolve_targets(session, ["senior_manager"], at=now, exclude=person.id)
     return text.advice_requested_reply(ref, managers[0].name if managers else None)

@@ -25,8 +25,8 @@ from oncall.db.models import (
     Line,
     Person,
 )
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.duty.roster import DutySnapshot
+from oncall.domain.chain import append_event
+from oncall.domain.duty import DutySnapshot
 from oncall.domain.escalation.facts import facts_from, shift_start_of
 from oncall.domain.escalation.policies import Policy, policy_by_id, policy_for
 from oncall.domain.escalation.targets import resolve_targets

@@ -12,14 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import ActorType, Alert, Channel, Contact, InboundMessage, Line
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.contacts.records import identify_caller, open_contact
-from oncall.domain.escalation.alerts import LIVE
+from oncall.db.models import ActorType, Alert, AlertKind, Channel, Contact, InboundMessage, Line
+from oncall.domain.chain import append_event
+from oncall.domain.contacts import identify_caller, open_contact
+from oncall.domain.escalation.alerts import LIVE, raise_alert
 from oncall.domain.escalation.commands import carry_out, parse_command
-from oncall.domain.escalation.raising import raise_alert
 from oncall.domain.escalation.targets import staff_by_phone
-from oncall.domain.outcomes.links import OutcomeLinks
+from oncall.domain.outcomes import OutcomeLinks
 from oncall.domain.texts import staff as text
 from oncall.log import get_logger
 from oncall.phones import InvalidPhoneNumber, normalise_phone
@@ -135,5 +134,5 @@ async def _line_message(
         caller=caller, provider_sid=message.provider_sid, at=now,
         zone_year=now.astimezone(zone).year,
     )  # fmt: skip
-    await raise_alert(session, contact, kind="inbound_sms", at=now)
+    await raise_alert(session, contact, kind=AlertKind.INBOUND_SMS, at=now)
     return text.line_message_reply(contact.reference, added=False), contact

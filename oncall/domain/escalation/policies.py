@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, AlertKind, Channel, EscalationPolicy
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 
 TARGETS = ("duty_worker", "second_worker", "senior_manager", "coordinator", "all_managers")
 CHANNELS = (Channel.SMS.value, Channel.VOICE.value)

@@ -24,8 +24,8 @@ from oncall.db.models import (
     ShiftConfirmation,
     VersionStatus,
 )
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.escalation.alerts import lock_alert, open_alert, resolve
+from oncall.domain.chain import append_event
+from oncall.domain.escalation.alerts import lock_alert, raise_alert, resolve
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.texts.staff import shift_request
 
@@ -111,9 +111,8 @@ async def chase_unconfirmed(session: AsyncSession, *, now: datetime, after: time
         )
     )
     for row in rows:
-        alert = await open_alert(
-            session, kind=AlertKind.SHIFT_UNCONFIRMED, at=now, summary="shift not confirmed",
-            person_id=row.person_id,
+        alert = await raise_alert(
+            session, None, kind=AlertKind.SHIFT_UNCONFIRMED, at=now, person_id=row.person_id,
         )  # fmt: skip
         row.alert_id = alert.id
     return len(rows)

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import AlertStatus, MessageStatus, OutboundMessage, Person
-from oncall.domain.duty.ringing import spoken_reference
-from oncall.domain.escalation.alerts import acknowledge, lock_alert
+from oncall.domain.duty import spoken_reference
+from oncall.domain.escalation.alerts import acknowledge, escalate_now, lock_alert
 from oncall.domain.escalation.facts import facts_of
+from oncall.domain.outbox import message_failed
 from oncall.domain.outbox import queue as outbox
-from oncall.domain.outbox.events import message_failed
 from oncall.domain.texts.staff import alert_speech
 
 # Call statuses Twilio sends and ours; "canceled" (by us or the API) counts as not reached.
@@ -42,7 +42,9 @@ async def message_status(
     if row is None:
         return
     if newly_failed:
-        await message_failed(session, row, at=now, reason=f"{status} {error}".strip())
+        await message_failed(
+            session, row, at=now, reason=f"{status} {error}".strip(), on_failure=escalate_now
+        )
 
 
 async def call_status(
@@ -59,7 +61,7 @@ async def call_status(
     if row is None:
         return
     if newly_failed:
-        await message_failed(session, row, at=now, reason=f"call {status}")
+        await message_failed(session, row, at=now, reason=f"call {status}", on_failure=escalate_now)
 
 
 async def _row_and_alert_open(session: AsyncSession, row_id: int) -> OutboundMessage | None:

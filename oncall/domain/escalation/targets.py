@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Person, Role, Tier, User, UserRole
-from oncall.domain.duty.ringing import ringing_order
-from oncall.domain.duty.roster import DutySnapshot, on_duty_at
+from oncall.domain.duty import DutySnapshot, on_duty_at, ringing_order
 
 
 @dataclass(frozen=True, slots=True)

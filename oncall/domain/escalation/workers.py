@@ -1,32 +1,27 @@
-"""The per-replica loops: a scheduler (shift checks, due escalation steps) and an outbox sender.
+"""A replica's escalation workers: the scheduler (shift checks, due escalation steps) and the
+outbox sender that carries their messages, with the steps going first.
 
-Both take time from the clock object, so tests run one deterministic pass (`run_once`) or
-advance a ManualClock; any number of replicas may run them against one PostgreSQL database.
+Each does one pass per `run_once`; the periodic runner calls them on the service's clock, tests
+call them directly. Any number of replicas may run them against one PostgreSQL database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import Telephony
 from oncall.clock import Clock
+from oncall.domain.escalation.alerts import escalate_now
 from oncall.domain.escalation.engine import StepRun, run_due
 from oncall.domain.escalation.shifts import ask_for_confirmations, chase_unconfirmed
-from oncall.domain.metrics import timed_pass
-from oncall.domain.outbox.sender import OutboxSender, SenderConfig, SendReport
-from oncall.log import get_logger
-
-log = get_logger(__name__)
-
-MIN_REAL_PAUSE_S = 0.02
+from oncall.domain.outbox import OutboxSender, SenderConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,35 +92,18 @@ class EscalationScheduler:
                 clock=self._clock,
             )
 
-    async def run_forever(self) -> None:
-        await _loop("escalation scheduler", self.run_once, self._clock, self._config.poll_seconds)
 
-
-class SenderLoop:
-    """Runs an OutboxSender on the clock."""
-
-    def __init__(self, sender: OutboxSender, clock: Clock, poll_seconds: float) -> None:
-        self._sender, self._clock, self._poll = sender, clock, poll_seconds
-
-    async def run_once(self, now: datetime | None = None) -> SendReport:
-        return await self._sender.run_once(now or self._clock.now())
-
-    async def run_forever(self) -> None:
-        await _loop("outbox sender", self.run_once, self._clock, self._poll)
-
-
-async def _loop(name: str, run: Callable[[], Awaitable[object]], clock: Clock, poll: float) -> None:
-    """Call `run` (a bound run_once, reading the clock) every `poll` seconds of clock time."""
-    while True:
-        try:
-            await timed_pass(name, run)  # this process's loop figures for /metrics
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a database blip must not end the loop: the next pass retries
-            log.exception(f"{name} pass failed; retrying after the poll interval")
-        await clock.sleep(poll)
-        # A demo clock running 3600 times fast would otherwise spin against the database.
-        await asyncio.sleep(MIN_REAL_PAUSE_S)
+def alert_sender(
+    sessions: async_sessionmaker[AsyncSession],
+    telephony: Telephony,
+    config: SenderConfig,
+    *,
+    before_claim: Callable[[], Awaitable[None]] | None = None,
+) -> OutboxSender:
+    """An outbox sender whose failed messages move their alert on at once."""
+    return OutboxSender(
+        sessions, telephony, config, on_failure=escalate_now, before_claim=before_claim
+    )
 
 
 def make_workers(
@@ -134,41 +112,10 @@ def make_workers(
     clock: Clock,
     config: WorkerConfig,
     sender: SenderConfig,
-) -> tuple[EscalationScheduler, SenderLoop]:
+) -> tuple[EscalationScheduler, OutboxSender]:
     """This replica's scheduler and sender, the sender deferring to the scheduler's steps."""
     steps_first = StepsFirst()
     return (
         EscalationScheduler(sessions, clock, config, steps_first),
-        SenderLoop(
-            OutboxSender(sessions, telephony, sender, before_claim=steps_first.wait),
-            clock,
-            config.poll_seconds,
-        ),
+        alert_sender(sessions, telephony, sender, before_claim=steps_first.wait),
     )
-
-
-class Loop(Protocol):
-    """Anything run in the background on the clock (the scheduler, the sender, the call check)."""
-
-    async def run_forever(self) -> None: ...
-
-
-async def run_on_clock(
-    name: str, run: Callable[[], Awaitable[object]], clock: Clock, poll: float
-) -> None:
-    """`_loop` for loops defined beside these (e.g. oncall.domain.calls.reconcile)."""
-    await _loop(name, run, clock, poll)
-
-
-@contextlib.asynccontextmanager
-async def running(*loops: Loop) -> AsyncIterator[list[asyncio.Task[None]]]:
-    """Run loops in the background for the duration of the block; cancel them at its end."""
-    tasks = [asyncio.create_task(loop.run_forever()) for loop in loops]
-    try:
-        yield tasks
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -26,7 +26,7 @@ from oncall.db.models import (
     OutboundMessage,
     RotaVersion,
 )
-from oncall.domain.duty.roster import on_duty_at, service_window
+from oncall.domain.duty import on_duty_at, service_window
 from oncall.domain.metrics.calls import contact_figures
 from oncall.domain.metrics.measures import (
     ACKNOWLEDGE_BOUNDS,
@@ -34,8 +34,8 @@ from oncall.domain.metrics.measures import (
     Histogram,
     seconds_between,
 )
-from oncall.domain.outbox.queue import FINAL_FAILURES
-from oncall.domain.overview.tonight import tonight_instant
+from oncall.domain.outbox import FINAL_FAILURES
+from oncall.domain.overview import tonight_instant
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,1 +1,11 @@
-"""TODO."""
+"""The outbox: messages and alert calls written in the transaction that decides them (`queue`),
+leased and handed to the provider by the sender (`sender`), their statuses (`queue.apply_status`)
+and the lookups that recover lost status callbacks (`reconcile`). It knows no alerts: the owner
+of a message says what its failure sets off (`events.OnFailure`).
+"""
+
+from oncall.domain.outbox.events import message_failed
+from oncall.domain.outbox.queue import FINAL_FAILURES, LOGGED_OUTCOMES
+from oncall.domain.outbox.sender import OutboxSender, SenderConfig
+
+__all__ = ["FINAL_FAILURES", "LOGGED_OUTCOMES", "OutboxSender", "SenderConfig", "message_failed"]

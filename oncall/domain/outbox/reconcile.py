@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from integrations.telephony import MessageState, Telephony, TelephonyError
 from oncall.db.models import Channel, MessageStatus, OutboundMessage
 from oncall.domain.outbox import queue as outbox
-from oncall.domain.outbox.events import message_failed
+from oncall.domain.outbox.events import OnFailure, message_failed
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -62,7 +62,7 @@ async def mark_checked(session: AsyncSession, ids: list[int], *, now: datetime) 
 
 
 async def record_state(
-    session: AsyncSession, *, row_id: int, state: MessageState, now: datetime
+    session: AsyncSession, *, row_id: int, state: MessageState, now: datetime, on_failure: OnFailure
 ) -> bool:
     """Record what the provider says about a row, as its status callback would have (a failed
     or undelivered text escalates its alert now). True when the row's status moved."""
@@ -74,7 +74,9 @@ async def record_state(
     if row is None:
         return False
     if newly_failed:
-        await message_failed(session, row, at=now, reason=f"{status} {error}".strip())
+        await message_failed(
+            session, row, at=now, reason=f"{status} {error}".strip(), on_failure=on_failure
+        )
     return row.updated_at == now  # set only when the status moved (a stalled row's is older)
 
 
@@ -84,6 +86,7 @@ async def reconcile_statuses(
     *,
     now: datetime,
     after: timedelta,
+    on_failure: OnFailure,
     limit: int = 50,
 ) -> list[int]:
     """Ask the provider about up to `limit` stalled texts and record the answers; return the ids
@@ -114,7 +117,9 @@ async def reconcile_statuses(
         for row_id, state in sorted(answers, key=lambda answer: answer[0]):
             if state is None:
                 unchanged.append(row_id)
-            elif await record_state(session, row_id=row_id, state=state, now=now):
+            elif await record_state(
+                session, row_id=row_id, state=state, now=now, on_failure=on_failure
+            ):
                 moved.append(row_id)
             else:
                 unchanged.append(row_id)

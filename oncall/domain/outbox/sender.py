@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from integrations.telephony import Telephony, TelephonyRejected, TelephonyUnavailable
 from oncall.db.models import Channel
 from oncall.domain.outbox import queue as outbox
-from oncall.domain.outbox.events import message_event, message_failed
+from oncall.domain.outbox.events import OnFailure, message_event, message_failed
 from oncall.domain.outbox.reconcile import reconcile_statuses
 from oncall.log import get_logger
 
@@ -63,9 +63,12 @@ class OutboxSender:
         telephony: Telephony,
         config: SenderConfig,
         *,
+        on_failure: OnFailure,
         before_claim: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """`before_claim` is awaited before each claim (the replica's steps go first)."""
+        """`on_failure` is what a message that will not arrive sets off (escalation moves its
+        alert on); `before_claim` is awaited before each claim (the replica's steps go first)."""
+        self._on_failure = on_failure
         self._sessions = sessions
         self._telephony = telephony
         self._config = config
@@ -82,7 +85,11 @@ class OutboxSender:
         report = SendReport()
         if self._config.status_check_after is not None:
             report.reconciled = await reconcile_statuses(
-                self._sessions, self._telephony, now=now, after=self._config.status_check_after
+                self._sessions,
+                self._telephony,
+                now=now,
+                after=self._config.status_check_after,
+                on_failure=self._on_failure,
             )
         async with self._sessions() as session:
             # Deliveries the status callbacks recorded since the last pass, logged in one go.
@@ -99,7 +106,9 @@ class OutboxSender:
             for row in await outbox.expire_leases(session, now=now):
                 report.expired.append(row.id)
                 log.warning("outbox lease expired; not re-sent", message=row.id)
-                await message_failed(session, row, at=now, reason="outcome unknown")
+                await message_failed(
+                    session, row, at=now, reason="outcome unknown", on_failure=self._on_failure
+                )
             await session.commit()
         while True:
             if self._before_claim is not None:
@@ -185,7 +194,9 @@ class OutboxSender:
         async with self._sessions() as session:
             failed = await outbox.record_failure(session, row_id=row.id, error=error, now=now)
             if failed is not None:
-                await message_failed(session, failed, at=now, reason="rejected")
+                await message_failed(
+                    session, failed, at=now, reason="rejected", on_failure=self._on_failure
+                )
             await session.commit()
         log.warning("provider refused a message", message=row.id, error=error[:200])
         report.failed.append(row.id)

@@ -81,7 +81,7 @@ def outcome_link(
 ) -> str:
     """The URL of the mobile outcome page for `person_id` to record `contact_id`'s outcome.
 
-    `secret` is the app's signing key (`app[oncall.web.auth.SECRET]`), `public_url` the setting
+    `secret` is the app's signing key (`app[oncall.keys.SIGNING_KEY]`), `public_url` the setting
     ONCALL_PUBLIC_URL. The link carries only the two ids and the expiry, signed (HMAC-SHA256).
     """
     token = outcome_token(secret, contact_id, person_id, expires_at)

@@ -1,4 +1,4 @@
-"""Outcomes: what the worker did, recorded once (then amended) as fields and an event; reminders."""
+"""Outcomes: what the worker did, recorded once (then amended) as fields and an event."""
 
 from __future__ import annotations
 
@@ -6,25 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import (
     ActorType,
-    Alert,
-    AlertKind,
-    AlertStatus,
     Contact,
     ContactStatus,
     Person,
 )
-from oncall.domain.audit.contacts import FORWARDED
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.escalation.raising import raise_alert
-from oncall.domain.outcomes.links import OutcomeLinks
-from oncall.domain.outcomes.texts import text_outcome_link, worker_of
+from oncall.domain.chain import append_event
+
+FORWARDED = "forwarded_to_day_team"  # the outcome routing gives calls sent to the daytime desk
 
 
 class OutcomeCategory(StrEnum):
@@ -124,46 +117,3 @@ async def record_outcome(
         },
     )
     return RecordedOutcome(contact.id, contact.reference, amended)
-
-
-async def remind_missing_outcomes(
-    session: AsyncSession,
-    *,
-    received_from: datetime,
-    received_to: datetime,
-    at: datetime,
-    zone: ZoneInfo | None = None,
-    links: OutcomeLinks | None = None,
-) -> list[str]:
-    """Raise a `no_outcome` alert for each contact of the shift still without an outcome, and
-    (given `zone`) text its worker a reminder with the outcome link (`links`) or DONE by text.
-
-    A contact already chased by an open or acknowledged alert is left to that alert, and a
-    contact is reminded at most once. Returns the references reminded.
-    """
-    contacts = list(
-        await session.scalars(
-            select(Contact)
-            .where(
-                Contact.received_at >= received_from,
-                Contact.received_at < received_to,
-                Contact.outcome.is_(None),
-                ~select(Alert.id)
-                .where(
-                    Alert.contact_id == Contact.id,
-                    (Alert.kind == AlertKind.NO_OUTCOME.value)
-                    | Alert.status.in_([AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value]),
-                )
-                .exists(),
-            )
-            .order_by(Contact.received_at)
-        )
-    )
-    for contact in contacts:
-        await raise_alert(session, contact, kind=AlertKind.NO_OUTCOME.value, at=at)
-        worker = await worker_of(session, contact) if zone is not None else None
-        if worker is not None and zone is not None:
-            await text_outcome_link(
-                session, contact, worker, purpose="reminder", links=links, at=at, zone=zone
-            )
-    return [c.reference for c in contacts]

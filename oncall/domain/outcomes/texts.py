@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Alert, Channel, Contact, Line, Person
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.outcomes.links import OutcomeLinks
 from oncall.domain.texts import staff as text

@@ -10,8 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Alert, AlertStatus, CallLeg, Contact, Line
-from oncall.domain.duty.ringing import Target, ringing_order
-from oncall.domain.duty.roster import DutySnapshot, on_duty_at, service_window
+from oncall.domain.duty import DutySnapshot, Target, on_duty_at, ringing_order, service_window
 
 TONIGHT_AT = time(22, 0)  # "tonight" is read at 22:00 local, well inside every night shift
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, ApiToken, Person, Role, User
-from oncall.domain.chain.ledger import append_event
+from oncall.domain.chain import append_event
 from oncall.domain.people.users import hash_password, new_user
 
 MIN_PASSWORD_LENGTH = 12

@@ -12,8 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from oncall.db.models import Person, RotaShift, RotaVersion, VersionStatus
-from oncall.domain.rota import LoadedVersion, Month, RotaConflict, RotaInvalid, load_version
-from oncall.domain.rota.versions import USABLE, find_version, store_version
+from oncall.domain.rota.errors import RotaConflict, RotaInvalid
+from oncall.domain.rota.months import Month
+from oncall.domain.rota.versions import (
+    USABLE,
+    LoadedVersion,
+    find_version,
+    load_version,
+    store_version,
+)
 
 if TYPE_CHECKING:
     import rota_solver

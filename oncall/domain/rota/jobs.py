@@ -16,18 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import RotaVersion, UnavailabilityReason
-from oncall.domain.rota import (
-    DEFAULT_RULES,
-    Month,
-    ProgressCallback,
-    RepairResult,
-    RotaInvalid,
-    build_problem,
-    load_version,
-    solve_problem,
-)
-from oncall.domain.rota.repair import diff_assignments, record_absence
-from oncall.domain.rota.versions import USABLE, period_for, store_version
+from oncall.domain.rota.errors import RotaInvalid
+from oncall.domain.rota.months import Month
+from oncall.domain.rota.problem import DEFAULT_RULES, build_problem
+from oncall.domain.rota.repair import RepairResult, diff_assignments, record_absence
+from oncall.domain.rota.solving import ProgressCallback, solve_problem
+from oncall.domain.rota.versions import USABLE, load_version, period_for, store_version
 
 SessionFactory = Callable[[], AsyncSession]
 

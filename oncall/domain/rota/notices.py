@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Channel, RotaVersion
 from oncall.domain.outbox import queue as outbox
-from oncall.domain.rota import load_version
+from oncall.domain.rota.versions import load_version
 
 
 async def notify_published(

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, DutyOverride, Person, Tier
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.people.staff import StaffInvalid
+from oncall.domain.chain import append_event
+from oncall.domain.people import StaffInvalid
 
 MAX_LENGTH = timedelta(days=14)  # longer absences belong in the rota: repair it
 

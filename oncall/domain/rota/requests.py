@@ -21,9 +21,11 @@ from oncall.db.models import (
     Unavailability,
     VersionStatus,
 )
-from oncall.domain.people.staff import parse_reason
-from oncall.domain.rota import Month, RotaConflict, RotaInvalid, publish
+from oncall.domain.people import parse_reason
 from oncall.domain.rota.edits import EditCheck, Replacement, check_replacement, save_replacement
+from oncall.domain.rota.errors import RotaConflict, RotaInvalid
+from oncall.domain.rota.months import Month
+from oncall.domain.rota.publishing import publish
 
 
 @dataclass(frozen=True, slots=True)

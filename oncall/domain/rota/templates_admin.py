@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ShiftTemplate
-from oncall.domain.people.staff import StaffInvalid
+from oncall.domain.people import StaffInvalid
 
 
 async def list_templates(session: AsyncSession) -> list[ShiftTemplate]:

@@ -28,9 +28,9 @@ from oncall.db.models import (
     Unavailability,
     UnavailabilityReason,
 )
-from oncall.domain.escalation.policies import ensure_default_policies
-from oncall.domain.people.users import new_user
-from oncall.domain.rota.default_templates import default_templates
+from oncall.domain.escalation import ensure_default_policies
+from oncall.domain.people import new_user
+from oncall.domain.rota import default_templates
 from oncall.domain.setup.service import service_calendar, standard_line
 from oncall.phones import normalise_phone
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from oncall.db.models import Agency, CallerNumber, FosterHousehold, KnownCaller, Line
-from oncall.domain.people.staff import StaffInvalid
+from oncall.domain.people import StaffInvalid
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 ROUTING_POLICIES = ("default", "foster")

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, Line, LineKind, ServiceCalendar, ShiftTemplate
-from oncall.domain.chain.ledger import append_event
-from oncall.domain.escalation.policies import ensure_default_policies
-from oncall.domain.rota.default_templates import default_templates
+from oncall.domain.chain import append_event
+from oncall.domain.escalation import ensure_default_policies
+from oncall.domain.rota import default_templates
 from oncall.phones import display_phone
 
 _AGENCY_GREETING = "Children's social care out of hours. Connecting you to the duty worker."

@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.audit.contacts import (
+from oncall.domain.audit import (
     FilterError,
+    contact_timeline,
     filter_query,
     list_contacts,
+    log_read,
     parse_filter,
 )
-from oncall.domain.audit.reads import log_read
-from oncall.domain.audit.timeline import contact_timeline
 from oncall.web.api.params import no_repeats, record_id, whole
 from oncall.web.auth import current_user, require
 

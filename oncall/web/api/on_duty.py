@@ -6,9 +6,8 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.duty.ringing import ringing_order
-from oncall.domain.duty.roster import on_duty_at, service_window
-from oncall.domain.overview.counts import service_overview
+from oncall.domain.duty import on_duty_at, ringing_order, service_window
+from oncall.domain.overview import service_overview
 from oncall.web.api.params import instant, no_repeats
 from oncall.web.auth import require
 

@@ -117,9 +117,6 @@ class MetricsState:
     latency: Histogram
 
 
-METRICS = web.AppKey("metrics", MetricsState)
-
-
 def _state(loops_enabled: bool) -> MetricsState:
     disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series: noise
     registry = CollectorRegistry()
@@ -158,7 +155,7 @@ async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
         status = exc.status
         raise
     finally:
-        state = request.config_dict[METRICS]
+        state = request.config_dict[keys.METRICS]
         route = _route(request)
         method = request.method if request.method in METHODS else "other"
         state.requests.labels(route, method, str(status)).inc()
@@ -170,7 +167,7 @@ async def metrics(request: web.Request) -> web.Response:
     refused = refusal(request, request.config_dict[keys.SETTINGS])
     if refused is not None:
         return refused
-    state = request.config_dict[METRICS]
+    state = request.config_dict[keys.METRICS]
     await state.cache.refresh(request.app)
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(state.registry), headers={"Content-Type": content_type})
@@ -178,6 +175,6 @@ async def metrics(request: web.Request) -> web.Response:
 
 def setup_metrics(app: web.Application) -> None:
     """Add /metrics and the request-measuring middleware (outermost, so it times everything)."""
-    app[METRICS] = _state(app[keys.SETTINGS].escalation_workers)
+    app[keys.METRICS] = _state(app[keys.SETTINGS].escalation_workers)
     app.middlewares.insert(0, measure)
     app.add_routes(routes)

@@ -6,7 +6,7 @@ from aiohttp import web
 from twilio.twiml.voice_response import VoiceResponse
 
 from oncall import keys
-from oncall.domain.escalation.status import alert_call_key, alert_call_script
+from oncall.domain.escalation import alert_call_key, alert_call_script
 from oncall.log import get_logger
 from oncall.web.ids import MAX_ID
 from oncall.web.twilio.security import params_of

@@ -1,9 +1,8 @@
-"""The last known on-duty numbers, kept in memory and refreshed each minute, for fail-safe TwiML."""
+"""The last known on-duty numbers, kept in memory for fail-safe TwiML (the periodic runner
+refreshes them each minute of the service's clock)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,12 +10,10 @@ from datetime import datetime
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.duty.roster import on_duty_at
+from oncall.domain.duty import on_duty_at
 from oncall.log import get_logger
 
 log = get_logger(__name__)
-
-REFRESH_SECONDS = 60.0
 
 
 @dataclass
@@ -28,12 +25,8 @@ class DutyNumbers:
     failures: int = field(default=0)
 
 
-DUTY_NUMBERS = web.AppKey("duty_numbers", DutyNumbers)
-
-
-async def refresh(app: web.Application) -> None:
-    cache = app[DUTY_NUMBERS]
-    now = app[keys.CLOCK].now()
+async def refresh_duty_numbers(app: web.Application, now: datetime) -> None:
+    cache = app[keys.DUTY_NUMBERS]
     try:
         async with app[keys.DATABASE].sessions() as session:
             duty = await on_duty_at(session, now)
@@ -46,17 +39,7 @@ async def refresh(app: web.Application) -> None:
 
 
 async def duty_numbers_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: fill the cache at start-up, then refresh it every minute."""
-    app[DUTY_NUMBERS] = DutyNumbers()
-    await refresh(app)
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            await refresh(app)
-
-    task = asyncio.create_task(loop())
+    """cleanup_ctx: fill the cache at start-up, before the first call can need it."""
+    app[keys.DUTY_NUMBERS] = DutyNumbers()
+    await refresh_duty_numbers(app, app[keys.CLOCK].now())
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

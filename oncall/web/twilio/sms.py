@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from oncall import keys
-from oncall.domain.escalation.inbound import handle_inbound_sms, stored_sms_reply
-from oncall.domain.texts.staff import fit
+from oncall.domain.escalation import handle_inbound_sms, stored_sms_reply
+from oncall.domain.texts.gsm7 import fit
 from oncall.log import get_logger
 from oncall.web.twilio.security import params_of
 from oncall.web.ui.outcome import outcome_links

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.domain.escalation.status import call_status, message_status
+from oncall.domain.escalation import call_status, message_status
 from oncall.log import get_logger
 from oncall.web.ids import MAX_ID
 from oncall.web.twilio.security import params_of

@@ -15,10 +15,9 @@ from oncall import keys
 from oncall.db.models import Contact
 from oncall.domain.calls import flow as calls
 from oncall.domain.calls import instructions as voice
-from oncall.domain.calls.receipts import remember_reply, stored_reply
+from oncall.domain.calls import remember_reply, stored_reply
 from oncall.log import get_logger
 from oncall.web.twilio import twiml
-from oncall.web.twilio.failsafe import DUTY_NUMBERS
 from oncall.web.twilio.security import params_of
 from oncall.web.ui.outcome import outcome_links
 
@@ -37,7 +36,7 @@ def _xml(body: str) -> web.Response:
 
 def _failsafe(request: web.Request) -> web.Response:
     settings = request.config_dict[keys.SETTINGS]
-    numbers = request.config_dict[DUTY_NUMBERS].numbers
+    numbers = request.config_dict[keys.DUTY_NUMBERS].numbers
     return _xml(twiml.failsafe(numbers, settings.fallback_number or None))
 
 

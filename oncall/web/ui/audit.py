@@ -9,17 +9,17 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.audit.contacts import (
+from oncall.domain.audit import (
     FilterError,
+    browse_events,
+    contact_timeline,
     filter_query,
     list_contacts,
     local_day_bounds,
     parse_filter,
     with_page_defaults,
 )
-from oncall.domain.audit.events import browse_events
-from oncall.domain.audit.timeline import contact_timeline
-from oncall.domain.outcomes.record import OUTCOME_LABELS
+from oncall.domain.outcomes import OUTCOME_LABELS
 from oncall.web.auth import require
 from oncall.web.ui.audit_chain import start_verification, watched_chain_status
 from oncall.web.ui.audit_common import logged_read, manager, now, page_context

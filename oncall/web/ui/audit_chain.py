@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,10 +11,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.domain.audit.reads import ChainStatus, chain_status, verify_and_record
+from oncall.domain.audit import ChainStatus, chain_status, verify_and_record
 from oncall.log import get_logger
 from oncall.settings import Settings
-from oncall.web.ui.audit_common import AUDIT_JOBS
+from oncall.web.ui.audit_common import AuditJobs
 
 log = get_logger(__name__)
 
@@ -27,7 +27,7 @@ def start_verification(config: Mapping[Any, Any], *, actor: str = "") -> bool:
     """Walk the whole chain in a background task that records its result (`audit.verified`);
     at most one at a time in this process. `actor` is the user who asked ("" = the service).
     Returns False when one is already running."""
-    jobs = config[AUDIT_JOBS]
+    jobs = config[keys.AUDIT_JOBS]
     if jobs.busy:
         return False
     database, clock = config[keys.DATABASE], config[keys.CLOCK]
@@ -61,7 +61,8 @@ async def watched_chain_status(request: web.Request, session: AsyncSession) -> C
     config = request.config_dict
     settings: Settings = config[keys.SETTINGS]
     automatic = settings.chain_verify_minutes > 0
-    if automatic and is_stale(status, config[keys.CLOCK].now(), settings) and AUDIT_JOBS in config:
+    stale = is_stale(status, config[keys.CLOCK].now(), settings)
+    if automatic and stale and keys.AUDIT_JOBS in config:
         start_verification(config)
     return status
 
@@ -74,7 +75,7 @@ async def settled_chain_status(request: web.Request) -> tuple[ChainStatus, bool,
     database = config[keys.DATABASE]
     async with database.sessions() as session:
         status = await watched_chain_status(request, session)
-    jobs = config.get(AUDIT_JOBS)
+    jobs = config.get(keys.AUDIT_JOBS)
     running = jobs.verifying if jobs is not None and jobs.busy else None
     if running is not None:
         await asyncio.wait({running}, timeout=SETTLE_SECONDS)  # never cancels it
@@ -83,3 +84,27 @@ async def settled_chain_status(request: web.Request) -> tuple[ChainStatus, bool,
                 status = await chain_status(session)
     verifying = bool(jobs and jobs.busy)
     return status, is_stale(status, config[keys.CLOCK].now(), config[keys.SETTINGS]), verifying
+
+
+async def audit_jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: hold this process's background audit work; cancel it at shutdown."""
+    jobs = AuditJobs()
+    app[keys.AUDIT_JOBS] = jobs
+    yield
+    for task in list(jobs.tasks):
+        task.cancel()
+    await asyncio.gather(*jobs.tasks, return_exceptions=True)
+
+
+async def verify_if_stale(app: web.Application) -> bool:
+    """The periodic pass: verify the chain when the last verification is stale (whether or not
+    anyone opens a page), at most one at a time in this process. True if one ran."""
+    database, clock, settings = app[keys.DATABASE], app[keys.CLOCK], app[keys.SETTINGS]
+    async with database.sessions() as session:
+        status = await chain_status(session)
+    if not is_stale(status, clock.now(), settings) or not start_verification(app):
+        return False
+    running = app[keys.AUDIT_JOBS].verifying
+    if running is not None:
+        await asyncio.wait({running})  # never cancels it: a shutdown cancels it with the rest
+    return True

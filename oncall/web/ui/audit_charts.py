@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from oncall.domain.audit.kpis import KpiReport
+from oncall.domain.audit import KpiReport
 
 COLOURS = ("#0b5cad", "#cf222e", "#1a7f37", "#9a6700")
 

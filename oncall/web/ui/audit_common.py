@@ -12,8 +12,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.domain.audit.reads import log_read
-from oncall.web.auth import SECRET, AuthUser, csrf_token, current_user
+from oncall.domain.audit import log_read
+from oncall.web.auth import AuthUser, csrf_token, current_user
 
 
 @dataclass
@@ -26,9 +26,6 @@ class AuditJobs:
     @property
     def busy(self) -> bool:
         return self.verifying is not None and not self.verifying.done()
-
-
-AUDIT_JOBS = web.AppKey("audit_jobs", AuditJobs)
 
 
 def manager(request: web.Request) -> AuthUser:
@@ -47,14 +44,15 @@ def page_context(request: web.Request, **extra: Any) -> dict[str, Any]:
     """The context every audit template gets: user, CSRF token, local zone, the current time."""
     user = manager(request)
     settings = request.config_dict[keys.SETTINGS]
-    token = csrf_token(request.config_dict[SECRET], user.session_id) if user.session_id else ""
+    key = request.config_dict[keys.SIGNING_KEY]
+    token = csrf_token(key, user.session_id) if user.session_id else ""
     return {
         "user": user,
         "csrf_token": token,
         "zone": settings.zone,
         "now": now(request).astimezone(settings.zone),
         "path": request.path,
-        "verifying": jobs.busy if (jobs := request.config_dict.get(AUDIT_JOBS)) else False,
+        "verifying": jobs.busy if (jobs := request.config_dict.get(keys.AUDIT_JOBS)) else False,
         **extra,
     }
 

@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from oncall.domain.audit.kpis import Figures, KpiReport
-from oncall.domain.audit.reads import ChainStatus
+from oncall.domain.audit import ChainStatus, Figures, KpiReport
 from oncall.web.ui.audit_charts import COLOURS, ChartSpec, nice_max
 
 _COLUMNS = ("", "Contacts", "Calls", "Answered <=30 s", "Answered <=60 s", "Answer p50",

@@ -12,12 +12,20 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.audit.contacts import FilterError, filter_query, parse_filter
-from oncall.domain.audit.exports import contacts_csv, events_csv
-from oncall.domain.audit.kpis import KpiReport, kpi_report, month_bounds
-from oncall.domain.audit.reads import ChainStatus, log_read
-from oncall.domain.audit.report import outcome_counts
-from oncall.domain.outcomes.record import OUTCOME_LABELS
+from oncall.domain.audit import (
+    ChainStatus,
+    FilterError,
+    KpiReport,
+    contacts_csv,
+    events_csv,
+    filter_query,
+    kpi_report,
+    log_read,
+    month_bounds,
+    outcome_counts,
+    parse_filter,
+)
+from oncall.domain.outcomes import OUTCOME_LABELS
 from oncall.web.auth import require
 from oncall.web.ui.audit_chain import watched_chain_status
 from oncall.web.ui.audit_charts import bar_chart, chart_specs

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from oncall import keys
-from oncall.web.auth import SECRET, AuthUser, csrf_token, current_user
+from oncall.web.auth import AuthUser, csrf_token, current_user
 from oncall.web.ui.navigation import EDITORS, READERS
 from oncall.web.ui.render import render
 
@@ -20,7 +20,7 @@ def page(
     user = current_user(request)
     token = ""
     if user is not None and user.session_id is not None:
-        token = csrf_token(request.config_dict[SECRET], user.session_id)
+        token = csrf_token(request.config_dict[keys.SIGNING_KEY], user.session_id)
     settings = request.config_dict[keys.SETTINGS]
     base = {
         "user": user,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.audit.call_timeline import timeline_for_call
+from oncall.domain.audit import timeline_for_call
 from oncall.web.ui.render import render
 
 routes = web.RouteTableDef()

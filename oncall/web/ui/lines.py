@@ -7,15 +7,9 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Agency, AlertKind
-from oncall.domain.escalation.policies import (
-    CHANNELS,
-    TARGETS,
-    PolicyInvalid,
-    list_policies,
-    update_policy,
-)
-from oncall.domain.people.staff import StaffInvalid
-from oncall.domain.setup.directory import (
+from oncall.domain.escalation import CHANNELS, TARGETS, PolicyInvalid, list_policies, update_policy
+from oncall.domain.people import StaffInvalid
+from oncall.domain.setup import (
     ROUTING_POLICIES,
     add_caller,
     add_household,

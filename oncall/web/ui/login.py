@@ -7,13 +7,11 @@ import time
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.people.users import sign_in
+from oncall.domain.people import sign_in
 from oncall.log import get_logger
 from oncall.web.auth import (
-    SECRET,
     SESSION_COOKIE,
     SESSION_SECONDS,
-    THROTTLE,
     check_csrf,
     client_address,
     current_user,
@@ -50,7 +48,7 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", ""))[:60].strip()
     password = str(form.get("password", ""))[:200]
     target = _safe_next(str(form.get("next", "/")))
-    throttle = request.config_dict[THROTTLE]
+    throttle = request.config_dict[keys.LOGIN_THROTTLE]
     now = time.monotonic()
     throttle_keys = (f"user:{username.lower()}", f"ip:{client_address(request)}")
     if throttle.blocked(throttle_keys, now):
@@ -80,7 +78,7 @@ async def login(request: web.Request) -> web.Response:
     settings = request.config_dict[keys.SETTINGS]
     response.set_cookie(
         SESSION_COOKIE,
-        make_session_cookie(request.config_dict[SECRET], user.id, time.time()),
+        make_session_cookie(request.config_dict[keys.SIGNING_KEY], user.id, time.time()),
         max_age=SESSION_SECONDS,
         httponly=True,
         secure=settings.public_url.startswith("https://"),

@@ -8,21 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Person, UnavailabilityReason
-from oncall.domain.people.staff import StaffInvalid, local_range
-from oncall.domain.rota import RotaConflict, RotaInvalid
-from oncall.domain.rota.calendar_feed import (
+from oncall.domain.people import StaffInvalid, local_range
+from oncall.domain.rota import (
+    RotaConflict,
+    RotaInvalid,
     active_token,
-    feed,
-    new_token,
-    person_for_token,
-    revoke_tokens,
-)
-from oncall.domain.rota.requests import (
     cancel_swap,
     colleagues_for,
+    feed,
     leave_requests,
+    new_token,
+    person_for_token,
     request_leave,
     request_swap,
+    revoke_tokens,
     swap_requests,
     upcoming_shifts,
 )

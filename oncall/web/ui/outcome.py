@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from oncall import keys
+from oncall import keys, wiring
 from oncall.db.models import Contact, Line, Person
-from oncall.domain.outcomes.links import (
+from oncall.domain.outcomes import (
+    AGENCIES,
     LONG_OUTCOME_PATH,
+    OUTCOME_LABELS,
     OUTCOME_PATH,
     BadLink,
+    OutcomeError,
     OutcomeGrant,
     OutcomeLinks,
     read_outcome_token,
-)
-from oncall.domain.outcomes.record import (
-    AGENCIES,
-    OUTCOME_LABELS,
-    OutcomeError,
     record_outcome,
 )
 from oncall.log import get_logger
-from oncall.settings import Settings
-from oncall.web.auth import SECRET, session_secret
 from oncall.web.ui.render import render
 
 log = get_logger(__name__)
@@ -36,27 +31,14 @@ _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def outcome_links(config: Mapping[Any, Any]) -> OutcomeLinks:
-    """The app's outcome links (its signing key, public URL and ONCALL_OUTCOME_LINK_HOURS);
-    `config` is `app` or `request.config_dict`."""
-    settings: Settings = config[keys.SETTINGS]
-    return OutcomeLinks(
-        config[SECRET], settings.public_url, timedelta(hours=settings.outcome_link_hours)
-    )
-
-
-def settings_links(settings: Settings) -> OutcomeLinks | None:
-    """Outcome links outside the server (the CLI): only with ONCALL_SECRET_KEY, which the
-    server signs with too; without it the server's key is random and a link would not work."""
-    if not settings.secret_key:
-        return None
-    secret = session_secret(settings.secret_key)
-    return OutcomeLinks(secret, settings.public_url, timedelta(hours=settings.outcome_link_hours))
+    """The app's outcome links; `config` is `app` or `request.config_dict`."""
+    return wiring.outcome_links(config[keys.SIGNING_KEY], config[keys.SETTINGS])
 
 
 def _grant(request: web.Request) -> OutcomeGrant:
     try:
         return read_outcome_token(
-            request.config_dict[SECRET],
+            request.config_dict[keys.SIGNING_KEY],
             request.match_info["token"],
             now=request.config_dict[keys.CLOCK].now(),
         )

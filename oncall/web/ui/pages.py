@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.overview.counts import service_overview
+from oncall.domain.overview import service_overview
 from oncall.web.ui.common import page
 
 routes = web.RouteTableDef()

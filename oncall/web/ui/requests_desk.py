@@ -7,9 +7,15 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import RotaVersion
-from oncall.domain.rota import RotaConflict, RotaInvalid
-from oncall.domain.rota.notices import notify_published
-from oncall.domain.rota.requests import decide_leave, decide_swap, leave_requests, swap_requests
+from oncall.domain.rota import (
+    RotaConflict,
+    RotaInvalid,
+    decide_leave,
+    decide_swap,
+    leave_requests,
+    notify_published,
+    swap_requests,
+)
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
 

@@ -10,10 +10,16 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import UnavailabilityReason
-from oncall.domain.rota import RotaConflict, RotaInvalid, SolveProgress, publish
-from oncall.domain.rota.edits import set_locked
-from oncall.domain.rota.jobs import generate_in_steps, repair_in_steps
-from oncall.domain.rota.notices import notify_published
+from oncall.domain.rota import (
+    RotaConflict,
+    RotaInvalid,
+    SolveProgress,
+    generate_in_steps,
+    notify_published,
+    publish,
+    repair_in_steps,
+    set_locked,
+)
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, redirect, signed_in
 from oncall.web.ui.rota_jobs import start_job

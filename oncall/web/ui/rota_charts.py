@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from oncall.domain.rota import FairnessReport, LoadedVersion, Month
-from oncall.domain.rota.months import island_holidays
+from oncall.domain.rota import FairnessReport, LoadedVersion, Month, island_holidays
 
 
 @dataclass

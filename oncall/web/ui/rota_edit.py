@@ -5,8 +5,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.rota import RotaConflict, RotaInvalid, find_version, load_version
-from oncall.domain.rota.edits import Replacement, candidates, check_replacement, save_replacement
+from oncall.domain.rota import (
+    Replacement,
+    RotaConflict,
+    RotaInvalid,
+    candidates,
+    check_replacement,
+    find_version,
+    load_version,
+    save_replacement,
+)
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
 from oncall.web.ui.rota_pages import month_of, number_of

@@ -12,10 +12,12 @@ import importlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from oncall import keys
 from oncall.domain.rota import Month, RotaConflict, RotaInvalid, SolveProgress
 from oncall.log import get_logger
 from oncall.web.auth import require
@@ -33,6 +35,7 @@ class RotaJob:
     kind: str  # "generate" or "repair"
     month: str
     state: str = "running"  # running, done, failed
+    finished_at: datetime | None = None
     stage: str = "starting"
     elapsed_s: float = 0.0
     best: float | None = None
@@ -68,7 +71,7 @@ class RotaJobs:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
-JOBS = web.AppKey("rota_jobs", RotaJobs)
+JOBS_KEPT = timedelta(hours=24)  # a finished job's page and JSON stay this long
 
 # The work: given a progress callback (safe to call from any thread), store a version and return
 # (message, result_url, moves).
@@ -78,7 +81,7 @@ JobWork = Callable[[Callable[[SolveProgress], None]], Awaitable[tuple[str, str, 
 def start_job(
     request: web.Request, *, kind: str, month: str, time_limit_s: float, work: JobWork
 ) -> RotaJob:
-    registry = request.config_dict[JOBS]
+    registry, clock = request.config_dict[keys.ROTA_JOBS], request.config_dict[keys.CLOCK]
     job = RotaJob(secrets.token_urlsafe(12), kind, month, time_limit_s=time_limit_s)
     registry.jobs[job.id] = job
     loop = asyncio.get_running_loop()
@@ -97,6 +100,8 @@ def start_job(
         except Exception:
             log.exception("rota job failed", kind=kind, month=month)
             job.state, job.message = "failed", "the solver failed; the error is in the server log"
+        finally:
+            job.finished_at = clock.now()
 
     task = asyncio.create_task(run())
     registry.tasks.add(task)
@@ -106,20 +111,34 @@ def start_job(
 
 async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
-    registry = app[JOBS]
+    registry = app[keys.ROTA_JOBS]
     for task in list(registry.tasks):
         task.cancel()
     await asyncio.gather(*registry.tasks, return_exceptions=True)
 
 
+def forget_finished_jobs(app: web.Application, now: datetime) -> int:
+    """Drop jobs finished more than JOBS_KEPT ago (their versions are in the database); the
+    periodic runner calls this, so the registry cannot grow without end. Returns how many."""
+    registry = app[keys.ROTA_JOBS]
+    old = [
+        job_id
+        for job_id, job in registry.jobs.items()
+        if job.finished_at is not None and now - job.finished_at > JOBS_KEPT
+    ]
+    for job_id in old:
+        del registry.jobs[job_id]
+    return len(old)
+
+
 def setup(app: web.Application) -> None:
-    app[JOBS] = RotaJobs()
+    app[keys.ROTA_JOBS] = RotaJobs()
     app.cleanup_ctx.append(_jobs_ctx)
     app.add_routes(routes)
 
 
 def _job(request: web.Request) -> RotaJob:
-    job = request.config_dict[JOBS].jobs.get(request.match_info["job"])
+    job = request.config_dict[keys.ROTA_JOBS].jobs.get(request.match_info["job"])
     if job is None:
         raise web.HTTPNotFound(reason="no such job here (it may have run on another server)")
     return job

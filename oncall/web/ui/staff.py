@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Person, RequestKind, Tier, UnavailabilityReason
-from oncall.domain.people.leave_import import import_leave
-from oncall.domain.people.staff import (
+from oncall.domain.people import (
     PersonInput,
     StaffInvalid,
     add_request,
     add_unavailability,
     delete_request,
     delete_unavailability,
+    import_leave,
     list_people,
     local_range,
     parse_reason,
@@ -28,7 +28,7 @@ from oncall.domain.people.staff import (
     unavailability_of,
     validate_person,
 )
-from oncall.domain.rota.templates_admin import list_templates, update_template
+from oncall.domain.rota import list_templates, update_template
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
 

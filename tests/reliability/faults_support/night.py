@@ -8,10 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 
 from oncall.db.engine import Database
-from oncall.db.models import CallerType, Channel, Line, Tier
-from oncall.domain.contacts.records import CallerIdentity, open_contact
-from oncall.domain.escalation.policies import update_policy
-from oncall.domain.escalation.raising import raise_alert
+from oncall.db.models import AlertKind, CallerType, Channel, Line, Tier
+from oncall.domain.contacts import CallerIdentity, open_contact
+from oncall.domain.escalation import raise_alert, update_policy
 from tests.e2e.conftest import SHIFT_START
 from tests.support import ShiftSpec, load_demo_data, publish_rota
 
@@ -42,7 +41,13 @@ async def seed_night(database: Database, *, alerts: int, at: datetime) -> list[i
              ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"])],
         )  # fmt: skip
         await update_policy(
-            session, line_id=None, kind="missed_call", repeat=2, now=at, by="test", steps=SMS_ONLY
+            session,
+            line_id=None,
+            kind=AlertKind.MISSED_CALL,
+            repeat=2,
+            now=at,
+            by="test",
+            steps=SMS_ONLY,
         )
         line = await session.scalar(select(Line).where(Line.kind == "police"))
         for i in range(alerts):
@@ -50,6 +55,6 @@ async def seed_night(database: Database, *, alerts: int, at: datetime) -> list[i
                 session, channel=Channel.VOICE, line=line, caller_number="+441534700201",
                 caller=POLICE, provider_sid=f"CAfault{i:06d}", at=at, zone_year=at.year,
             )  # fmt: skip
-            ids.append((await raise_alert(session, contact, kind="missed_call", at=at)).id)
+            ids.append((await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)).id)
         await session.commit()
     return ids

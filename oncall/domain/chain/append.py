@@ -1,11 +1,8 @@
-"""The response log: append hash-chained events, and verify the chain link by link."""
+"""Appending: events wait on their transaction and are sealed into the chain at commit."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -17,57 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from oncall.db.models import ActorType, ChainHead, Event
+from oncall.domain.chain.hashing import GENESIS_HASH, details_digest, event_hash
 
-GENESIS_HASH = "0" * 64
-_HEAD_ID = 1
-
-
-# Exactly json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), with the
-# encoder built once: verifying a million events calls it two million times.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical_json(value: Any) -> str:
-    """The one encoding that is hashed: sorted keys, no spaces, UTF-8 text as is."""
-    return _CANONICAL.encode(value)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _instant(at: datetime) -> str:
-    """2027-01-08T23:00:00.000000Z (the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), faster)."""
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def details_digest(details: Mapping[str, Any]) -> str:
-    return _sha256(canonical_json(dict(details)))
-
-
-def event_hash(
-    *,
-    seq: int,
-    occurred_at: datetime,
-    contact_id: int | None,
-    kind: str,
-    actor_type: str,
-    actor: str,
-    digest: str,
-    prev_hash: str,
-) -> str:
-    """SHA-256 of the event's canonical encoding, details by digest, linked to the previous hash."""
-    record = {
-        "seq": seq,
-        "at": _instant(occurred_at),
-        "contact": contact_id,
-        "kind": kind,
-        "actor_type": actor_type,
-        "actor": actor,
-        "details": digest,
-        "prev": prev_hash,
-    }
-    return _sha256(canonical_json(record))
+HEAD_ID = 1
 
 
 _PENDING = "oncall.pending_events"
@@ -79,13 +28,13 @@ def _head_values(session: Session) -> tuple[int, str]:
     Read as plain columns, never through the identity map: a head object kept from an earlier
     transaction would hold a stale seq.
     """
-    locked = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == _HEAD_ID).with_for_update()
+    locked = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == HEAD_ID).with_for_update()
     head = session.execute(locked).first()
     if head is None:  # the very first event: create the head (safe if two replicas race)
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
             insert(ChainHead)
-            .values(id=_HEAD_ID, seq=0, hash=GENESIS_HASH)
+            .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
             .on_conflict_do_nothing(index_elements=["id"])
         )
         head = session.execute(locked).first()
@@ -178,7 +127,7 @@ def _seal_pending(session: Session) -> None:
     # Core statements on the tables: the events go in already sealed (a trigger refuses
     # UPDATE), and the head's new values never pass through a (possibly stale) head object.
     session.execute(_EVENTS.insert(), rows)
-    session.execute(_HEAD.update().where(_HEAD.c.id == _HEAD_ID).values(seq=seq, hash=prev))
+    session.execute(_HEAD.update().where(_HEAD.c.id == HEAD_ID).values(seq=seq, hash=prev))
 
 
 async def append_event(
@@ -217,117 +166,3 @@ async def append_event(
         await session.connection()  # begin now: the pending list belongs to this transaction
     _pending(session.sync_session).append(pending)
     return pending
-
-
-def is_redacted(details: Mapping[str, Any]) -> bool:
-    return bool(details.get("redacted"))
-
-
-@dataclass(frozen=True, slots=True)
-class ChainBreak:
-    """The first link that does not hold."""
-
-    seq: int
-    occurred_at: datetime | None
-    problem: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    checked: int
-    last_seq: int
-    broken: ChainBreak | None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-
-_COLUMNS = (
-    Event.seq,
-    Event.occurred_at,
-    Event.contact_id,
-    Event.kind,
-    Event.actor_type,
-    Event.actor,
-    Event.details,
-    Event.details_digest,
-    Event.prev_hash,
-    Event.hash,
-)
-
-
-@dataclass(slots=True)
-class _Walk:
-    """Where a verification has got to."""
-
-    expected_seq: int = 1
-    prev_hash: str = GENESIS_HASH
-    checked: int = 0
-    last_at: datetime | None = None
-
-
-def _check_rows(walk: _Walk, rows: Sequence[Any]) -> ChainBreak | None:
-    """Check a batch of rows in order, advancing `walk`; the first broken link, if any."""
-    for seq, at, contact, kind, actor_type, actor, details, digest, prev, stored in rows:
-        problem = None
-        if seq != walk.expected_seq:
-            problem = f"events {walk.expected_seq} to {seq - 1} are missing (deleted)"
-        elif prev != walk.prev_hash:
-            problem = "does not link to the event before it (prev_hash differs)"
-        elif not is_redacted(details) and details_digest(details) != digest:
-            problem = "details were altered (they no longer match their digest)"
-        elif stored != event_hash(
-            seq=seq,
-            occurred_at=at,
-            contact_id=contact,
-            kind=kind,
-            actor_type=actor_type,
-            actor=actor,
-            digest=digest,
-            prev_hash=prev,
-        ):
-            problem = "time, contact, kind or actor were altered (hash differs)"
-        if problem:
-            return ChainBreak(seq, at, problem)
-        walk.expected_seq, walk.prev_hash, walk.last_at = seq + 1, stored, at
-        walk.checked += 1
-    return None
-
-
-async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
-    """Walk every event in order and report the first broken link, if any.
-
-    The walk ends at the chain head as it was when the walk began: events appended meanwhile
-    (their seq is above it, and every event at or below it had committed when the head moved
-    there) are left for the next verification instead of reading as a tail that was deleted.
-    Each batch is hashed in a worker thread, so a long walk does not stall the event loop (the
-    server keeps answering while a manager's verification runs).
-    """
-    head = (
-        await session.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == _HEAD_ID))
-    ).first()
-    walk = _Walk()
-    while True:
-        query = select(*_COLUMNS).where(Event.seq >= walk.expected_seq)
-        if head is not None:
-            query = query.where(Event.seq <= head.seq)
-        rows = (await session.execute(query.order_by(Event.seq).limit(batch))).all()
-        broken = await asyncio.to_thread(_check_rows, walk, rows)
-        if broken is not None:
-            return ChainReport(walk.checked, walk.expected_seq - 1, broken)
-        if len(rows) < batch:
-            break
-    expected_seq, prev_hash = walk.expected_seq, walk.prev_hash
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        return ChainReport(
-            walk.checked,
-            expected_seq - 1,
-            ChainBreak(
-                head.seq,
-                walk.last_at,
-                f"the log ends at event {expected_seq - 1} but the chain head records "
-                f"event {head.seq}: events at the end were deleted",
-            ),
-        )
-    return ChainReport(walk.checked, expected_seq - 1, None)

@@ -1,0 +1,95 @@
+"""This replica's periodic work, wired from the settings: one runner, every job on the clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from oncall import keys
+from oncall.domain.audit import latest_handover_day, morning_jobs, next_handover_at
+from oncall.domain.calls import CallReconciler, forget_old_replies
+from oncall.domain.escalation import make_workers
+from oncall.domain.periodic import Job, Runner
+from oncall.log import get_logger
+from oncall.web.twilio.failsafe import refresh_duty_numbers
+from oncall.web.ui.audit_chain import verify_if_stale
+from oncall.web.ui.outcome import outcome_links
+from oncall.web.ui.rota_jobs import forget_finished_jobs
+from oncall.wiring import morning_config, sender_config, worker_config
+
+log = get_logger(__name__)
+
+DUTY_NUMBERS_SECONDS = 60.0  # the fail-safe's copy of who is on duty
+RECEIPTS_KEPT = timedelta(days=2)  # Twilio stops retrying a webhook within minutes
+PRUNE_SECONDS = 3600.0
+
+
+def _jobs(app: web.Application) -> list[Job]:
+    settings, clock, database = app[keys.SETTINGS], app[keys.CLOCK], app[keys.DATABASE]
+    scheduler, sender = make_workers(
+        database.sessions, app[keys.TELEPHONY], clock,
+        worker_config(settings), sender_config(settings),
+    )  # fmt: skip
+    calls = CallReconciler(
+        database.sessions, app[keys.TELEPHONY], clock,
+        after=timedelta(seconds=settings.call_check_seconds or 300),
+        links=outcome_links(app), zone=settings.zone,
+    )  # fmt: skip
+    app[keys.SCHEDULER], app[keys.SENDER], app[keys.CALL_CHECK] = scheduler, sender, calls
+    poll = settings.escalation_poll_seconds
+    # Tests switch the escalation loops off (ONCALL_ESCALATION_WORKERS=off) and run passes by hand.
+    escalating = settings.escalation_workers
+    morning = morning_config(settings, outcome_links(app))
+
+    async def prune(now: datetime) -> None:
+        async with database.sessions() as session:
+            receipts = await forget_old_replies(session, now=now, keep=RECEIPTS_KEPT)
+            await session.commit()
+        jobs = forget_finished_jobs(app, now)
+        log.info("pruned", webhook_receipts=receipts, rota_jobs=jobs)
+
+    jobs = [
+        Job("escalation scheduler", scheduler.run_once, every=poll, background=escalating),
+        Job("outbox sender", sender.run_once, every=poll, background=escalating),
+        Job(
+            "call check",
+            calls.run_once,
+            # a pass every quarter of the wait, at most every 30 s of clock time
+            every=min(30.0, max(1.0, calls.after.total_seconds() / 4)),
+            background=escalating and settings.call_check_seconds > 0,
+        ),
+        Job(
+            "morning handover",
+            lambda now: morning_jobs(
+                database.sessions,
+                morning,
+                at=now,
+                day=latest_handover_day(now, settings.zone, settings.handover_at),
+            ),
+            next_at=lambda now: next_handover_at(now, settings.zone, settings.handover_at),
+            at_start=False,
+        ),
+        Job(
+            "fail-safe numbers",
+            lambda now: refresh_duty_numbers(app, now),
+            every=DUTY_NUMBERS_SECONDS,
+            at_start=False,  # filled at start-up, before serving
+        ),
+        Job("prune", prune, every=PRUNE_SECONDS),
+    ]
+    if settings.chain_verify_minutes > 0:
+        every = min(300.0, settings.chain_verify_minutes * 60 / 4)
+        jobs.append(
+            Job("chain verification", lambda now: verify_if_stale(app), every=every, at_start=False)
+        )
+    return jobs
+
+
+async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: build this replica's runner and run its jobs until the app stops."""
+    runner = Runner(app[keys.CLOCK], _jobs(app))
+    app[keys.RUNNER] = runner
+    async with runner.running():
+        yield
