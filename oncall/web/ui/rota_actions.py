@@ -14,10 +14,10 @@ from oncall.domain.rota import (
     RotaConflict,
     RotaInvalid,
     SolveProgress,
-    generate_in_steps,
+    generate,
     notify_published,
     publish,
-    repair_in_steps,
+    repair,
     set_locked,
 )
 from oncall.web.auth import require
@@ -42,8 +42,8 @@ async def rota_generate(request: web.Request) -> web.Response:
     zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
 
     async def work(progress: Progress) -> tuple[str, str, list[Any]]:
-        version = await generate_in_steps(
-            db.sessions, month, zone=zone, now=clock.now, by=user.username,
+        version = await generate(
+            db.sessions, month, zone=zone, now=clock.now(), by=user.username,
             progress=progress, time_limit_s=limit,
         )  # fmt: skip
         done = f"Version {version.number} generated ({version.solver_status})."
@@ -87,9 +87,9 @@ async def rota_repair(request: web.Request) -> web.Response:
     db, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
 
     async def work(progress: Progress) -> tuple[str, str, list[Any]]:
-        result = await repair_in_steps(
+        result = await repair(
             db.sessions, month, person_code=code, start=start, end=end, reason=reason,
-            zone=zone, now=clock.now, by=user.username, progress=progress, time_limit_s=limit,
+            zone=zone, now=clock.now(), by=user.username, progress=progress, time_limit_s=limit,
         )  # fmt: skip
         version = result.version
         text = f"Repair stored as version {version.number} ({version.solver_status}): "

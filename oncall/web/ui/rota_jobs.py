@@ -8,7 +8,6 @@ version itself is in the database, so every replica shows the result).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -91,8 +90,6 @@ def start_job(
 
     async def run() -> None:
         try:
-            # OR-Tools takes most of a second to import: not on the event loop.
-            await asyncio.to_thread(importlib.import_module, "rota_solver")
             job.message, job.result_url, job.moves = await work(progress)
             job.state = "done"
         except (RotaInvalid, RotaConflict) as exc:
