@@ -22,16 +22,11 @@ from oncall.web.middleware import api_errors, request_context
 from oncall.web.telephony import mount_fake_twilio, telephony_ctx
 from oncall.web.twilio import twilio_app
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import (
-    audit,
-    audit_chain,
-    audit_handover,
-    audit_reports,
-    demo_timeline,
-    login,
-    outcome,
-    pages,
-)
+from oncall.web.ui import demo_timeline, login, outcome, pages
+from oncall.web.ui.audit import chain as audit_chain
+from oncall.web.ui.audit import handover as audit_handover
+from oncall.web.ui.audit import pages as audit
+from oncall.web.ui.audit import reports as audit_reports
 from oncall.web.ui.routes import add_ui_routes
 from oncall.wiring import signing_key
 

@@ -13,7 +13,7 @@ from oncall.domain.overview import now_board
 from oncall.domain.people import StaffInvalid, list_people
 from oncall.domain.rota import add_override, cancel_override, current_overrides
 from oncall.web.auth import require
-from oncall.web.ui.audit_chain import settled_chain_status
+from oncall.web.ui.audit.chain import settled_chain_status
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
 
 routes = web.RouteTableDef()

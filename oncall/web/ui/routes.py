@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from oncall.web.ui import (
-    errors,
-    lines,
-    my,
-    now,
-    requests_desk,
-    rota_actions,
-    rota_edit,
-    rota_jobs,
-    rota_pages,
-    staff,
-)
+from oncall.web.ui import errors, lines, my, now, requests_desk, staff
+from oncall.web.ui.rota import actions as rota_actions
+from oncall.web.ui.rota import edit as rota_edit
+from oncall.web.ui.rota import jobs as rota_jobs
+from oncall.web.ui.rota import pages as rota_pages
 
 
 def add_ui_routes(app: web.Application) -> None:

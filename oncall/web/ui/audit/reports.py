@@ -27,10 +27,10 @@ from oncall.domain.audit import (
 )
 from oncall.domain.outcomes import OUTCOME_LABELS
 from oncall.web.auth import require
-from oncall.web.ui.audit_chain import watched_chain_status
-from oncall.web.ui.audit_charts import bar_chart, chart_specs
-from oncall.web.ui.audit_common import logged_read, manager, now, page_context
-from oncall.web.ui.audit_pdf import ReportPdf, report_pdf
+from oncall.web.ui.audit.chain import watched_chain_status
+from oncall.web.ui.audit.charts import bar_chart, chart_specs
+from oncall.web.ui.audit.common import logged_read, manager, now, page_context
+from oncall.web.ui.audit.pdf import ReportPdf, report_pdf
 from oncall.web.ui.render import render
 
 routes = web.RouteTableDef()

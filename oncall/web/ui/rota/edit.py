@@ -17,7 +17,7 @@ from oncall.domain.rota import (
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
-from oncall.web.ui.rota_pages import month_of, number_of
+from oncall.web.ui.rota.pages import month_of, number_of
 
 routes = web.RouteTableDef()
 

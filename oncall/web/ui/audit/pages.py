@@ -21,8 +21,8 @@ from oncall.domain.audit import (
 )
 from oncall.domain.outcomes import OUTCOME_LABELS
 from oncall.web.auth import require
-from oncall.web.ui.audit_chain import start_verification, watched_chain_status
-from oncall.web.ui.audit_common import logged_read, manager, now, page_context
+from oncall.web.ui.audit.chain import start_verification, watched_chain_status
+from oncall.web.ui.audit.common import logged_read, manager, now, page_context
 from oncall.web.ui.render import render
 
 routes = web.RouteTableDef()

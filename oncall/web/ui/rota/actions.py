@@ -22,8 +22,8 @@ from oncall.domain.rota import (
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, redirect, signed_in
-from oncall.web.ui.rota_jobs import start_job
-from oncall.web.ui.rota_pages import month_of, number_of, time_limit
+from oncall.web.ui.rota.jobs import start_job
+from oncall.web.ui.rota.pages import month_of, number_of, time_limit
 
 routes = web.RouteTableDef()
 Progress = Callable[[SolveProgress], None]

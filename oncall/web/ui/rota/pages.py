@@ -27,7 +27,7 @@ from oncall.domain.rota import (
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
-from oncall.web.ui.rota_charts import fairness_svg, month_grid
+from oncall.web.ui.rota.charts import fairness_svg, month_grid
 
 routes = web.RouteTableDef()
 
