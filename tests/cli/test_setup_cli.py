@@ -116,7 +116,9 @@ def test_a_number_taken_by_another_line_fails_and_leaves_everything(
 
 def test_every_kind_setup_and_user_commands_write_has_a_sentence() -> None:
     oncall = Path(__file__).resolve().parents[2] / "oncall" / "domain"
-    kinds = written_kinds(oncall / "setup.py") | written_kinds(oncall / "user_admin.py")
+    kinds = written_kinds(oncall / "setup" / "service.py") | written_kinds(
+        oncall / "people" / "user_admin.py"
+    )
     assert {"line.configured", "user.created", "user.password_changed", "token.revoked"} <= kinds
     assert sorted(k for k in kinds if k not in _SENTENCES) == []
     for kind in kinds:
