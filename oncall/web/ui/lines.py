@@ -7,8 +7,8 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Agency, AlertKind
+from oncall.domain.errors import Invalid
 from oncall.domain.escalation import CHANNELS, TARGETS, PolicyInvalid, list_policies, update_policy
-from oncall.domain.people import StaffInvalid
 from oncall.domain.setup import (
     ROUTING_POLICIES,
     add_caller,
@@ -73,7 +73,7 @@ async def line_save(request: web.Request) -> web.Response:
                 offers_menu=field(form, "offers_menu", 5) == "1",
                 active=field(form, "active", 5) == "1",
             )  # fmt: skip
-        except StaffInvalid as exc:
+        except Invalid as exc:
             raise redirect("/lines", f"Line not saved: {exc}") from None
         name = line.name
         await session.commit()
@@ -96,7 +96,7 @@ async def policy_save(request: web.Request) -> web.Response:
                 session, line_id=line_id, kind=field(form, "kind", 20), steps=steps,
                 repeat=repeat, now=now, by=signed_in(request).username,
             )  # fmt: skip
-        except (StaffInvalid, PolicyInvalid, ValueError) as exc:
+        except (Invalid, PolicyInvalid, ValueError) as exc:
             raise redirect("/lines", f"Policy not saved: {exc}") from None
         await session.commit()
     raise redirect("/lines", "Escalation policy saved (recorded in the response log).")
@@ -112,7 +112,7 @@ async def caller_add(request: web.Request) -> web.Response:
                 session, agency=field(form, "agency", 16), name=field(form, "name", 120),
                 number=field(form, "number", 40), label=field(form, "label", 60),
             )  # fmt: skip
-        except StaffInvalid as exc:
+        except Invalid as exc:
             raise redirect("/lines", f"Caller not added: {exc}") from None
         name = caller.name
         await session.commit()
@@ -130,7 +130,7 @@ async def household_add(request: web.Request) -> web.Response:
                 carer_names=field(form, "carer_names", 200), number=field(form, "number", 40),
                 label=field(form, "label", 60),
             )  # fmt: skip
-        except StaffInvalid as exc:
+        except Invalid as exc:
             raise redirect("/lines", f"Household not added: {exc}") from None
         reference = household.reference
         await session.commit()
@@ -148,7 +148,7 @@ async def number_add(request: web.Request) -> web.Response:
                 household_id=_int(field(form, "household_id", 10)),
                 number=field(form, "number", 40), label=field(form, "label", 60),
             )  # fmt: skip
-        except StaffInvalid as exc:
+        except Invalid as exc:
             raise redirect("/lines", f"Number not added: {exc}") from None
         await session.commit()
     raise redirect("/lines", "Number added.")

@@ -9,8 +9,9 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Role
+from oncall.domain.errors import Invalid
 from oncall.domain.overview import now_board
-from oncall.domain.people import StaffInvalid, list_people
+from oncall.domain.people import list_people
 from oncall.domain.rota import add_override, cancel_override, current_overrides
 from oncall.web.auth import require
 from oncall.web.ui.audit.chain import settled_chain_status
@@ -65,7 +66,7 @@ def _local(text: str, zone: ZoneInfo, name: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip()).replace(tzinfo=zone)
     except ValueError:
-        raise StaffInvalid({name: f"{text!r} is not a date and time"}) from None
+        raise Invalid({name: f"{text!r} is not a date and time"}) from None
 
 
 @routes.post("/now/overrides")
@@ -82,7 +83,7 @@ async def override_add(request: web.Request) -> web.Response:
                 end=_local(field(form, "end", 20), settings.zone, "end"),
                 reason=field(form, "reason", 500), now=now, by=signed_in(request).username,
             )  # fmt: skip
-        except StaffInvalid as exc:
+        except Invalid as exc:
             raise redirect("/now", f"Cover not recorded: {exc}") from None
         await session.commit()
     raise redirect("/now", "Cover recorded: calls ring them from the start time.")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Person, RequestKind, Tier, UnavailabilityReason
+from oncall.domain.errors import Invalid
 from oncall.domain.people import (
     PersonInput,
     StaffInvalid,
@@ -118,7 +119,7 @@ async def template_save(request: web.Request) -> web.Response:
                 required=field(form, "required", 4),
                 active=field(form, "active", 5) == "1",
             )
-        except StaffInvalid as exc:
+        except Invalid as exc:
             raise redirect("/staff/templates", f"Not saved: {exc}") from None
         name = template.name
         await session.commit()
