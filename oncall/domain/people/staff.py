@@ -109,6 +109,11 @@ async def person_by_code(session: AsyncSession, code: str) -> Person | None:
     return found
 
 
+async def names_by_code(session: AsyncSession) -> dict[str, str]:
+    """Everyone's name by their code, for pages that show codes as names."""
+    return {code: name for code, name in (await session.execute(select(Person.code, Person.name)))}
+
+
 async def save_person(
     session: AsyncSession, values: PersonValues, *, now: datetime, existing: Person | None = None
 ) -> Person:

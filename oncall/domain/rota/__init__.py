@@ -52,6 +52,7 @@ from oncall.domain.rota.versions import (
     load_version,
     month_versions,
     period_for,
+    rota_months,
     store_version,
 )
 
@@ -108,6 +109,7 @@ __all__ = [
     "request_leave",
     "request_swap",
     "revoke_tokens",
+    "rota_months",
     "rota_table",
     "save_replacement",
     "set_locked",
