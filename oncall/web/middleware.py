@@ -34,7 +34,7 @@ def _is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
-def refusal(exc: DomainError) -> web.HTTPException:
+def http_refusal(exc: DomainError) -> web.HTTPException:
     """The HTTP answer to a refusal no handler turned into a page: nothing there 404, a state that
     forbids it 409, bad input (Invalid) 400; the reason is the domain's sentence."""
     if isinstance(exc, NotFound):
@@ -85,7 +85,7 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
     try:
         return await handler(request)
     except DomainError as exc:
-        answer = refusal(exc)
+        answer = http_refusal(exc)
         if not _is_api(request):
             raise answer from None
         return json_error(answer.status, answer.reason)

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from oncall.domain.errors import DomainError
-from oncall.web.middleware import refusal
+from oncall.web.middleware import http_refusal
 from oncall.web.ui.common import page
 
 _OTHERS = ("/api/", "/twilio/", "/fake/", "/static/", "/calendar.ics")
@@ -25,7 +25,7 @@ async def html_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except DomainError as exc:
-        return _error_page(request, refusal(exc))
+        return _error_page(request, http_refusal(exc))
     except web.HTTPException as exc:
         return _error_page(request, exc)
 

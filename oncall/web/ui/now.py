@@ -21,10 +21,6 @@ from oncall.web.ui.forms import unit_of_work
 routes = web.RouteTableDef()
 
 
-def setup(app: web.Application) -> None:
-    app.add_routes(routes)
-
-
 @routes.get("/now")
 @require()
 async def now_page(request: web.Request) -> web.Response:
