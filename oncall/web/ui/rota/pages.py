@@ -15,6 +15,7 @@ from oncall import keys
 from oncall.db.models import RotaVersion, UnavailabilityReason
 from oncall.domain.people import names_by_code
 from oncall.domain.rota import (
+    LoadedVersion,
     Month,
     RotaConflict,
     RotaInvalid,
@@ -75,6 +76,13 @@ def version_or_404() -> Iterator[None]:
         raise web.HTTPNotFound(reason=str(exc)) from None
 
 
+async def _loaded(session: AsyncSession, month: Month, number: int) -> LoadedVersion:
+    """The version the URL names, with its shifts and people; a 404 when there is none."""
+    with version_or_404():
+        version = await find_version(session, month, number)
+    return await load_version(session, version.id)
+
+
 async def _versions(session: AsyncSession, month: Month) -> list[RotaVersion]:
     """The month's versions, newest first."""
     return list(reversed(await month_versions(session, month)))
@@ -128,9 +136,8 @@ async def rota_version(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        with version_or_404():
-            version = await find_version(session, month, number)
-        loaded = await load_version(session, version.id)
+        loaded = await _loaded(session, month, number)
+        version = loaded.version
         versions = await _versions(session, month)
         moves, parent_number = await _moves_from_parent(session, version, month)
         people = sorted(
@@ -173,14 +180,13 @@ async def rota_print(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        with version_or_404():
-            version = await find_version(session, month, number)
-        loaded = await load_version(session, version.id)
+        loaded = await _loaded(session, month, number)
     rows = [
         (s, s.start.astimezone(zone), s.end.astimezone(zone), loaded.crew(s))
         for s in loaded.version.shifts
     ]
-    return page(request, "rota/print.html", {"month": month, "version": version, "rows": rows})
+    context = {"month": month, "version": loaded.version, "rows": rows}
+    return page(request, "rota/print.html", context)
 
 
 EXPORTS = {"csv": "text/csv", "ics": "text/calendar", "json": "application/json"}
