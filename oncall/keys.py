@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # web types: their modules import this one
     from oncall.web.auth import LoginThrottle
     from oncall.web.metrics import MetricsState
     from oncall.web.twilio.failsafe import DutyNumbers
-    from oncall.web.ui.audit_common import AuditJobs
-    from oncall.web.ui.rota_jobs import RotaJobs
+    from oncall.web.ui.audit.common import AuditJobs
+    from oncall.web.ui.rota.jobs import RotaJobs
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

@@ -14,9 +14,9 @@ from oncall.domain.escalation import make_workers
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
 from oncall.web.twilio.failsafe import refresh_duty_numbers
-from oncall.web.ui.audit_chain import verify_if_stale
+from oncall.web.ui.audit.chain import verify_if_stale
 from oncall.web.ui.outcome import outcome_links
-from oncall.web.ui.rota_jobs import forget_finished_jobs
+from oncall.web.ui.rota.jobs import forget_finished_jobs
 from oncall.wiring import morning_config, sender_config, worker_config
 
 log = get_logger(__name__)

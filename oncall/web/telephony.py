@@ -32,20 +32,21 @@ def webhook_urls(settings: Settings) -> dict[str, str]:
     }
 
 
-def mount_fake_twilio(app: web.Application, settings: Settings) -> FakeTwilio:
-    """Serve a fake Twilio inside this app; the service's own REST client talks to it."""
-    fake = FakeTwilio(account_sid=settings.account_sid, auth_token=settings.auth_tokens[0])
-    app[keys.FAKE_TWILIO] = fake
-    fake_app = create_fake_app(fake)
+def fake_twilio(settings: Settings) -> FakeTwilio:
+    """Demo mode's fake Twilio (app[keys.FAKE_TWILIO]); the service's REST client talks to it."""
+    return FakeTwilio(account_sid=settings.account_sid, auth_token=settings.auth_tokens[0])
+
+
+def fake_twilio_app(app: web.Application) -> web.Application:
+    """The fake's REST API and the phone simulator, mounted at FAKE_PREFIX (oncall.web.routes)."""
+    fake_app = create_fake_app(app[keys.FAKE_TWILIO])
     add_simulator(
         fake_app,
         directory=_directory(app),
         timeline_url=lambda sid: f"/demo/calls/{sid}",
         clock_url="/demo/clock",
     )
-    app.add_subapp(FAKE_PREFIX, fake_app)
-    app.cleanup_ctx.append(_configure_fake_numbers)
-    return fake
+    return fake_app
 
 
 def _directory(app: web.Application) -> DirectoryProvider:
@@ -60,7 +61,7 @@ def _directory(app: web.Application) -> DirectoryProvider:
     return provide
 
 
-async def _configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
+async def configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
     """Point the fake's numbers at our webhooks, as an operator would in Twilio's console."""
     try:
         async with app[keys.DATABASE].sessions() as session:

@@ -53,6 +53,7 @@ from oncall.domain.rota.versions import (
     load_version,
     month_versions,
     period_for,
+    rota_months,
     store_version,
 )
 
@@ -106,6 +107,7 @@ __all__ = [
     "request_leave",
     "request_swap",
     "revoke_tokens",
+    "rota_months",
     "rota_table",
     "save_replacement",
     "set_locked",

@@ -7,15 +7,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.db.models import Contact
 from oncall.domain.calls import flow as calls
 from oncall.domain.calls import instructions as voice
 from oncall.domain.calls import remember_reply, stored_reply
+from oncall.domain.contacts import contact_exists
 from oncall.log import get_logger
 from oncall.web.twilio import twiml
 from oncall.web.twilio.security import params_of
@@ -81,7 +80,7 @@ async def _run_step(
 async def _require_contact(session: AsyncSession, contact_id: int) -> None:
     """A caller's follow-up names a contact we never opened (only a forged or corrupted URL can):
     raising sends the caller to the fail-safe ring rather than the domain's hang-up."""
-    if await session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+    if not await contact_exists(session, contact_id):
         raise LookupError(f"no contact {contact_id}")
 
 

@@ -106,7 +106,8 @@ def start_job(
     return job
 
 
-async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+async def rota_jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: cancel this process's running solves at shutdown."""
     yield
     registry = app[keys.ROTA_JOBS]
     for task in list(registry.tasks):
@@ -126,12 +127,6 @@ def forget_finished_jobs(app: web.Application, now: datetime) -> int:
     for job_id in old:
         del registry.jobs[job_id]
     return len(old)
-
-
-def setup(app: web.Application) -> None:
-    app[keys.ROTA_JOBS] = RotaJobs()
-    app.cleanup_ctx.append(_jobs_ctx)
-    app.add_routes(routes)
 
 
 def _job(request: web.Request) -> RotaJob:
