@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from integrations.telephony import Telephony
+from integrations.twilio import urls
 from oncall import keys
 from oncall.clock import Clock, OffsetClock, SystemClock
 from oncall.db.engine import Database
@@ -31,9 +32,10 @@ from oncall.web.ui import (
     login,
     outcome,
     pages,
+    rota_jobs,
 )
 from oncall.web.ui.routes import add_ui_routes
-from oncall.wiring import signing_key
+from oncall.wiring import outcome_links, signing_key
 
 log = get_logger(__name__)
 
@@ -58,6 +60,7 @@ def create_app(
     app = web.Application(middlewares=[request_context, api_errors, authenticate])
     app[keys.SETTINGS] = settings
     app[keys.SIGNING_KEY] = signing_key(settings)
+    app[keys.OUTCOME_LINKS] = outcome_links(app[keys.SIGNING_KEY], settings)
     app[keys.LOGIN_THROTTLE] = LoginThrottle()
     # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).
     app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
@@ -65,7 +68,11 @@ def create_app(
     app.cleanup_ctx.append(audit_chain.audit_jobs_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))
-    app.cleanup_ctx.append(background.background_ctx)
+    app.cleanup_ctx.append(
+        background.background_ctx(
+            background.PagesWork(rota_jobs.forget_finished_jobs, audit_chain.verify_if_stale)
+        )
+    )
     if settings.telephony == "fake":
         mount_fake_twilio(app, settings)
         app.add_routes(demo_timeline.routes)
@@ -85,5 +92,5 @@ def create_app(
     app.add_routes(audit.routes)
     app.add_routes(outcome.routes)
     app.router.add_static("/static/", STATIC_DIR, name="static")
-    app.add_subapp("/twilio", twilio_app())
+    app.add_subapp(urls.PREFIX, twilio_app())
     return app
