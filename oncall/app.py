@@ -20,10 +20,10 @@ from oncall.web.middleware import api_errors, request_context
 from oncall.web.routes import add_routes
 from oncall.web.telephony import configure_fake_numbers, fake_twilio, telephony_ctx
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui.audit.chain import audit_jobs_ctx
+from oncall.web.ui.audit.chain import audit_jobs_ctx, verify_if_stale
 from oncall.web.ui.errors import html_errors
-from oncall.web.ui.rota.jobs import RotaJobs, rota_jobs_ctx
-from oncall.wiring import signing_key
+from oncall.web.ui.rota.jobs import RotaJobs, forget_finished_jobs, rota_jobs_ctx
+from oncall.wiring import outcome_links, signing_key
 
 log = get_logger(__name__)
 
@@ -52,6 +52,7 @@ def create_app(
     )  # fmt: skip
     app[keys.SETTINGS] = settings
     app[keys.SIGNING_KEY] = signing_key(settings)
+    app[keys.OUTCOME_LINKS] = outcome_links(app[keys.SIGNING_KEY], settings)
     app[keys.LOGIN_THROTTLE] = LoginThrottle()
     app[keys.METRICS] = metrics_state(settings)
     app[keys.ROTA_JOBS] = RotaJobs()
@@ -61,7 +62,9 @@ def create_app(
     app.cleanup_ctx.append(audit_jobs_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))
-    app.cleanup_ctx.append(background.background_ctx)
+    app.cleanup_ctx.append(
+        background.background_ctx(background.PagesWork(forget_finished_jobs, verify_if_stale))
+    )
     if settings.telephony == "fake":
         app[keys.FAKE_TWILIO] = fake_twilio(settings)
         app.cleanup_ctx.append(configure_fake_numbers)

@@ -13,6 +13,7 @@ from oncall.db.engine import Database
 from oncall.domain.calls import CallReconciler
 from oncall.domain.escalation import EscalationScheduler
 from oncall.domain.outbox import OutboxSender
+from oncall.domain.outcomes import OutcomeLinks
 from oncall.domain.periodic import Runner
 from oncall.settings import Settings
 
@@ -29,6 +30,7 @@ DATABASE = web.AppKey("database", Database)
 TELEPHONY = web.AppKey("telephony", Telephony)
 FAKE_TWILIO = web.AppKey("fake_twilio", FakeTwilio)  # demo mode only
 SIGNING_KEY = web.AppKey("signing_key", bytes)  # signs sessions, CSRF tokens and outcome links
+OUTCOME_LINKS = web.AppKey("outcome_links", OutcomeLinks)  # signed with SIGNING_KEY
 
 # This replica's periodic work (oncall.web.background) and the workers tests drive by hand.
 RUNNER = web.AppKey("runner", Runner)

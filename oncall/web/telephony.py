@@ -16,20 +16,11 @@ from oncall.domain.duty import on_duty_at
 from oncall.domain.overview import service_overview, simulator_entries
 from oncall.log import get_logger
 from oncall.settings import Settings
+from oncall.wiring import webhook_urls
 
 log = get_logger(__name__)
 
 FAKE_PREFIX = "/fake"
-
-
-def webhook_urls(settings: Settings) -> dict[str, str]:
-    """The URLs to enter for every number in Twilio's console (and in the fake)."""
-    base = settings.public_url
-    return {
-        "voice_url": f"{base}/twilio/voice/incoming",
-        "voice_status_callback": f"{base}/twilio/voice/status",
-        "sms_url": f"{base}/twilio/sms/incoming",
-    }
 
 
 def fake_twilio(settings: Settings) -> FakeTwilio:
@@ -69,7 +60,7 @@ async def configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
     except Exception:  # the app still starts (readyz says why); the fake just has no numbers
         log.exception("could not read the lines to configure the fake Twilio")
     else:
-        urls = webhook_urls(app[keys.SETTINGS])
+        urls = webhook_urls(app[keys.SETTINGS]).number_settings()
         for line in overview.lines:
             app[keys.FAKE_TWILIO].configure_number(line.number, **urls)
     yield
