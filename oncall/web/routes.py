@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from integrations.twilio import urls
 from oncall.settings import Settings
 from oncall.web import demo, health, metrics
 from oncall.web.api import contacts, events, on_duty, openapi
@@ -38,4 +39,4 @@ def add_routes(app: web.Application, settings: Settings) -> None:
     ):  # fmt: skip
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC_DIR, name="static")
-    app.add_subapp("/twilio", twilio_app())
+    app.add_subapp(urls.PREFIX, twilio_app())
