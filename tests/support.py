@@ -53,7 +53,7 @@ async def publish_rota(session: AsyncSession, month: str, shifts: Sequence[Shift
     version = RotaVersion(
         period=period,
         number=1,
-        status=VersionStatus.PUBLISHED.value,
+        status=VersionStatus.PUBLISHED,
         created_at=first,
         published_at=first,
         published_by="test",

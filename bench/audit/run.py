@@ -216,12 +216,14 @@ async def populate(url: str, contacts: int, per_contact: int) -> dict[str, float
         async with db.sessions() as session:
             await load_demo(session, now=YEAR_START, zone=_zone(), anchor=date(2026, 1, 1))
             await session.commit()
-            lines = {line.kind: line.id for line in await session.scalars(select(Line))}
+            lines: dict[str, int] = {
+                line.kind: line.id for line in await session.scalars(select(Line))
+            }
             people = list(await session.scalars(select(Person)))
     finally:
         await db.dispose()
-    workers = [(p.id, p.code) for p in people if p.tier == Tier.WORKER.value]
-    managers = [p.id for p in people if p.tier == Tier.MANAGER.value]
+    workers = [(p.id, p.code) for p in people if p.tier == Tier.WORKER]
+    managers = [p.id for p in people if p.tier == Tier.MANAGER]
     started = time.perf_counter()
     gen = Generator(contacts, per_contact, lines, workers, managers)
     gen.build()

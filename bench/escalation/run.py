@@ -86,8 +86,8 @@ async def _prepare(url: str, alerts: int, now: datetime) -> None:
                 session,
                 now.astimezone(JERSEY).strftime("%Y-%m"),
                 [
-                    ShiftSpec(start, start + timedelta(hours=16), Tier.WORKER.value, ["sw002"]),
-                    ShiftSpec(start, start + timedelta(hours=16), Tier.MANAGER.value, ["sm002"]),
+                    ShiftSpec(start, start + timedelta(hours=16), Tier.WORKER, ["sw002"]),
+                    ShiftSpec(start, start + timedelta(hours=16), Tier.MANAGER, ["sm002"]),
                 ],
             )
             await update_policy(

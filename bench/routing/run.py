@@ -72,8 +72,8 @@ async def _prepare(url: str) -> None:
                 session,
                 "2027-01",
                 [
-                    ShiftSpec(start, start + timedelta(hours=16), Tier.WORKER.value, ["sw002"]),
-                    ShiftSpec(start, start + timedelta(days=3), Tier.MANAGER.value, ["sm002"]),
+                    ShiftSpec(start, start + timedelta(hours=16), Tier.WORKER, ["sw002"]),
+                    ShiftSpec(start, start + timedelta(days=3), Tier.MANAGER, ["sm002"]),
                 ],
             )
             await session.commit()

@@ -35,9 +35,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         async with open_database(settings) as db, db.sessions() as session:
             query = select(Alert, Contact).outerjoin(Contact, Contact.id == Alert.contact_id)
             if not args.all:
-                query = query.where(
-                    Alert.status.in_([AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value])
-                )
+                query = query.where(Alert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]))
             rows = (await session.execute(query.order_by(Alert.id))).all()
         lines = []
         for alert, contact in rows:

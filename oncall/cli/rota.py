@@ -72,7 +72,7 @@ def register(sub: Any) -> None:
         help="local date or date-time; a date as TO includes that whole day",
     )  # fmt: skip
     reasons = [r.value for r in UnavailabilityReason]
-    rep.add_argument("--reason", choices=reasons, default=UnavailabilityReason.SICKNESS.value)
+    rep.add_argument("--reason", choices=reasons, default=UnavailabilityReason.SICKNESS)
     rep.add_argument("--now", help="local date-time the repair is made at (default: now)")
     rep.add_argument("--publish", action="store_true", help="publish the repaired version at once")
     _time_limit_arg(rep)

@@ -54,7 +54,7 @@ ROWS = [
 
 async def write_night(session: AsyncSession) -> dict[int, int]:
     """Write ROWS (the demo data set must be loaded); returns row number -> contact id."""
-    lines = {line.kind: line.id for line in await session.scalars(select(Line))}
+    lines: dict[str, int] = {line.kind: line.id for line in await session.scalars(select(Line))}
     people = {p.code: p.id for p in await session.scalars(select(Person))}
     ids: dict[int, int] = {}
     for row in ROWS:

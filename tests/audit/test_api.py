@@ -13,7 +13,7 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Event
-from oncall.domain.chain import append_event, verify_chain
+from oncall.domain.chain import EventKind, append_event, verify_chain
 from oncall.domain.people import create_api_token
 from oncall.settings import Settings
 from tests.audit.night import at, write_night
@@ -82,7 +82,7 @@ async def test_a_tampered_event_shows_on_the_timeline_and_in_the_chain_state(
         ids = await write_night(session)
         for i in range(4):
             await append_event(
-                session, kind="call.rang", at=at(8, 23, 0, i), contact_id=ids[3],
+                session, kind=EventKind.CALL_RANG, at=at(8, 23, 0, i), contact_id=ids[3],
                 details={"attempt": i + 1, "person": "sw002", "role": "duty worker"},
             )  # fmt: skip
         token = await create_api_token(session, username="manager", name="t", now=at(9, 9, 0))

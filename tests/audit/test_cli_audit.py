@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from oncall.cli import main
 from oncall.db.engine import Database
 from oncall.db.models import ActorType, Contact, Event
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from tests.audit.night import write_night
 from tests.support import load_demo_data
 
@@ -44,7 +44,7 @@ async def _seed(url: str) -> None:
             ids = await write_night(session)
             for i in range(6):
                 await append_event(
-                    session, kind="call.rang", at=OLD + timedelta(minutes=i),
+                    session, kind=EventKind.CALL_RANG, at=OLD + timedelta(minutes=i),
                     contact_id=ids[1], actor_type=ActorType.SYSTEM,
                     details={"person": "sw002", "attempt": i + 1, "note": "=cmd"},
                 )  # fmt: skip
@@ -76,7 +76,7 @@ async def _events_only(url: str) -> None:
         async with db.sessions() as session:
             for i in range(6):
                 await append_event(
-                    session, kind="call.rang", at=OLD + timedelta(minutes=i),
+                    session, kind=EventKind.CALL_RANG, at=OLD + timedelta(minutes=i),
                     details={"person": "sw002", "attempt": i + 1},
                 )  # fmt: skip
             await session.commit()

@@ -1,4 +1,4 @@
-"""Every event kind the code writes, found in the source, is one the timeline puts into words."""
+"""Every event kind is one of EventKind, written as such in the source, and put into words."""
 
 from __future__ import annotations
 
@@ -7,40 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from oncall.domain.audit.describe import _SENTENCES, describe_event
-from oncall.domain.outbox import LOGGED_OUTCOMES
+from oncall.domain.chain import EventKind
 
 ROOT = Path(__file__).resolve().parents[2] / "oncall"
-WRITERS = {"append_event", "_event", "message_event"}  # the functions that append an event
-CHANNELS = ("sms", "voice")  # f"{row.channel}.sent" and the like
-# The modules of call routing and escalation: their events make up a contact's timeline.
-ROUTING_AND_ESCALATION = (
-    "domain/calls/", "domain/contacts/", "domain/escalation/", "domain/outbox/",
-    "domain/outcomes/",
-)  # fmt: skip
-
-
-def _values(node: ast.expr, names: dict[str, list[ast.expr]]) -> Iterator[str]:
-    """The strings an expression can be: constants, both arms of `a if c else b`, a name
-    assigned in the module, and f"{x.channel}.sent" for each channel."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        yield node.value
-    elif isinstance(node, ast.IfExp):
-        yield from _values(node.body, names)
-        yield from _values(node.orelse, names)
-    elif isinstance(node, ast.Name):
-        for value in names.get(node.id, []):
-            yield from _values(value, names)
-    elif isinstance(node, ast.JoinedStr):
-        holes = [v for v in node.values if isinstance(v, ast.FormattedValue)]
-        tail = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant) and v.value)
-        if len(holes) == 1:
-            yield from (f"{channel}{tail}" for channel in CHANNELS)
-        else:  # f"{row.channel}.{status}" in outbox_sender: of LOGGED_OUTCOMES a text only
-            # reaches "delivered" (the others are call states); a call's end is "ended".
-            assert "delivered" in LOGGED_OUTCOMES
-            yield from ("sms.delivered", "voice.ended")
-    else:
-        raise AssertionError(f"cannot tell which kind {ast.unparse(node)} is")
+# The functions that append an event, and where their kind argument sits when not by keyword.
+WRITERS = {"append_event": None, "_event": 2, "message_event": 2}
+CHANNELS = ("sms", "voice")  # EventKind(f"{row.channel}.sent") and the like
 
 
 def _kind_argument(call: ast.Call) -> ast.expr | None:
@@ -48,34 +20,60 @@ def _kind_argument(call: ast.Call) -> ast.expr | None:
         if keyword.arg == "kind":
             return keyword.value
     name = call.func.id if isinstance(call.func, ast.Name) else ""
-    position = {"_event": 2, "message_event": 2}.get(name)
+    position = WRITERS.get(name)
     if position is not None and len(call.args) > position:
         return call.args[position]
     return None
 
 
+def _kinds_of(node: ast.expr, names: dict[str, list[ast.expr]], params: set[str]) -> Iterator[str]:
+    """The kinds an argument can be; AssertionError if it is anything but an EventKind."""
+    if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "EventKind":
+        yield EventKind[node.attr].value
+    elif isinstance(node, ast.IfExp):
+        yield from _kinds_of(node.body, names, params)
+        yield from _kinds_of(node.orelse, names, params)
+    elif isinstance(node, ast.Name) and node.id in names:
+        for value in names[node.id]:
+            yield from _kinds_of(value, names, params)
+    elif isinstance(node, ast.Name) and node.id in params:
+        return  # a writer passing on its own `kind` parameter (typed EventKind)
+    elif (
+        isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "EventKind"
+        and isinstance(node.args[0], ast.JoinedStr)
+    ):
+        # EventKind(f"{row.channel}.sent"), f"{row.channel}.{status}": each channel's member
+        tail = "".join(str(v.value) for v in node.args[0].values if isinstance(v, ast.Constant))
+        yield from (f"{channel}{tail}" for channel in CHANNELS if tail != ".")
+        if tail == ".":  # the outbox's logged outcomes: a text delivered, a call ended
+            yield from ("sms.delivered", "voice.ended")
+    else:
+        raise AssertionError(f"an event kind that is not an EventKind: {ast.unparse(node)}")
+
+
 def written_kinds(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     names: dict[str, list[ast.expr]] = {}
+    params: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     names.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef):
+            params |= {a.arg for a in node.args.args + node.args.kwonlyargs if a.arg == "kind"}
     kinds: set[str] = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        if name not in WRITERS or (name == "_event" and not node.args):
+        if name not in WRITERS:
             continue
         argument = _kind_argument(node)
-        if argument is not None and not (
-            isinstance(argument, ast.Name) and argument.id == "kind" and name != "_event"
-            and "kind" not in names
-        ):  # fmt: skip
-            kinds |= set(_values(argument, names))
+        if argument is not None:
+            kinds |= set(_kinds_of(argument, names, params))
     return kinds
 
 
@@ -84,7 +82,7 @@ def all_written_kinds() -> dict[str, set[str]]:
     return {path: kinds for path, kinds in found.items() if kinds}
 
 
-def test_the_source_scan_finds_the_kinds_we_know_are_written() -> None:
+def test_every_kind_the_source_writes_is_an_event_kind() -> None:
     found = all_written_kinds()
     every = set().union(*found.values())
     # A sample from each writer: if the scan stopped finding them, this test would say so.
@@ -93,15 +91,15 @@ def test_the_source_scan_finds_the_kinds_we_know_are_written() -> None:
             "outcome.recorded", "outcome.amended", "outcome.link_texted", "audit.read",
             "audit.verified", "handover.prepared"} <= every  # fmt: skip
     assert "call.rang" in found["domain/calls/flow.py"]
+    assert every <= {kind.value for kind in EventKind}
 
 
-def test_every_kind_routing_and_escalation_write_is_put_into_words_on_the_timeline() -> None:
-    found = all_written_kinds()
-    kinds = set().union(
-        *(k for path, k in found.items() if path.startswith(ROUTING_AND_ESCALATION))
-    )
-    assert len(kinds) >= 25, sorted(kinds)
-    unworded = sorted(k for k in kinds if k not in _SENTENCES)
-    assert unworded == [], f"add a sentence to describe.py for {unworded}"
-    for kind in kinds:  # and the sentence copes with the details being absent (older rows)
+def test_every_event_kind_is_written_somewhere() -> None:
+    every = set().union(*all_written_kinds().values())
+    assert sorted(kind.value for kind in EventKind if kind.value not in every) == []
+
+
+def test_every_event_kind_is_put_into_words_on_the_timeline() -> None:
+    assert sorted(kind for kind in EventKind if kind not in _SENTENCES) == []
+    for kind in EventKind:  # and the sentence copes with the details being absent (older rows)
         assert describe_event(kind, {})

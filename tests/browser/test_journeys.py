@@ -52,10 +52,10 @@ async def _friday_rota(database: Database) -> None:
             session,
             "2027-01",
             [
-                ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw001", "sw002"]),
-                ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm001"]),
+                ShiftSpec(SHIFT_START, end, Tier.WORKER, ["sw001", "sw002"]),
+                ShiftSpec(SHIFT_START, end, Tier.MANAGER, ["sm001"]),
                 ShiftSpec(end + timedelta(days=3), end + timedelta(days=3, hours=16),
-                          Tier.WORKER.value, ["sw001"]),
+                          Tier.WORKER, ["sw001"]),
             ],
         )  # fmt: skip
         await session.commit()

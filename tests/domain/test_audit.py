@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from oncall.db.engine import Database
 from oncall.db.models import ActorType
-from oncall.domain.chain import GENESIS_HASH, append_event, verify_chain
+from oncall.domain.chain import GENESIS_HASH, EventKind, append_event, verify_chain
 
 T0 = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
 
@@ -20,7 +20,7 @@ async def _append(database: Database, count: int) -> None:
         for i in range(count):
             await append_event(
                 session,
-                kind="call.received" if i % 2 == 0 else "call.rang",
+                kind=EventKind.CALL_RECEIVED if i % 2 == 0 else EventKind.CALL_RANG,
                 at=T0 + timedelta(seconds=i),
                 actor_type=ActorType.SYSTEM,
                 details={"i": i, "line": "police", "note": "é ✓"},
@@ -92,7 +92,7 @@ async def test_redacted_details_still_verify(database: Database) -> None:
 async def test_concurrent_appends_stay_one_chain(database: Database) -> None:
     async def one(i: int) -> None:
         async with database.sessions() as session:
-            await append_event(session, kind="sms.sent", at=T0, details={"i": i})
+            await append_event(session, kind=EventKind.SMS_SENT, at=T0, details={"i": i})
             await asyncio.sleep(0.001)  # hold the transaction open while others try
             await session.commit()
 
@@ -119,7 +119,10 @@ async def test_two_replicas_appending_at_once_give_one_chain_without_gaps(
         async with db.sessions() as session:
             events = [
                 await append_event(
-                    session, kind="sms.sent", at=T0, details={"replica": replica, "i": i, "n": n}
+                    session,
+                    kind=EventKind.SMS_SENT,
+                    at=T0,
+                    details={"replica": replica, "i": i, "n": n},
                 )
                 for n in range(3)
             ]
@@ -160,10 +163,10 @@ async def test_an_event_inside_a_savepoint_is_refused(database: Database) -> Non
     # A savepoint rolled back would still commit the transaction's pending events: refused.
     at = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
     async with database.sessions() as session:
-        await append_event(session, kind="test.outer", at=at)
+        await append_event(session, kind=EventKind.CALL_RECEIVED, at=at)
         async with session.begin_nested():
             with pytest.raises(RuntimeError, match="savepoint"):
-                await append_event(session, kind="test.inner", at=at)
+                await append_event(session, kind=EventKind.CALL_RANG, at=at)
         await session.commit()
         report = await verify_chain(session)
     assert report.ok and report.checked == 1

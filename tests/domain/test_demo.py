@@ -40,8 +40,8 @@ async def test_demo_has_the_staff_lines_and_callers_the_issue_asks_for(database:
     await _load(database)
     async with database.sessions() as session:
         people = (await session.scalars(select(Person))).all()
-        workers = [p for p in people if p.tier == Tier.WORKER.value]
-        managers = [p for p in people if p.tier == Tier.MANAGER.value]
+        workers = [p for p in people if p.tier == Tier.WORKER]
+        managers = [p for p in people if p.tier == Tier.MANAGER]
         assert (len(workers), len(managers)) == (30, 8)
         assert sum("fostering" in p.skills for p in workers) >= 8
         assert 2 <= sum("amhp" in p.skills for p in workers) <= 6

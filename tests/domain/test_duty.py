@@ -51,8 +51,8 @@ async def test_the_published_rota_says_who_is_on_duty(database: Database) -> Non
             session,
             "2027-01",
             [
-                ShiftSpec(start, end, Tier.WORKER.value, ["sw003", "sw004"]),
-                ShiftSpec(start, end + timedelta(days=2), Tier.MANAGER.value, ["sm002"]),
+                ShiftSpec(start, end, Tier.WORKER, ["sw003", "sw004"]),
+                ShiftSpec(start, end + timedelta(days=2), Tier.MANAGER, ["sm002"]),
             ],
         )
         await session.commit()
@@ -65,7 +65,7 @@ async def test_the_published_rota_says_who_is_on_duty(database: Database) -> Non
         assert before.everyone == ()
         # a draft is not the rota
         version = (await session.scalars(select(RotaVersion))).one()
-        version.status = VersionStatus.DRAFT.value
+        version.status = VersionStatus.DRAFT
         await session.flush()
         assert (await on_duty_at(session, local(2027, 1, 8, 23, 0))).everyone == ()
 
@@ -75,18 +75,18 @@ async def test_an_override_replaces_the_person_in_their_place(database: Database
     start, end = local(2027, 1, 8, 17, 0), local(2027, 1, 9, 9, 0)
     async with database.sessions() as session:
         await publish_rota(
-            session, "2027-01", [ShiftSpec(start, end, Tier.WORKER.value, ["sw003", "sw004"])]
+            session, "2027-01", [ShiftSpec(start, end, Tier.WORKER, ["sw003", "sw004"])]
         )
         ids = {p.code: p.id for p in (await session.scalars(select(Person))).all()}
         session.add_all(
             [
                 DutyOverride(
-                    tier=Tier.WORKER.value, start=start, end=end, person_id=ids["sw010"],
+                    tier=Tier.WORKER, start=start, end=end, person_id=ids["sw010"],
                     replaces_person_id=ids["sw003"], reason="sick", created_at=start,
                     created_by="coordinator",
                 ),
                 DutyOverride(
-                    tier=Tier.WORKER.value, start=start, end=end, person_id=ids["sw011"],
+                    tier=Tier.WORKER, start=start, end=end, person_id=ids["sw011"],
                     replaces_person_id=None, reason="extra cover", created_at=start,
                     created_by="coordinator", cancelled_at=start,
                 ),

@@ -71,7 +71,9 @@ async def start_service(
     app = create_app(settings, clock=clock)
     server = await aiohttp_server(app, port=port)
     async with database.sessions() as session:
-        lines = {line.kind: line.twilio_number for line in (await session.scalars(select(Line)))}
+        lines: dict[str, str] = {
+            line.kind: line.twilio_number for line in (await session.scalars(select(Line)))
+        }
         phones = {p.code: p.phone for p in (await session.scalars(select(Person)))}
     return Service(app, server, app[keys.FAKE_TWILIO], clock, database, settings, lines, phones)
 
@@ -84,8 +86,8 @@ async def publish_friday_night(database: Database) -> None:
             session,
             "2027-01",
             [
-                ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
-                ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"]),
+                ShiftSpec(SHIFT_START, end, Tier.WORKER, ["sw002", "sw004"]),
+                ShiftSpec(SHIFT_START, end, Tier.MANAGER, ["sm002"]),
             ],
         )
         await session.commit()

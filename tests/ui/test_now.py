@@ -27,12 +27,10 @@ async def _friday(site: Site) -> None:
                 ShiftSpec(
                     FRIDAY_5PM,
                     FRIDAY_5PM + timedelta(hours=16),
-                    Tier.WORKER.value,
+                    Tier.WORKER,
                     ["sw002", "sw004"],
                 ),
-                ShiftSpec(
-                    FRIDAY_5PM, FRIDAY_5PM + timedelta(hours=16), Tier.MANAGER.value, ["sm002"]
-                ),
+                ShiftSpec(FRIDAY_5PM, FRIDAY_5PM + timedelta(hours=16), Tier.MANAGER, ["sm002"]),
             ],
         )
         await session.commit()

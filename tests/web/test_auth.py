@@ -96,10 +96,8 @@ async def test_on_duty_api_needs_a_token_with_the_right_role(
             session,
             "2027-01",
             [
-                ShiftSpec(
-                    start, start + timedelta(hours=16), Tier.WORKER.value, ["sw002", "sw004"]
-                ),
-                ShiftSpec(start, start + timedelta(days=3), Tier.MANAGER.value, ["sm002"]),
+                ShiftSpec(start, start + timedelta(hours=16), Tier.WORKER, ["sw002", "sw004"]),
+                ShiftSpec(start, start + timedelta(days=3), Tier.MANAGER, ["sm002"]),
             ],
         )
         await session.commit()

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oncall.db.models.base import Base
-from oncall.db.models.enums import AlertKind, AlertStatus, Channel, OutboxStatus, one_of
+from oncall.db.models.base import Base, EnumText
+from oncall.db.models.enums import AlertKind, AlertStatus, Channel, OutboxStatus, Tier, one_of
 
 
 class EscalationPolicy(Base):
@@ -27,7 +27,7 @@ class EscalationPolicy(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id"))
-    alert_kind: Mapped[str] = mapped_column(String(20))
+    alert_kind: Mapped[AlertKind] = mapped_column(EnumText(AlertKind, 20))
     steps: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     repeat: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
@@ -48,8 +48,8 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12), default=AlertStatus.OPEN.value)
+    kind: Mapped[AlertKind] = mapped_column(EnumText(AlertKind, 20))
+    status: Mapped[AlertStatus] = mapped_column(EnumText(AlertStatus, 12), default=AlertStatus.OPEN)
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("escalation_policies.id"))
     step_index: Mapped[int] = mapped_column(default=0)
     round: Mapped[int] = mapped_column(default=0)
@@ -84,11 +84,13 @@ class OutboundMessage(Base):
     # anything else (notices, outcome links, rota and shift texts).
     round: Mapped[int | None]
     step_index: Mapped[int | None]
-    channel: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 8))
     to_number: Mapped[str] = mapped_column(String(20))
     from_number: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING.value)
+    status: Mapped[OutboxStatus] = mapped_column(
+        EnumText(OutboxStatus, 12), default=OutboxStatus.PENDING
+    )
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
@@ -139,7 +141,7 @@ class ShiftConfirmation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(EnumText(Tier, 16))
     shift_start: Mapped[datetime] = mapped_column(index=True)
     shift_end: Mapped[datetime]
     asked_at: Mapped[datetime]

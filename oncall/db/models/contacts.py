@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oncall.db.models.base import Base
+from oncall.db.models.base import Base, EnumText
 from oncall.db.models.enums import CallerType, Channel, ContactStatus, LegResult, one_of
 
 
@@ -36,13 +36,15 @@ class Contact(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)  # OOH-2027-00042
     short_ref: Mapped[str] = mapped_column(String(4), index=True)  # 0042, said and texted
     line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id"))
-    channel: Mapped[str] = mapped_column(String(8))
-    caller_type: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 8))
+    caller_type: Mapped[CallerType] = mapped_column(EnumText(CallerType, 16))
     caller_number: Mapped[str] = mapped_column(String(32), default="")
     known_caller_id: Mapped[int | None] = mapped_column(ForeignKey("known_callers.id"))
     household_id: Mapped[int | None] = mapped_column(ForeignKey("foster_households.id"))
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # CallSid/MessageSid
-    status: Mapped[str] = mapped_column(String(12), default=ContactStatus.OPEN.value)
+    status: Mapped[ContactStatus] = mapped_column(
+        EnumText(ContactStatus, 12), default=ContactStatus.OPEN
+    )
     received_at: Mapped[datetime]
     first_rung_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
@@ -77,7 +79,7 @@ class CallLeg(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     number: Mapped[str] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(24))  # duty worker, second worker, manager, fallback
-    result: Mapped[str] = mapped_column(String(12), default=LegResult.RINGING.value)
+    result: Mapped[LegResult] = mapped_column(EnumText(LegResult, 12), default=LegResult.RINGING)
     rung_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oncall.db.models.base import Base
+from oncall.db.models.base import Base, EnumText
 from oncall.db.models.enums import Agency, LineKind, one_of
 
 
@@ -18,7 +18,7 @@ class Line(Base):
     __table_args__ = (one_of("kind", LineKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[LineKind] = mapped_column(EnumText(LineKind, 16), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     twilio_number: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     greeting: Mapped[str] = mapped_column(Text)
@@ -35,7 +35,7 @@ class KnownCaller(Base):
     __table_args__ = (one_of("agency", Agency),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[Agency] = mapped_column(EnumText(Agency, 16))
     name: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(default=True)
 

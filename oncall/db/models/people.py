@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oncall.db.models.base import Base
+from oncall.db.models.base import Base, EnumText
 from oncall.db.models.enums import RequestKind, Tier, UnavailabilityReason, one_of
 
 
@@ -24,7 +24,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)  # e.g. sw014, used in rota problems
     name: Mapped[str] = mapped_column(String(120))
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(EnumText(Tier, 16))
     job_title: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     email: Mapped[str] = mapped_column(String(200), default="")
@@ -52,7 +52,7 @@ class Unavailability(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     start: Mapped[datetime]
     end: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[UnavailabilityReason] = mapped_column(EnumText(UnavailabilityReason, 20))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
 
@@ -71,7 +71,7 @@ class RotaRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[RequestKind] = mapped_column(EnumText(RequestKind, 8))
     start: Mapped[datetime]
     end: Mapped[datetime]
     weight: Mapped[float] = mapped_column(default=1.0)

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oncall.db.models.base import Base
+from oncall.db.models.base import Base, EnumText
 from oncall.db.models.enums import UnavailabilityReason, one_of
 
 
@@ -37,7 +37,9 @@ class SwapRequest(Base):
     requester_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     colleague_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(12), default=RequestStatus.PENDING.value)
+    status: Mapped[RequestStatus] = mapped_column(
+        EnumText(RequestStatus, 12), default=RequestStatus.PENDING
+    )
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(80))
@@ -61,9 +63,11 @@ class LeaveRequest(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     start: Mapped[datetime]
     end: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[UnavailabilityReason] = mapped_column(EnumText(UnavailabilityReason, 20))
     note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(12), default=RequestStatus.PENDING.value)
+    status: Mapped[RequestStatus] = mapped_column(
+        EnumText(RequestStatus, 12), default=RequestStatus.PENDING
+    )
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(80))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oncall.db.models.base import Base
+from oncall.db.models.base import Base, EnumText
 from oncall.db.models.enums import Tier, VersionStatus, one_of
 
 
@@ -33,7 +33,7 @@ class ShiftTemplate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(EnumText(Tier, 16))
     day_type: Mapped[str] = mapped_column(String(16), default="weekday")
     start_days: Mapped[list[int]] = mapped_column(default=list)
     start_time: Mapped[time] = mapped_column(Time)
@@ -75,7 +75,9 @@ class RotaVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("rota_periods.id", ondelete="CASCADE"))
     number: Mapped[int]
-    status: Mapped[str] = mapped_column(String(12), default=VersionStatus.DRAFT.value)
+    status: Mapped[VersionStatus] = mapped_column(
+        EnumText(VersionStatus, 12), default=VersionStatus.DRAFT
+    )
     reason: Mapped[str] = mapped_column(Text, default="")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rota_versions.id"))
     locked: Mapped[bool] = mapped_column(default=False)
@@ -106,7 +108,7 @@ class RotaShift(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("rota_versions.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(40))  # the shift id in the rota problem
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(EnumText(Tier, 16))
     start: Mapped[datetime]
     end: Mapped[datetime]
     weight: Mapped[float] = mapped_column(default=1.0)
@@ -149,7 +151,7 @@ class DutyOverride(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(EnumText(Tier, 16))
     start: Mapped[datetime]
     end: Mapped[datetime]
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))  # who is on duty instead

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from oncall.db.models.base import Base
+from oncall.db.models.base import Base, EnumText
 from oncall.db.models.enums import Role, one_of
 
 
@@ -43,7 +43,7 @@ class UserRole(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    role: Mapped[Role] = mapped_column(EnumText(Role, 16), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="roles")
 

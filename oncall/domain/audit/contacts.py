@@ -25,7 +25,7 @@ from oncall.domain.outcomes import FORWARDED
 
 PAGE_SIZE = 50
 # Alerts that chase a response (a missed call, a message); a no-outcome reminder chases paperwork.
-NOT_ESCALATIONS = (AlertKind.NO_OUTCOME.value, AlertKind.SHIFT_UNCONFIRMED.value)
+NOT_ESCALATIONS = (AlertKind.NO_OUTCOME, AlertKind.SHIFT_UNCONFIRMED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ def local_day_bounds(day: date, zone: ZoneInfo) -> datetime:
 def is_missed() -> ColumnElement[bool]:
     """A voice call nobody on duty accepted (calls forwarded to the day desk are not missed)."""
     return and_(
-        Contact.channel == Channel.VOICE.value,
+        Contact.channel == Channel.VOICE,
         Contact.answered_at.is_(None),
         or_(Contact.outcome.is_(None), Contact.outcome != FORWARDED),
     )

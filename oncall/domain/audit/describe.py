@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from oncall.domain.chain import EventKind
+
 Details = Mapping[str, Any]
 
 
@@ -35,115 +37,145 @@ def _to(d: Details) -> str:
 
 
 _SENTENCES: dict[str, Callable[[Details], str]] = {
-    "call.received": lambda d: (
+    EventKind.CALL_RECEIVED: lambda d: (
         f"Call received on the {d.get('line_name', 'unknown')} line"
         + (f", reference {d['reference']}" if d.get("reference") else "")
     ),
-    "message.received": lambda d: f"Message received on the {d.get('line_name', 'unknown')} line",
-    "caller.identified": lambda d: (
+    EventKind.MESSAGE_RECEIVED: lambda d: (
+        f"Message received on the {d.get('line_name', 'unknown')} line"
+    ),
+    EventKind.CALLER_IDENTIFIED: lambda d: (
         f"Caller identified as {d.get('caller', 'unknown')}"
         + (f" (household {d['household']})" if d.get("household") else "")
         + ("" if d.get("verified") else ", not verified")
     ),
-    "caller.menu_offered": lambda d: "Caller offered the menu (1 emergency, 2 advice)",
-    "caller.chose": lambda d: f"Caller chose {d.get('choice', '?')}",
-    "call.rang": lambda d: (
+    EventKind.CALLER_MENU_OFFERED: lambda d: "Caller offered the menu (1 emergency, 2 advice)",
+    EventKind.CALLER_CHOSE: lambda d: f"Caller chose {d.get('choice', '?')}",
+    EventKind.CALL_RANG: lambda d: (
         f"Rang {d.get('person') or d.get('role', '?')} "
         f"(attempt {d.get('attempt', '?')}, {d.get('role', '')})"
     ),
-    "call.picked_up": lambda d: f"{_attempt(d).capitalize()} picked up; whisper played",
-    "call.accepted": lambda d: f"{_attempt(d).capitalize()} pressed 1 and accepted the call",
-    "call.declined": lambda d: f"{_attempt(d).capitalize()} declined",
-    "call.not_answered": lambda d: (
+    EventKind.CALL_PICKED_UP: lambda d: f"{_attempt(d).capitalize()} picked up; whisper played",
+    EventKind.CALL_ACCEPTED: lambda d: (
+        f"{_attempt(d).capitalize()} pressed 1 and accepted the call"
+    ),
+    EventKind.CALL_DECLINED: lambda d: f"{_attempt(d).capitalize()} declined",
+    EventKind.CALL_NOT_ANSWERED: lambda d: (
         f"{_attempt(d).capitalize()} did not accept: {str(d.get('result', '?')).replace('_', ' ')}"
     ),
-    "call.connected": lambda d: f"Connected for {d.get('seconds', '?')} s",
-    "call.ended": lambda d: "Call ended",
-    "call.duration": lambda d: (
+    EventKind.CALL_CONNECTED: lambda d: f"Connected for {d.get('seconds', '?')} s",
+    EventKind.CALL_ENDED: lambda d: "Call ended",
+    EventKind.CALL_DURATION: lambda d: (
         f"Caller's call lasted {d.get('seconds', '?')} s ({d.get('status', '')})"
     ),
-    "call.unanswered": lambda d: "Nobody accepted the call",
-    "call.reconciled": lambda d: (
+    EventKind.CALL_UNANSWERED: lambda d: "Nobody accepted the call",
+    EventKind.CALL_RECONCILED: lambda d: (
         f"Our record of the call was left open; Twilio's record fetched: {d.get('status', '?')}, "
         f"{d.get('legs', '?')} phone(s) rung"
     ),
-    "call.connected_per_provider": lambda d: (
+    EventKind.CALL_CONNECTED_PER_PROVIDER: lambda d: (
         f"Twilio connected the caller to {d.get('person', '?')} "
         f"for {d.get('seconds', '?')} s (not screened: fail-safe ring)"
     ),
-    "caller.hung_up": lambda d: "Caller hung up",
-    "call.voicemail": lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",
-    "call.outside_hours_no_desk": lambda d: "Outside hours, but no day desk number: rang on call",
-    "sms.sent": lambda d: f"Text {_to(d)} handed to Twilio",
-    "sms.delivered": lambda d: f"Text {_to(d)} delivered",
-    "sms.failed": lambda d: f"Text {_to(d)} failed: {d.get('reason', '?')}",
-    "voice.sent": lambda d: f"Alert call {_to(d)} placed",
-    "voice.ended": lambda d: f"Alert call {_to(d)} ended ({d.get('status', '?')})",
-    "voice.failed": lambda d: f"Alert call {_to(d)} failed: {d.get('reason', '?')}",
-    "shift.confirmation_requested": lambda d: "Shift confirmation requested: " + _plain(d),
-    "shift.confirmed": lambda d: "Shift confirmed: " + _plain(d),
-    "call.forwarded": lambda d: f"Forwarded to the {d.get('to', 'day desk')} (outside hours)",
-    "alert.raised": lambda d: f"Alert raised: {str(d.get('alert_kind', '')).replace('_', ' ')}",
-    "alert.updated": lambda d: f"Alert now: {str(d.get('alert_kind', '')).replace('_', ' ')}",
-    "alert.acknowledged": lambda d: (
+    EventKind.CALLER_HUNG_UP: lambda d: "Caller hung up",
+    EventKind.CALL_VOICEMAIL: lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",
+    EventKind.CALL_OUTSIDE_HOURS_NO_DESK: lambda d: (
+        "Outside hours, but no day desk number: rang on call"
+    ),
+    EventKind.SMS_SENT: lambda d: f"Text {_to(d)} handed to Twilio",
+    EventKind.SMS_DELIVERED: lambda d: f"Text {_to(d)} delivered",
+    EventKind.SMS_FAILED: lambda d: f"Text {_to(d)} failed: {d.get('reason', '?')}",
+    EventKind.VOICE_SENT: lambda d: f"Alert call {_to(d)} placed",
+    EventKind.VOICE_ENDED: lambda d: f"Alert call {_to(d)} ended ({d.get('status', '?')})",
+    EventKind.VOICE_FAILED: lambda d: f"Alert call {_to(d)} failed: {d.get('reason', '?')}",
+    EventKind.SHIFT_CONFIRMATION_REQUESTED: lambda d: "Shift confirmation requested: " + _plain(d),
+    EventKind.SHIFT_CONFIRMED: lambda d: "Shift confirmed: " + _plain(d),
+    EventKind.CALL_FORWARDED: lambda d: (
+        f"Forwarded to the {d.get('to', 'day desk')} (outside hours)"
+    ),
+    EventKind.ALERT_RAISED: lambda d: (
+        f"Alert raised: {str(d.get('alert_kind', '')).replace('_', ' ')}"
+    ),
+    EventKind.ALERT_UPDATED: lambda d: (
+        f"Alert now: {str(d.get('alert_kind', '')).replace('_', ' ')}"
+    ),
+    EventKind.ALERT_ACKNOWLEDGED: lambda d: (
         "Alert acknowledged" + (f" by {d['via']}" if d.get("via") else "")
     ),
-    "alert.escalated": lambda d: (
+    EventKind.ALERT_ESCALATED: lambda d: (
         "Escalation step: notified "
         + (", ".join(map(str, d.get("people") or [])) or "nobody")
         + (f" by {', '.join(map(str, d['channels']))}" if d.get("channels") else "")
     ),
-    "alert.escalating_early": lambda d: "Escalating early: " + _plain(d),
-    "alert.resolved": lambda d: "Alert resolved" + (f" ({_plain(d)})" if _plain(d) else ""),
-    "alert.cancelled": lambda d: "Alert cancelled" + (f" ({_plain(d)})" if _plain(d) else ""),
-    "audit.read": lambda d: f"Read: {d.get('what', '?')}",
-    "audit.verified": lambda d: (
+    EventKind.ALERT_ESCALATING_EARLY: lambda d: "Escalating early: " + _plain(d),
+    EventKind.ALERT_RESOLVED: lambda d: "Alert resolved" + (f" ({_plain(d)})" if _plain(d) else ""),
+    EventKind.ALERT_CANCELLED: lambda d: (
+        "Alert cancelled" + (f" ({_plain(d)})" if _plain(d) else "")
+    ),
+    EventKind.AUDIT_READ: lambda d: f"Read: {d.get('what', '?')}",
+    EventKind.AUDIT_VERIFIED: lambda d: (
         "Chain verified: "
         + ("all links hold" if d.get("ok") else f"BROKEN at event {d.get('broken_seq')}")
     ),
-    "audit.redacted": lambda d: (
+    EventKind.AUDIT_REDACTED: lambda d: (
         f"Retention: details of {d.get('events', '?')} events and "
         f"{d.get('contacts', '?')} contacts removed"
     ),
-    "outcome.recorded": lambda d: (
+    EventKind.OUTCOME_RECORDED: lambda d: (
         f"Outcome recorded: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")
     ),
-    "outcome.link_texted": lambda d: (
+    EventKind.OUTCOME_LINK_TEXTED: lambda d: (
         f"Outcome {'link' if d.get('link') else 'request'} texted to {d.get('person', '?')}"
         + (" (end-of-shift reminder)" if d.get("purpose") == "reminder" else " after the call")
     ),
-    "outcome.amended": lambda d: (
+    EventKind.OUTCOME_AMENDED: lambda d: (
         f"Outcome amended: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")
     ),
     # Set-up and accounts from the command line (`oncall setup`, `user`, `token`).
-    "line.configured": lambda d: (
+    EventKind.DUTY_OVERRIDE_ADDED: lambda d: (
+        f"Duty override: {d.get('person', '?')} on the {d.get('tier', '?')} tier"
+        + (f" instead of {d['replaces']}" if d.get("replaces") else "")
+        + (f" from {d['start']} to {d['end']}" if d.get("start") and d.get("end") else "")
+    ),
+    EventKind.DUTY_OVERRIDE_CANCELLED: lambda d: (
+        f"Duty override {d.get('override', '?')} cancelled"
+    ),
+    EventKind.HANDOVER_PREPARED: lambda d: (
+        "Morning handover prepared" + (f" ({_plain(d)})" if _plain(d) else "")
+    ),
+    EventKind.HANDOVER_EMAILED: lambda d: (
+        f"Morning handover e-mailed to {d['sent_to']} recipient(s)"
+        if d.get("sent_to")
+        else f"Morning handover e-mail failed ({d.get('failed', '?')})"
+    ),
+    EventKind.LINE_CONFIGURED: lambda d: (
         f"{d.get('line', 'A')} line {d.get('action', 'configured')}: number {d.get('number', '?')}"
     ),
-    "day_desk.configured": lambda d: f"Day desk number set to {d.get('number', '?')}",
-    "templates.defaults_added": lambda d: (
+    EventKind.DAY_DESK_CONFIGURED: lambda d: f"Day desk number set to {d.get('number', '?')}",
+    EventKind.TEMPLATES_DEFAULTS_ADDED: lambda d: (
         f"Default shift templates added ({d.get('templates', '?')})"
     ),
-    "policies.defaults_added": lambda d: (
+    EventKind.POLICIES_DEFAULTS_ADDED: lambda d: (
         f"Default escalation policies added ({d.get('policies', '?')})"
     ),
-    "policy.updated": lambda d: (
+    EventKind.POLICY_UPDATED: lambda d: (
         f"Escalation policy for {str(d.get('alert_kind', '?')).replace('_', ' ')} alerts"
         + (f" on line {d['line']}" if d.get("line") else " on every line")
         + f" changed: {len(d.get('steps') or [])} step(s), repeated {d.get('repeat', '?')} time(s)"
     ),
-    "user.created": lambda d: (
+    EventKind.USER_CREATED: lambda d: (
         f"User {d.get('username', '?')} created with role(s) {_value(d.get('roles') or '?')}"
         + (f", linked to person {d['person']}" if d.get("person") else "")
     ),
-    "user.password_changed": lambda d: f"Password of user {d.get('username', '?')} changed",
-    "user.disabled": lambda d: f"User {d.get('username', '?')} disabled",
-    "user.enabled": lambda d: f"User {d.get('username', '?')} enabled",
-    "token.created": lambda d: (
+    EventKind.USER_PASSWORD_CHANGED: lambda d: f"Password of user {d.get('username', '?')} changed",
+    EventKind.USER_DISABLED: lambda d: f"User {d.get('username', '?')} disabled",
+    EventKind.USER_ENABLED: lambda d: f"User {d.get('username', '?')} enabled",
+    EventKind.TOKEN_CREATED: lambda d: (
         f"API token {d.get('name', '?')!r} created for user {d.get('username', '?')}"
     ),
-    "token.revoked": lambda d: (
+    EventKind.TOKEN_REVOKED: lambda d: (
         f"API token {d.get('token')} revoked"
         if d.get("token") is not None
         else f"API tokens of user {d.get('username', '?')} revoked: {_value(d.get('tokens') or [])}"

@@ -12,11 +12,11 @@ from sqlalchemy.orm import aliased
 
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
 from oncall.domain.audit.exports import csv_text
-from oncall.domain.chain import append_event, lock_chain
+from oncall.domain.chain import EventKind, append_event, lock_chain
 from oncall.domain.escalation import remind_missing_outcomes
 from oncall.domain.outcomes import FORWARDED, OutcomeLinks
 
-PREPARED = "handover.prepared"
+PREPARED = EventKind.HANDOVER_PREPARED
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,7 +187,7 @@ async def kpi_report(
             continue
         contacts.append(
             ContactFacts(
-                received_at=received, answered_at=answered, voice=channel == Channel.VOICE.value,
+                received_at=received, answered_at=answered, voice=channel == Channel.VOICE,
                 line=line or "unknown", agency=agency, worker=worker or "",
                 has_outcome=outcome is not None, escalated=bool(esc),
             )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from oncall.domain.audit.handover import handover_csv, handover_text, prepare_handover
 from oncall.domain.audit.mail import SmtpConfig, build_message, send_email
 from oncall.domain.audit.retention import redact_before
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.outcomes import OutcomeLinks
 from oncall.log import get_logger
 
@@ -61,7 +61,7 @@ async def morning_jobs(
             log.error("handover e-mail failed", error=type(exc).__name__)
             outcome = {"failed": type(exc).__name__}
         async with sessions() as session:
-            await append_event(session, kind="handover.emailed", at=at, details=outcome)
+            await append_event(session, kind=EventKind.HANDOVER_EMAILED, at=at, details=outcome)
             await session.commit()
     if config.retention_days > 0:
         async with sessions() as session:

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, ChainHead, Event
-from oncall.domain.chain import ChainReport, append_event, verify_chain
+from oncall.domain.chain import ChainReport, EventKind, append_event, verify_chain
 
-READ = "audit.read"
-VERIFIED = "audit.verified"
+READ = EventKind.AUDIT_READ
+VERIFIED = EventKind.AUDIT_VERIFIED
 
 
 async def log_read(

@@ -15,11 +15,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, Contact, Event
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 
-REDACTED = "audit.redacted"
+REDACTED = EventKind.AUDIT_REDACTED
 # Kept whole: the log's own bookkeeping holds no caller's or child's details.
-KEPT_KINDS = ("audit.redacted", "audit.verified", "handover.prepared")
+KEPT_KINDS = (EventKind.AUDIT_REDACTED, EventKind.AUDIT_VERIFIED, EventKind.HANDOVER_PREPARED)
 
 
 @dataclass(frozen=True, slots=True)

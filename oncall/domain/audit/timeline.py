@@ -20,9 +20,11 @@ from oncall.db.models import (
     Person,
 )
 from oncall.domain.audit.describe import describe_event
-from oncall.domain.chain import GENESIS_HASH, details_digest, event_hash, is_redacted
+from oncall.domain.chain import GENESIS_HASH, EventKind, details_digest, event_hash, is_redacted
 
-READ_KINDS = ("audit.read",)  # who looked at the contact: shown apart from the response itself
+READ_KINDS = (
+    EventKind.AUDIT_READ,
+)  # who looked at the contact: shown apart from the response itself
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from oncall.db.models import (
     Line,
 )
 from oncall.domain.calls import spoken
-from oncall.domain.chain import append_event, pending_events
+from oncall.domain.chain import EventKind, append_event, pending_events
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.duty import (
     Target,
@@ -60,7 +60,7 @@ async def _line_for(session: AsyncSession, dialled: str) -> Line | None:
 
 
 async def _event(
-    session: AsyncSession, contact: Contact, kind: str, at: datetime, **details: object
+    session: AsyncSession, contact: Contact, kind: EventKind, at: datetime, **details: object
 ) -> None:
     await append_event(session, kind=kind, at=at, contact_id=contact.id, details=details)
 
@@ -92,14 +92,14 @@ async def call_received(
     if not window.contains(at, zone):
         desk = await day_desk_number(session)
         if desk:
-            contact.status = ContactStatus.CLOSED.value
+            contact.status = ContactStatus.CLOSED
             contact.outcome = "forwarded_to_day_team"
-            await _event(session, contact, "call.forwarded", at, to="daytime duty desk")
+            await _event(session, contact, EventKind.CALL_FORWARDED, at, to="daytime duty desk")
             return voice.Forward(spoken.OUTSIDE_HOURS, desk)
         # No desk number configured: the on-call staff are better than silence.
-        await _event(session, contact, "call.outside_hours_no_desk", at)
+        await _event(session, contact, EventKind.CALL_OUTSIDE_HOURS_NO_DESK, at)
     if line is not None and line.offers_menu:
-        await _event(session, contact, "caller.menu_offered", at)
+        await _event(session, contact, EventKind.CALLER_MENU_OFFERED, at)
         return voice.Menu(
             contact.id,
             f"{line.greeting} If this is an emergency, press 1. For advice, press 2.",
@@ -121,7 +121,7 @@ async def menu_chosen(
         return voice.HangUp()
     if await _chosen(session, contact) is None:
         choice = MENU_CHOICES.get(digits, "emergency")  # no key or a wrong key: treat as urgent
-        await _event(session, contact, "caller.chose", at, choice=choice, digits=digits[:4])
+        await _event(session, contact, EventKind.CALLER_CHOSE, at, choice=choice, digits=digits[:4])
     return await ring_next(session, contact, at, greeting="Thank you.", fallback=fallback)
 
 
@@ -131,11 +131,11 @@ async def _contact(session: AsyncSession, contact_id: int) -> Contact | None:
 
 async def _chosen(session: AsyncSession, contact: Contact) -> str | None:
     for event in pending_events(session):  # chosen in this transaction: not in the table yet
-        if event.contact_id == contact.id and event.kind == "caller.chose":
+        if event.contact_id == contact.id and event.kind == EventKind.CALLER_CHOSE:
             return str(event.details["choice"])
     details = await session.scalar(
         select(Event.details)
-        .where(Event.contact_id == contact.id, Event.kind == "caller.chose")
+        .where(Event.contact_id == contact.id, Event.kind == EventKind.CALLER_CHOSE)
         .limit(1)
     )
     return str(details["choice"]) if details else None
@@ -172,9 +172,9 @@ async def ring_next(
     if contact.ended_at is not None:
         return voice.Ignored()
     legs = await _legs(session, contact)
-    if legs and legs[-1].result == LegResult.RINGING.value:
+    if legs and legs[-1].result == LegResult.RINGING:
         return _ring(contact, legs[-1], greeting)  # a retried step: the same ring, not another
-    if contact.status == ContactStatus.ANSWERED.value:
+    if contact.status == ContactStatus.ANSWERED:
         return voice.HangUp()
     targets = await _targets(session, contact, fallback)
     rung = {leg.number for leg in legs}
@@ -184,13 +184,13 @@ async def ring_next(
     target = remaining[0]
     leg = CallLeg(
         contact_id=contact.id, attempt=len(legs) + 1, person_id=target.person_id,
-        number=target.number, role=target.role, result=LegResult.RINGING.value, rung_at=at,
+        number=target.number, role=target.role, result=LegResult.RINGING, rung_at=at,
     )  # fmt: skip
     session.add(leg)
     if contact.first_rung_at is None:
         contact.first_rung_at = at
     await _event(
-        session, contact, "call.rang", at,
+        session, contact, EventKind.CALL_RANG, at,
         attempt=leg.attempt, person=target.code, role=target.role,
     )  # fmt: skip
     await session.flush()
@@ -205,8 +205,8 @@ def _ring(contact: Contact, leg: CallLeg, greeting: str | None) -> voice.Ring:
 async def _nobody_accepted(
     session: AsyncSession, contact: Contact, at: datetime, *, rung_anyone: bool
 ) -> voice.Instruction:
-    contact.status = ContactStatus.MISSED.value
-    await _event(session, contact, "call.unanswered", at, rung=rung_anyone)
+    contact.status = ContactStatus.MISSED
+    await _event(session, contact, EventKind.CALL_UNANSWERED, at, rung=rung_anyone)
     await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
     return voice.TakeMessage(contact.id, spoken.NOBODY_ACCEPTED, spoken.MESSAGE_TAKEN)
 
@@ -235,11 +235,11 @@ async def callee_answered(
     leg = await _leg(session, contact, attempt) if contact else None
     if contact is None or leg is None:
         return voice.HangUp()
-    if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED.value:
+    if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED:
         return voice.HangUp(spoken.NO_LONGER_WAITING)
     if leg.answered_at is None:
         leg.answered_at = at
-        await _event(session, contact, "call.picked_up", at, attempt=attempt, role=leg.role)
+        await _event(session, contact, EventKind.CALL_PICKED_UP, at, attempt=attempt, role=leg.role)
     line = await session.get(Line, contact.line_id) if contact.line_id else None
     say = whisper_text(
         line_name=line.name if line else "an unknown line",
@@ -258,20 +258,22 @@ async def callee_pressed(
     leg = await _leg(session, contact, attempt) if contact else None
     if contact is None or leg is None:
         return voice.HangUp()
-    if leg.result == LegResult.ACCEPTED.value:
+    if leg.result == LegResult.ACCEPTED:
         return voice.Connect(spoken.ACCEPTED)  # a retried request
-    if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED.value:
+    if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED:
         return voice.HangUp(spoken.NO_LONGER_WAITING)
     if digits != "1":
-        if leg.result == LegResult.RINGING.value:
-            leg.result = LegResult.DECLINED.value
-            await _event(session, contact, "call.declined", at, attempt=attempt, role=leg.role)
+        if leg.result == LegResult.RINGING:
+            leg.result = LegResult.DECLINED
+            await _event(
+                session, contact, EventKind.CALL_DECLINED, at, attempt=attempt, role=leg.role
+            )
         return voice.HangUp(spoken.PASSING_ON)
-    leg.result = LegResult.ACCEPTED.value
-    contact.status = ContactStatus.ANSWERED.value
+    leg.result = LegResult.ACCEPTED
+    contact.status = ContactStatus.ANSWERED
     contact.answered_at = at
     contact.handled_by_id = leg.person_id
-    await _event(session, contact, "call.accepted", at, attempt=attempt, role=leg.role)
+    await _event(session, contact, EventKind.CALL_ACCEPTED, at, attempt=attempt, role=leg.role)
     return voice.Connect(spoken.ACCEPTED)
 
 
@@ -299,16 +301,18 @@ async def dial_finished(
         return voice.HangUp()
     if leg.ended_at is None:
         leg.ended_at = at
-        if leg.result == LegResult.ACCEPTED.value:
+        if leg.result == LegResult.ACCEPTED:
             leg.talk_seconds = duration
-            await _event(session, contact, "call.connected", at, attempt=attempt, seconds=duration)
-        elif leg.result == LegResult.RINGING.value:
-            leg.result = (_LEG_RESULTS[outcome] if outcome else LegResult.NO_ANSWER).value
             await _event(
-                session, contact, "call.not_answered", at, attempt=attempt, role=leg.role,
+                session, contact, EventKind.CALL_CONNECTED, at, attempt=attempt, seconds=duration
+            )
+        elif leg.result == LegResult.RINGING:
+            leg.result = _LEG_RESULTS[outcome] if outcome else LegResult.NO_ANSWER
+            await _event(
+                session, contact, EventKind.CALL_NOT_ANSWERED, at, attempt=attempt, role=leg.role,
                 result=leg.result, twilio_status=outcome.value if outcome else "unknown",
             )  # fmt: skip
-    if leg.result == LegResult.ACCEPTED.value:
+    if leg.result == LegResult.ACCEPTED:
         await _end(session, contact, at, hung_up_by="call finished")
         if zone is not None:
             await text_after_call(session, contact, links=links, at=at, zone=zone)
@@ -323,18 +327,18 @@ async def _caller_gone(session: AsyncSession, contact: Contact, at: datetime) ->
     if contact.ended_at is not None:
         return
     for leg in await _legs(session, contact):
-        if leg.result == LegResult.RINGING.value:
-            leg.result, leg.ended_at = LegResult.CANCELLED.value, at
+        if leg.result == LegResult.RINGING:
+            leg.result, leg.ended_at = LegResult.CANCELLED, at
     await _end(session, contact, at, hung_up_by="caller")
-    if contact.status == ContactStatus.OPEN.value:
-        contact.status = ContactStatus.MISSED.value
+    if contact.status == ContactStatus.OPEN:
+        contact.status = ContactStatus.MISSED
         await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
 
 
 async def _end(session: AsyncSession, contact: Contact, at: datetime, *, hung_up_by: str) -> None:
     if contact.ended_at is None:
         contact.ended_at = at
-        kind = "caller.hung_up" if hung_up_by == "caller" else "call.ended"
+        kind = EventKind.CALLER_HUNG_UP if hung_up_by == "caller" else EventKind.CALL_ENDED
         await _event(session, contact, kind, at)
 
 
@@ -347,7 +351,7 @@ async def message_recorded(
         return voice.HangUp()
     if contact.recording_url is None and recording_url:
         contact.recording_url = recording_url[:500]
-        await _event(session, contact, "call.voicemail", at, seconds=seconds)
+        await _event(session, contact, EventKind.CALL_VOICEMAIL, at, seconds=seconds)
         await raise_alert(session, contact, kind=AlertKind.VOICEMAIL, at=at)
     return voice.HangUp(spoken.MESSAGE_TAKEN)
 
@@ -373,17 +377,17 @@ async def record_call_end(
     already = await session.scalar(
         select(func.count())
         .select_from(Event)
-        .where(Event.contact_id == contact.id, Event.kind == "call.duration")
+        .where(Event.contact_id == contact.id, Event.kind == EventKind.CALL_DURATION)
     )
     if already:
         return
-    if contact.status == ContactStatus.OPEN.value:
+    if contact.status == ContactStatus.OPEN:
         await _caller_gone(session, contact, at)
     else:
         await _end(session, contact, at, hung_up_by="call finished")
         if zone is not None:
             await text_after_call(session, contact, links=links, at=at, zone=zone)
     await append_event(
-        session, kind="call.duration", at=at, contact_id=contact.id,
+        session, kind=EventKind.CALL_DURATION, at=at, contact_id=contact.id,
         actor_type=ActorType.SYSTEM, details={"seconds": duration, "status": progress.value},
     )  # fmt: skip

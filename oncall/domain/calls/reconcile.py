@@ -32,7 +32,7 @@ from oncall.db.models import (
     LegResult,
     Person,
 )
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.escalation import raise_alert
 from oncall.domain.outcomes import OutcomeLinks, text_after_call
 from oncall.log import get_logger
@@ -74,7 +74,7 @@ async def open_calls(
         select(Contact.id, Contact.provider_sid)
         .join(Event, Event.contact_id == Contact.id)
         .where(
-            Contact.channel == Channel.VOICE.value,
+            Contact.channel == Channel.VOICE,
             Contact.ended_at.is_(None),
             Contact.provider_sid.is_not(None),
             Contact.provider_sid.not_like("unknown-%"),  # opened without a CallSid: nothing to ask
@@ -114,23 +114,25 @@ async def record_call(
     ended = await session.scalar(
         select(func.count())
         .select_from(Event)
-        .where(Event.contact_id == contact.id, Event.kind == "call.duration")
+        .where(Event.contact_id == contact.id, Event.kind == EventKind.CALL_DURATION)
     )
     if ended:
         return False
     call, status = provider.call, _word(provider.call)
-    await _event(session, contact, "call.reconciled", now, status=status, legs=len(provider.legs))
-    if contact.status == ContactStatus.OPEN.value:
+    await _event(
+        session, contact, EventKind.CALL_RECONCILED, now, status=status, legs=len(provider.legs)
+    )
+    if contact.status == ContactStatus.OPEN:
         await _settle(session, contact, provider, now)
     # The provider's own end time when it gives one (the pass may run minutes later), kept between
     # the call's arrival and now.
     ended_at = call.ended_at or now
     contact.ended_at = min(now, max(ended_at, contact.received_at))
-    await _event(session, contact, "call.ended", now)
-    if zone is not None and contact.status == ContactStatus.ANSWERED.value:
+    await _event(session, contact, EventKind.CALL_ENDED, now)
+    if zone is not None and contact.status == ContactStatus.ANSWERED:
         await text_after_call(session, contact, links=links, at=now, zone=zone)
     await _event(
-        session, contact, "call.duration", now,
+        session, contact, EventKind.CALL_DURATION, now,
         seconds=call.duration_s, status=status, source="twilio",
     )  # fmt: skip
     return True
@@ -151,19 +153,19 @@ async def _settle(
         select(CallLeg).where(CallLeg.contact_id == contact.id).order_by(CallLeg.attempt)
     )
     for leg in legs:
-        if leg.result != LegResult.RINGING.value:
+        if leg.result != LegResult.RINGING:
             continue
         leg.ended_at = at
         if connected is not None and leg.number == connected.to:
-            leg.result, leg.talk_seconds = LegResult.ACCEPTED.value, connected.duration_s
+            leg.result, leg.talk_seconds = LegResult.ACCEPTED, connected.duration_s
         else:
-            leg.result = _leg_result(provider.legs, leg.number).value
+            leg.result = _leg_result(provider.legs, leg.number)
     if connected is None:
-        contact.status = ContactStatus.MISSED.value
-        await _event(session, contact, "call.unanswered", at, rung=bool(provider.legs))
+        contact.status = ContactStatus.MISSED
+        await _event(session, contact, EventKind.CALL_UNANSWERED, at, rung=bool(provider.legs))
         await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
         return
-    contact.status = ContactStatus.ANSWERED.value
+    contact.status = ContactStatus.ANSWERED
     contact.handled_by_id = person.id if person is not None else None
     if connected.ended_at is not None and connected.duration_s:
         # A leg's duration runs from its answer (its start_time is when it began to ring).
@@ -171,7 +173,7 @@ async def _settle(
         contact.answered_at = max(answered, contact.received_at)
     who = person.code if person is not None else mask_phone(connected.to)
     await _event(
-        session, contact, "call.connected_per_provider", at,
+        session, contact, EventKind.CALL_CONNECTED_PER_PROVIDER, at,
         person=who, seconds=connected.duration_s,
     )  # fmt: skip
     log.warning("open call reconciled: connected", contact=contact.id, to=mask_phone(connected.to))
@@ -188,7 +190,7 @@ def _leg_result(legs: list[CallState], number: str) -> LegResult:
 
 
 async def _event(
-    session: AsyncSession, contact: Contact, kind: str, at: datetime, **details: object
+    session: AsyncSession, contact: Contact, kind: EventKind, at: datetime, **details: object
 ) -> None:
     await append_event(session, kind=kind, at=at, contact_id=contact.id, details=details)
 

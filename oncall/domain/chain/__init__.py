@@ -17,12 +17,14 @@ from oncall.domain.chain.hashing import (
     event_hash,
     is_redacted,
 )
+from oncall.domain.chain.kinds import EventKind
 from oncall.domain.chain.verify import ChainBreak, ChainReport, verify_chain
 
 __all__ = [
     "GENESIS_HASH",
     "ChainBreak",
     "ChainReport",
+    "EventKind",
     "PendingEvent",
     "append_event",
     "canonical_json",

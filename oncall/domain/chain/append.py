@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from oncall.db.models import ActorType, ChainHead, Event
 from oncall.domain.chain.hashing import GENESIS_HASH, details_digest, event_hash
+from oncall.domain.chain.kinds import EventKind
 
 HEAD_ID = 1
 
@@ -133,7 +134,7 @@ def _seal_pending(session: Session) -> None:
 async def append_event(
     session: AsyncSession,
     *,
-    kind: str,
+    kind: EventKind,
     at: datetime,
     contact_id: int | None = None,
     actor_type: ActorType = ActorType.SYSTEM,

@@ -20,7 +20,7 @@ from oncall.db.models import (
     Line,
     ReferenceCounter,
 )
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 
@@ -125,7 +125,7 @@ async def open_contact(
     )
     session.add(contact)
     await session.flush()
-    received = "call.received" if channel is Channel.VOICE else "message.received"
+    received = EventKind.CALL_RECEIVED if channel is Channel.VOICE else EventKind.MESSAGE_RECEIVED
     await append_event(
         session,
         kind=received,
@@ -142,7 +142,7 @@ async def open_contact(
     )
     await append_event(
         session,
-        kind="caller.identified",
+        kind=EventKind.CALLER_IDENTIFIED,
         at=at,
         contact_id=contact.id,
         actor_type=ActorType.SYSTEM,

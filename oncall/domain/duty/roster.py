@@ -88,7 +88,7 @@ class DutySnapshot:
     managers: tuple[OnDuty, ...]
 
     def tier(self, tier: str) -> tuple[OnDuty, ...]:
-        return self.workers if tier == Tier.WORKER.value else self.managers
+        return self.workers if tier == Tier.WORKER else self.managers
 
     @property
     def everyone(self) -> tuple[OnDuty, ...]:
@@ -127,7 +127,7 @@ async def on_duty_at(session: AsyncSession, at: datetime) -> DutySnapshot:
             select(RotaShift)
             .join(RotaVersion, RotaShift.version_id == RotaVersion.id)
             .where(
-                RotaVersion.status == VersionStatus.PUBLISHED.value,
+                RotaVersion.status == VersionStatus.PUBLISHED,
                 RotaShift.start <= at,
                 RotaShift.end > at,
             )
@@ -152,7 +152,7 @@ async def on_duty_at(session: AsyncSession, at: datetime) -> DutySnapshot:
         p.id: p
         for p in (await session.scalars(select(Person).where(Person.id.in_(person_ids)))).all()
     }
-    tiers: dict[str, list[OnDuty]] = {Tier.WORKER.value: [], Tier.MANAGER.value: []}
+    tiers: dict[str, list[OnDuty]] = {Tier.WORKER: [], Tier.MANAGER: []}
     for shift in shifts:
         for assignment in shift.assignments:
             person = people.get(assignment.person_id)
@@ -174,8 +174,8 @@ async def on_duty_at(session: AsyncSession, at: datetime) -> DutySnapshot:
             listed[position] = entry
     return DutySnapshot(
         at,
-        tuple(_dedupe(tiers[Tier.WORKER.value])),
-        tuple(_dedupe(tiers[Tier.MANAGER.value])),
+        tuple(_dedupe(tiers[Tier.WORKER])),
+        tuple(_dedupe(tiers[Tier.MANAGER])),
     )
 
 

@@ -19,7 +19,7 @@ from oncall.db.models import (
     OutboxStatus,
     Person,
 )
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.escalation.facts import facts_of
 from oncall.domain.escalation.policies import policy_by_id
 from oncall.domain.outbox import queue as outbox
@@ -29,7 +29,7 @@ from oncall.log import get_logger
 
 log = get_logger(__name__)
 
-LIVE = (AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value)
+LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 # DONE by text carries free words; a first word naming a category sets it, else "other" (the
 # outcome page can refine it later).
 _CATEGORY_WORDS = {
@@ -89,16 +89,16 @@ async def raise_alert(
             select(Alert).where(Alert.contact_id == contact.id, Alert.status.in_(LIVE))
         )
         if alert is not None:
-            if alert.kind != kind.value:
-                alert.kind, alert.summary = kind.value, summary
+            if alert.kind != kind:
+                alert.kind, alert.summary = kind, summary
                 await append_event(
-                    session, kind="alert.updated", at=at, contact_id=contact.id,
+                    session, kind=EventKind.ALERT_UPDATED, at=at, contact_id=contact.id,
                     details={"alert": alert.id, "alert_kind": kind.value},
                 )  # fmt: skip
             return alert
     contact_id = contact.id if contact is not None else None
     alert = Alert(
-        contact_id=contact_id, kind=kind.value, status=AlertStatus.OPEN.value,
+        contact_id=contact_id, kind=kind.value, status=AlertStatus.OPEN,
         next_action_at=at, created_at=at, summary=summary, person_id=person_id,
     )  # fmt: skip
     session.add(alert)
@@ -106,7 +106,9 @@ async def raise_alert(
     details: dict[str, object] = {"alert": alert.id, "alert_kind": kind.value}
     if kind not in _FOLDED:
         details["person"] = person_id
-    await append_event(session, kind="alert.raised", at=at, contact_id=contact_id, details=details)
+    await append_event(
+        session, kind=EventKind.ALERT_RAISED, at=at, contact_id=contact_id, details=details
+    )
     log.warning(
         "alert raised", alert=alert.id, alert_kind=kind.value,
         reference=contact.reference if contact is not None else None,
@@ -150,10 +152,10 @@ async def acknowledge(
 
     False when the alert was not open (already owned, resolved or cancelled).
     """
-    if alert.status != AlertStatus.OPEN.value:
+    if alert.status != AlertStatus.OPEN:
         return False
     alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
-        AlertStatus.ACKNOWLEDGED.value, at, person.id,
+        AlertStatus.ACKNOWLEDGED, at, person.id,
     )  # fmt: skip
     alert.next_action_at = None
     contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
@@ -162,7 +164,7 @@ async def acknowledge(
         contact.handled_by_id = contact.handled_by_id or person.id
     cancelled = await outbox.cancel_pending(session, alert_id=alert.id, now=at)
     await append_event(
-        session, kind="alert.acknowledged", at=at, contact_id=alert.contact_id,
+        session, kind=EventKind.ALERT_ACKNOWLEDGED, at=at, contact_id=alert.contact_id,
         actor_type=ActorType.PERSON, actor=person.code,
         details={"alert": alert.id, "via": via, "unsent_cancelled": cancelled},
     )  # fmt: skip
@@ -178,8 +180,8 @@ async def _tell_others(
         select(OutboundMessage.person_id, OutboundMessage.to_number, OutboundMessage.from_number)
         .where(
             OutboundMessage.alert_id == alert.id,
-            OutboundMessage.channel == Channel.SMS.value,
-            OutboundMessage.status != OutboxStatus.CANCELLED.value,
+            OutboundMessage.channel == Channel.SMS,
+            OutboundMessage.status != OutboxStatus.CANCELLED,
             OutboundMessage.step_index.is_not(None),  # sent by a step, not a notice
         )
         .distinct()
@@ -204,7 +206,7 @@ async def resolve(
         return False
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by_id = at, person.id
-    alert.status, alert.resolved_at, alert.next_action_at = AlertStatus.RESOLVED.value, at, None
+    alert.status, alert.resolved_at, alert.next_action_at = AlertStatus.RESOLVED, at, None
     contact = await session.get(Contact, alert.contact_id) if alert.contact_id else None
     category = outcome_category(note)
     if contact is not None:
@@ -219,7 +221,7 @@ async def resolve(
             contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
     await outbox.cancel_pending(session, alert_id=alert.id, now=at)
     await append_event(
-        session, kind="alert.resolved", at=at, contact_id=alert.contact_id,
+        session, kind=EventKind.ALERT_RESOLVED, at=at, contact_id=alert.contact_id,
         actor_type=ActorType.PERSON, actor=person.code,
         details={"alert": alert.id, "via": via, "outcome": category, "note": note},
     )  # fmt: skip
@@ -232,10 +234,10 @@ async def cancel(
     """Open or acknowledged → cancelled (raised in error, or the need went away)."""
     if alert.status not in LIVE:
         return False
-    alert.status, alert.next_action_at = AlertStatus.CANCELLED.value, None
+    alert.status, alert.next_action_at = AlertStatus.CANCELLED, None
     await outbox.cancel_pending(session, alert_id=alert.id, now=at)
     await append_event(
-        session, kind="alert.cancelled", at=at, contact_id=alert.contact_id,
+        session, kind=EventKind.ALERT_CANCELLED, at=at, contact_id=alert.contact_id,
         actor_type=ActorType.USER, actor=by[:80], details={"alert": alert.id, "reason": reason},
     )  # fmt: skip
     return True
@@ -251,7 +253,7 @@ async def escalate_now(
     if message.alert_id is None or message.round is None or message.step_index is None:
         return False  # not sent by an escalation step
     alert = await lock_alert(session, message.alert_id)
-    if alert is None or alert.status != AlertStatus.OPEN.value or alert.next_action_at is None:
+    if alert is None or alert.status != AlertStatus.OPEN or alert.next_action_at is None:
         return False
     policy = await policy_by_id(session, alert.policy_id) if alert.policy_id else None
     sent_by = (message.round, message.step_index)
@@ -261,7 +263,7 @@ async def escalate_now(
         return False
     alert.next_action_at = at
     await append_event(
-        session, kind="alert.escalating_early", at=at, contact_id=alert.contact_id,
+        session, kind=EventKind.ALERT_ESCALATING_EARLY, at=at, contact_id=alert.contact_id,
         details={"alert": alert.id, "reason": reason, "channel": message.channel,
                  "message": message.id},
     )  # fmt: skip

@@ -84,7 +84,7 @@ async def latest_alert_of(session: AsyncSession, person: Person) -> str | None:
     alert = await session.scalar(
         select(Alert)
         .join(OutboundMessage, OutboundMessage.alert_id == Alert.id)
-        .where(OutboundMessage.person_id == person.id, Alert.status == AlertStatus.OPEN.value)
+        .where(OutboundMessage.person_id == person.id, Alert.status == AlertStatus.OPEN)
         .order_by(Alert.created_at.desc(), Alert.id.desc())
         .limit(1)
     )
@@ -191,10 +191,10 @@ async def request_advice(
     if contact is None:
         return fit(f"No contact {ref}. Reply HELP for commands.")
     for alert in alerts:
-        if alert.kind != AlertKind.ADVICE_REQUEST.value:
+        if alert.kind != AlertKind.ADVICE_REQUEST:
             await acknowledge(session, alert, person=person, at=now, via="mgr", zone=zone)
     for alert in alerts:
-        if alert.kind == AlertKind.ADVICE_REQUEST.value and alert.person_id == person.id:
+        if alert.kind == AlertKind.ADVICE_REQUEST and alert.person_id == person.id:
             break
     else:
         await raise_alert(

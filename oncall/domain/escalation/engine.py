@@ -25,7 +25,7 @@ from oncall.db.models import (
     Line,
     Person,
 )
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.duty import DutySnapshot
 from oncall.domain.escalation.facts import facts_from, shift_start_of
 from oncall.domain.escalation.policies import Policy, policy_by_id, policy_for
@@ -127,7 +127,7 @@ async def perform_step(
         alert.next_action_at, alert.policy_id = None, policy.id
         return StepRun(alert.id, due, 0.0, 0)
     duty_at, shift_start = now, None
-    if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
+    if alert.kind == AlertKind.SHIFT_UNCONFIRMED:
         # Before the shift the managers of that night are the ones who can find cover.
         shift_start = await shift_start_of(session, alert)
         duty_at = max(now, shift_start or now)
@@ -180,7 +180,7 @@ async def perform_step(
         for name, value in changes.items():
             setattr(alert, name, value)
     await append_event(
-        session, kind="alert.escalated", at=now, contact_id=alert.contact_id,
+        session, kind=EventKind.ALERT_ESCALATED, at=now, contact_id=alert.contact_id,
         details={
             "alert": alert.id, **ran,
             "targets": list(step.targets), "channels": list(step.channels),
@@ -198,7 +198,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list
         await session.scalars(
             select(Alert)
             .where(
-                Alert.status == AlertStatus.OPEN.value,
+                Alert.status == AlertStatus.OPEN,
                 Alert.next_action_at.is_not(None),
                 Alert.next_action_at <= now,
             )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall.db.models import (
     Alert,
     AlertKind,
+    CallerType,
     Contact,
     KnownCaller,
     Line,
@@ -48,16 +49,16 @@ def facts_from(
     if contact is not None:
         if contact.known_caller_id is not None:
             caller = known.name if known else ""
-        elif contact.caller_type == "foster_carer":
+        elif contact.caller_type == CallerType.FOSTER_CARER:
             caller = "foster carer"
         else:
             caller = "unverified caller"
         callback = callback_number(contact.caller_number)
     what = alert.summary or alert.kind.replace("_", " ")
     at = contact.received_at if contact else alert.created_at
-    if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
+    if alert.kind == AlertKind.SHIFT_UNCONFIRMED:
         at = shift_start or at
-    if alert.kind == AlertKind.ADVICE_REQUEST.value and about is not None:
+    if alert.kind == AlertKind.ADVICE_REQUEST and about is not None:
         what, callback = f"advice wanted by {about.name}, call", display_phone(about.phone)
         about = None
     return AlertFacts(
@@ -80,7 +81,7 @@ async def facts_of(session: AsyncSession, alert: Alert) -> AlertFacts:
     if contact is not None and contact.known_caller_id is not None:
         known = await session.get(KnownCaller, contact.known_caller_id)
     shift_start = None
-    if alert.kind == AlertKind.SHIFT_UNCONFIRMED.value:
+    if alert.kind == AlertKind.SHIFT_UNCONFIRMED:
         shift_start = await shift_start_of(session, alert)
     return facts_from(alert, contact, line, known, about, shift_start)
 

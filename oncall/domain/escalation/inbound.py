@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, Alert, AlertKind, Channel, Contact, InboundMessage, Line
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.escalation.alerts import LIVE, raise_alert
 from oncall.domain.escalation.commands import carry_out, parse_command
@@ -115,7 +115,7 @@ async def _line_message(
         .where(
             Contact.caller_number == message.from_number,
             Contact.line_id == line.id,
-            Contact.channel == Channel.SMS.value,
+            Contact.channel == Channel.SMS,
             Contact.received_at > now - BUNDLE_WINDOW,
             Alert.status.in_(LIVE),
         )
@@ -124,7 +124,7 @@ async def _line_message(
     )
     if contact is not None:
         await append_event(
-            session, kind="message.received", at=now, contact_id=contact.id,
+            session, kind=EventKind.MESSAGE_RECEIVED, at=now, contact_id=contact.id,
             actor_type=ActorType.CALLER, details={"bundled": True, "chars": len(message.body)},
         )  # fmt: skip
         return text.line_message_reply(contact.reference, added=True), contact

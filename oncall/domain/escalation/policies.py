@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, AlertKind, Channel, EscalationPolicy
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.errors import Invalid
 
 TARGETS = ("duty_worker", "second_worker", "senior_manager", "coordinator", "all_managers")
-CHANNELS = (Channel.SMS.value, Channel.VOICE.value)
+CHANNELS = (Channel.SMS, Channel.VOICE)
 MAX_STEPS = 10
 MAX_REPEAT = 5
 MAX_WAIT_MINUTES = 24 * 60
@@ -41,7 +41,7 @@ class Step:
 
 
 # After the last round every active manager is told (SMS): someone must own it.
-FINAL_STEP = Step(("all_managers",), (Channel.SMS.value,), 0)
+FINAL_STEP = Step(("all_managers",), (Channel.SMS,), 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +83,15 @@ def _step(*targets: str, channels: tuple[str, ...] = ("sms", "voice"), wait: int
 
 _CALL_STEPS = (_step("duty_worker", wait=5), _step("senior_manager", wait=10))
 DEFAULTS: dict[str, tuple[tuple[Step, ...], int]] = {
-    AlertKind.MISSED_CALL.value: (_CALL_STEPS, 2),
-    AlertKind.VOICEMAIL.value: (_CALL_STEPS, 2),
-    AlertKind.INBOUND_SMS.value: (_CALL_STEPS, 2),
-    AlertKind.ADVICE_REQUEST.value: ((_step("senior_manager", wait=10),), 2),
-    AlertKind.SHIFT_UNCONFIRMED.value: (
+    AlertKind.MISSED_CALL: (_CALL_STEPS, 2),
+    AlertKind.VOICEMAIL: (_CALL_STEPS, 2),
+    AlertKind.INBOUND_SMS: (_CALL_STEPS, 2),
+    AlertKind.ADVICE_REQUEST: ((_step("senior_manager", wait=10),), 2),
+    AlertKind.SHIFT_UNCONFIRMED: (
         (_step("senior_manager", "coordinator", channels=("sms",), wait=30),),
         1,
     ),
-    AlertKind.NO_OUTCOME.value: ((_step("duty_worker", channels=("sms",), wait=60),), 1),
+    AlertKind.NO_OUTCOME: ((_step("duty_worker", channels=("sms",), wait=60),), 1),
 }
 
 
@@ -211,7 +211,7 @@ async def update_policy(
     row.steps, row.repeat, row.updated_at = [s.as_json() for s in parsed], repeat, now
     await session.flush()
     await append_event(
-        session, kind="policy.updated", at=now, actor_type=ActorType.USER, actor=by[:80],
+        session, kind=EventKind.POLICY_UPDATED, at=now, actor_type=ActorType.USER, actor=by[:80],
         details={"line": line_id, "alert_kind": kind, "steps": row.steps, "repeat": repeat},
     )  # fmt: skip
     return _policy(row)

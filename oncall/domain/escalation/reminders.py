@@ -39,8 +39,8 @@ async def remind_missing_outcomes(
                 ~select(Alert.id)
                 .where(
                     Alert.contact_id == Contact.id,
-                    (Alert.kind == AlertKind.NO_OUTCOME.value)
-                    | Alert.status.in_([AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value]),
+                    (Alert.kind == AlertKind.NO_OUTCOME)
+                    | Alert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
                 )
                 .exists(),
             )

@@ -24,7 +24,7 @@ from oncall.db.models import (
     ShiftConfirmation,
     VersionStatus,
 )
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.escalation.alerts import lock_alert, raise_alert, resolve
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.texts.staff import shift_request
@@ -41,13 +41,15 @@ async def _upcoming(
         select(RotaShift)
         .join(RotaVersion, RotaShift.version_id == RotaVersion.id)
         .where(
-            RotaVersion.status == VersionStatus.PUBLISHED.value,
+            RotaVersion.status == VersionStatus.PUBLISHED,
             RotaShift.start > now,
             RotaShift.start <= horizon,
         )
         .options(selectinload(RotaShift.assignments))
     )
-    found = [(a.person_id, s.tier, s.start, s.end) for s in shifts for a in s.assignments]
+    found: list[tuple[int, str, datetime, datetime]] = [
+        (a.person_id, s.tier, s.start, s.end) for s in shifts for a in s.assignments
+    ]
     overrides = await session.scalars(
         select(DutyOverride).where(
             DutyOverride.cancelled_at.is_(None),
@@ -89,7 +91,7 @@ async def ask_for_confirmations(
             from_=from_, body=shift_request(start, end, names, zone), now=now, person_id=person_id,
         )  # fmt: skip
         await append_event(
-            session, kind="shift.confirmation_requested", at=now,
+            session, kind=EventKind.SHIFT_CONFIRMATION_REQUESTED, at=now,
             details={"person": person.code, "start": start.isoformat(), "tier": tier},
         )  # fmt: skip
         asked += 1
@@ -143,12 +145,13 @@ async def confirm_shift(
         return None
     row.confirmed_at = now
     await append_event(
-        session, kind="shift.confirmed", at=now, actor_type=ActorType.PERSON, actor=person.code,
+        session, kind=EventKind.SHIFT_CONFIRMED, at=now, actor_type=ActorType.PERSON,
+        actor=person.code,
         details={"start": row.shift_start.isoformat(), "tier": row.tier},
     )  # fmt: skip
     if row.alert_id is not None:
         alert = await lock_alert(session, row.alert_id)
-        if alert is not None and alert.status in (AlertStatus.OPEN.value, "acknowledged"):
+        if alert is not None and alert.status in (AlertStatus.OPEN, "acknowledged"):
             await resolve(
                 session, alert, person=person, note="shift confirmed by text", at=now, via="sms"
             )

@@ -78,7 +78,7 @@ async def alert_call_script(
     if row is None or row.alert_id is None:
         return voice.HangUp(ALREADY_DEALT_WITH)
     alert = await lock_alert(session, row.alert_id)
-    if alert is None or alert.status != AlertStatus.OPEN.value:
+    if alert is None or alert.status != AlertStatus.OPEN:
         return voice.HangUp(ALREADY_DEALT_WITH)
     return voice.AlertCall(
         row_id, alert_speech(await facts_of(session, alert), zone), NOT_ACKNOWLEDGED

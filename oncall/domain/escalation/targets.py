@@ -28,7 +28,7 @@ async def coordinators(session: AsyncSession) -> list[Person]:
         select(Person)
         .join(User, User.person_id == Person.id)
         .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.COORDINATOR.value, User.active, Person.active)
+        .where(UserRole.role == Role.COORDINATOR, User.active, Person.active)
         .order_by(Person.id)
     )
     return list(rows.unique())
@@ -36,7 +36,7 @@ async def coordinators(session: AsyncSession) -> list[Person]:
 
 async def all_managers(session: AsyncSession) -> list[Person]:
     rows = await session.scalars(
-        select(Person).where(Person.tier == Tier.MANAGER.value, Person.active).order_by(Person.id)
+        select(Person).where(Person.tier == Tier.MANAGER, Person.active).order_by(Person.id)
     )
     return list(rows)
 

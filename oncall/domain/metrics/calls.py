@@ -24,7 +24,7 @@ class ContactFigures:
 def _result(status: str, answered: object, alerted: object) -> str:
     if answered:
         return "answered"
-    if status == ContactStatus.OPEN.value:
+    if status == ContactStatus.OPEN:
         return "in_progress"
     # A call nobody answered raised an alert (missed); one sent to the day desk did not.
     return "missed" if alerted else "forwarded"
@@ -36,7 +36,7 @@ async def contact_figures(session: AsyncSession) -> ContactFigures:
     Grouped by plain columns and a bucket number (not by a computed result label, and not with
     one SUM per bucket), so PostgreSQL hashes a handful of groups instead of sorting every row.
     """
-    answered_call = and_(Contact.channel == Channel.VOICE.value, Contact.answered_at.is_not(None))
+    answered_call = and_(Contact.channel == Channel.VOICE, Contact.answered_at.is_not(None))
     seconds = seconds_between(session, Contact.answered_at, Contact.received_at)
     bucket = case(
         *((seconds <= bound, i) for i, bound in enumerate(ANSWER_BOUNDS)),
@@ -65,11 +65,11 @@ async def contact_figures(session: AsyncSession) -> ContactFigures:
     seconds_total: dict[str, float] = {}
     for line_id, channel, status, answered, alerted, index, n, total in grouped.all():
         line, result = kinds.get(line_id, NO_LINE), _result(status, answered, alerted)
-        if channel == Channel.SMS.value:
+        if channel == Channel.SMS:
             found.texts[line] = found.texts.get(line, 0) + n
-        elif channel == Channel.VOICE.value and result == "in_progress":
+        elif channel == Channel.VOICE and result == "in_progress":
             found.in_progress[line] = found.in_progress.get(line, 0) + n
-        elif channel == Channel.VOICE.value:
+        elif channel == Channel.VOICE:
             found.calls[(line, result)] = found.calls.get((line, result), 0) + n
         if index is not None:
             answers.setdefault(line, [0] * (len(ANSWER_BOUNDS) + 1))[int(index)] += n

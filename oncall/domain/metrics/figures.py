@@ -26,6 +26,7 @@ from oncall.db.models import (
     OutboxStatus,
     RotaVersion,
 )
+from oncall.domain.chain import EventKind
 from oncall.domain.duty import on_duty_at, service_window
 from oncall.domain.metrics.calls import contact_figures
 from oncall.domain.metrics.measures import (
@@ -99,7 +100,7 @@ async def _alerts(session: AsyncSession, now: datetime) -> tuple[dict[tuple[str,
         select(Alert.kind, Alert.status, func.count()).group_by(Alert.kind, Alert.status)
     )
     oldest = await session.scalar(
-        select(func.min(Alert.created_at)).where(Alert.status == AlertStatus.OPEN.value)
+        select(func.min(Alert.created_at)).where(Alert.status == AlertStatus.OPEN)
     )
     return {(k, s): int(n) for k, s, n in by_state.all()}, _lag(now, oldest)
 
@@ -115,8 +116,8 @@ async def _messages(session: AsyncSession) -> tuple[dict[tuple[str, str], int], 
             ).group_by(OutboundMessage.channel, OutboundMessage.status)
         )
     ).all()
-    messages = {(c, s): int(n) for c, s, n, _ in rows}
-    sms = [(s, n, sent) for c, s, n, sent in rows if c == Channel.SMS.value]
+    messages = {(str(c), str(s)): int(n) for c, s, n, _ in rows}
+    sms = [(s, n, sent) for c, s, n, sent in rows if c == Channel.SMS]
     sent = sum(int(handed) for _, _, handed in sms)
     failed = sum(int(n) for s, n, _ in sms if s in FINAL_FAILURES)
     return messages, sent, failed
@@ -174,19 +175,19 @@ async def read_figures(session: AsyncSession, *, now: datetime, zone: ZoneInfo) 
     )
     acknowledged = await _histograms(session, owned, ACKNOWLEDGE_BOUNDS)
     steps = await session.scalar(
-        select(func.count()).select_from(Event).where(Event.kind == "alert.escalated")
+        select(func.count()).select_from(Event).where(Event.kind == EventKind.ALERT_ESCALATED)
     )
     messages, sms_sent, sms_failed = await _messages(session)
     due_alerts, oldest_alert = await _due(
         session,
         Alert.next_action_at,
-        Alert.status == AlertStatus.OPEN.value,
+        Alert.status == AlertStatus.OPEN,
         Alert.next_action_at <= now,
     )
     due_messages, oldest_message = await _due(
         session,
         OutboundMessage.next_attempt_at,
-        OutboundMessage.status == OutboxStatus.PENDING.value,
+        OutboundMessage.status == OutboxStatus.PENDING,
         OutboundMessage.next_attempt_at <= now,
     )
     runs, solver_seconds = await _solver(session)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import OutboundMessage
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 
 # What a message that will not arrive sets off, given by whoever owns the message (escalation
 # moves the alert on at once): (session, message, when, why). The outbox knows no alerts.
@@ -16,7 +16,7 @@ OnFailure = Callable[[AsyncSession, OutboundMessage, datetime, str], Awaitable[o
 
 
 async def message_event(
-    session: AsyncSession, row: OutboundMessage, kind: str, at: datetime, **details: object
+    session: AsyncSession, row: OutboundMessage, kind: EventKind, at: datetime, **details: object
 ) -> None:
     await append_event(
         session, kind=kind, at=at, contact_id=row.contact_id,
@@ -38,5 +38,5 @@ async def message_failed(
     Locks in the one order used everywhere: outbox row, contact, alert, then the chain head
     (as the transaction commits); `on_failure` takes its locks before the event is appended."""
     await on_failure(session, row, at, f"{row.channel} {reason}"[:200])
-    await message_event(session, row, f"{row.channel}.failed", at, reason=reason[:200])
+    await message_event(session, row, EventKind(f"{row.channel}.failed"), at, reason=reason[:200])
     row.status_logged = row.status

@@ -25,7 +25,7 @@ _RANK = {
     S.DELIVERED: 5, S.UNDELIVERED: 5, S.FAILED: 5, S.COMPLETED: 5, S.NO_ANSWER: 5, S.BUSY: 5,
     S.CANCELLED: 6,
 }  # fmt: skip
-FINAL_FAILURES = frozenset({S.UNDELIVERED.value, S.FAILED.value})
+FINAL_FAILURES = frozenset({S.UNDELIVERED, S.FAILED})
 UNKNOWN_OUTCOME = "send outcome unknown after the lease expired: not re-sent (at most once)"
 
 
@@ -55,7 +55,7 @@ def row(
         "dedupe_key": dedupe_key[:120], "alert_id": alert_id, "contact_id": contact_id,
         "person_id": person_id, "round": round_, "step_index": step_index,
         "channel": channel.value, "to_number": to, "from_number": from_,
-        "body": body, "status": S.PENDING.value, "attempts": 0, "next_attempt_at": now,
+        "body": body, "status": S.PENDING, "attempts": 0, "next_attempt_at": now,
         "last_error": "", "created_at": now, "updated_at": now,
     }  # fmt: skip
 
@@ -139,9 +139,7 @@ async def claim_due(
     rows = list(
         await session.scalars(
             select(OutboundMessage)
-            .where(
-                OutboundMessage.status == S.PENDING.value, OutboundMessage.next_attempt_at <= now
-            )
+            .where(OutboundMessage.status == S.PENDING, OutboundMessage.next_attempt_at <= now)
             .order_by(OutboundMessage.next_attempt_at, OutboundMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -149,13 +147,13 @@ async def claim_due(
     )
     if not rows:
         return []
-    numbers = {r.to_number for r in rows if r.channel == Channel.SMS.value}
+    numbers = {r.to_number for r in rows if r.channel == Channel.SMS}
     recent: dict[str, int] = {}
     if numbers:
         counts = await session.execute(
             select(OutboundMessage.to_number, func.count())
             .where(
-                OutboundMessage.channel == Channel.SMS.value,
+                OutboundMessage.channel == Channel.SMS,
                 OutboundMessage.to_number.in_(numbers),
                 OutboundMessage.sent_at > now - timedelta(minutes=1),
             )
@@ -164,12 +162,12 @@ async def claim_due(
         recent = {number: int(count) for number, count in counts.all()}
     claimed = []
     for row in rows:
-        if row.channel == Channel.SMS.value:
+        if row.channel == Channel.SMS:
             if recent.get(row.to_number, 0) >= per_minute:
                 row.next_attempt_at = now + timedelta(seconds=20)
                 continue
             recent[row.to_number] = recent.get(row.to_number, 0) + 1
-        row.status, row.attempts = S.SENDING.value, row.attempts + 1
+        row.status, row.attempts = S.SENDING, row.attempts + 1
         row.next_attempt_at, row.sent_at, row.updated_at = now + lease, now, now
         claimed.append(Claimed(row.id, row.channel, row.to_number, row.from_number, row.body,
                                row.attempts))  # fmt: skip
@@ -182,12 +180,12 @@ async def expire_leases(session: AsyncSession, *, now: datetime) -> list[Outboun
     rows = list(
         await session.scalars(
             select(OutboundMessage)
-            .where(OutboundMessage.status == S.SENDING.value, OutboundMessage.next_attempt_at < now)
+            .where(OutboundMessage.status == S.SENDING, OutboundMessage.next_attempt_at < now)
             .with_for_update(skip_locked=True)
         )
     )
     for row in rows:
-        row.status, row.last_error, row.updated_at = S.FAILED.value, UNKNOWN_OUTCOME, now
+        row.status, row.last_error, row.updated_at = S.FAILED, UNKNOWN_OUTCOME, now
         row.next_attempt_at = None
     await session.flush()
     return rows
@@ -210,8 +208,8 @@ async def lock_rows(session: AsyncSession, ids: list[int]) -> list[OutboundMessa
 def mark_accepted(row: OutboundMessage, *, sid: str, status: OutboxStatus, now: datetime) -> None:
     """The provider accepted the row (locked by `lock_rows`): keep its SID; a status callback
     may have moved it on already."""
-    if row.status == S.SENDING.value or row.last_error == UNKNOWN_OUTCOME:
-        row.status = status.value
+    if row.status == S.SENDING or row.last_error == UNKNOWN_OUTCOME:
+        row.status = status
         row.last_error = ""
     row.provider_sid = row.provider_sid or sid
     row.next_attempt_at, row.updated_at = None, now
@@ -223,8 +221,8 @@ async def record_retry(
     """The provider was unavailable: back to pending, tried again at `at`."""
     await session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id == row_id, OutboundMessage.status == S.SENDING.value)
-        .values(status=S.PENDING.value, next_attempt_at=at, last_error=error[:500], updated_at=now)
+        .where(OutboundMessage.id == row_id, OutboundMessage.status == S.SENDING)
+        .values(status=S.PENDING, next_attempt_at=at, last_error=error[:500], updated_at=now)
     )
 
 
@@ -233,10 +231,10 @@ async def record_failure(
 ) -> OutboundMessage | None:
     """The provider refused the row for good (or retries ran out)."""
     row = await session.get(OutboundMessage, row_id, with_for_update=True)
-    if row is None or row.status != S.SENDING.value:
+    if row is None or row.status != S.SENDING:
         return None
     row.status, row.last_error, row.next_attempt_at, row.updated_at = (
-        S.FAILED.value, error[:500], None, now,
+        S.FAILED, error[:500], None, now,
     )  # fmt: skip
     return row
 
@@ -255,17 +253,17 @@ async def apply_status(
     if row is None or (row.provider_sid and sid and row.provider_sid != sid):
         return None, False
     unknown = row.last_error == UNKNOWN_OUTCOME  # it did go out after all: believe the provider
-    if _RANK[status] <= _RANK[S(row.status)] and row.status != S.SENDING.value and not unknown:
+    if _RANK[status] <= _RANK[S(row.status)] and row.status != S.SENDING and not unknown:
         return row, False
     was_failed = row.status in FINAL_FAILURES and not unknown
     row.provider_sid = row.provider_sid or sid or None
-    row.status, row.updated_at, row.next_attempt_at = status.value, now, None
+    row.status, row.updated_at, row.next_attempt_at = status, now, None
     if error:
         row.last_error = error[:500]
     return row, status in FINAL_FAILURES and not was_failed
 
 
-LOGGED_OUTCOMES = (S.DELIVERED.value, S.COMPLETED.value, S.BUSY.value, S.NO_ANSWER.value)
+LOGGED_OUTCOMES = (S.DELIVERED, S.COMPLETED, S.BUSY, S.NO_ANSWER)
 
 
 async def unlogged_outcomes(session: AsyncSession, *, limit: int) -> list[OutboundMessage]:
@@ -291,7 +289,7 @@ async def cancel_pending(session: AsyncSession, *, alert_id: int, now: datetime)
     """Rows of an owned alert that were not yet handed to the provider are not sent."""
     result = await session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.alert_id == alert_id, OutboundMessage.status == S.PENDING.value)
-        .values(status=S.CANCELLED.value, next_attempt_at=None, updated_at=now)
+        .where(OutboundMessage.alert_id == alert_id, OutboundMessage.status == S.PENDING)
+        .values(status=S.CANCELLED, next_attempt_at=None, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)

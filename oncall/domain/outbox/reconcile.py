@@ -23,7 +23,7 @@ from oncall.log import get_logger
 
 log = get_logger(__name__)
 
-AWAITING = (OutboxStatus.QUEUED.value, OutboxStatus.SENT.value)  # accepted, fate not known
+AWAITING = (OutboxStatus.QUEUED, OutboxStatus.SENT)  # accepted, fate not known
 CHECK_WINDOW = timedelta(days=1)  # older texts stuck at "sent" are left as they are
 CONCURRENCY = 4  # requests to the provider at once
 
@@ -39,7 +39,7 @@ async def awaiting_status(
     rows = await session.execute(
         select(OutboundMessage.id, OutboundMessage.provider_sid)
         .where(
-            OutboundMessage.channel == Channel.SMS.value,
+            OutboundMessage.channel == Channel.SMS,
             OutboundMessage.status.in_(AWAITING),
             OutboundMessage.provider_sid.is_not(None),
             OutboundMessage.updated_at <= now - after,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import Telephony, TelephonyRejected, TelephonyUnavailable
 from oncall.db.models import Channel, OutboxStatus
+from oncall.domain.chain import EventKind
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.outbox.events import OnFailure, message_event, message_failed
 from oncall.domain.outbox.progress import status_on_acceptance
@@ -111,9 +112,13 @@ class OutboxSender:
         async with self._sessions() as session:
             # Deliveries the status callbacks recorded since the last pass, logged in one go.
             for row in await outbox.unlogged_outcomes(session, limit=1000):
-                status = row.status if row.channel == Channel.SMS.value else "ended"
+                status = row.status if row.channel == Channel.SMS else "ended"
                 await message_event(
-                    session, row, f"{row.channel}.{status}", row.updated_at, status=row.status
+                    session,
+                    row,
+                    EventKind(f"{row.channel}.{status}"),
+                    row.updated_at,
+                    status=row.status,
                 )
                 row.status_logged = row.status
                 report.logged.append(row.id)
@@ -153,7 +158,7 @@ class OutboxSender:
         """Hand one row to the provider: (row, sid, status) when accepted, else None (recorded)."""
         urls = self._config.urls
         try:
-            if row.channel == Channel.VOICE.value:
+            if row.channel == Channel.VOICE:
                 placed = await self._telephony.place_call(
                     to=row.to, from_=row.from_, url=urls.alert_call(row.id),
                     status_callback=urls.call_status(row.id), timeout_s=ALERT_CALL_TIMEOUT_S,
@@ -185,7 +190,9 @@ class OutboxSender:
                 recorded = locked.get(row.id)
                 if recorded is not None:
                     outbox.mark_accepted(recorded, sid=sid, status=status, now=now)
-                    await message_event(session, recorded, f"{row.channel}.sent", now, sid=sid)
+                    await message_event(
+                        session, recorded, EventKind(f"{row.channel}.sent"), now, sid=sid
+                    )
             await session.commit()
         report.sent += [row.id for row, _, _ in accepted]
 

@@ -15,7 +15,7 @@ from oncall.db.models import (
     ContactStatus,
     Person,
 )
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.errors import Invalid
 
 FORWARDED = "forwarded_to_day_team"  # the outcome routing gives calls sent to the daytime desk
@@ -96,14 +96,14 @@ async def record_outcome(
     contact.day_team_follow_up = (
         day_team_follow_up or chosen is OutcomeCategory.REFERRED_TO_DAY_TEAM
     )
-    contact.status = ContactStatus.CLOSED.value
+    contact.status = ContactStatus.CLOSED
     if contact.resolved_at is None:
         contact.resolved_at = at
     if contact.handled_by_id is None and person is not None:
         contact.handled_by_id = person.id
     await append_event(
         session,
-        kind="outcome.amended" if amended else "outcome.recorded",
+        kind=EventKind.OUTCOME_AMENDED if amended else EventKind.OUTCOME_RECORDED,
         at=at,
         contact_id=contact.id,
         actor_type=ActorType.PERSON if person else ActorType.SYSTEM,

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Alert, Channel, Contact, Line, Person
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.outcomes.links import OutcomeLinks
 from oncall.domain.texts import staff as text
 
-LINK_TEXTED = "outcome.link_texted"
+LINK_TEXTED = EventKind.OUTCOME_LINK_TEXTED
 Purpose = Literal["call_ended", "reminder"]
 
 

@@ -40,8 +40,8 @@ async def service_overview(session: AsyncSession) -> Overview:
     )
     lines = (await session.scalars(select(Line).where(Line.active).order_by(Line.id))).all()
     return Overview(
-        workers=counts.get(Tier.WORKER.value, 0),
-        managers=counts.get(Tier.MANAGER.value, 0),
+        workers=counts.get(Tier.WORKER, 0),
+        managers=counts.get(Tier.MANAGER, 0),
         households=households or 0,
         lines=[
             LineSummary(line.kind, line.name, line.twilio_number, line.routing_policy)

@@ -86,7 +86,7 @@ async def now_board(
     alert_query = (
         select(Alert, Contact.reference)
         .outerjoin(Contact, Alert.contact_id == Contact.id)
-        .where(Alert.status.in_([AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value]))
+        .where(Alert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]))
     )
     if person_id is not None:
         theirs = or_(

@@ -127,7 +127,7 @@ async def save_person(
     if errors:
         raise StaffInvalid(errors)
     person = existing or Person(created_at=now)
-    person.code, person.name, person.tier = values.code, values.name, values.tier
+    person.code, person.name, person.tier = values.code, values.name, Tier(values.tier)
     person.job_title, person.phone, person.email = values.job_title, values.phone, values.email
     person.fte, person.skills, person.active = values.fte, list(values.skills), values.active
     if existing is None:

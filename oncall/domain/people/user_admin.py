@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, ApiToken, Person, Role, User
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.errors import Conflict, Invalid, NotFound
 from oncall.domain.people.users import hash_password, new_user
 
@@ -70,7 +70,7 @@ async def _any_user(session: AsyncSession, username: str) -> User:
 
 
 async def _event(
-    session: AsyncSession, at: datetime, kind: str, actor: str, **details: object
+    session: AsyncSession, at: datetime, kind: EventKind, actor: str, **details: object
 ) -> None:
     """One audit event (kind third, as the event-kind scan in tests/audit expects)."""
     await append_event(
@@ -109,7 +109,7 @@ async def create_user(
     )  # fmt: skip
     session.add(user)
     await session.flush()
-    await _event(session, now, "user.created", actor, username=username,
+    await _event(session, now, EventKind.USER_CREATED, actor, username=username,
                  roles=[r.value for r in role_list], person=person_code)  # fmt: skip
     return user
 
@@ -122,7 +122,7 @@ async def change_password(
     user = await _any_user(session, username)
     user.password_hash = hash_password(password)
     await session.flush()
-    await _event(session, now, "user.password_changed", actor, username=username)
+    await _event(session, now, EventKind.USER_PASSWORD_CHANGED, actor, username=username)
     return user
 
 
@@ -136,7 +136,7 @@ async def set_user_active(
         return False
     user.active = active
     await session.flush()
-    kind = "user.enabled" if active else "user.disabled"
+    kind = EventKind.USER_ENABLED if active else EventKind.USER_DISABLED
     await _event(session, now, kind, actor, username=username)
     return True
 
@@ -176,7 +176,7 @@ async def revoke_token(session: AsyncSession, *, token_id: int, now: datetime, a
         return False
     row.revoked_at = now
     await session.flush()
-    await _event(session, now, "token.revoked", actor, token=token_id, name=row.name)
+    await _event(session, now, EventKind.TOKEN_REVOKED, actor, token=token_id, name=row.name)
     return True
 
 
@@ -193,11 +193,11 @@ async def revoke_user_tokens(
     )
     ids = list(result.scalars())
     if ids:
-        await _event(session, now, "token.revoked", actor, tokens=ids, username=username)
+        await _event(session, now, EventKind.TOKEN_REVOKED, actor, tokens=ids, username=username)
     return len(ids)
 
 
 async def record_token_created(
     session: AsyncSession, *, username: str, name: str, now: datetime, actor: str
 ) -> None:
-    await _event(session, now, "token.created", actor, username=username, name=name)
+    await _event(session, now, EventKind.TOKEN_CREATED, actor, username=username, name=name)

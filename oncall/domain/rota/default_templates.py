@@ -16,7 +16,7 @@ def default_templates() -> list[ShiftTemplate]:
     Weekend and holiday shifts need two first-line workers, one of them with the fostering skill,
     because the foster carers' line is busiest then.
     """
-    w, m = Tier.WORKER.value, Tier.MANAGER.value
+    w, m = Tier.WORKER, Tier.MANAGER
     return [
         ShiftTemplate(
             name="Weeknight",

@@ -137,7 +137,7 @@ async def _editable(session: AsyncSession, month: Month, number: int) -> LoadedV
     version = await find_version(session, month, number)
     if version.solver_status not in USABLE:
         raise RotaConflict(f"version: {month.key} version {number} has no complete rota to edit")
-    if version.status not in (VersionStatus.DRAFT.value, VersionStatus.PUBLISHED.value):
+    if version.status not in (VersionStatus.DRAFT, VersionStatus.PUBLISHED):
         raise RotaConflict(f"version: {month.key} version {number} is {version.status}")
     if version.locked:
         raise RotaConflict(f"version: {month.key} version {number} is locked; unlock it first")

@@ -102,7 +102,7 @@ async def export_ics(
                     shift.key, person.code, shift.start, shift.end,
                     summary=f"On call, {tier_words(shift.tier)}: {person.name}",
                     description=f"Shift {shift.key}, {position} of {len(crew)}: {span}.",
-                    tentative=version.status != VersionStatus.PUBLISHED.value,
+                    tentative=version.status != VersionStatus.PUBLISHED,
                     sequence=version.number,
                 )
             )  # fmt: skip

@@ -17,7 +17,7 @@ DayType = Literal["bank_holiday", "christmas"]
 # The festive days themselves carry the Christmas premium. Their substitute days ("Boxing Day
 # (substitute day)") are ordinary bank holidays: the day desk is shut, but nobody misses Christmas.
 CHRISTMAS_DAYS = frozenset({"Christmas Day", "Boxing Day", "New Year's Day"})
-TIER_LETTERS = {Tier.WORKER.value: "w", Tier.MANAGER.value: "m"}
+TIER_LETTERS: dict[str, str] = {Tier.WORKER: "w", Tier.MANAGER: "m"}
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -148,7 +148,7 @@ def cut_shifts(
 ) -> list[CutShift]:
     """Every shift that starts in the month, in start order, with readable ids (2027-01-04-w)."""
     shifts: list[CutShift] = []
-    tiers = sorted({t.tier for t in templates}, key=lambda t: (t != Tier.WORKER.value, t))
+    tiers = sorted({t.tier for t in templates}, key=lambda t: (t != Tier.WORKER, t))
     for day in month.days():
         for tier in tiers:
             mine = [t for t in templates if t.tier == tier]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, DutyOverride, Person, Tier
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.errors import Invalid
 
 MAX_LENGTH = timedelta(days=14)  # longer absences belong in the rota: repair it
@@ -102,7 +102,8 @@ async def add_override(
     session.add(row)
     await session.flush()
     await append_event(
-        session, kind="duty.override_added", at=now, actor_type=ActorType.USER, actor=by[:80],
+        session, kind=EventKind.DUTY_OVERRIDE_ADDED, at=now, actor_type=ActorType.USER,
+        actor=by[:80],
         details={
             "override": row.id, "tier": tier, "person": person.code,
             "replaces": replaces.code if replaces else None,
@@ -121,7 +122,7 @@ async def cancel_override(
     row.cancelled_at = now
     await session.flush()
     await append_event(
-        session, kind="duty.override_cancelled", at=now, actor_type=ActorType.USER,
+        session, kind=EventKind.DUTY_OVERRIDE_CANCELLED, at=now, actor_type=ActorType.USER,
         actor=by[:80], details={"override": row.id},
     )  # fmt: skip
     return True

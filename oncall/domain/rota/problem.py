@@ -179,7 +179,7 @@ async def last_published_period(session: AsyncSession, month: Month) -> RotaPeri
     result: RotaPeriod | None = await session.scalar(
         select(RotaPeriod)
         .join(RotaVersion, RotaVersion.period_id == RotaPeriod.id)
-        .where(RotaPeriod.month < month.key, RotaVersion.status == VersionStatus.PUBLISHED.value)
+        .where(RotaPeriod.month < month.key, RotaVersion.status == VersionStatus.PUBLISHED)
         .order_by(RotaPeriod.month.desc())
         .limit(1)
     )

@@ -23,11 +23,11 @@ async def publish(
     """
     month = Month.parse(month) if isinstance(month, str) else month
     if number is None:
-        version = await find_version(session, month, status=VersionStatus.DRAFT.value)
+        version = await find_version(session, month, status=VersionStatus.DRAFT)
     else:
         version = await find_version(session, month, number)
     label = f"{month.key} version {version.number}"
-    if version.status != VersionStatus.DRAFT.value:
+    if version.status != VersionStatus.DRAFT:
         raise RotaConflict(f"version: {label} is {version.status}, not a draft")
     if version.solver_status not in USABLE:
         raise RotaConflict(
@@ -37,14 +37,14 @@ async def publish(
     current = await session.scalars(
         select(RotaVersion).where(
             RotaVersion.period_id == version.period_id,
-            RotaVersion.status == VersionStatus.PUBLISHED.value,
+            RotaVersion.status == VersionStatus.PUBLISHED,
         )
     )
     for old in current:
-        old.status = VersionStatus.SUPERSEDED.value
+        old.status = VersionStatus.SUPERSEDED
     # Flush the old one first: a partial unique index on "one published per period" may come.
     await session.flush()
-    version.status = VersionStatus.PUBLISHED.value
+    version.status = VersionStatus.PUBLISHED
     version.published_at = now
     version.published_by = by
     await carry_balances(session, version, now)

@@ -79,7 +79,7 @@ async def repair(
     person_code: str,
     start: datetime,
     end: datetime,
-    reason: str = UnavailabilityReason.SICKNESS.value,
+    reason: str = UnavailabilityReason.SICKNESS,
     now: datetime,
     by: str,
     zone: ZoneInfo,

@@ -44,7 +44,7 @@ async def upcoming_shifts(session: AsyncSession, person_id: int, now: datetime) 
         await session.scalars(
             select(RotaShift)
             .join(RotaVersion, RotaShift.version_id == RotaVersion.id)
-            .where(RotaVersion.status == VersionStatus.PUBLISHED.value, RotaShift.end > now)
+            .where(RotaVersion.status == VersionStatus.PUBLISHED, RotaShift.end > now)
             .options(
                 selectinload(RotaShift.assignments),
                 selectinload(RotaShift.version).selectinload(RotaVersion.period),
@@ -74,7 +74,7 @@ async def _published_number(session: AsyncSession, month: str) -> int:
     number = await session.scalar(
         select(RotaVersion.number)
         .join(RotaPeriod, RotaVersion.period_id == RotaPeriod.id)
-        .where(RotaPeriod.month == month, RotaVersion.status == VersionStatus.PUBLISHED.value)
+        .where(RotaPeriod.month == month, RotaVersion.status == VersionStatus.PUBLISHED)
     )
     if number is None:
         raise RotaConflict(f"month: {month} has no published rota")
@@ -113,14 +113,14 @@ async def request_swap(
         select(SwapRequest).where(
             SwapRequest.requester_id == person.id,
             SwapRequest.shift_key == shift_key,
-            SwapRequest.status == RequestStatus.PENDING.value,
+            SwapRequest.status == RequestStatus.PENDING,
         )
     )
     if duplicate is not None:
         raise RotaConflict(f"shift: you already asked to swap {shift_key}")
     swap = SwapRequest(
         month=month, shift_key=shift_key, requester_id=person.id, colleague_id=colleague.id,
-        note=note[:500], status=RequestStatus.PENDING.value, created_at=now, decision_note="",
+        note=note[:500], status=RequestStatus.PENDING, created_at=now, decision_note="",
     )  # fmt: skip
     session.add(swap)
     await session.flush()
@@ -150,7 +150,7 @@ async def swap_requests(
     if person_id is not None:
         query = query.where(SwapRequest.requester_id == person_id)
     if pending_only:
-        query = query.where(SwapRequest.status == RequestStatus.PENDING.value)
+        query = query.where(SwapRequest.status == RequestStatus.PENDING)
     swaps = (await session.scalars(query)).all()
     views = []
     for swap in swaps:
@@ -158,7 +158,7 @@ async def swap_requests(
         colleague = await session.get(Person, swap.colleague_id)
         assert requester is not None and colleague is not None
         check, problem = None, ""
-        if check_rules and swap.status == RequestStatus.PENDING.value:
+        if check_rules and swap.status == RequestStatus.PENDING:
             try:
                 number = await _published_number(session, swap.month)
                 check = await check_replacement(
@@ -186,7 +186,7 @@ async def decide_swap(
 ) -> SwapRequest:
     """Approve (a new version with the swap is stored and published) or decline (flushed)."""
     swap = await session.get(SwapRequest, swap_id)
-    if swap is None or swap.status != RequestStatus.PENDING.value:
+    if swap is None or swap.status != RequestStatus.PENDING:
         raise RotaConflict("swap: this request was already decided or withdrawn")
     if approve:
         requester = await session.get(Person, swap.requester_id)
@@ -206,7 +206,7 @@ async def decide_swap(
         version.reason = f"swap #{swap.id}: " + version.reason
         await publish(session, month, version.number, now=now, by=by)
         swap.result_version_id = version.id
-    swap.status = RequestStatus.APPROVED.value if approve else RequestStatus.DECLINED.value
+    swap.status = RequestStatus.APPROVED if approve else RequestStatus.DECLINED
     swap.decided_at, swap.decided_by, swap.decision_note = now, by, note[:500]
     await session.flush()
     return swap
@@ -216,9 +216,9 @@ async def cancel_swap(session: AsyncSession, person: Person, swap_id: int) -> bo
     swap = await session.get(SwapRequest, swap_id)
     if swap is None or swap.requester_id != person.id:
         return False
-    if swap.status != RequestStatus.PENDING.value:
+    if swap.status != RequestStatus.PENDING:
         return False
-    swap.status = RequestStatus.CANCELLED.value
+    swap.status = RequestStatus.CANCELLED
     await session.flush()
     return True
 
@@ -235,7 +235,7 @@ async def request_leave(
 ) -> LeaveRequest:
     row = LeaveRequest(
         person_id=person.id, start=start, end=end, reason=parse_reason(reason), note=note[:500],
-        status=RequestStatus.PENDING.value, created_at=now,
+        status=RequestStatus.PENDING, created_at=now,
     )  # fmt: skip
     session.add(row)
     await session.flush()
@@ -253,7 +253,7 @@ async def leave_requests(
     if person_id is not None:
         query = query.where(LeaveRequest.person_id == person_id)
     if pending_only:
-        query = query.where(LeaveRequest.status == RequestStatus.PENDING.value)
+        query = query.where(LeaveRequest.status == RequestStatus.PENDING)
     return [(r, p) for r, p in (await session.execute(query)).all()]
 
 
@@ -262,7 +262,7 @@ async def decide_leave(
 ) -> LeaveRequest:
     """Approve (recorded as unavailability, honoured by the next generate or repair) or decline."""
     row = await session.get(LeaveRequest, request_id)
-    if row is None or row.status != RequestStatus.PENDING.value:
+    if row is None or row.status != RequestStatus.PENDING:
         raise RotaConflict("leave: this request was already decided or withdrawn")
     if approve:
         gap = Unavailability(
@@ -272,7 +272,7 @@ async def decide_leave(
         session.add(gap)
         await session.flush()
         row.unavailability_id = gap.id
-    row.status = RequestStatus.APPROVED.value if approve else RequestStatus.DECLINED.value
+    row.status = RequestStatus.APPROVED if approve else RequestStatus.DECLINED
     row.decided_at, row.decided_by = now, by
     await session.flush()
     return row

@@ -108,7 +108,7 @@ async def find_version(
 
 async def published_version(session: AsyncSession, month: Month) -> RotaVersion:
     try:
-        return await find_version(session, month, status=VersionStatus.PUBLISHED.value)
+        return await find_version(session, month, status=VersionStatus.PUBLISHED)
     except RotaConflict:
         raise RotaConflict(f"month: {month.key} has no published rota") from None
 
@@ -161,7 +161,7 @@ async def store_version(
     version = RotaVersion(
         period_id=period.id,
         number=await next_number(session, period),
-        status=VersionStatus.DRAFT.value,
+        status=VersionStatus.DRAFT,
         reason=reason,
         parent_id=parent.version.id if parent else None,
         solver_status=str(solution.get("status", "")),

@@ -97,7 +97,7 @@ def _people(rng: random.Random, now: datetime) -> list[Person]:
         fte = {7: 0.5, 13: 0.8, 18: 0.8, 22: 0.6, 27: 0.8}.get(i, 1.0)
         people.append(
             Person(
-                code=f"sw{i + 1:03d}", name=names[i], tier=Tier.WORKER.value, job_title=title,
+                code=f"sw{i + 1:03d}", name=names[i], tier=Tier.WORKER, job_title=title,
                 phone=_phone(f"+44 7797 9{10000 + i:05d}", f"people[sw{i + 1:03d}].phone"),
                 email=f"sw{i + 1:03d}@example.invalid", fte=fte, skills=skills,
                 active=True, created_at=now,
@@ -108,7 +108,7 @@ def _people(rng: random.Random, now: datetime) -> list[Person]:
         code = f"sm{j + 1:03d}"
         people.append(
             Person(
-                code=code, name=names[30 + j], tier=Tier.MANAGER.value,
+                code=code, name=names[30 + j], tier=Tier.MANAGER,
                 job_title=titles[j % 3],
                 phone=_phone(f"+44 7797 9{20000 + j:05d}", f"people[{code}].phone"),
                 email=f"{code}@example.invalid", fte=0.5 if j == 6 else 1.0, skills=[],
@@ -136,7 +136,7 @@ def _leave(
                 Unavailability(
                     person=person, start=local_midnight(first),
                     end=local_midnight(first + timedelta(days=length)),
-                    reason=UnavailabilityReason.ANNUAL_LEAVE.value, note="", created_at=now,
+                    reason=UnavailabilityReason.ANNUAL_LEAVE, note="", created_at=now,
                 )
             )  # fmt: skip
         if rng.random() < 0.4:
@@ -145,7 +145,7 @@ def _leave(
             periods.append(
                 Unavailability(
                     person=person, start=start, end=start + timedelta(hours=24),
-                    reason=UnavailabilityReason.TRAINING.value, note="course", created_at=now,
+                    reason=UnavailabilityReason.TRAINING, note="course", created_at=now,
                 )
             )  # fmt: skip
     return periods
@@ -159,12 +159,12 @@ def _lines() -> list[Line]:
 
 
 def _known_callers() -> list[KnownCaller]:
-    police = KnownCaller(agency=Agency.POLICE.value, name="Police HQ control room")
+    police = KnownCaller(agency=Agency.POLICE, name="Police HQ control room")
     police.numbers = [
         CallerNumber(number=_phone(f"+44 1534 7002{n:02d}", "police.numbers"), label=label)
         for n, label in ((1, "control room"), (2, "control room 2"), (3, "custody desk"))
     ]
-    hospital = KnownCaller(agency=Agency.HOSPITAL.value, name="General Hospital")
+    hospital = KnownCaller(agency=Agency.HOSPITAL, name="General Hospital")
     hospital.numbers = [
         CallerNumber(number=_phone(f"+44 1534 7003{n:02d}", "hospital.numbers"), label=label)
         for n, label in ((1, "switchboard"), (2, "emergency department"), (3, "paediatric ward"))

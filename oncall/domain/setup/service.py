@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, Line, LineKind, ServiceCalendar, ShiftTemplate
-from oncall.domain.chain import append_event
+from oncall.domain.chain import EventKind, append_event
 from oncall.domain.errors import Conflict
 from oncall.domain.escalation import ensure_default_policies
 from oncall.domain.rota import default_templates
@@ -106,7 +106,7 @@ async def configure_lines(
                 f"--{kind.value}", f"{display_phone(number)} is already the {other.name} line"
             )
     for kind, number in numbers.items():
-        line = existing.get(kind.value)
+        line = existing.get(kind)
         if line is not None and line.twilio_number == number:
             continue
         if line is None:
@@ -117,8 +117,10 @@ async def configure_lines(
             line.twilio_number = number
             action = "renumbered"
         await session.flush()  # one at a time: two lines may swap numbers only via the screen
-        await _event(session, now, "line.configured", actor, line=line.name, line_kind=kind.value,
-                     number=number, action=action)  # fmt: skip
+        await _event(
+            session, now, EventKind.LINE_CONFIGURED, actor, line=line.name, line_kind=kind.value,
+            number=number, action=action,
+        )  # fmt: skip
         report.changes.append(f"{line.name} line {action}: {display_phone(number)}")
     if day_desk is not None:
         await _day_desk(session, day_desk, now, actor, report)
@@ -126,11 +128,13 @@ async def configure_lines(
         templates = default_templates()
         session.add_all(templates)
         await session.flush()
-        await _event(session, now, "templates.defaults_added", actor, templates=len(templates))
+        await _event(
+            session, now, EventKind.TEMPLATES_DEFAULTS_ADDED, actor, templates=len(templates)
+        )
         report.changes.append(f"{len(templates)} default shift templates added")
     policies = await ensure_default_policies(session, now)
     if policies:
-        await _event(session, now, "policies.defaults_added", actor, policies=policies)
+        await _event(session, now, EventKind.POLICIES_DEFAULTS_ADDED, actor, policies=policies)
         report.changes.append(f"{policies} default escalation policies added")
     return report
 
@@ -146,12 +150,12 @@ async def _day_desk(
     else:
         calendar.day_desk_number, calendar.updated_at = number, now
     await session.flush()
-    await _event(session, now, "day_desk.configured", actor, number=number)
+    await _event(session, now, EventKind.DAY_DESK_CONFIGURED, actor, number=number)
     report.changes.append(f"day desk set: {display_phone(number)}")
 
 
 async def _event(
-    session: AsyncSession, at: datetime, kind: str, actor: str, **details: object
+    session: AsyncSession, at: datetime, kind: EventKind, actor: str, **details: object
 ) -> None:
     """One audit event (kind third, as the event-kind scan in tests/audit expects)."""
     await append_event(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.db.models import RotaVersion
+from oncall.db.models import RequestStatus, RotaVersion
 from oncall.domain.rota import (
     decide_leave,
     decide_swap,
@@ -27,16 +27,16 @@ async def requests_page(request: web.Request) -> web.Response:
     async with request.config_dict[keys.DATABASE].sessions() as session:
         swaps = await swap_requests(session, now=request.config_dict[keys.CLOCK].now())
         leave = await leave_requests(session)
-    pending = [v for v in swaps if v.swap.status == "pending"]
-    decided = [v for v in swaps if v.swap.status != "pending"][:30]
+    pending = [v for v in swaps if v.swap.status == RequestStatus.PENDING]
+    decided = [v for v in swaps if v.swap.status != RequestStatus.PENDING][:30]
     return page(
         request,
         "requests.html",
         {
             "pending": pending,
             "decided": decided,
-            "leave_pending": [(r, p) for r, p in leave if r.status == "pending"],
-            "leave_decided": [(r, p) for r, p in leave if r.status != "pending"][-30:],
+            "leave_pending": [(r, p) for r, p in leave if r.status == RequestStatus.PENDING],
+            "leave_decided": [(r, p) for r, p in leave if r.status != RequestStatus.PENDING][-30:],
         },
     )
 

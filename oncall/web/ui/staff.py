@@ -74,7 +74,7 @@ async def staff_index(request: web.Request) -> web.Response:
 @routes.get("/staff/new")
 @require(*EDITORS)
 async def person_new(request: web.Request) -> web.Response:
-    blank = PersonInput("", "", Tier.WORKER.value, "", "", fte="1")
+    blank = PersonInput("", "", Tier.WORKER, "", "", fte="1")
     return _form_page(request, blank, {}, new=True)
 
 

@@ -186,7 +186,9 @@ async def start_cluster(
         await balancer.start()
         public_url = f"http://127.0.0.1:{balancer.port}"
         async with database.sessions() as session:
-            lines = {line.kind: line.twilio_number for line in await session.scalars(select(Line))}
+            lines: dict[str, str] = {
+                line.kind: line.twilio_number for line in await session.scalars(select(Line))
+            }
             phones = {p.code: p.phone for p in await session.scalars(select(Person))}
         for number in lines.values():  # as an operator would in Twilio's console
             fake.configure_number(

@@ -37,8 +37,8 @@ async def seed_night(database: Database, *, alerts: int, at: datetime) -> list[i
         end = SHIFT_START + timedelta(hours=16)
         await publish_rota(
             session, "2027-01",
-            [ShiftSpec(SHIFT_START, end, Tier.WORKER.value, ["sw002", "sw004"]),
-             ShiftSpec(SHIFT_START, end, Tier.MANAGER.value, ["sm002"])],
+            [ShiftSpec(SHIFT_START, end, Tier.WORKER, ["sw002", "sw004"]),
+             ShiftSpec(SHIFT_START, end, Tier.MANAGER, ["sm002"])],
         )  # fmt: skip
         await update_policy(
             session,

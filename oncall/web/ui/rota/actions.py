@@ -79,7 +79,7 @@ async def rota_repair(request: web.Request) -> web.Response:
             raise RotaInvalid("person", "choose who is unavailable")
         start = _local(field(form, "start", 20), zone, "from", end=False)
         end = _local(field(form, "end", 20), zone, "to", end=True)
-    reason = field(form, "reason", 20) or UnavailabilityReason.SICKNESS.value
+    reason = field(form, "reason", 20) or UnavailabilityReason.SICKNESS
     db, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
 
     async def work(progress: Progress) -> tuple[str, str, list[Any]]:
