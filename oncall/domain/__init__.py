@@ -1,1 +1,5 @@
-"""Domain logic: rota, duty, routing, escalation, audit log, reports; calls oncall.db."""
+"""The service's logic, one package per concept (docs/architecture.md has the map and layers).
+
+setup, periodic / audit, metrics / overview / calls / escalation / outcomes / rota, contacts /
+outbox / duty, people / texts, chain / errors: each package uses only those below it.
+"""
