@@ -86,6 +86,21 @@ def _square_sum(
     return costs, offset, terms
 
 
+def totals(
+    problem: Problem, units: dict[int, int], terms: list[SquareTerm]
+) -> dict[tuple[str, str], int]:
+    """Σ values per tier in every rota: the held part of each person's, and every open place
+    (each open shift is given to exactly `required` people of its tier)."""
+    out: dict[tuple[str, str], int] = {}
+    for t in terms:
+        out[t.tier, t.category] = out.get((t.tier, t.category), 0) + t.lo
+    category = terms[0].category if terms else ""
+    for si, s in enumerate(problem.shifts):
+        if units.get(si, 0) and not problem.is_frozen(s) and (s.tier, category) in out:
+            out[s.tier, category] += units[si] * s.required
+    return out
+
+
 def _by_tier(
     problem: Problem, costs: list[tuple[int, cp_model.LinearExprT]]
 ) -> dict[str, cp_model.LinearExprT]:
@@ -112,7 +127,13 @@ def fairness_figure(
     costs, offset, terms = _square_sum(model, problem, value_of, units, centres, scale)
     parts = _by_tier(problem, list(costs.items()))
     return Figure(
-        "fairness", sum(costs.values()), offset, float(scale * unit * unit), parts, tuple(terms)
+        "fairness",
+        sum(costs.values()),
+        offset,
+        float(scale * unit * unit),
+        parts,
+        tuple(terms),
+        totals(problem, units, terms),
     )
 
 
@@ -123,6 +144,7 @@ def category_figure(
     costs: list[tuple[int, cp_model.LinearExprT]] = []
     terms: list[SquareTerm] = []
     offset = 0.0
+    sums: dict[tuple[str, str], int] = {}
     centres: dict[tuple[str, int], Fraction] = {}
     for c in problem.categories:
         targets = category_targets(problem, c)
@@ -137,12 +159,13 @@ def category_figure(
             if cat == c and (tier is None or problem.people[pi].tier == tier)
         }
         part, off, more = _square_sum(model, problem, value_of, units, mine, scale, c)
+        sums.update(totals(problem, units, more))
         costs.extend(part.items())
         terms.extend(more)
         offset += off
     parts = _by_tier(problem, costs)
     total = sum(c for _, c in costs)
-    return Figure("category_fairness", total, offset, float(scale), parts, tuple(terms))
+    return Figure("category_fairness", total, offset, float(scale), parts, tuple(terms), sums)
 
 
 def _requests(rm: RotaModel) -> Figure:

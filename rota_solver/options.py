@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from rota_solver.budget import allowed_values
 from rota_solver.build import RotaModel
 from rota_solver.figures import overlaps
 from rota_solver.objectives import most_shifts
@@ -39,9 +40,12 @@ class OptionModel:
         figures: Sequence[Figure],
         budget: int | None = None,
         split_requests: bool = False,
+        limits: dict[str, int] | None = None,
     ) -> None:
         """`budget` bounds the tier's fairness cost in every solution of interest; with it,
         each person keeps only the loads that could fit beside everyone else's minimum.
+        `limits` are the tier's held figures (fairness, category_fairness), imposed here and
+        used to drop every option that cannot fit beside everyone else's cheapest.
         `split_requests` groups shifts by the requests they touch, to price broken requests
         exactly (more options, so only when that figure is being bounded)."""
         problem = rm.problem
@@ -59,8 +63,21 @@ class OptionModel:
         totals: dict[Kind, list[tuple[int, cp_model.IntVar]]] = {k: [] for k in self.kinds}
         skilled: dict[tuple[Kind, str], list[tuple[int, cp_model.IntVar]]] = {}
         loads = {t.person: t for t in tables.values() if t.category == "" and t.tier == tier}
-        floor = sum(min(t.costs) for t in loads.values())
+        limits = dict(limits or {})
+        if budget is not None:
+            limits["fairness"] = min(budget, limits.get("fairness", budget))
+        allowed: dict[tuple[int, str], list[int]] = {}
+        for f in figures:
+            if f.name in limits:
+                mine_terms = [t for t in f.terms if t.tier == tier]
+                sums: dict[str, int | None] = {c: n for (t, c), n in f.totals.items() if t == tier}
+                fit = allowed_values(mine_terms, sums, limits[f.name])
+                if fit is None:
+                    self.model.add_bool_or([])  # no solution is within the limit
+                    return
+                allowed.update(fit)
         kind_of = {si: k for k in self.kinds for si in kinds[k]}
+        offered: dict[int, list[tuple[tuple[int, ...], dict[str, int]]]] = {}
         for pi, p in enumerate(problem.people):
             if p.tier != tier:
                 continue
@@ -95,9 +112,8 @@ class OptionModel:
             window = (0, sum(u * c for u, c in zip(units, caps, strict=True)))
             fits: set[int] | None = None
             load = loads.get(pi)
-            if budget is not None and load is not None:
-                slack = budget - floor + min(load.costs)
-                fits = {k for k, cost in enumerate(load.costs) if cost <= slack}
+            if load is not None and (pi, "") in allowed:
+                fits = {v - load.lo for v in allowed[pi, ""]}
                 window = (min(fits, default=0), max(fits, default=-1))
             vectors = []
             for vector in _vectors(caps, lows, units, window, most):
@@ -119,7 +135,7 @@ class OptionModel:
                 if person == pi
             ]
             already = {r: sum(1 for si in held if touches(si, r)) for r in asks}
-            choices = []
+            choices: list[tuple[tuple[int, ...], dict[str, int]]] = []
             for vector in vectors:
                 if sum(vector) < least:
                     continue
@@ -133,6 +149,8 @@ class OptionModel:
                     index = sum(u * n for u, n in zip(per, vector, strict=True))
                     if index >= len(t.costs):
                         break  # beyond what the person could reach (windows, max_shifts)
+                    if (pi, t.category) in allowed and t.lo + index not in allowed[pi, t.category]:
+                        break  # cannot fit within a held figure's limit
                     costs[name] = costs.get(name, 0) + t.costs[index]
                 else:
                     for r in asks:
@@ -142,19 +160,29 @@ class OptionModel:
                         )
                         if (given > 0) == (q.kind == "avoid"):
                             costs[REQUESTS] += int(q.weight * request_unit)
-                    z = self.model.new_bool_var("")
-                    choices.append((vector, z))
-                    for ((kind, _), _), n in zip(groups, vector, strict=True):
-                        if n:
-                            totals[kind].append((n, z))
-                            for skill, _ in kind[3]:
-                                if skill in p.skills:
-                                    skilled.setdefault((kind, skill), []).append((n, z))
-                    for name, cost in costs.items():
-                        if cost and name in self.cost:
-                            self.cost[name].append((cost, z))
-            self.model.add_exactly_one(z for _, z in choices)
-            self.options[pi] = choices
+                    choices.append((vector, costs))
+            offered[pi] = choices
+        bounds = {name: limit for name, limit in limits.items() if name in self.cost}
+        for pi, vectors_and_costs in offered.items():
+            p = problem.people[pi]
+            groups = self.groups[pi]
+            chosen: list[tuple[tuple[int, ...], cp_model.IntVar]] = []
+            for vector, costs in vectors_and_costs:
+                z = self.model.new_bool_var("")
+                chosen.append((vector, z))
+                for ((kind, _), _), n in zip(groups, vector, strict=True):
+                    if n:
+                        totals[kind].append((n, z))
+                        for skill, _ in kind[3]:
+                            if skill in p.skills:
+                                skilled.setdefault((kind, skill), []).append((n, z))
+                for name, cost in costs.items():
+                    if cost and name in self.cost:
+                        self.cost[name].append((cost, z))
+            self.model.add_exactly_one(z for _, z in chosen)
+            self.options[pi] = chosen
+        for name, limit in bounds.items():
+            self.model.add(self.expr(name) <= limit)
         for kind in self.kinds:
             places = sum(problem.shifts[si].required for si in kinds[kind])
             self.model.add(_sum(totals[kind]) == places)

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from rota_solver.budget import least_total
 from rota_solver.build import RotaModel
 from rota_solver.objectives import (
     ValueOf,
@@ -115,6 +116,7 @@ def relax(
     exact: dict[str, Figure] | None = None,
     deterministic: bool = False,
     excluded: dict[str, list[dict[int, tuple[int, ...]]]] | None = None,
+    at_least: int | None = None,
 ) -> Relaxed | None:
     """Solve the counting relaxation for figure `name` (fairness, category_fairness, or
     broken_requests, which only the per-tier option model can bound).
@@ -138,22 +140,29 @@ def relax(
             figs = [exact[f] for f in _RELAXED if f in exact]
             budget = held.get("fairness", {}).get(tier)
             split = name == "broken_requests"
-            options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget, split)
+            limits = {f: lim[tier] for f, lim in held.items() if f in _RELAXED and tier in lim}
+            kinds = CountModel.kinds(rm)
+            options = OptionModel(rm, tier, kinds, figs, budget, split, limits)
             if options.too_many and budget is None:
-                # Too many ways to split a long period: a quick counting solution gives a
-                # budget that leaves each person only the loads near their target.
-                budget = _quick_budget(
-                    rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
+                # Too many ways to split a long period: a budget a little above the least
+                # possible cost leaves each person only the loads near their target.
+                budget = _coupled_budget(
+                    rm, tier, kinds, figs, split, seconds / 3, workers, seed, deterministic
                 )
+                if budget is None:  # no such budget found: a quick counting solution's cost
+                    budget = _quick_budget(
+                        rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
+                    )
                 if budget is not None:
-                    options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget, split)
+                    # The relaxation's optimum is within it, so it may prune options too.
+                    limits.setdefault("fairness", budget)
+                    options = OptionModel(rm, tier, kinds, figs, budget, split, limits)
         if options is not None and not options.too_many:
             assert tier is not None
             target: cp_model.CpModel = options.model
-            for earlier, limits in held.items():
-                if earlier in _RELAXED and tier in limits:
-                    target.add(options.expr(earlier) <= limits[tier])
             target.minimize(options.expr(name))
+            if at_least is not None:
+                target.add(options.expr(name) >= at_least)  # no rota is below it
             for counts_seen in (excluded or {}).get(tier, []):
                 options.exclude(counts_seen)
         else:
@@ -176,6 +185,8 @@ def relax(
                     if expr is not None:
                         target.add(expr <= limit)
             target.minimize(figures[name].expr)
+            if at_least is not None:
+                target.add(figures[name].expr >= at_least)
         left = seconds - (time.monotonic() - started)
         # Tiers differ wildly in size; a small one finishes early and leaves its time over.
         share = left if position == len(groups) - 1 else left * 0.8
@@ -201,6 +212,44 @@ def relax(
                 shifts = tuple(si for si in kinds[kind] if (si, pi) in rm.x)
                 fixed.append((pi, shifts, int(solver.value(var))))
     return Relaxed(bound, fixed, proven, exact_tiers and not joint, choice)
+
+
+def _coupled_budget(
+    rm: RotaModel,
+    tier: str,
+    kinds: dict[Kind, list[int]],
+    figs: list[Figure],
+    split: bool,
+    seconds: float,
+    workers: int,
+    seed: int,
+    deterministic: bool,
+) -> int | None:
+    """The first of a few budgets above the least possible fairness cost (see budget.py) that
+    some counting solution meets: the relaxation's optimum lies within it."""
+    started = time.monotonic()
+    fairness = next(f for f in figs if f.name == "fairness")
+    terms = [t for t in fairness.terms if t.tier == tier]
+    sums: dict[str, int | None] = {c: n for (t, c), n in fairness.totals.items() if t == tier}
+    least = least_total(terms, sums)
+    step = max(least, int(fairness.scale // 4) or 1) // 20 or 1
+    for _ in range(5):
+        budget = least + step
+        options = OptionModel(rm, tier, kinds, figs, budget, split, {"fairness": budget})
+        if options.too_many:
+            return None
+        left = seconds - (time.monotonic() - started)
+        if left <= 0:
+            return None
+        solver = solver_for(left, workers, seed, deterministic)
+        solver.parameters.cp_model_presolve = False
+        status = solver.solve(options.model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return budget
+        if status != cp_model.INFEASIBLE:
+            return None
+        step *= 4
+    return None
 
 
 def _quick_budget(
