@@ -32,6 +32,13 @@ def most_shifts(rm: RotaModel, pi: int, free: list[int]) -> int:
     if person.max_shifts is not None:
         most = min(most, person.max_shifts)
     if free:
+        # Earliest end first takes the most shifts that keep the rest between them.
+        rest = timedelta(hours=float(rm.problem.rules.min_rest_hours))
+        taken, free_from = 0, None
+        for si in sorted(free, key=lambda si: shifts[si].end):
+            if free_from is None or shifts[si].start >= free_from:
+                taken, free_from = taken + 1, shifts[si].end + rest
+        most = min(most, taken)
         first = min(shifts[si].start for si in free)
         for window in rm.problem.rules.windows:
             seconds = float(window.hours) * 3600

@@ -100,7 +100,8 @@ class OptionModel:
             held = [si for si in rm.candidates(pi) if (si, pi) in rm.fixed]
             groups = sorted(grouped.items(), key=repr)
             self.groups[pi] = groups
-            caps = [len(shifts) for _, shifts in groups]
+            # No more of a group than rest and windows let one person take.
+            caps = [most_shifts(rm, pi, shifts) for _, shifts in groups]
             lows = [
                 sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
                 for _, shifts in groups

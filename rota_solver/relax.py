@@ -50,7 +50,7 @@ class CountModel:
                 continue
             total: list[cp_model.IntVar] = []
             for kind, shifts in members.items():
-                cap = sum(1 for si in shifts if (si, pi) in rm.x)
+                cap = most_shifts(rm, pi, [si for si in shifts if (si, pi) in rm.x])
                 if cap:
                     low = sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
                     self.n[pi, kind] = self.model.new_int_var(low, cap, "")
