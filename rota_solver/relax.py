@@ -142,17 +142,22 @@ def relax(
             split = name == "broken_requests"
             limits = {f: lim[tier] for f, lim in held.items() if f in _RELAXED and tier in lim}
             kinds = CountModel.kinds(rm)
-            options = OptionModel(rm, tier, kinds, figs, budget, split, limits)
-            if options.too_many and budget is None:
-                # Too many ways to split a long period: a budget a little above the least
-                # possible cost leaves each person only the loads near their target.
-                budget = _coupled_budget(
-                    rm, tier, kinds, figs, split, seconds / 3, workers, seed, deterministic
+            if budget is None:
+                # A budget a little above the least possible cost leaves each person only the
+                # loads near their target: far fewer options, for a long period or many people.
+                floor = at_least if name == "fairness" else None
+                budget, options = _coupled_budget(
+                    rm, tier, kinds, figs, split, seconds / 3, workers, seed, deterministic, floor
                 )
-                if budget is None:  # no such budget found: a quick counting solution's cost
-                    budget = _quick_budget(
-                        rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
-                    )
+                if budget is not None:
+                    limits.setdefault("fairness", budget)
+            if options is None or limits != {"fairness": budget}:
+                options = OptionModel(rm, tier, kinds, figs, budget, split, limits)
+            if options.too_many and budget is None:
+                # No such budget found: a quick counting solution's cost is one.
+                budget = _quick_budget(
+                    rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
+                )
                 if budget is not None:
                     # The relaxation's optimum is within it, so it may prune options too.
                     limits.setdefault("fairness", budget)
@@ -224,32 +229,37 @@ def _coupled_budget(
     workers: int,
     seed: int,
     deterministic: bool,
-) -> int | None:
+    at_least: int | None = None,
+) -> tuple[int | None, OptionModel | None]:
     """The first of a few budgets above the least possible fairness cost (see budget.py) that
-    some counting solution meets: the relaxation's optimum lies within it."""
+    some counting solution meets (at `at_least` or above, when the fairness is being bounded
+    past a value no rota reaches): the relaxation's optimum lies within it. Returns the budget
+    and the option model built with it, or (None, None)."""
     started = time.monotonic()
     fairness = next(f for f in figs if f.name == "fairness")
     terms = [t for t in fairness.terms if t.tier == tier]
     sums: dict[str, int | None] = {c: n for (t, c), n in fairness.totals.items() if t == tier}
-    least = least_total(terms, sums)
+    least = max(least_total(terms, sums), at_least or 0)
     step = max(least, int(fairness.scale // 4) or 1) // 20 or 1
     for _ in range(5):
         budget = least + step
         options = OptionModel(rm, tier, kinds, figs, budget, split, {"fairness": budget})
         if options.too_many:
-            return None
+            return None, None
+        if at_least is not None:
+            options.model.add(options.expr("fairness") >= at_least)
         left = seconds - (time.monotonic() - started)
         if left <= 0:
-            return None
+            return None, None
         solver = solver_for(left, workers, seed, deterministic)
         solver.parameters.cp_model_presolve = False
         status = solver.solve(options.model)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return budget
+            return budget, options
         if status != cp_model.INFEASIBLE:
-            return None
+            return None, None
         step *= 4
-    return None
+    return None, None
 
 
 def _quick_budget(

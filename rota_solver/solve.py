@@ -128,8 +128,10 @@ def solve_staged(
                 bounds = [s.bound for s in stats]
                 offsets[k].bound = None if None in bounds else sum(b or 0.0 for b in bounds)
                 left = sum(weight[id(r)] for r in runs[k:])
-                seconds = (deadline - time.monotonic()) * weight[id(run)] / left
-                stats.append(run.stage(name, seconds))
+                # A small tier usually proves its stage at once; when it does not, it may have
+                # up to half of what is left rather than its small share by size.
+                part = 1.0 if k == len(runs) - 1 else max(weight[id(run)] / left, 0.5)
+                stats.append(run.stage(name, (deadline - time.monotonic()) * part))
             combined = _combine(name, stats, proven_so_far)
             proven_so_far = combined.status == "optimal"
             results.append(combined)

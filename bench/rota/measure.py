@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from bench.rota.family import instance
-from rota_solver import check, parse_problem, solve
+from rota_solver import NoRotaFound, check, parse_problem, solve
 
 STAGES = ("changes", "fairness", "category_fairness", "broken_requests", "spread_pairs")
 
@@ -27,9 +27,25 @@ def run_one(
     problem = parse_problem(instance(size, seed))
     load = os.getloadavg()[0]
     started = time.monotonic()
-    solution = solve(
-        problem, time_limit_s=limit, workers=workers, seed=0, deterministic=deterministic
-    )
+    try:
+        solution = solve(
+            problem, time_limit_s=limit, workers=workers, seed=0, deterministic=deterministic
+        )
+    except NoRotaFound:
+        return {
+            "size": size,
+            "seed": seed,
+            "name": problem.name,
+            "shifts": len(problem.shifts),
+            "people": len(problem.people),
+            "status": "no rota",
+            "wall_s": round(time.monotonic() - started, 3),
+            "first_rota_s": None,
+            "stages": {},
+            "objective": None,
+            "violations": [],
+            "load": round(load, 2),
+        }
     wall = time.monotonic() - started
     violations = [f"{v.rule}: {v.message}" for v in check(problem, solution)]
     stages: dict[str, Any] = {}
@@ -88,7 +104,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "infeasible": sum(r["status"] == "infeasible" for r in runs),
         "check_failures": sum(bool(r["violations"]) for r in runs),
         "total": _stat([r["wall_s"] for r in runs]),
-        "first_rota": _stat([r["first_rota_s"] for r in runs]),
+        "first_rota": _stat([r["first_rota_s"] for r in runs if r["first_rota_s"] is not None]),
+        "no_rota": sum(r["status"] == "no rota" for r in runs),
         "stages": stages,
         "load": _stat([r["load"] for r in runs]),
     }

@@ -72,10 +72,15 @@ def _table(label: str, run: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {size} | {s['instances']} | {data['limit_s']:g} | "
             f"{s['load']['median']:.1f}–{s['load']['worst']:.1f} | "
-            f"{s['first_rota']['median']:.2f} / {s['first_rota']['worst']:.2f} | "
+            + (
+                f"{s['first_rota']['median']:.2f} / {s['first_rota']['worst']:.2f} | "
+                if s["first_rota"]
+                else "– | "
+            )
             + " | ".join(cells)
             + f" | {s['total']['median']:.2f} / {s['total']['worst']:.2f} | {s['not_proven']}"
-            f" | {s['check_failures']} | {target} {_verdict(size, s)} |"
+            + (f" ({s['no_rota']} no rota)" if s.get("no_rota") else "")
+            + f" | {s['check_failures']} | {target} {_verdict(size, s)} |"
         )
     meta = run.get("meta", {})
     if meta:

@@ -46,7 +46,7 @@ def _family(sizes: list[str], count: int, first: int, deterministic: bool) -> di
             )
             print(
                 f"{size} seed {seed}: {run['status']} {run['wall_s']:.2f} s (first rota "
-                f"{run['first_rota_s']:.2f}) {stages} load {run['load']}"
+                f"{run['first_rota_s'] or 0:.2f}) {stages} load {run['load']}"
                 + (f" CHECK FAILED {run['violations']}" if run["violations"] else ""),
                 flush=True,
             )
