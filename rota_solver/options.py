@@ -17,6 +17,8 @@ from ortools.sat.python import cp_model
 from rota_solver.budget import allowed_values
 from rota_solver.build import RotaModel
 from rota_solver.figures import overlaps
+from rota_solver.lpbound import LpBound
+from rota_solver.model import Problem
 from rota_solver.objectives import most_shifts
 from rota_solver.squares import Figure, weight_unit
 
@@ -41,6 +43,7 @@ class OptionModel:
         budget: int | None = None,
         split_requests: bool = False,
         limits: dict[str, int] | None = None,
+        prices: LpBound | None = None,
     ) -> None:
         """`budget` bounds the tier's fairness cost in every solution of interest; with it,
         each person keeps only the loads that could fit beside everyone else's minimum.
@@ -164,6 +167,8 @@ class OptionModel:
                     choices.append((vector, costs))
             offered[pi] = choices
         bounds = {name: limit for name, limit in limits.items() if name in self.cost}
+        if prices is not None and "fairness" in bounds:
+            offered = _priced(offered, self.groups, problem, prices, bounds["fairness"])
         for pi, vectors_and_costs in offered.items():
             p = problem.people[pi]
             groups = self.groups[pi]
@@ -214,6 +219,45 @@ class OptionModel:
                     for (_, shifts), n in zip(self.groups[pi], vector, strict=True):
                         fixed.append((pi, tuple(shifts), n))
         return choice, fixed
+
+
+def _priced(
+    offered: dict[int, list[tuple[tuple[int, ...], dict[str, int]]]],
+    groups: dict[int, list[tuple[Group, list[int]]]],
+    problem: Problem,
+    prices: LpBound,
+    limit: int,
+) -> dict[int, list[tuple[tuple[int, ...], dict[str, int]]]]:
+    """Drop the options that no solution within the fairness limit can use (Lagrangian pricing).
+
+    With any price per place of a kind and any non-negative price per skilled place, a
+    solution's cost is at least Σ_i r_i(o_i) + Σ_k price_k × places_k (+ the skill minimums'
+    prices), r_i being an option's cost less the prices of its places. So an option whose r_i
+    exceeds the person's cheapest by more than the limit less that lower bound is in no
+    solution within the limit. With the LP's prices that bound is close to the optimum.
+    """
+
+    def reduced(pi: int, vector: tuple[int, ...], cost: int) -> float:
+        skills = problem.people[pi].skills
+        paid = 0.0
+        for ((kind, _), _), n in zip(groups[pi], vector, strict=True):
+            if n:
+                price = prices.kind_price.get(kind, 0.0)
+                price += sum(
+                    prices.skill_price.get((kind, s), 0.0) for s, _ in kind[3] if s in skills
+                )
+                paid += price * n
+        return cost - paid
+
+    r = {pi: [reduced(pi, v, c["fairness"]) for v, c in o] for pi, o in offered.items()}
+    if any(not values for values in r.values()):
+        return offered  # someone has no option at all: the model is infeasible anyway
+    bound = prices.constant + sum(min(values) for values in r.values())
+    slack = limit - bound + 1e-6 * abs(limit) + 1  # generous: floating point never cuts
+    return {
+        pi: [o for o, value in zip(options, r[pi], strict=True) if value - min(r[pi]) <= slack]
+        for pi, options in offered.items()
+    }
 
 
 def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:

@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 
 from rota_solver.budget import least_total
 from rota_solver.build import RotaModel
+from rota_solver.lpbound import LpBound, fairness_lp_bound
 from rota_solver.objectives import (
     ValueOf,
     category_figure,
@@ -142,17 +143,28 @@ def relax(
             split = name == "broken_requests"
             limits = {f: lim[tier] for f, lim in held.items() if f in _RELAXED and tier in lim}
             kinds = CountModel.kinds(rm)
+            lp = fairness_lp_bound(rm, tier, exact["fairness"], kinds)
             if budget is None:
                 # A budget a little above the least possible cost leaves each person only the
                 # loads near their target: far fewer options, for a long period or many people.
                 floor = at_least if name == "fairness" else None
                 budget, options = _coupled_budget(
-                    rm, tier, kinds, figs, split, seconds / 3, workers, seed, deterministic, floor
+                    rm,
+                    tier,
+                    kinds,
+                    figs,
+                    split,
+                    seconds / 3,
+                    workers,
+                    seed,
+                    deterministic,
+                    floor,
+                    lp,
                 )
                 if budget is not None:
                     limits.setdefault("fairness", budget)
             if options is None or limits != {"fairness": budget}:
-                options = OptionModel(rm, tier, kinds, figs, budget, split, limits)
+                options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp)
             if options.too_many and budget is None:
                 # No such budget found: a quick counting solution's cost is one.
                 budget = _quick_budget(
@@ -161,7 +173,7 @@ def relax(
                 if budget is not None:
                     # The relaxation's optimum is within it, so it may prune options too.
                     limits.setdefault("fairness", budget)
-                    options = OptionModel(rm, tier, kinds, figs, budget, split, limits)
+                    options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp)
         if options is not None and not options.too_many:
             assert tier is not None
             target: cp_model.CpModel = options.model
@@ -230,6 +242,7 @@ def _coupled_budget(
     seed: int,
     deterministic: bool,
     at_least: int | None = None,
+    lp: LpBound | None = None,
 ) -> tuple[int | None, OptionModel | None]:
     """The first of a few budgets above the least possible fairness cost (see budget.py) that
     some counting solution meets (at `at_least` or above, when the fairness is being bounded
@@ -240,10 +253,13 @@ def _coupled_budget(
     terms = [t for t in fairness.terms if t.tier == tier]
     sums: dict[str, int | None] = {c: n for (t, c), n in fairness.totals.items() if t == tier}
     least = max(least_total(terms, sums), at_least or 0)
-    step = max(least, int(fairness.scale // 4) or 1) // 20 or 1
-    for _ in range(5):
+    # Where skills make fair shares impossible, the LP starts the search much closer (and its
+    # prices prune the options far better than the cheapest split alone).
+    least = max(least, lp.value if lp is not None else 0)
+    step = max(least, int(fairness.scale // 4) or 1) // 200 or 1
+    for _ in range(7):
         budget = least + step
-        options = OptionModel(rm, tier, kinds, figs, budget, split, {"fairness": budget})
+        options = OptionModel(rm, tier, kinds, figs, budget, split, {"fairness": budget}, lp)
         if options.too_many:
             return None, None
         if at_least is not None:
