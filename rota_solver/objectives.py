@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
@@ -207,8 +208,10 @@ def _requests(rm: RotaModel) -> Figure:
         if q.kind == "avoid":
             for x in free:
                 model.add_implication(x, flag)
+            rm.derived.append((flag.index, [x.index for x in free], "any"))
         else:
             model.add_bool_or([*free, flag])
+            rm.derived.append((flag.index, [x.index for x in free], "none"))
         broken.append((weight, flag))
     return Figure("broken_requests", _linear(broken) + constant, 0.0, float(unit))
 
@@ -222,6 +225,7 @@ def _spread(rm: RotaModel) -> Figure:
     pairs: list[cp_model.IntVar | int] = []
     for pi in range(len(problem.people)):
         mine = sorted(rm.candidates(pi), key=lambda si: problem.shifts[si].start)
+        pair: dict[tuple[int, int], cp_model.IntVar | int] = {}
         for k, a in enumerate(mine):
             sa = problem.shifts[a]
             for b in mine[k + 1 :]:
@@ -230,13 +234,28 @@ def _spread(rm: RotaModel) -> Figure:
                     break
                 ta, tb = rm.term(a, pi), rm.term(b, pi)
                 if isinstance(ta, int) and isinstance(tb, int):
-                    pairs.append(ta * tb)
+                    pair[a, b] = ta * tb
                 elif isinstance(ta, int) or isinstance(tb, int):
-                    pairs.append(tb if ta == 1 else ta if tb == 1 else 0)
+                    pair[a, b] = tb if ta == 1 else ta if tb == 1 else 0
                 elif sb.start >= sa.end + rest:  # else the rest rule forbids the pair anyway
                     both = model.new_bool_var("")
                     model.add_bool_or([ta.negated(), tb.negated(), both])
-                    pairs.append(both)
+                    rm.derived.append((both.index, [ta.index, tb.index], "all"))
+                    pair[a, b] = both
+        pairs.extend(pair.values())
+        # k shifts starting within one window make k(k−1)/2 ≥ k − 1 pairs; saying so lets the
+        # LP see that a close pair is needed, which the pair booleans alone hide from it.
+        starts = [problem.shifts[si].start for si in mine]
+        previous: list[int] = []
+        for k, start in enumerate(starts):
+            inside = mine[k : bisect_left(starts, start + near)]
+            if len(inside) < 3 or set(inside) <= set(previous):
+                continue
+            previous = inside
+            close = [
+                pair[u, v] for i, u in enumerate(inside) for v in inside[i + 1 :] if (u, v) in pair
+            ]
+            model.add(sum(close) >= sum(rm.term(b, pi) for b in inside) - 1)
     return Figure("spread_pairs", sum(pairs), 0.0, 1.0)
 
 

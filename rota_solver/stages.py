@@ -99,7 +99,7 @@ class Stages:
         if self.values is not None:
             # A complete hint: the previous rota keeps every constraint added since.
             known = len(model.proto.variables)
-            for index, value in enumerate(self.values[:known]):
+            for index, value in enumerate(self.rm.tidy(self.values)[:known]):
                 model.add_hint(model.get_int_var_from_proto_index(index), value)
         solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
         if self.stopped:
@@ -209,7 +209,7 @@ class Stages:
         focused = self.rm.model.clone()
         focused.add(figure.expr <= 0)
         forbid_close_pairs(focused, self.rm)
-        seconds = min(deadline - time.monotonic(), budget * 0.5)
+        seconds = min(deadline - time.monotonic(), budget * 0.25)
         status, _ = self._solve(focused, figure, seconds)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return 0, True
