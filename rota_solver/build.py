@@ -59,7 +59,9 @@ class RotaModel:
 
     def tidy(self, values: list[int]) -> list[int]:
         """A copy of a solution with every derived boolean at its least value: a rota found
-        for an earlier figure leaves them anywhere above it, a poor start for minimising them."""
+        for an earlier figure leaves them anywhere above it, which would overstate a figure
+        and make a poor start for minimising it. Every constraint still holds: the figures only
+        fall to their true values, which the relaxation's bounds are below."""
         tidied = list(values)
         for var, inputs, mode in self.derived:
             if var < len(tidied):

@@ -119,8 +119,14 @@ class OptionModel:
             if load is not None and (pi, "") in allowed:
                 fits = {v - load.lo for v in allowed[pi, ""]}
                 window = (min(fits, default=0), max(fits, default=-1))
+            # A held category figure leaves each count only a few values: no more than its top.
+            ceilings = [
+                ([int(c in g[0][2]) for g, _ in groups], max(allowed[pi, c], default=-1) - t.lo)
+                for (person, c), t in tables.items()
+                if person == pi and c and (pi, c) in allowed
+            ]
             vectors = []
-            for vector in _vectors(caps, lows, units, window, most):
+            for vector in _vectors(caps, lows, units, window, most, ceilings):
                 vectors.append(vector)
                 if len(vectors) > MAX_OPTIONS:
                     self.too_many = True
@@ -265,14 +271,22 @@ def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:
 
 
 def _vectors(
-    caps: list[int], lows: list[int], units: list[int], window: tuple[int, int], most: int
+    caps: list[int],
+    lows: list[int],
+    units: list[int],
+    window: tuple[int, int],
+    most: int,
+    ceilings: Sequence[tuple[list[int], int]] = (),
 ) -> Iterator[tuple[int, ...]]:
-    """Counts per group within caps, at most `most` shifts, whose units sum lies in window."""
+    """Counts per group within caps, at most `most` shifts, whose units sum lies in window,
+    and whose count in each ceiling's groups (membership per group) stays within its top."""
     reach = [0] * (len(caps) + 1)  # most units the groups from k on can still add
     for k in range(len(caps) - 1, -1, -1):
         reach[k] = reach[k + 1] + units[k] * caps[k]
 
-    def walk(k: int, total: int, shifts: int, prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    def walk(
+        k: int, total: int, shifts: int, counts: tuple[int, ...], prefix: tuple[int, ...]
+    ) -> Iterator[tuple[int, ...]]:
         if k == len(caps):
             if window[0] <= total <= window[1]:
                 yield prefix
@@ -281,8 +295,11 @@ def _vectors(
             value = total + units[k] * n
             if shifts + n > most or value > window[1]:
                 break
+            more = tuple(c + member[k] * n for c, (member, _) in zip(counts, ceilings, strict=True))
+            if any(c > top for c, (_, top) in zip(more, ceilings, strict=True)):
+                break
             if value + reach[k + 1] < window[0]:
                 continue
-            yield from walk(k + 1, value, shifts + n, (*prefix, n))
+            yield from walk(k + 1, value, shifts + n, more, (*prefix, n))
 
-    return walk(0, 0, 0, ())
+    return walk(0, 0, 0, tuple(0 for _ in ceilings), ())

@@ -154,7 +154,7 @@ def relax(
                     kinds,
                     figs,
                     split,
-                    seconds / 3,
+                    seconds * 0.8,
                     workers,
                     seed,
                     deterministic,
@@ -256,7 +256,7 @@ def _coupled_budget(
     # Where skills make fair shares impossible, the LP starts the search much closer (and its
     # prices prune the options far better than the cheapest split alone).
     least = max(least, lp.value if lp is not None else 0)
-    step = max(least, int(fairness.scale // 4) or 1) // 200 or 1
+    step = max(least, int(fairness.scale // 4) or 1) // 100 or 1
     for _ in range(7):
         budget = least + step
         options = OptionModel(rm, tier, kinds, figs, budget, split, {"fairness": budget}, lp)

@@ -99,7 +99,7 @@ class Stages:
         if self.values is not None:
             # A complete hint: the previous rota keeps every constraint added since.
             known = len(model.proto.variables)
-            for index, value in enumerate(self.rm.tidy(self.values)[:known]):
+            for index, value in enumerate(self.values[:known]):
                 model.add_hint(model.get_int_var_from_proto_index(index), value)
         solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
         if self.stopped:
@@ -112,9 +112,9 @@ class Stages:
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # Only the rota model's own variables: a restricted copy may have made constants.
             count = min(len(model.proto.variables), len(self.rm.model.proto.variables))
-            self.values = [
-                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
-            ]
+            self.values = self.rm.tidy(
+                [int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)]
+            )
         return int(status), int(solver.best_objective_bound)  # status is an int enum
 
     def _realisable(self, relaxed: Relaxed, tier: str, seconds: float) -> bool:
@@ -239,9 +239,9 @@ class Stages:
             raise Infeasible
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             count = len(model.proto.variables)
-            self.values = [
-                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
-            ]
+            self.values = self.rm.tidy(
+                [int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)]
+            )
 
     def stage(self, name: str, budget: float) -> StageStats:
         """Minimise one figure and hold it at the value reached."""
