@@ -72,10 +72,11 @@ def allowed_values(
         others_elsewhere = everyone - least[category]
         for t in mine:
             rest = [u for u in mine if u is not t]
-            floor, prefix = _cheapest(rest, total)
+            steps = sorted(b - a for u in rest for a, b in zip(u.costs, u.costs[1:], strict=False))
+            prefix = [0, *accumulate(steps)]
             values = []
             for k, cost in enumerate(t.costs):
-                if total is None or floor < 0:
+                if total is None:
                     others = sum(min(u.costs) for u in rest)
                 else:
                     need = total - (t.lo + k) - sum(u.lo for u in rest)
