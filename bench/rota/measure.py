@@ -96,6 +96,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 **_stat([s["s"] for s in mine]),
                 "not_proven": sum(s["status"] != "optimal" for s in mine),
                 "worst_gap": round(max(gaps, default=0.0), 4),
+                # Unproven with no bound: an earlier stage was not proven either.
+                "no_bound": sum(s["status"] != "optimal" and s["gap"] is None for s in mine),
             }
     return {
         "instances": len(runs),

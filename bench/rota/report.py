@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.rota.measure import STAGES
+from bench.rota.measure import STAGES, summarise
 
 # size -> worst whole-run seconds allowed, with every stage of every instance proven optimal.
 TARGETS = {
@@ -57,7 +57,7 @@ def _table(label: str, run: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|" + "---|" * len(STAGES) + "---|---|---|---|",
     ]
     for size, data in run.get("sizes", {}).items():
-        s = data["summary"]
+        s = summarise(data["runs"])  # from the runs, so a newer summary reads older runs too
         cells = []
         for name in STAGES:
             st = s["stages"].get(name)
@@ -66,7 +66,12 @@ def _table(label: str, run: dict[str, Any]) -> list[str]:
                 continue
             cell = f"{st['median']:.2f} / {st['worst']:.2f}"
             if st["not_proven"]:
-                cell += f" !{st['not_proven']} (gap {st['worst_gap']:.1%})"
+                bounded = st["not_proven"] - st.get("no_bound", 0)
+                gap = f"gap {st['worst_gap']:.1%}" if bounded else ""
+                unbounded = (
+                    f"{st['no_bound']} after an unproven stage" if st.get("no_bound") else ""
+                )
+                cell += f" !{st['not_proven']} ({'; '.join(x for x in (gap, unbounded) if x)})"
             cells.append(cell)
         target = f"≤ {TARGETS[size]:g} s" if size in TARGETS else ""
         lines.append(
