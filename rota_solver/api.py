@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 
 from rota_solver.explain import explain
-from rota_solver.figures import evaluate
-from rota_solver.model import FIGURES, Explanation, Problem, Solution, StageStats, Stats
+from rota_solver.figures import evaluate as figures_of
+from rota_solver.jsonio import InvalidSolution
+from rota_solver.model import (
+    FIGURES,
+    Assignment,
+    Explanation,
+    Problem,
+    Solution,
+    StageStats,
+    Stats,
+)
 from rota_solver.precheck import precheck
 from rota_solver.solve import ProgressCallback, solve_staged
 
@@ -64,7 +74,7 @@ def solve(
     )
     if result.assignments is None:
         return _infeasible(explain(problem, EXPLAIN_SECONDS), stats(()))
-    people, objective, tiers = evaluate(problem, result.assignments)
+    people, objective, tiers = figures_of(problem, result.assignments)
     proven = {stage.figure: stage.status == "optimal" for stage in result.stages}
     if problem.baseline is None:
         proven = {"changes": True, **proven}  # nothing to change: trivially at its best
@@ -79,4 +89,36 @@ def solve(
         tiers=tiers,
         explanation=(),
         stats=stats(result.stages),
+    )
+
+
+def evaluate(problem: Problem, assignments: Iterable[Assignment | tuple[str, str]]) -> Solution:
+    """A Solution for a rota made elsewhere (a hand edit, an import), with every figure
+    recomputed exactly: status "feasible", nothing proven, no explanation, no stats.
+
+    `assignments` are Assignment(shift, person) or (shift id, person id) pairs. It does not
+    judge the rota: pass the result to check() for the hard rules it breaks. Raises
+    InvalidSolution naming every pair whose shift or person the problem does not have.
+    """
+    pairs = tuple(a if isinstance(a, Assignment) else Assignment(*a) for a in assignments)
+    shifts = {s.id for s in problem.shifts}
+    people = {p.id for p in problem.people}
+    errors = [
+        f"assignments[{k}]: unknown {'shift' if a.shift not in shifts else 'person'} "
+        f"{a.shift if a.shift not in shifts else a.person!r}"
+        for k, a in enumerate(pairs)
+        if a.shift not in shifts or a.person not in people
+    ]
+    if errors:
+        raise InvalidSolution(errors)
+    figures, objective, tiers = figures_of(problem, pairs)
+    return Solution(
+        status="feasible",
+        assignments=pairs,
+        people=figures,
+        objective=objective,
+        proven={},
+        tiers=tiers,
+        explanation=(),
+        stats=None,
     )

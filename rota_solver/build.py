@@ -35,6 +35,9 @@ class RotaModel:
         self._literals: dict[Group, cp_model.IntVar] = {}
         self.x: dict[tuple[int, int], cp_model.IntVar] = {}
         self.fixed: set[tuple[int, int]] = set()
+        # Booleans that a figure only bounds from below (a close pair, a broken request): the
+        # least value each can take, from the assignment booleans, for hinting a rota.
+        self.derived: list[tuple[int, list[int], str]] = []  # (var, inputs, all/any/none)
         shifts, people = problem.shifts, problem.people
         base: set[tuple[str, str]] = set()
         if problem.baseline is not None:
@@ -53,6 +56,19 @@ class RotaModel:
             self._rest(pi)
             self._windows(pi)
             self._counts(pi)
+
+    def tidy(self, values: list[int]) -> list[int]:
+        """A copy of a solution with every derived boolean at its least value: a rota found
+        for an earlier figure leaves them anywhere above it, which would overstate a figure
+        and make a poor start for minimising it. Every constraint still holds: the figures only
+        fall to their true values, which the relaxation's bounds are below."""
+        tidied = list(values)
+        for var, inputs, mode in self.derived:
+            if var < len(tidied):
+                given = [tidied[i] for i in inputs]
+                least = all(given) if mode == "all" else any(given)
+                tidied[var] = int(least if mode != "none" else not any(given))
+        return tidied
 
     def term(self, si: int, pi: int) -> Term:
         """The (shift, person) assignment as a variable, or 0/1 when it cannot change."""

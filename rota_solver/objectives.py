@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
@@ -32,6 +33,13 @@ def most_shifts(rm: RotaModel, pi: int, free: list[int]) -> int:
     if person.max_shifts is not None:
         most = min(most, person.max_shifts)
     if free:
+        # Earliest end first takes the most shifts that keep the rest between them.
+        rest = timedelta(hours=float(rm.problem.rules.min_rest_hours))
+        taken, free_from = 0, None
+        for si in sorted(free, key=lambda si: shifts[si].end):
+            if free_from is None or shifts[si].start >= free_from:
+                taken, free_from = taken + 1, shifts[si].end + rest
+        most = min(most, taken)
         first = min(shifts[si].start for si in free)
         for window in rm.problem.rules.windows:
             seconds = float(window.hours) * 3600
@@ -86,6 +94,21 @@ def _square_sum(
     return costs, offset, terms
 
 
+def totals(
+    problem: Problem, units: dict[int, int], terms: list[SquareTerm]
+) -> dict[tuple[str, str], int]:
+    """Σ values per tier in every rota: the held part of each person's, and every open place
+    (each open shift is given to exactly `required` people of its tier)."""
+    out: dict[tuple[str, str], int] = {}
+    for t in terms:
+        out[t.tier, t.category] = out.get((t.tier, t.category), 0) + t.lo
+    category = terms[0].category if terms else ""
+    for si, s in enumerate(problem.shifts):
+        if units.get(si, 0) and not problem.is_frozen(s) and (s.tier, category) in out:
+            out[s.tier, category] += units[si] * s.required
+    return out
+
+
 def _by_tier(
     problem: Problem, costs: list[tuple[int, cp_model.LinearExprT]]
 ) -> dict[str, cp_model.LinearExprT]:
@@ -112,7 +135,13 @@ def fairness_figure(
     costs, offset, terms = _square_sum(model, problem, value_of, units, centres, scale)
     parts = _by_tier(problem, list(costs.items()))
     return Figure(
-        "fairness", sum(costs.values()), offset, float(scale * unit * unit), parts, tuple(terms)
+        "fairness",
+        sum(costs.values()),
+        offset,
+        float(scale * unit * unit),
+        parts,
+        tuple(terms),
+        totals(problem, units, terms),
     )
 
 
@@ -123,6 +152,7 @@ def category_figure(
     costs: list[tuple[int, cp_model.LinearExprT]] = []
     terms: list[SquareTerm] = []
     offset = 0.0
+    sums: dict[tuple[str, str], int] = {}
     centres: dict[tuple[str, int], Fraction] = {}
     for c in problem.categories:
         targets = category_targets(problem, c)
@@ -137,12 +167,13 @@ def category_figure(
             if cat == c and (tier is None or problem.people[pi].tier == tier)
         }
         part, off, more = _square_sum(model, problem, value_of, units, mine, scale, c)
+        sums.update(totals(problem, units, more))
         costs.extend(part.items())
         terms.extend(more)
         offset += off
     parts = _by_tier(problem, costs)
     total = sum(c for _, c in costs)
-    return Figure("category_fairness", total, offset, float(scale), parts, tuple(terms))
+    return Figure("category_fairness", total, offset, float(scale), parts, tuple(terms), sums)
 
 
 def _requests(rm: RotaModel) -> Figure:
@@ -177,8 +208,10 @@ def _requests(rm: RotaModel) -> Figure:
         if q.kind == "avoid":
             for x in free:
                 model.add_implication(x, flag)
+            rm.derived.append((flag.index, [x.index for x in free], "any"))
         else:
             model.add_bool_or([*free, flag])
+            rm.derived.append((flag.index, [x.index for x in free], "none"))
         broken.append((weight, flag))
     return Figure("broken_requests", _linear(broken) + constant, 0.0, float(unit))
 
@@ -192,6 +225,7 @@ def _spread(rm: RotaModel) -> Figure:
     pairs: list[cp_model.IntVar | int] = []
     for pi in range(len(problem.people)):
         mine = sorted(rm.candidates(pi), key=lambda si: problem.shifts[si].start)
+        pair: dict[tuple[int, int], cp_model.IntVar | int] = {}
         for k, a in enumerate(mine):
             sa = problem.shifts[a]
             for b in mine[k + 1 :]:
@@ -200,13 +234,28 @@ def _spread(rm: RotaModel) -> Figure:
                     break
                 ta, tb = rm.term(a, pi), rm.term(b, pi)
                 if isinstance(ta, int) and isinstance(tb, int):
-                    pairs.append(ta * tb)
+                    pair[a, b] = ta * tb
                 elif isinstance(ta, int) or isinstance(tb, int):
-                    pairs.append(tb if ta == 1 else ta if tb == 1 else 0)
+                    pair[a, b] = tb if ta == 1 else ta if tb == 1 else 0
                 elif sb.start >= sa.end + rest:  # else the rest rule forbids the pair anyway
                     both = model.new_bool_var("")
                     model.add_bool_or([ta.negated(), tb.negated(), both])
-                    pairs.append(both)
+                    rm.derived.append((both.index, [ta.index, tb.index], "all"))
+                    pair[a, b] = both
+        pairs.extend(pair.values())
+        # k shifts starting within one window make k(k−1)/2 ≥ k − 1 pairs; saying so lets the
+        # LP see that a close pair is needed, which the pair booleans alone hide from it.
+        starts = [problem.shifts[si].start for si in mine]
+        previous: list[int] = []
+        for k, start in enumerate(starts):
+            inside = mine[k : bisect_left(starts, start + near)]
+            if len(inside) < 3 or set(inside) <= set(previous):
+                continue
+            previous = inside
+            close = [
+                pair[u, v] for i, u in enumerate(inside) for v in inside[i + 1 :] if (u, v) in pair
+            ]
+            model.add(sum(close) >= sum(rm.term(b, pi) for b in inside) - 1)
     return Figure("spread_pairs", sum(pairs), 0.0, 1.0)
 
 

@@ -14,8 +14,11 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from rota_solver.budget import allowed_values
 from rota_solver.build import RotaModel
 from rota_solver.figures import overlaps
+from rota_solver.lpbound import LpBound
+from rota_solver.model import Problem
 from rota_solver.objectives import most_shifts
 from rota_solver.squares import Figure, weight_unit
 
@@ -39,9 +42,13 @@ class OptionModel:
         figures: Sequence[Figure],
         budget: int | None = None,
         split_requests: bool = False,
+        limits: dict[str, int] | None = None,
+        prices: LpBound | None = None,
     ) -> None:
         """`budget` bounds the tier's fairness cost in every solution of interest; with it,
         each person keeps only the loads that could fit beside everyone else's minimum.
+        `limits` are the tier's held figures (fairness, category_fairness), imposed here and
+        used to drop every option that cannot fit beside everyone else's cheapest.
         `split_requests` groups shifts by the requests they touch, to price broken requests
         exactly (more options, so only when that figure is being bounded)."""
         problem = rm.problem
@@ -59,8 +66,21 @@ class OptionModel:
         totals: dict[Kind, list[tuple[int, cp_model.IntVar]]] = {k: [] for k in self.kinds}
         skilled: dict[tuple[Kind, str], list[tuple[int, cp_model.IntVar]]] = {}
         loads = {t.person: t for t in tables.values() if t.category == "" and t.tier == tier}
-        floor = sum(min(t.costs) for t in loads.values())
+        limits = dict(limits or {})
+        if budget is not None:
+            limits["fairness"] = min(budget, limits.get("fairness", budget))
+        allowed: dict[tuple[int, str], list[int]] = {}
+        for f in figures:
+            if f.name in limits:
+                mine_terms = [t for t in f.terms if t.tier == tier]
+                sums: dict[str, int | None] = {c: n for (t, c), n in f.totals.items() if t == tier}
+                fit = allowed_values(mine_terms, sums, limits[f.name])
+                if fit is None:
+                    self.model.add_bool_or([])  # no solution is within the limit
+                    return
+                allowed.update(fit)
         kind_of = {si: k for k in self.kinds for si in kinds[k]}
+        offered: dict[int, list[tuple[tuple[int, ...], dict[str, int]]]] = {}
         for pi, p in enumerate(problem.people):
             if p.tier != tier:
                 continue
@@ -83,7 +103,8 @@ class OptionModel:
             held = [si for si in rm.candidates(pi) if (si, pi) in rm.fixed]
             groups = sorted(grouped.items(), key=repr)
             self.groups[pi] = groups
-            caps = [len(shifts) for _, shifts in groups]
+            # No more of a group than rest and windows let one person take.
+            caps = [most_shifts(rm, pi, shifts) for _, shifts in groups]
             lows = [
                 sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
                 for _, shifts in groups
@@ -95,12 +116,17 @@ class OptionModel:
             window = (0, sum(u * c for u, c in zip(units, caps, strict=True)))
             fits: set[int] | None = None
             load = loads.get(pi)
-            if budget is not None and load is not None:
-                slack = budget - floor + min(load.costs)
-                fits = {k for k, cost in enumerate(load.costs) if cost <= slack}
+            if load is not None and (pi, "") in allowed:
+                fits = {v - load.lo for v in allowed[pi, ""]}
                 window = (min(fits, default=0), max(fits, default=-1))
+            # A held category figure leaves each count only a few values: no more than its top.
+            ceilings = [
+                ([int(c in g[0][2]) for g, _ in groups], max(allowed[pi, c], default=-1) - t.lo)
+                for (person, c), t in tables.items()
+                if person == pi and c and (pi, c) in allowed
+            ]
             vectors = []
-            for vector in _vectors(caps, lows, units, window, most):
+            for vector in _vectors(caps, lows, units, window, most, ceilings):
                 vectors.append(vector)
                 if len(vectors) > MAX_OPTIONS:
                     self.too_many = True
@@ -119,7 +145,7 @@ class OptionModel:
                 if person == pi
             ]
             already = {r: sum(1 for si in held if touches(si, r)) for r in asks}
-            choices = []
+            choices: list[tuple[tuple[int, ...], dict[str, int]]] = []
             for vector in vectors:
                 if sum(vector) < least:
                     continue
@@ -133,6 +159,8 @@ class OptionModel:
                     index = sum(u * n for u, n in zip(per, vector, strict=True))
                     if index >= len(t.costs):
                         break  # beyond what the person could reach (windows, max_shifts)
+                    if (pi, t.category) in allowed and t.lo + index not in allowed[pi, t.category]:
+                        break  # cannot fit within a held figure's limit
                     costs[name] = costs.get(name, 0) + t.costs[index]
                 else:
                     for r in asks:
@@ -142,19 +170,31 @@ class OptionModel:
                         )
                         if (given > 0) == (q.kind == "avoid"):
                             costs[REQUESTS] += int(q.weight * request_unit)
-                    z = self.model.new_bool_var("")
-                    choices.append((vector, z))
-                    for ((kind, _), _), n in zip(groups, vector, strict=True):
-                        if n:
-                            totals[kind].append((n, z))
-                            for skill, _ in kind[3]:
-                                if skill in p.skills:
-                                    skilled.setdefault((kind, skill), []).append((n, z))
-                    for name, cost in costs.items():
-                        if cost and name in self.cost:
-                            self.cost[name].append((cost, z))
-            self.model.add_exactly_one(z for _, z in choices)
-            self.options[pi] = choices
+                    choices.append((vector, costs))
+            offered[pi] = choices
+        bounds = {name: limit for name, limit in limits.items() if name in self.cost}
+        if prices is not None and "fairness" in bounds:
+            offered = _priced(offered, self.groups, problem, prices, bounds["fairness"])
+        for pi, vectors_and_costs in offered.items():
+            p = problem.people[pi]
+            groups = self.groups[pi]
+            chosen: list[tuple[tuple[int, ...], cp_model.IntVar]] = []
+            for vector, costs in vectors_and_costs:
+                z = self.model.new_bool_var("")
+                chosen.append((vector, z))
+                for ((kind, _), _), n in zip(groups, vector, strict=True):
+                    if n:
+                        totals[kind].append((n, z))
+                        for skill, _ in kind[3]:
+                            if skill in p.skills:
+                                skilled.setdefault((kind, skill), []).append((n, z))
+                for name, cost in costs.items():
+                    if cost and name in self.cost:
+                        self.cost[name].append((cost, z))
+            self.model.add_exactly_one(z for _, z in chosen)
+            self.options[pi] = chosen
+        for name, limit in bounds.items():
+            self.model.add(self.expr(name) <= limit)
         for kind in self.kinds:
             places = sum(problem.shifts[si].required for si in kinds[kind])
             self.model.add(_sum(totals[kind]) == places)
@@ -187,19 +227,66 @@ class OptionModel:
         return choice, fixed
 
 
+def _priced(
+    offered: dict[int, list[tuple[tuple[int, ...], dict[str, int]]]],
+    groups: dict[int, list[tuple[Group, list[int]]]],
+    problem: Problem,
+    prices: LpBound,
+    limit: int,
+) -> dict[int, list[tuple[tuple[int, ...], dict[str, int]]]]:
+    """Drop the options that no solution within the fairness limit can use (Lagrangian pricing).
+
+    With any price per place of a kind and any non-negative price per skilled place, a
+    solution's cost is at least Σ_i r_i(o_i) + Σ_k price_k × places_k (+ the skill minimums'
+    prices), r_i being an option's cost less the prices of its places. So an option whose r_i
+    exceeds the person's cheapest by more than the limit less that lower bound is in no
+    solution within the limit. With the LP's prices that bound is close to the optimum.
+    """
+
+    def reduced(pi: int, vector: tuple[int, ...], cost: int) -> float:
+        skills = problem.people[pi].skills
+        paid = 0.0
+        for ((kind, _), _), n in zip(groups[pi], vector, strict=True):
+            if n:
+                price = prices.kind_price.get(kind, 0.0)
+                price += sum(
+                    prices.skill_price.get((kind, s), 0.0) for s, _ in kind[3] if s in skills
+                )
+                paid += price * n
+        return cost - paid
+
+    r = {pi: [reduced(pi, v, c["fairness"]) for v, c in o] for pi, o in offered.items()}
+    if any(not values for values in r.values()):
+        return offered  # someone has no option at all: the model is infeasible anyway
+    bound = prices.constant + sum(min(values) for values in r.values())
+    slack = limit - bound + 1e-6 * abs(limit) + 1  # generous: floating point never cuts
+    return {
+        pi: [o for o, value in zip(options, r[pi], strict=True) if value - min(r[pi]) <= slack]
+        for pi, options in offered.items()
+    }
+
+
 def _sum(terms: list[tuple[int, cp_model.IntVar]]) -> cp_model.LinearExprT:
     return cp_model.LinearExpr.weighted_sum([z for _, z in terms], [c for c, _ in terms])
 
 
 def _vectors(
-    caps: list[int], lows: list[int], units: list[int], window: tuple[int, int], most: int
+    caps: list[int],
+    lows: list[int],
+    units: list[int],
+    window: tuple[int, int],
+    most: int,
+    ceilings: Sequence[tuple[list[int], int]] = (),
 ) -> Iterator[tuple[int, ...]]:
-    """Counts per group within caps, at most `most` shifts, whose units sum lies in window."""
+    """Counts per group within caps, at most `most` shifts, whose units sum lies in window,
+    and whose count in each ceiling's groups (membership per group) stays within its top."""
     reach = [0] * (len(caps) + 1)  # most units the groups from k on can still add
     for k in range(len(caps) - 1, -1, -1):
         reach[k] = reach[k + 1] + units[k] * caps[k]
 
-    def walk(k: int, total: int, shifts: int, prefix: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+    def walk(
+        k: int, total: int, shifts: int, counts: tuple[int, ...], prefix: tuple[int, ...]
+    ) -> Iterator[tuple[int, ...]]:
         if k == len(caps):
             if window[0] <= total <= window[1]:
                 yield prefix
@@ -208,8 +295,11 @@ def _vectors(
             value = total + units[k] * n
             if shifts + n > most or value > window[1]:
                 break
+            more = tuple(c + member[k] * n for c, (member, _) in zip(counts, ceilings, strict=True))
+            if any(c > top for c, (_, top) in zip(more, ceilings, strict=True)):
+                break
             if value + reach[k + 1] < window[0]:
                 continue
-            yield from walk(k + 1, value, shifts + n, (*prefix, n))
+            yield from walk(k + 1, value, shifts + n, more, (*prefix, n))
 
-    return walk(0, 0, 0, ())
+    return walk(0, 0, 0, tuple(0 for _ in ceilings), ())

@@ -16,7 +16,9 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from rota_solver.budget import least_total
 from rota_solver.build import RotaModel
+from rota_solver.lpbound import LpBound, fairness_lp_bound
 from rota_solver.objectives import (
     ValueOf,
     category_figure,
@@ -49,7 +51,7 @@ class CountModel:
                 continue
             total: list[cp_model.IntVar] = []
             for kind, shifts in members.items():
-                cap = sum(1 for si in shifts if (si, pi) in rm.x)
+                cap = most_shifts(rm, pi, [si for si in shifts if (si, pi) in rm.x])
                 if cap:
                     low = sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
                     self.n[pi, kind] = self.model.new_int_var(low, cap, "")
@@ -115,6 +117,7 @@ def relax(
     exact: dict[str, Figure] | None = None,
     deterministic: bool = False,
     excluded: dict[str, list[dict[int, tuple[int, ...]]]] | None = None,
+    at_least: int | None = None,
 ) -> Relaxed | None:
     """Solve the counting relaxation for figure `name` (fairness, category_fairness, or
     broken_requests, which only the per-tier option model can bound).
@@ -138,22 +141,45 @@ def relax(
             figs = [exact[f] for f in _RELAXED if f in exact]
             budget = held.get("fairness", {}).get(tier)
             split = name == "broken_requests"
-            options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget, split)
+            limits = {f: lim[tier] for f, lim in held.items() if f in _RELAXED and tier in lim}
+            kinds = CountModel.kinds(rm)
+            lp = fairness_lp_bound(rm, tier, exact["fairness"], kinds)
+            if budget is None:
+                # A budget a little above the least possible cost leaves each person only the
+                # loads near their target: far fewer options, for a long period or many people.
+                floor = at_least if name == "fairness" else None
+                budget, options = _coupled_budget(
+                    rm,
+                    tier,
+                    kinds,
+                    figs,
+                    split,
+                    seconds * 0.8,
+                    workers,
+                    seed,
+                    deterministic,
+                    floor,
+                    lp,
+                )
+                if budget is not None:
+                    limits.setdefault("fairness", budget)
+            if options is None or limits != {"fairness": budget}:
+                options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp)
             if options.too_many and budget is None:
-                # Too many ways to split a long period: a quick counting solution gives a
-                # budget that leaves each person only the loads near their target.
+                # No such budget found: a quick counting solution's cost is one.
                 budget = _quick_budget(
                     rm, tier, min(2.0, seconds / 4), workers, seed, deterministic
                 )
                 if budget is not None:
-                    options = OptionModel(rm, tier, CountModel.kinds(rm), figs, budget, split)
+                    # The relaxation's optimum is within it, so it may prune options too.
+                    limits.setdefault("fairness", budget)
+                    options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp)
         if options is not None and not options.too_many:
             assert tier is not None
             target: cp_model.CpModel = options.model
-            for earlier, limits in held.items():
-                if earlier in _RELAXED and tier in limits:
-                    target.add(options.expr(earlier) <= limits[tier])
             target.minimize(options.expr(name))
+            if at_least is not None:
+                target.add(options.expr(name) >= at_least)  # no rota is below it
             for counts_seen in (excluded or {}).get(tier, []):
                 options.exclude(counts_seen)
         else:
@@ -176,6 +202,8 @@ def relax(
                     if expr is not None:
                         target.add(expr <= limit)
             target.minimize(figures[name].expr)
+            if at_least is not None:
+                target.add(figures[name].expr >= at_least)
         left = seconds - (time.monotonic() - started)
         # Tiers differ wildly in size; a small one finishes early and leaves its time over.
         share = left if position == len(groups) - 1 else left * 0.8
@@ -201,6 +229,53 @@ def relax(
                 shifts = tuple(si for si in kinds[kind] if (si, pi) in rm.x)
                 fixed.append((pi, shifts, int(solver.value(var))))
     return Relaxed(bound, fixed, proven, exact_tiers and not joint, choice)
+
+
+def _coupled_budget(
+    rm: RotaModel,
+    tier: str,
+    kinds: dict[Kind, list[int]],
+    figs: list[Figure],
+    split: bool,
+    seconds: float,
+    workers: int,
+    seed: int,
+    deterministic: bool,
+    at_least: int | None = None,
+    lp: LpBound | None = None,
+) -> tuple[int | None, OptionModel | None]:
+    """The first of a few budgets above the least possible fairness cost (see budget.py) that
+    some counting solution meets (at `at_least` or above, when the fairness is being bounded
+    past a value no rota reaches): the relaxation's optimum lies within it. Returns the budget
+    and the option model built with it, or (None, None)."""
+    started = time.monotonic()
+    fairness = next(f for f in figs if f.name == "fairness")
+    terms = [t for t in fairness.terms if t.tier == tier]
+    sums: dict[str, int | None] = {c: n for (t, c), n in fairness.totals.items() if t == tier}
+    least = max(least_total(terms, sums), at_least or 0)
+    # Where skills make fair shares impossible, the LP starts the search much closer (and its
+    # prices prune the options far better than the cheapest split alone).
+    least = max(least, lp.value if lp is not None else 0)
+    step = max(least, int(fairness.scale // 4) or 1) // 100 or 1
+    for _ in range(7):
+        budget = least + step
+        options = OptionModel(rm, tier, kinds, figs, budget, split, {"fairness": budget}, lp)
+        if options.too_many:
+            return None, None
+        if at_least is not None:
+            options.model.add(options.expr("fairness") >= at_least)
+        left = seconds - (time.monotonic() - started)
+        if left <= 0:
+            return None, None
+        solver = solver_for(left, workers, seed, deterministic)
+        solver.parameters.cp_model_presolve = False
+        status = solver.solve(options.model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return budget, options
+        if status != cp_model.INFEASIBLE:
+            return None, None
+        step *= 4
+    return None, None
 
 
 def _quick_budget(

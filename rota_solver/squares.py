@@ -24,6 +24,8 @@ class Figure:
     # The part of expr each tier contributes, for figures that are sums over people.
     parts: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
     terms: tuple[SquareTerm, ...] = ()
+    # What each tier's values of one kind add up to in every rota: (tier, category) -> total.
+    totals: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def to_units(self, value: float) -> float:
         return (value + self.offset) / self.scale
@@ -81,24 +83,6 @@ def square_cost(
         slope = values[v + 1 - lo] - values[v - lo]
         model.add(cost >= values[v - lo] + slope * (var - v))
     return cost, offset, var, values
-
-
-def restrict(model: cp_model.CpModel, figure: Figure, budgets: dict[str, int]) -> None:
-    """Narrow each value to those whose cost fits the tier's budget beside everyone's minimum.
-
-    Any rota within the budget has cost_i(v) + Σ_j≠i min_j ≤ budget, so this loses nothing; at
-    an optimum the budget is tight and most people are left one or two possible values.
-    """
-    for tier, budget in budgets.items():
-        terms = [t for t in figure.terms if t.tier == tier]
-        floor = sum(min(t.costs) for t in terms)
-        for t in terms:
-            if t.var is None:
-                continue
-            slack = budget - floor + min(t.costs)
-            allowed = [t.lo + k for k, cost in enumerate(t.costs) if cost <= slack]
-            if len(allowed) < len(t.costs):
-                model.add_linear_expression_in_domain(t.var, cp_model.Domain.from_values(allowed))
 
 
 def weight_unit(weights: list[Fraction]) -> int:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model, cp_model_helper
 
+from rota_solver.budget import restrict
 from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import add_objectives
 from rota_solver.params import solver_for
 from rota_solver.relax import Relaxed, fix_counts, relax
-from rota_solver.squares import Figure, restrict
+from rota_solver.squares import Figure
+from rota_solver.zero import forbid_close_pairs
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -110,9 +112,9 @@ class Stages:
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # Only the rota model's own variables: a restricted copy may have made constants.
             count = min(len(model.proto.variables), len(self.rm.model.proto.variables))
-            self.values = [
-                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
-            ]
+            self.values = self.rm.tidy(
+                [int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)]
+            )
         return int(status), int(solver.best_objective_bound)  # status is an int enum
 
     def _realisable(self, relaxed: Relaxed, tier: str, seconds: float) -> bool:
@@ -135,6 +137,7 @@ class Stages:
         rm = self.rm
         excluded: dict[str, list[dict[int, tuple[int, ...]]]] = {}
         bound: int | None = None
+        at_least: int | None = None
         for _ in range(_RETRIES):
             left = deadline - time.monotonic()
             relaxed = relax(
@@ -148,6 +151,7 @@ class Stages:
                 self.figures,
                 self.deterministic,
                 excluded,
+                at_least,
             )
             if relaxed is None:
                 break
@@ -157,16 +161,35 @@ class Stages:
             # A rota with exactly the relaxation's counts is optimal if one exists.
             focused = rm.model.clone()
             fix_counts(focused, rm, relaxed)
-            seconds = min(deadline - time.monotonic(), budget * 0.3)
+            seconds = min(deadline - time.monotonic(), budget * 0.15)
             status, _ = self._solve(focused, figure, seconds)
-            found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-            if found and self.values is not None and _value(figure.expr, self.values) <= bound:
+            if self._meets(status, figure, bound):
                 return bound, True
+            if len(rm.problem.tiers) == 1 and figure.terms:
+                # Any rota at the bound will do, whatever its mix of shifts: hold only the
+                # figure, with each person's value narrowed to those that can fit.
+                focused = rm.model.clone()
+                focused.add(figure.expr <= bound)
+                restrict(focused, figure, {rm.problem.tiers[0]: bound})
+                seconds = min(deadline - time.monotonic(), budget * 0.3)
+                status, _ = self._solve(focused, figure, seconds)
+                if self._meets(status, figure, bound):
+                    return bound, True
+                if status != cp_model.INFEASIBLE:
+                    break
+                # No rota reaches the bound: the optimum lies above it, and so does the
+                # relaxation's best beyond it, a valid and higher bound.
+                at_least = bound + 1
+                bound = at_least
+                continue
             if status != cp_model.INFEASIBLE or not relaxed.per_tier:
                 break
             # Tiers are independent: find which tiers' counts no rota realises, and exclude them.
             seconds = min(deadline - time.monotonic(), budget * 0.1)
-            bad = [t for t in rm.problem.tiers if not self._realisable(relaxed, t, seconds)]
+            if len(rm.problem.tiers) == 1:
+                bad = list(rm.problem.tiers)  # the search just proved it
+            else:
+                bad = [t for t in rm.problem.tiers if not self._realisable(relaxed, t, seconds)]
             if not bad:
                 break
             for tier in bad:
@@ -174,6 +197,26 @@ class Stages:
         if bound is not None:
             rm.model.add(figure.expr >= bound)  # valid: the relaxation allows every rota
         return bound, False
+
+    def _meets(self, status: int, figure: Figure, bound: int) -> bool:
+        """Whether the solve just made found a rota at the bound (so proven optimal)."""
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        return found and self.values is not None and _value(figure.expr, self.values) <= bound
+
+    def _zero_first(self, figure: Figure, budget: float, deadline: float) -> tuple[int, bool]:
+        """Look for a rota with no close pair, stated tightly; if none exists the figure is at
+        least one pair (its scaled value 1), which the full search then starts from."""
+        focused = self.rm.model.clone()
+        focused.add(figure.expr <= 0)
+        forbid_close_pairs(focused, self.rm)
+        seconds = min(deadline - time.monotonic(), budget * 0.25)
+        status, _ = self._solve(focused, figure, seconds)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return 0, True
+        if status == cp_model.INFEASIBLE:
+            self.rm.model.add(figure.expr >= 1)
+            return 1, False
+        return 0, False
 
     def _small_repair(self) -> bool:
         """Changes are held to a handful: the relaxation knows nothing of changes, and within
@@ -196,9 +239,9 @@ class Stages:
             raise Infeasible
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             count = len(model.proto.variables)
-            self.values = [
-                int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)
-            ]
+            self.values = self.rm.tidy(
+                [int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)]
+            )
 
     def stage(self, name: str, budget: float) -> StageStats:
         """Minimise one figure and hold it at the value reached."""
@@ -210,6 +253,8 @@ class Stages:
         proven = False
         if name in _RELAXED and not self._small_repair():
             bound, proven = self._relaxed_stage(name, figure, budget, deadline)
+        elif name == "spread_pairs" and rm.problem.rules.spread_hours is not None:
+            bound, proven = self._zero_first(figure, budget, deadline)
         if not proven:
             status, solver_bound = self._solve(rm.model, figure, deadline - time.monotonic())
             if status == cp_model.INFEASIBLE and self.values is None:

@@ -98,6 +98,8 @@ def test_frozen_shift_keeps_a_person_now_unavailable() -> None:
 @st.composite
 def tiny_problems(draw: st.DrawFn) -> dict[str, Any]:
     n_shifts = draw(st.integers(2, 5))
+    # Sometimes a second tier, which the solver then solves as a problem of its own.
+    tiers = ["worker", "manager"] if draw(st.integers(0, 2)) == 0 else ["worker"]
     shifts = []
     for i in range(n_shifts):
         weekend = draw(st.booleans())
@@ -105,6 +107,7 @@ def tiny_problems(draw: st.DrawFn) -> dict[str, Any]:
             shift(
                 f"s{i}",
                 draw(st.integers(0, 9)),
+                tier=draw(st.sampled_from(tiers)),
                 hour=draw(st.sampled_from([9, 17])),
                 hours=draw(st.sampled_from([12, 16, 24])),
                 required=draw(st.sampled_from([1, 1, 1, 2])),
@@ -131,7 +134,7 @@ def tiny_problems(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.integers(0, 6)) == 0:
             fields["min_shifts"] = draw(st.integers(0, 2))
             fields["max_shifts"] = max(fields["min_shifts"], fields.get("max_shifts", 0))
-        people.append(person(f"p{i}", **fields))
+        people.append(person(f"p{i}", tier=draw(st.sampled_from(tiers)), **fields))
     rules: dict[str, Any] = {"min_rest_hours": draw(st.sampled_from([0, 0, 8, 24]))}
     if draw(st.booleans()):
         rules["windows"] = [
