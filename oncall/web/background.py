@@ -11,13 +11,14 @@ from oncall import keys
 from oncall.domain.audit import latest_handover_day, morning_jobs, next_handover_at
 from oncall.domain.calls import CallReconciler, forget_old_replies
 from oncall.domain.escalation import make_workers
+from oncall.domain.missing import morning_pack
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
 from oncall.web.twilio.failsafe import refresh_duty_numbers
 from oncall.web.ui.audit_chain import verify_if_stale
 from oncall.web.ui.outcome import outcome_links
 from oncall.web.ui.rota_jobs import forget_finished_jobs
-from oncall.wiring import morning_config, sender_config, worker_config
+from oncall.wiring import morning_config, pack_config, sender_config, worker_config
 
 log = get_logger(__name__)
 
@@ -42,6 +43,7 @@ def _jobs(app: web.Application) -> list[Job]:
     # Tests switch the escalation loops off (ONCALL_ESCALATION_WORKERS=off) and run passes by hand.
     escalating = settings.escalation_workers
     morning = morning_config(settings, outcome_links(app))
+    pack = pack_config(settings)
 
     async def prune(now: datetime) -> None:
         async with database.sessions() as session:
@@ -65,6 +67,17 @@ def _jobs(app: web.Application) -> list[Job]:
             lambda now: morning_jobs(
                 database.sessions,
                 morning,
+                at=now,
+                day=latest_handover_day(now, settings.zone, settings.handover_at),
+            ),
+            next_at=lambda now: next_handover_at(now, settings.zone, settings.handover_at),
+            at_start=False,
+        ),
+        Job(
+            "missing meeting pack",
+            lambda now: morning_pack(
+                database.sessions,
+                pack,
                 at=now,
                 day=latest_handover_day(now, settings.zone, settings.handover_at),
             ),

@@ -10,12 +10,14 @@ from oncall.domain.audit.describe import _SENTENCES, describe_event
 from oncall.domain.outbox import LOGGED_OUTCOMES
 
 ROOT = Path(__file__).resolve().parents[2] / "oncall"
-WRITERS = {"append_event", "_event", "message_event"}  # the functions that append an event
+# the functions that append an event
+WRITERS = {"append_event", "_event", "message_event", "episode_event"}
 CHANNELS = ("sms", "voice")  # f"{row.channel}.sent" and the like
-# The modules of call routing and escalation: their events make up a contact's timeline.
+# The modules of call routing, escalation and missing episodes: their events make up a
+# contact's timeline.
 ROUTING_AND_ESCALATION = (
     "domain/calls/", "domain/contacts/", "domain/escalation/", "domain/outbox/",
-    "domain/outcomes/",
+    "domain/outcomes/", "domain/missing/",
 )  # fmt: skip
 
 
@@ -91,7 +93,8 @@ def test_the_source_scan_finds_the_kinds_we_know_are_written() -> None:
     assert {"call.received", "call.accepted", "call.ended", "caller.hung_up", "call.duration",
             "alert.raised", "alert.escalated", "alert.acknowledged", "sms.failed", "sms.sent",
             "outcome.recorded", "outcome.amended", "outcome.link_texted", "audit.read",
-            "audit.verified", "handover.prepared"} <= every  # fmt: skip
+            "audit.verified", "handover.prepared", "missing.opened", "missing.returned",
+            "missing.interview"} <= every  # fmt: skip
     assert "call.rang" in found["domain/calls/flow.py"]
 
 

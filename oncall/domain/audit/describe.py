@@ -117,6 +117,46 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         f"Outcome amended: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")
     ),
+    # Missing from home or care (oncall.domain.missing): the case reference, never a name.
+    "missing.opened": lambda d: (
+        f"Missing episode {d.get('episode', '?')} opened for case {d.get('case_reference', '?')}: "
+        f"{d.get('risk', '?')} risk"
+        + (" (a repeat)" if d.get("repeat") else "")
+        + (f", by {d['via']}" if d.get("via") else "")
+    ),
+    "missing.contact_added": lambda d: (
+        f"Contact added to missing episode {d.get('episode', '?')} "
+        f"(case {d.get('case_reference', '?')}, {d.get('risk', '?')} risk)"
+    ),
+    "missing.updated": lambda d: (
+        f"Missing episode {d.get('episode', '?')} changed: "
+        + (", ".join(str(k).replace("_", " ") for k in d.get("changes") or {}) or "nothing")
+    ),
+    "missing.returned": lambda d: (
+        f"Child of missing episode {d.get('episode', '?')} back at {d.get('returned_at', '?')}"
+        f"; return home interview due {d.get('interview_due_at', '?')}"
+    ),
+    "missing.withdrawn": lambda d: (
+        f"Missing episode {d.get('episode', '?')} withdrawn: {d.get('reason', '?')}"
+    ),
+    "missing.interview": lambda d: (
+        f"Return home interview of episode {d.get('episode', '?')} {d.get('step', '?')} "
+        f"on {d.get('on', '?')}"
+    ),
+    "missing.pack_prepared": lambda d: (
+        f"Missing meeting pack for {d.get('day', '?')}: "
+        f"{len(d.get('still_missing') or [])} still missing (flagged), "
+        f"{len(d.get('returned') or [])} returned overnight, "
+        f"{len(d.get('interviews_overdue') or [])} interviews overdue"
+    ),
+    "missing.pack_emailed": lambda d: (
+        f"Missing meeting pack for {d.get('day', '?')} "
+        + (
+            f"e-mailed to {d['sent_to']} address(es)"
+            if d.get("sent_to")
+            else f"not e-mailed: {d.get('failed', '?')}"
+        )
+    ),
     # Set-up and accounts from the command line (`oncall setup`, `user`, `token`).
     "line.configured": lambda d: (
         f"{d.get('line', 'A')} line {d.get('action', 'configured')}: number {d.get('number', '?')}"
