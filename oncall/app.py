@@ -14,7 +14,7 @@ from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import background, demo, health
-from oncall.web.api import contacts, events, on_duty, openapi
+from oncall.web.api import contacts, events, missing_episodes, on_duty, openapi
 from oncall.web.auth import LoginThrottle, authenticate
 from oncall.web.ids import ids_in_range
 from oncall.web.metrics import setup_metrics
@@ -77,6 +77,7 @@ def create_app(
     app.add_routes(on_duty.routes)
     app.add_routes(contacts.routes)
     app.add_routes(events.routes)
+    app.add_routes(missing_episodes.routes)
     app.add_routes(openapi.routes)
     app.add_routes(audit_handover.routes)
     add_ui_routes(app)

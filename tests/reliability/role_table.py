@@ -42,6 +42,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/contacts"): AUDITORS,
     ("GET", "/api/v1/contacts/{contact_id}"): AUDITORS,
     ("GET", "/api/v1/events"): AUDITORS,
+    ("GET", "/api/v1/missing-episodes"): AUDITORS,
     ("GET", "/audit"): AUDITORS,
     ("GET", "/audit/contacts/{contact_id}"): AUDITORS,
     ("GET", "/audit/events"): AUDITORS,

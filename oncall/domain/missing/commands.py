@@ -27,7 +27,7 @@ from oncall.domain.escalation import resolve_targets
 from oncall.domain.missing.config import MissingConfig
 from oncall.domain.missing.episodes import Actor, open_episode, record_return
 from oncall.domain.missing.errors import EpisodeError, EpisodeInvalid
-from oncall.domain.texts.gsm7 import fit
+from oncall.domain.texts.gsm7 import MULTI_GSM7, fit
 
 VERBS = frozenset({"MISSING", "FOUND", "RETURNED"})  # RETURNED is FOUND by another name
 _RISKS = {"high": Risk.HIGH, "h": Risk.HIGH, "medium": Risk.MEDIUM, "med": Risk.MEDIUM,
@@ -170,10 +170,13 @@ class MissingCommands:
                 session, ["senior_manager"], at=now, exclude=by.person_id
             )
             told = (
-                f" {manager[0].name} (senior manager) alerted." if manager else " Managers alerted."
+                f" {manager[0].name} (senior manager) alerted."
+                if manager
+                else " No senior manager on call: all managers alerted."
             )
         repeat = " REPEAT: another episode in 30 days." if opened.repeat else ""
-        return fit(f"{head}{told}{repeat} Reply FOUND {ref} when back.")
+        # Up to two segments: a repeat and a long name do not fit in one, and none may be cut.
+        return fit(f"{head}{repeat}{told} Reply FOUND {ref} when back.", 2 * MULTI_GSM7)
 
     async def _found(
         self, session: AsyncSession, command: MissingText, contact: Contact, by: Actor, *,
