@@ -151,7 +151,7 @@ async def test_refusals_name_the_field_and_change_nothing(night: Database) -> No
         await session.commit()
         before = await counts(session)
         worker = await by_text(session, "sw002")
-        bad = [
+        bad: list[tuple[dict[str, object], str]] = [
             ({"case_reference": "Lucy Smith"}, "case_reference"),
             ({"case_reference": "JY-1234567890123"}, "case_reference"),
             ({"case_reference": ""}, "case_reference"),
