@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -34,12 +35,63 @@ class TelephonyRejected(TelephonyError):
         self.code = code
 
 
+class Delivery(StrEnum):
+    """How far an SMS has got. A provider's own words are translated at its boundary; a word
+    it has no translation for is None wherever a Delivery is expected (nothing is recorded)."""
+
+    QUEUED = "queued"  # accepted, on its way
+    SENT = "sent"  # handed to the carrier
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+
+
+class CallProgress(StrEnum):
+    """How far a call has got (a caller's call, an alert call, or a leg a call rang)."""
+
+    QUEUED = "queued"  # accepted, not ringing yet
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"  # answered
+    COMPLETED = "completed"  # answered, then ended
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"  # ended before it was answered, by the caller or the API
+
+    @property
+    def ended(self) -> bool:
+        """The call is over: nothing about it will change again."""
+        return self in _CALL_ENDS
+
+
+_CALL_ENDS = frozenset({
+    CallProgress.COMPLETED, CallProgress.BUSY, CallProgress.NO_ANSWER, CallProgress.FAILED,
+    CallProgress.CANCELED,
+})  # fmt: skip
+
+
+class DialOutcome(StrEnum):
+    """How the phone one ring of a call (a Dial) rang ended, as seen from the caller's side."""
+
+    COMPLETED = "completed"  # picked up (by a person or a voicemail), talked, hung up
+    ANSWERED = "answered"  # picked up; the provider's other word for it
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"  # the caller hung up while it rang
+
+    @property
+    def picked_up(self) -> bool:
+        """Someone or something answered the phone (which is not the same as accepting)."""
+        return self in (DialOutcome.COMPLETED, DialOutcome.ANSWERED)
+
+
 @dataclass(frozen=True, slots=True)
 class SentMessage:
     """An SMS the provider accepted."""
 
     sid: str
-    status: str
+    status: Delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +99,7 @@ class MessageState:
     """What the provider says now about an SMS it accepted earlier."""
 
     sid: str
-    status: str  # the provider's word: queued, sending, sent, delivered, undelivered, failed, …
+    status: Delivery | None  # None: a status with no Delivery for it (nothing to record)
     error_code: int | None = None
 
 
@@ -56,7 +108,7 @@ class PlacedCall:
     """An outbound call the provider accepted."""
 
     sid: str
-    status: str
+    status: CallProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +116,7 @@ class CallState:
     """What the provider says now about a call (a caller's call or one of its child legs)."""
 
     sid: str
-    status: str  # the provider's word: queued, ringing, in-progress, completed, busy, no-answer…
+    status: CallProgress | None  # None: a status with no CallProgress for it (still going)
     to: str = ""
     duration_s: int | None = None  # set once the call has ended
     parent_sid: str | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from aiohttp import web
 
@@ -13,31 +12,20 @@ from oncall.clock import Clock, OffsetClock, SystemClock
 from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
-from oncall.web import background, demo, health
-from oncall.web.api import contacts, events, missing_episodes, on_duty, openapi
+from oncall.web import background
 from oncall.web.auth import LoginThrottle, authenticate
 from oncall.web.ids import ids_in_range
-from oncall.web.metrics import setup_metrics
+from oncall.web.metrics import measure, metrics_state
 from oncall.web.middleware import api_errors, request_context
-from oncall.web.telephony import mount_fake_twilio, telephony_ctx
-from oncall.web.twilio import twilio_app
+from oncall.web.routes import add_routes
+from oncall.web.telephony import configure_fake_numbers, fake_twilio, telephony_ctx
 from oncall.web.twilio.failsafe import duty_numbers_ctx
-from oncall.web.ui import (
-    audit,
-    audit_chain,
-    audit_handover,
-    audit_reports,
-    demo_timeline,
-    login,
-    outcome,
-    pages,
-)
-from oncall.web.ui.routes import add_ui_routes
-from oncall.wiring import signing_key
+from oncall.web.ui.audit.chain import audit_jobs_ctx, verify_if_stale
+from oncall.web.ui.errors import html_errors
+from oncall.web.ui.rota.jobs import RotaJobs, forget_finished_jobs, rota_jobs_ctx
+from oncall.wiring import outcome_links, signing_key
 
 log = get_logger(__name__)
-
-STATIC_DIR = Path(__file__).parent / "web" / "ui" / "static"
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -55,36 +43,31 @@ def create_app(
     In demo mode (ONCALL_TELEPHONY=fake) a fake Twilio is mounted at /fake and the service's own
     Twilio REST client talks to it over HTTP, exactly as it would talk to Twilio.
     """
-    app = web.Application(middlewares=[request_context, api_errors, authenticate])
+    # Outermost first: metrics time everything; the UI's error pages see each handler's refusals
+    # and the 404 of an id out of range.
+    app = web.Application(
+        middlewares=[
+            measure, request_context, api_errors, authenticate, html_errors, ids_in_range,
+        ]
+    )  # fmt: skip
     app[keys.SETTINGS] = settings
     app[keys.SIGNING_KEY] = signing_key(settings)
+    app[keys.OUTCOME_LINKS] = outcome_links(app[keys.SIGNING_KEY], settings)
     app[keys.LOGIN_THROTTLE] = LoginThrottle()
+    app[keys.METRICS] = metrics_state(settings)
+    app[keys.ROTA_JOBS] = RotaJobs()
     # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).
     app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
     app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(audit_chain.audit_jobs_ctx)
+    app.cleanup_ctx.append(audit_jobs_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))
-    app.cleanup_ctx.append(background.background_ctx)
+    app.cleanup_ctx.append(
+        background.background_ctx(background.PagesWork(forget_finished_jobs, verify_if_stale))
+    )
     if settings.telephony == "fake":
-        mount_fake_twilio(app, settings)
-        app.add_routes(demo_timeline.routes)
-        app.add_routes(demo.routes)
-    app.add_routes(health.routes)
-    setup_metrics(app)
-    app.add_routes(pages.routes)
-    app.add_routes(login.routes)
-    app.add_routes(on_duty.routes)
-    app.add_routes(contacts.routes)
-    app.add_routes(events.routes)
-    app.add_routes(missing_episodes.routes)
-    app.add_routes(openapi.routes)
-    app.add_routes(audit_handover.routes)
-    add_ui_routes(app)
-    app.middlewares.append(ids_in_range)  # innermost: the UI's error pages show its 404
-    app.add_routes(audit_reports.routes)
-    app.add_routes(audit.routes)
-    app.add_routes(outcome.routes)
-    app.router.add_static("/static/", STATIC_DIR, name="static")
-    app.add_subapp("/twilio", twilio_app())
+        app[keys.FAKE_TWILIO] = fake_twilio(settings)
+        app.cleanup_ctx.append(configure_fake_numbers)
+    app.cleanup_ctx.append(rota_jobs_ctx)
+    add_routes(app, settings)
     return app

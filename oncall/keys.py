@@ -13,6 +13,7 @@ from oncall.db.engine import Database
 from oncall.domain.calls import CallReconciler
 from oncall.domain.escalation import EscalationScheduler
 from oncall.domain.outbox import OutboxSender
+from oncall.domain.outcomes import OutcomeLinks
 from oncall.domain.periodic import Runner
 from oncall.settings import Settings
 
@@ -20,8 +21,8 @@ if TYPE_CHECKING:  # web types: their modules import this one
     from oncall.web.auth import LoginThrottle
     from oncall.web.metrics import MetricsState
     from oncall.web.twilio.failsafe import DutyNumbers
-    from oncall.web.ui.audit_common import AuditJobs
-    from oncall.web.ui.rota_jobs import RotaJobs
+    from oncall.web.ui.audit.common import AuditJobs
+    from oncall.web.ui.rota.jobs import RotaJobs
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -29,6 +30,7 @@ DATABASE = web.AppKey("database", Database)
 TELEPHONY = web.AppKey("telephony", Telephony)
 FAKE_TWILIO = web.AppKey("fake_twilio", FakeTwilio)  # demo mode only
 SIGNING_KEY = web.AppKey("signing_key", bytes)  # signs sessions, CSRF tokens and outcome links
+OUTCOME_LINKS = web.AppKey("outcome_links", OutcomeLinks)  # signed with SIGNING_KEY
 
 # This replica's periodic work (oncall.web.background) and the workers tests drive by hand.
 RUNNER = web.AppKey("runner", Runner)

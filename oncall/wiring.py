@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from integrations.twilio import WebhookUrls
 from oncall.domain.audit import MorningConfig, SmtpConfig
 from oncall.domain.escalation import WorkerConfig
 from oncall.domain.missing import MissingCommands, MissingConfig, PackConfig, missing_config
@@ -40,6 +41,11 @@ def offline_outcome_links(settings: Settings) -> OutcomeLinks | None:
     return outcome_links(signing_key(settings), settings)
 
 
+def webhook_urls(settings: Settings) -> WebhookUrls:
+    """The URLs Twilio is given, at ONCALL_PUBLIC_URL (the console's, and every callback's)."""
+    return WebhookUrls(settings.public_url)
+
+
 def worker_config(settings: Settings) -> WorkerConfig:
     return WorkerConfig(
         zone=settings.zone,
@@ -51,7 +57,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
 
 def sender_config(settings: Settings) -> SenderConfig:
     return SenderConfig(
-        public_url=settings.public_url,
+        urls=webhook_urls(settings),
         max_attempts=settings.outbox_max_attempts,
         per_minute=settings.sms_per_minute_per_number,
         status_check_after=(

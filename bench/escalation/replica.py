@@ -16,7 +16,7 @@ import time
 
 from sqlalchemy import func, select
 
-from integrations.twilio import TwilioTelephony
+from integrations.twilio import TwilioTelephony, WebhookUrls
 from oncall.clock import SystemClock
 from oncall.db.engine import Database
 from oncall.db.models import Alert, OutboundMessage
@@ -57,7 +57,7 @@ async def main(
         telephony,
         clock,
         WorkerConfig(zone=JERSEY, poll_seconds=poll, batch=batch),
-        SenderConfig(public_url=public_url, per_minute=100_000),
+        SenderConfig(WebhookUrls(public_url), per_minute=100_000),
     )
     late: list[float] = []
     done = asyncio.Event()

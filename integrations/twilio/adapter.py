@@ -15,7 +15,9 @@ from twilio.base.exceptions import (
 from twilio.rest import Client
 
 from integrations.telephony import (
+    CallProgress,
     CallState,
+    Delivery,
     MessageState,
     PlacedCall,
     SentMessage,
@@ -24,6 +26,7 @@ from integrations.telephony import (
     TelephonyUnavailable,
 )
 from integrations.twilio.http_client import RebasedAsyncHttpClient, last_retry_after
+from integrations.twilio.words import call_progress, delivery
 
 DEFAULT_API_BASE = "https://api.twilio.com"
 
@@ -67,7 +70,7 @@ class TwilioTelephony:
         if status_callback is not None:
             kwargs["status_callback"] = status_callback
         message = await self._call(lambda: self._client.messages.create_async(**kwargs))
-        return SentMessage(sid=str(message.sid), status=str(message.status))
+        return _sent(message)
 
     async def place_call(
         self,
@@ -84,14 +87,11 @@ class TwilioTelephony:
             kwargs["status_callback"] = status_callback
             kwargs["status_callback_event"] = CALL_PROGRESS_EVENTS
         call = await self._call(lambda: self._client.calls.create_async(**kwargs))
-        return PlacedCall(sid=str(call.sid), status=str(call.status))
+        return _placed(call)
 
     async def fetch_message(self, sid: str) -> MessageState:
         """GET Messages/{sid}.json: the status now (a reconciliation after a lost callback)."""
-        message = await self._call(lambda: self._client.messages(sid).fetch_async())
-        return MessageState(
-            sid=str(message.sid), status=str(message.status), error_code=message.error_code
-        )
+        return _message_state(await self._call(lambda: self._client.messages(sid).fetch_async()))
 
     async def fetch_call(self, sid: str) -> CallState:
         """GET Calls/{sid}.json: a call's status and length (a reconciliation of an open call)."""
@@ -104,15 +104,15 @@ class TwilioTelephony:
         )
         return [_call_state(record) for record in records]
 
-    async def recent_messages(self, *, limit: int = 20) -> list[SentMessage]:
+    async def recent_messages(self, *, limit: int = 20) -> list[MessageState]:
         """The account's most recent messages (newest first), for diagnostics."""
         records = await self._call(lambda: self._client.messages.list_async(limit=limit))
-        return [SentMessage(sid=str(m.sid), status=str(m.status)) for m in records]
+        return [_message_state(message) for message in records]
 
-    async def recent_calls(self, *, limit: int = 20) -> list[PlacedCall]:
+    async def recent_calls(self, *, limit: int = 20) -> list[CallState]:
         """The account's most recent calls (newest first), for diagnostics."""
         records = await self._call(lambda: self._client.calls.list_async(limit=limit))
-        return [PlacedCall(sid=str(c.sid), status=str(c.status)) for c in records]
+        return [_call_state(call) for call in records]
 
     async def close(self) -> None:
         """Release connections."""
@@ -133,6 +133,25 @@ class TwilioTelephony:
             raise TelephonyUnavailable(f"Twilio answered unexpectedly: {exc}") from exc
 
 
+def _sent(message: Any) -> SentMessage:
+    """A message Twilio accepted: whatever word it answered with, the message is on its way."""
+    status = delivery(str(message.status)) or Delivery.QUEUED
+    return SentMessage(sid=str(message.sid), status=status)
+
+
+def _placed(call: Any) -> PlacedCall:
+    """A call Twilio accepted: whatever word it answered with, the call is on its way."""
+    return PlacedCall(
+        sid=str(call.sid), status=call_progress(str(call.status)) or CallProgress.QUEUED
+    )
+
+
+def _message_state(message: Any) -> MessageState:
+    """Our view of the library's MessageInstance."""
+    status = delivery(str(message.status))
+    return MessageState(sid=str(message.sid), status=status, error_code=message.error_code)
+
+
 def _call_state(call: Any) -> CallState:
     """Our view of the library's CallInstance (its duration is a string of seconds, or None)."""
     try:
@@ -141,7 +160,7 @@ def _call_state(call: Any) -> CallState:
         duration = None
     return CallState(
         sid=str(call.sid),
-        status=str(call.status),
+        status=call_progress(str(call.status)),
         to=str(call.to or ""),
         duration_s=duration,
         parent_sid=str(call.parent_call_sid) if call.parent_call_sid else None,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from integrations.twilio import twiml
 from oncall.cli.base import EXIT_OK, CommandFailed, add_command, add_group
+from oncall.domain.calls import spoken
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 from oncall.settings import Settings
-from oncall.web.telephony import webhook_urls
-from oncall.web.twilio.twiml import static_fallback
+from oncall.wiring import webhook_urls
 
 
 def register(sub: Any) -> None:
@@ -39,7 +40,11 @@ def _fallback_twiml(args: argparse.Namespace, settings: Settings) -> int:
             numbers.append(normalise_phone(value))
         except InvalidPhoneNumber as exc:
             raise CommandFailed(f"--number: {exc}") from None
-    print(static_fallback(numbers))
+    print(
+        twiml.static_fallback(
+            numbers, greeting=spoken.STATIC_GREETING, unreachable=spoken.STATIC_UNREACHABLE
+        )
+    )
     return EXIT_OK
 
 
@@ -49,6 +54,6 @@ def _urls(_args: argparse.Namespace, settings: Settings) -> int:
         "voice_status_callback": "Call status changes (Status Callback URL, HTTP POST)",
         "sms_url": "A message comes in (Messaging URL, HTTP POST)",
     }
-    for key, url in webhook_urls(settings).items():
+    for key, url in webhook_urls(settings).number_settings().items():
         print(f"{labels[key]}: {url}")
     return EXIT_OK

@@ -24,10 +24,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching to WAL needs a lock, and without a timeout set a server
+    # holding the write lock makes it fail at once ("database is locked"), e.g. for a CLI command.
+    cursor.execute("PRAGMA busy_timeout=10000")
     # Foreign keys are off by default in SQLite; WAL lets readers proceed while one writer writes.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -15,9 +16,6 @@ from oncall.domain.missing import morning_pack
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
 from oncall.web.twilio.failsafe import refresh_duty_numbers
-from oncall.web.ui.audit_chain import verify_if_stale
-from oncall.web.ui.outcome import outcome_links
-from oncall.web.ui.rota_jobs import forget_finished_jobs
 from oncall.wiring import morning_config, pack_config, sender_config, worker_config
 
 log = get_logger(__name__)
@@ -27,7 +25,16 @@ RECEIPTS_KEPT = timedelta(days=2)  # Twilio stops retrying a webhook within minu
 PRUNE_SECONDS = 3600.0
 
 
-def _jobs(app: web.Application) -> list[Job]:
+@dataclass(frozen=True, slots=True)
+class PagesWork:
+    """The pages' own periodic work, handed in by the app factory (this module, the escalation
+    wiring, imports no pages): forgetting finished rota solves, and verifying a stale chain."""
+
+    forget_finished_jobs: Callable[[web.Application, datetime], int]
+    verify_chain_if_stale: Callable[[web.Application], Awaitable[object]]
+
+
+def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
     settings, clock, database = app[keys.SETTINGS], app[keys.CLOCK], app[keys.DATABASE]
     scheduler, sender = make_workers(
         database.sessions, app[keys.TELEPHONY], clock,
@@ -36,20 +43,20 @@ def _jobs(app: web.Application) -> list[Job]:
     calls = CallReconciler(
         database.sessions, app[keys.TELEPHONY], clock,
         after=timedelta(seconds=settings.call_check_seconds or 300),
-        links=outcome_links(app), zone=settings.zone,
+        links=app[keys.OUTCOME_LINKS], zone=settings.zone,
     )  # fmt: skip
     app[keys.SCHEDULER], app[keys.SENDER], app[keys.CALL_CHECK] = scheduler, sender, calls
     poll = settings.escalation_poll_seconds
     # Tests switch the escalation loops off (ONCALL_ESCALATION_WORKERS=off) and run passes by hand.
     escalating = settings.escalation_workers
-    morning = morning_config(settings, outcome_links(app))
+    morning = morning_config(settings, app[keys.OUTCOME_LINKS])
     pack = pack_config(settings)
 
     async def prune(now: datetime) -> None:
         async with database.sessions() as session:
             receipts = await forget_old_replies(session, now=now, keep=RECEIPTS_KEPT)
             await session.commit()
-        jobs = forget_finished_jobs(app, now)
+        jobs = pages.forget_finished_jobs(app, now)
         log.info("pruned", webhook_receipts=receipts, rota_jobs=jobs)
 
     jobs = [
@@ -95,14 +102,23 @@ def _jobs(app: web.Application) -> list[Job]:
     if settings.chain_verify_minutes > 0:
         every = min(300.0, settings.chain_verify_minutes * 60 / 4)
         jobs.append(
-            Job("chain verification", lambda now: verify_if_stale(app), every=every, at_start=False)
+            Job(
+                "chain verification",
+                lambda now: pages.verify_chain_if_stale(app),
+                every=every,
+                at_start=False,
+            )
         )
     return jobs
 
 
-async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+def background_ctx(pages: PagesWork) -> Callable[[web.Application], AsyncIterator[None]]:
     """cleanup_ctx: build this replica's runner and run its jobs until the app stops."""
-    runner = Runner(app[keys.CLOCK], _jobs(app))
-    app[keys.RUNNER] = runner
-    async with runner.running():
-        yield
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        runner = Runner(app[keys.CLOCK], _jobs(app, pages))
+        app[keys.RUNNER] = runner
+        async with runner.running():
+            yield
+
+    return ctx

@@ -1,4 +1,5 @@
-"""Request ids on every log line, an access log, and JSON errors for everything under /api/."""
+"""Request ids on every log line, an access log, JSON errors for everything under /api/, and the
+one translation of the domain's refusals to HTTP statuses."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from oncall.domain.errors import Conflict, DomainError, NotFound
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -30,6 +32,16 @@ def loggable_path(path: str) -> str:
 
 def _is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
+
+
+def http_refusal(exc: DomainError) -> web.HTTPException:
+    """The HTTP answer to a refusal no handler turned into a page: nothing there 404, a state that
+    forbids it 409, bad input (Invalid) 400; the reason is the domain's sentence."""
+    if isinstance(exc, NotFound):
+        return web.HTTPNotFound(reason=str(exc))
+    if isinstance(exc, Conflict):
+        return web.HTTPConflict(reason=str(exc))
+    return web.HTTPBadRequest(reason=str(exc))
 
 
 def json_error(status: int, message: str, **extra: object) -> web.Response:
@@ -72,6 +84,11 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
     """Under /api/, every error is JSON; elsewhere, unexpected errors are logged and re-raised."""
     try:
         return await handler(request)
+    except DomainError as exc:
+        answer = http_refusal(exc)
+        if not _is_api(request):
+            raise answer from None
+        return json_error(answer.status, answer.reason)
     except web.HTTPException as exc:
         if not _is_api(request) or exc.status < 400:
             raise

@@ -16,36 +16,28 @@ from oncall.domain.duty import on_duty_at
 from oncall.domain.overview import service_overview, simulator_entries
 from oncall.log import get_logger
 from oncall.settings import Settings
+from oncall.wiring import webhook_urls
 
 log = get_logger(__name__)
 
 FAKE_PREFIX = "/fake"
 
 
-def webhook_urls(settings: Settings) -> dict[str, str]:
-    """The URLs to enter for every number in Twilio's console (and in the fake)."""
-    base = settings.public_url
-    return {
-        "voice_url": f"{base}/twilio/voice/incoming",
-        "voice_status_callback": f"{base}/twilio/voice/status",
-        "sms_url": f"{base}/twilio/sms/incoming",
-    }
+def fake_twilio(settings: Settings) -> FakeTwilio:
+    """Demo mode's fake Twilio (app[keys.FAKE_TWILIO]); the service's REST client talks to it."""
+    return FakeTwilio(account_sid=settings.account_sid, auth_token=settings.auth_tokens[0])
 
 
-def mount_fake_twilio(app: web.Application, settings: Settings) -> FakeTwilio:
-    """Serve a fake Twilio inside this app; the service's own REST client talks to it."""
-    fake = FakeTwilio(account_sid=settings.account_sid, auth_token=settings.auth_tokens[0])
-    app[keys.FAKE_TWILIO] = fake
-    fake_app = create_fake_app(fake)
+def fake_twilio_app(app: web.Application) -> web.Application:
+    """The fake's REST API and the phone simulator, mounted at FAKE_PREFIX (oncall.web.routes)."""
+    fake_app = create_fake_app(app[keys.FAKE_TWILIO])
     add_simulator(
         fake_app,
         directory=_directory(app),
         timeline_url=lambda sid: f"/demo/calls/{sid}",
         clock_url="/demo/clock",
     )
-    app.add_subapp(FAKE_PREFIX, fake_app)
-    app.cleanup_ctx.append(_configure_fake_numbers)
-    return fake
+    return fake_app
 
 
 def _directory(app: web.Application) -> DirectoryProvider:
@@ -60,7 +52,7 @@ def _directory(app: web.Application) -> DirectoryProvider:
     return provide
 
 
-async def _configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
+async def configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
     """Point the fake's numbers at our webhooks, as an operator would in Twilio's console."""
     try:
         async with app[keys.DATABASE].sessions() as session:
@@ -68,7 +60,7 @@ async def _configure_fake_numbers(app: web.Application) -> AsyncIterator[None]:
     except Exception:  # the app still starts (readyz says why); the fake just has no numbers
         log.exception("could not read the lines to configure the fake Twilio")
     else:
-        urls = webhook_urls(app[keys.SETTINGS])
+        urls = webhook_urls(app[keys.SETTINGS]).number_settings()
         for line in overview.lines:
             app[keys.FAKE_TWILIO].configure_number(line.number, **urls)
     yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from alembic import command
@@ -42,6 +43,50 @@ def test_downgrade_to_nothing_and_up_again(db_url: str) -> None:
             await db.dispose()
 
     assert asyncio.run(revision()) == head_revision()
+
+
+# Outbox keys as the service wrote them before 0006: an escalation step's carry its round and
+# step index; a notice about an alert, an outcome link and a rota notice do not.
+OUTBOX_KEYS = {
+    "alert:12:r1:s2:p3:sms": (1, 2),
+    "alert:7:r0:s10:p4:voice": (0, 10),
+    "notice:alert:12:owned:p5": (None, None),
+    "outcome:9:p3:link": (None, None),
+    "rota:4:3": (None, None),
+}
+
+
+async def _run(url: str, statement: str, rows: list[dict[str, object]] | None = None) -> list[Any]:
+    database = Database.connect(url)
+    try:
+        async with database.engine.begin() as conn:
+            result = await conn.execute(text(statement), rows or [{}])
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        await database.dispose()
+
+
+def test_0006_fills_each_message_step_from_its_key_and_goes_back(db_url: str) -> None:
+    config = alembic_config(db_url)
+    command.downgrade(config, "0005")
+    at = datetime(2027, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+    asyncio.run(
+        _run(
+            db_url,
+            "INSERT INTO outbound_messages (dedupe_key, channel, to_number, from_number, body, "
+            "status, attempts, last_error, created_at, updated_at) VALUES (:key, 'sms', "
+            "'+447700900001', '+441534000001', 'x', 'delivered', 1, '', :at, :at)",
+            [{"key": key, "at": at} for key in OUTBOX_KEYS],
+        )
+    )
+    upgrade(db_url)
+    steps = asyncio.run(_run(db_url, "SELECT dedupe_key, round, step_index FROM outbound_messages"))
+    assert {key: (round_, step) for key, round_, step in steps} == OUTBOX_KEYS
+
+    command.downgrade(config, "0005")
+    keys = asyncio.run(_run(db_url, "SELECT dedupe_key FROM outbound_messages"))
+    assert sorted(key for (key,) in keys) == sorted(OUTBOX_KEYS)  # the keys stay: nothing lost
+    upgrade(db_url)
 
 
 async def _insert_event(database: Database) -> None:
@@ -110,7 +155,7 @@ async def test_missing_episodes_and_their_alerts_survive_a_downgrade_and_upgrade
             )
     finally:
         await db.dispose()
-    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0005")
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0006")
     db = Database.connect(db_url)
     try:
         async with db.engine.connect() as conn:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 import rota_solver
@@ -20,13 +21,13 @@ from oncall.domain.rota import (
     export_csv,
     export_ics,
     export_json,
-    fold,
     generate,
     load_version,
     publish,
     repair,
     version_diff,
 )
+from oncall.domain.rota.ical import ShiftEvent, calendar_document
 from oncall.domain.setup import load_demo
 
 JERSEY = ZoneInfo("Europe/Jersey")
@@ -181,8 +182,13 @@ async def test_repair_moves_only_the_sick_persons_future_places(database: Databa
             assert new[key] == [newcomer[key] if c == sick else c for c in old[key]]
 
 
-async def test_repair_refuses_bad_input_naming_the_field(database: Database) -> None:
+@pytest.mark.parametrize("short", [False, True], ids=["one-transaction", "short-transactions"])
+async def test_repair_refuses_bad_input_naming_the_field(database: Database, short: bool) -> None:
+    # The same errors whether the caller gives its session (the command line) or a session
+    # factory (a web job), and nothing is recorded.
     await demo(database)
+    async with database.sessions() as session:
+        absences = await session.scalar(select(func.count()).select_from(Unavailability))
     start = datetime(2027, 1, 10, tzinfo=UTC)
     cases: list[tuple[dict[str, Any], type[Exception], str]] = [
         ({"person_code": "sw004"}, RotaConflict, r"^month: 2027-01 has no published rota"),
@@ -195,8 +201,11 @@ async def test_repair_refuses_bad_input_naming_the_field(database: Database) -> 
         async with database.sessions() as session:
             with pytest.raises(error, match=message):
                 await repair(
-                    session, "2027-01", now=start, by="c", zone=JERSEY, time_limit_s=1, **kwargs
-                )
+                    database.sessions if short else session, "2027-01", now=start, by="c",
+                    zone=JERSEY, time_limit_s=1, **kwargs,
+                )  # fmt: skip
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Unavailability)) == absences
 
 
 async def test_exports_and_a_repair_nobody_can_cover(sqlite_url: str) -> None:
@@ -226,10 +235,24 @@ async def test_exports_and_a_repair_nobody_can_cover(sqlite_url: str) -> None:
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "\n" not in ics.replace("\r\n", "")
     unfolded = ics.replace("\r\n ", "")
-    uids = [line for line in unfolded.split("\r\n") if line.startswith("UID:")]
+    assert "DTSTART:20270104T170000Z\r\nDTEND:20270105T090000Z" in unfolded  # UTC, no TZID
+    # Read back by the library, as a calendar app would.
+    calendar = Calendar.from_ical(ics)
+    assert str(calendar["X-WR-CALNAME"]) == "Out-of-hours rota 2027-01"
+    events = calendar.walk("VEVENT")
+    uids = [str(e["UID"]) for e in events]
     assert len(uids) == len(set(uids)) == sum(PLACES.values())
-    assert "DTSTART:20270104T170000Z\r\nDTEND:20270105T090000Z" in unfolded
     assert unfolded.count("BEGIN:VEVENT") == unfolded.count("END:VEVENT") == len(uids)
+    monday = next(s for s in document["shifts"] if s["id"] == "2027-01-04-w")
+    [person] = monday["people"]
+    event = next(e for e in events if e["UID"] == f"2027-01-04-w.{person['id']}@oncall.rota")
+    assert event.decoded("DTSTART") == datetime(2027, 1, 4, 17, tzinfo=UTC)
+    assert event.decoded("DTEND") == datetime(2027, 1, 5, 9, tzinfo=UTC)
+    assert str(event["SUMMARY"]) == f"On call, first tier: {person['name']}"
+    assert str(event["DESCRIPTION"]) == (
+        "Shift 2027-01-04-w, 1 of 1: Mon 04 Jan 17:00 to Tue 05 Jan 09:00 (Europe/Jersey)."
+    )
+    assert (event["STATUS"], event["SEQUENCE"]) == ("CONFIRMED", version.number)
 
     # When nobody can cover, the repair is stored as infeasible and nobody moves.
     block = next(a for a in version.solution["assignments"] if a["shift"] == "2027-01-18-m")
@@ -258,12 +281,25 @@ async def test_exports_and_a_repair_nobody_can_cover(sqlite_url: str) -> None:
     await database.dispose()
 
 
-def test_folding_never_splits_a_character() -> None:
-    line = "SUMMARY:" + "Querée Egré " * 20
-    folded = fold(line)
-    parts = folded.split("\r\n ")
-    assert all(len(p.encode()) <= 75 for p in parts[:1]) and all(
-        len(p.encode()) <= 74 for p in parts[1:]
-    )
-    assert "".join(parts) == line and len(parts) > 3
-    assert fold("SHORT:line") == "SHORT:line"
+def test_the_calendar_writer_folds_long_lines_and_escapes_text() -> None:
+    start = datetime(2027, 3, 27, 17, tzinfo=UTC)  # the night the clocks go forward
+    long_name = "Querée Egré, Le Maistre; Ozouf \\ " * 5
+    event = ShiftEvent(
+        "2027-03-27-w", "sw001", start, start + timedelta(hours=15),
+        summary=f"On call, first tier: {long_name}", description="Shift 2027-03-27-w.",
+        tentative=True, sequence=3,
+    )  # fmt: skip
+    ics = calendar_document(f"On call: {long_name}", [event], stamp=NOW, refresh=timedelta(hours=6))
+    lines = ics.split("\r\n")
+    assert lines[-1] == "" and all(len(line.encode()) <= 75 for line in lines)
+    assert any(line.startswith(" ") for line in lines)  # the long ones were folded
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT6H" in lines and "X-PUBLISHED-TTL:PT6H" in lines
+    calendar = Calendar.from_ical(ics)
+    [read] = calendar.walk("VEVENT")
+    assert str(read["SUMMARY"]) == f"On call, first tier: {long_name}"  # escaped, then unescaped
+    assert read["UID"] == "2027-03-27-w.sw001@oncall.rota"
+    assert (read["STATUS"], read["SEQUENCE"]) == ("TENTATIVE", 3)
+    assert read.decoded("DTSTART") == start and read.decoded("DTSTAMP") == NOW
+    # X-WR-CALNAME has no type the library knows, so the writer escapes it as TEXT itself.
+    unfolded = ics.replace("\r\n ", "")
+    assert "\r\nX-WR-CALNAME:On call: Querée Egré\\, Le Maistre\\; Ozouf \\\\ Q" in unfolded

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from integrations.fake_twilio import PhoneBehaviour
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Contact, Event
+from oncall.db.models import Contact, Event, OutboundMessage
 from tests.e2e.conftest import FALLBACK, FRIDAY_NIGHT, ServerFactory, Service, start_service
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM, outcome, script
 from tests.support import load_demo_data
@@ -130,3 +130,28 @@ async def test_a_status_callback_that_cannot_be_recorded_asks_twilio_to_retry(
         async with service.database.engine.begin() as conn:
             await conn.execute(text("ALTER TABLE outbound_gone RENAME TO outbound_messages"))
     assert status == 503  # a retryable answer, never a 500
+
+
+async def test_a_status_word_twilio_adds_later_is_answered_and_changes_nothing(
+    service: Service,
+) -> None:
+    async with service.database.sessions() as session:
+        row = OutboundMessage(
+            dedupe_key="test:words", channel="sms", to_number="+447700900001",
+            from_number=service.lines["police"], body="x", status="queued", attempts=1,
+            last_error="", created_at=FRIDAY_NIGHT, updated_at=FRIDAY_NIGHT,
+        )  # fmt: skip
+        session.add(row)
+        await session.commit()
+    path = f"/twilio/status/message?outbox={row.id}"
+
+    async def report(word: str) -> tuple[int, str]:
+        params = {"MessageSid": "SM" + "5" * 32, "MessageStatus": word}
+        answer, _body = await _post(service, path, params, service.signature(path, params))
+        async with service.database.sessions() as session:
+            stored = await session.get(OutboundMessage, row.id)
+        assert stored is not None
+        return answer, stored.status
+
+    assert await report("read") == (204, "queued")  # a word we have no translation for
+    assert await report("delivered") == (204, "delivered")

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from integrations.twilio import TwilioTelephony
+from integrations.twilio import TwilioTelephony, WebhookUrls
 from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
@@ -230,7 +230,7 @@ async def test_two_replicas_send_every_text_exactly_once(escalated: Service, db_
         scheduler = EscalationScheduler(db.sessions, service.clock, WorkerConfig(zone=zone))
         sender = alert_sender(
             db.sessions, telephony,
-            SenderConfig(public_url=service.settings.public_url, batch=7, per_minute=100),
+            SenderConfig(WebhookUrls(service.settings.public_url), batch=7, per_minute=100),
         )  # fmt: skip
         replicas.append((db, telephony, scheduler, sender))
     try:

@@ -4,9 +4,11 @@ rules check, a leave request, and the private calendar feed (works without a ses
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from oncall.db.models import CalendarToken, RotaVersion, Unavailability
@@ -49,6 +51,14 @@ async def test_a_worker_subscribes_to_their_calendar_and_can_revoke_it(site: Sit
     body = await feed.text()
     assert feed.status == 200 and feed.content_type == "text/calendar"
     assert body.startswith("BEGIN:VCALENDAR") and "@oncall.rota" in body and "BEGIN:VEVENT" in body
+    calendar = Calendar.from_ical(body)  # as a calendar app reads it
+    events = calendar.walk("VEVENT")
+    assert events and "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT6H\r\n" in body
+    for event in events:
+        assert str(event["SUMMARY"]) in ("On call, first tier", "On call, senior manager")
+        assert str(event["UID"]).endswith("@oncall.rota") and event["STATUS"] == "CONFIRMED"
+        assert event.decoded("DTSTART").utcoffset() == timedelta(0)  # in UTC
+        assert str(event["DESCRIPTION"]).startswith(f"Shift {str(event['UID']).split('.')[0]}: ")
 
     client = await site.client("worker")
     token = await csrf(client, "/my")

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
+from oncall.domain.errors import Conflict, DomainError, Invalid, NotFound
 from oncall.domain.setup import load_demo
 from oncall.settings import Settings
 
@@ -63,6 +64,33 @@ async def test_api_errors_are_json(aiohttp_client: ClientFactory, db_url: str) -
     assert (await missing.json())["error"]["status"] == 404
     page = await client.get("/no-such-page")
     assert page.status == 404 and page.content_type != "application/json"
+
+
+async def test_domain_refusals_map_to_http_in_one_place(
+    aiohttp_client: ClientFactory, db_url: str
+) -> None:
+    refusals: dict[str, DomainError] = {
+        "invalid": Invalid("month", "expected YYYY-MM"),
+        "missing": NotFound("no such contact"),
+        "conflict": Conflict("version: 2027-01 version 2 is published"),
+    }
+
+    async def refuse(request: web.Request) -> web.Response:
+        raise refusals[request.match_info["what"]]
+
+    app = create_app(Settings(database_url=db_url))
+    app.router.add_get("/api/v1/refuse/{what}", refuse)
+    app.router.add_get("/refuse/{what}", refuse)
+    client = await aiohttp_client(app)
+    for what, status in (("invalid", 400), ("missing", 404), ("conflict", 409)):
+        answer = await client.get(f"/api/v1/refuse/{what}")
+        assert answer.status == status
+        assert (await answer.json())["error"] == {"status": status, "message": str(refusals[what])}
+        plain = await client.get(f"/refuse/{what}")
+        assert plain.status == status and str(refusals[what]) in await plain.text()
+    page = await client.get("/refuse/missing", headers={"Accept": "text/html"})
+    assert page.status == 404 and page.content_type == "text/html"
+    assert "Not found" in await page.text() and "no such contact" in await page.text()
 
 
 async def test_a_sane_request_id_is_kept(aiohttp_client: ClientFactory, db_url: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oncall.db.models.base import Base
-from oncall.db.models.enums import AlertKind, AlertStatus, Channel, MessageStatus, one_of
+from oncall.db.models.enums import AlertKind, AlertStatus, Channel, OutboxStatus, one_of
 
 
 class EscalationPolicy(Base):
@@ -69,20 +69,26 @@ class OutboundMessage(Base):
     __tablename__ = "outbound_messages"
     __table_args__ = (
         one_of("channel", Channel),
-        one_of("status", MessageStatus),
+        one_of("status", OutboxStatus),
         Index("ix_outbound_messages_status_next", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    dedupe_key: Mapped[str] = mapped_column(
+        String(120), unique=True
+    )  # idempotency: matched, never parsed
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The escalation step that sent it (its alert's round and step index then); null for
+    # anything else (notices, outcome links, rota and shift texts).
+    round: Mapped[int | None]
+    step_index: Mapped[int | None]
     channel: Mapped[str] = mapped_column(String(8))
     to_number: Mapped[str] = mapped_column(String(20))
     from_number: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default=MessageStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING.value)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]

@@ -84,7 +84,9 @@ class AlertStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class MessageStatus(StrEnum):
+class OutboxStatus(StrEnum):
+    """Where an outbox text or alert call is: ours until the provider has it, then its reports."""
+
     PENDING = "pending"  # in the outbox, not yet handed to the provider
     SENDING = "sending"  # claimed by a sender, handed to the provider under a lease
     CANCELLED = "cancelled"  # never sent: the alert was owned before its turn came

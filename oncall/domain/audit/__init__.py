@@ -16,7 +16,7 @@ from oncall.domain.audit.contacts import (
     with_page_defaults,
 )
 from oncall.domain.audit.describe import describe_event
-from oncall.domain.audit.events import browse_events
+from oncall.domain.audit.events import browse_events, events_in_order
 from oncall.domain.audit.exports import contacts_csv, csv_text, events_csv, safe_cell
 from oncall.domain.audit.handover import (
     Handover,
@@ -65,6 +65,7 @@ __all__ = [
     "csv_text",
     "describe_event",
     "events_csv",
+    "events_in_order",
     "filter_query",
     "gather_handover",
     "handover_csv",

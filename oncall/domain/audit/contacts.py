@@ -20,6 +20,7 @@ from oncall.db.models import (
     Line,
     Person,
 )
+from oncall.domain.errors import Invalid
 from oncall.domain.outcomes import FORWARDED
 
 PAGE_SIZE = 50
@@ -213,7 +214,7 @@ def with_page_defaults(f: ContactFilter, *, today: date, days: int = 31) -> Cont
     return f
 
 
-class FilterError(ValueError):
+class FilterError(Invalid):
     """A filter value is not understood; the message names the field."""
 
 

@@ -1,16 +1,20 @@
-"""Browsing the log itself: events newest first, by kind, actor or time, with keyset pages."""
+"""Browsing the log itself: events newest first (pages) or in chain order (the API), by kind,
+contact, actor or time, with keyset pages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Contact, Event
 from oncall.domain.audit.describe import describe_event
 from oncall.domain.chain import is_redacted
+
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +55,9 @@ async def browse_events(
     )
     if before is not None:
         query = query.where(Event.seq < before)
-    if kind:
-        query = query.where(
-            Event.kind.startswith(kind[:-1]) if kind.endswith("*") else Event.kind == kind
-        )
     if actor:
         query = query.where(Event.actor == actor)
-    if start is not None:
-        query = query.where(Event.occurred_at >= start)
-    if end is not None:
-        query = query.where(Event.occurred_at < end)
-    rows = (await session.execute(query)).all()
+    rows = (await session.execute(_within(query, kind=kind, start=start, end=end))).all()
     lines = [
         LogLine(
             seq=e.seq,
@@ -77,3 +73,34 @@ async def browse_events(
         for e, reference in rows
     ]
     return LogPage(lines, lines[-1].seq if len(lines) == limit else None)
+
+
+async def events_in_order(
+    session: AsyncSession,
+    *,
+    after: int = 0,
+    limit: int = 200,
+    contact_id: int | None = None,
+    kind: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Event]:
+    """Up to `limit` events after sequence number `after`, in chain order (the API's keyset
+    pages); `kind` as in `browse_events`."""
+    query = select(Event).where(Event.seq > after).order_by(Event.seq).limit(limit)
+    if contact_id is not None:
+        query = query.where(Event.contact_id == contact_id)
+    return list(await session.scalars(_within(query, kind=kind, start=start, end=end)))
+
+
+def _within(query: _Query, *, kind: str, start: datetime | None, end: datetime | None) -> _Query:
+    """`query` narrowed to a kind (exact, or a prefix ending in *) and [start, end)."""
+    if kind:
+        query = query.where(
+            Event.kind.startswith(kind[:-1]) if kind.endswith("*") else Event.kind == kind
+        )
+    if start is not None:
+        query = query.where(Event.occurred_at >= start)
+    if end is not None:
+        query = query.where(Event.occurred_at < end)
+    return query

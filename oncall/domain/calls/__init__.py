@@ -1,7 +1,7 @@
-"""Voice calls from the public: the call flow step by step (`flow`), the plain instructions each
-step answers with (`instructions`, turned into TwiML at the web boundary), the answers kept for
-Twilio's retries (`receipts`), and open calls finished from the provider's records
-(`reconcile`). Who is rung, in which order, is `duty.ringing`.
+"""Voice calls from the public: the call flow step by step (`flow`), answering each step with a
+plain instruction (`integrations.voice`, turned into TwiML at the Twilio boundary) in the words
+of `spoken`, the answers kept for the provider's retries (`receipts`), and open calls finished
+from the provider's records (`reconcile`). Who is rung, in which order, is `duty.ringing`.
 """
 
 from oncall.domain.calls.flow import message_recorded

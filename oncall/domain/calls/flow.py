@@ -1,4 +1,4 @@
-"""The voice call flow: each Twilio step recorded as events, decided from our own recorded state."""
+"""The voice call flow: each step of a call recorded as events, decided from our own record."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from integrations import voice
+from integrations.telephony import CallProgress, DialOutcome
 from oncall.db.models import (
     ActorType,
     AlertKind,
@@ -20,7 +22,7 @@ from oncall.db.models import (
     LegResult,
     Line,
 )
-from oncall.domain.calls import instructions as voice
+from oncall.domain.calls import spoken
 from oncall.domain.chain import append_event, pending_events
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.duty import (
@@ -37,15 +39,15 @@ from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 MENU_CHOICES = {"1": "emergency", "2": "advice"}
 
-# What Twilio's DialCallStatus means for a leg nobody accepted. "completed" and "answered" mean a
-# phone (or its voicemail) picked up but never pressed 1: that is not an answer.
-_DIAL_RESULTS = {
-    "busy": LegResult.BUSY,
-    "failed": LegResult.FAILED,
-    "canceled": LegResult.CANCELLED,
-    "no-answer": LegResult.NO_ANSWER,
-    "completed": LegResult.NO_ANSWER,
-    "answered": LegResult.NO_ANSWER,
+# How a ring ended, for a leg nobody accepted. A phone (or its voicemail) that picked up but
+# never pressed 1 did not answer; an outcome the provider could not name counts the same.
+_LEG_RESULTS = {
+    DialOutcome.BUSY: LegResult.BUSY,
+    DialOutcome.FAILED: LegResult.FAILED,
+    DialOutcome.CANCELED: LegResult.CANCELLED,
+    DialOutcome.NO_ANSWER: LegResult.NO_ANSWER,
+    DialOutcome.COMPLETED: LegResult.NO_ANSWER,
+    DialOutcome.ANSWERED: LegResult.NO_ANSWER,
 }
 
 
@@ -93,7 +95,7 @@ async def call_received(
             contact.status = ContactStatus.CLOSED.value
             contact.outcome = "forwarded_to_day_team"
             await _event(session, contact, "call.forwarded", at, to="daytime duty desk")
-            return voice.Forward(voice.OUTSIDE_HOURS, desk)
+            return voice.Forward(spoken.OUTSIDE_HOURS, desk)
         # No desk number configured: the on-call staff are better than silence.
         await _event(session, contact, "call.outside_hours_no_desk", at)
     if line is not None and line.offers_menu:
@@ -206,7 +208,7 @@ async def _nobody_accepted(
     contact.status = ContactStatus.MISSED.value
     await _event(session, contact, "call.unanswered", at, rung=rung_anyone)
     await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
-    return voice.TakeMessage(contact.id, voice.NOBODY_ACCEPTED)
+    return voice.TakeMessage(contact.id, spoken.NOBODY_ACCEPTED, spoken.MESSAGE_TAKEN)
 
 
 async def _leg(session: AsyncSession, contact: Contact, attempt: int) -> CallLeg | None:
@@ -234,7 +236,7 @@ async def callee_answered(
     if contact is None or leg is None:
         return voice.HangUp()
     if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED.value:
-        return voice.HangUp("The caller is no longer waiting. Thank you.")
+        return voice.HangUp(spoken.NO_LONGER_WAITING)
     if leg.answered_at is None:
         leg.answered_at = at
         await _event(session, contact, "call.picked_up", at, attempt=attempt, role=leg.role)
@@ -245,7 +247,7 @@ async def callee_answered(
         short_ref=contact.short_ref,
         choice=await _chosen(session, contact),
     )
-    return voice.Whisper(contact.id, attempt, say)
+    return voice.Whisper(contact.id, attempt, say, spoken.PASSING_ON)
 
 
 async def callee_pressed(
@@ -257,20 +259,20 @@ async def callee_pressed(
     if contact is None or leg is None:
         return voice.HangUp()
     if leg.result == LegResult.ACCEPTED.value:
-        return voice.Connect(voice.ACCEPTED)  # a retried request
+        return voice.Connect(spoken.ACCEPTED)  # a retried request
     if contact.ended_at is not None or contact.status == ContactStatus.ANSWERED.value:
-        return voice.HangUp("The caller is no longer waiting. Thank you.")
+        return voice.HangUp(spoken.NO_LONGER_WAITING)
     if digits != "1":
         if leg.result == LegResult.RINGING.value:
             leg.result = LegResult.DECLINED.value
             await _event(session, contact, "call.declined", at, attempt=attempt, role=leg.role)
-        return voice.HangUp("Passing the call on.")
+        return voice.HangUp(spoken.PASSING_ON)
     leg.result = LegResult.ACCEPTED.value
     contact.status = ContactStatus.ANSWERED.value
     contact.answered_at = at
     contact.handled_by_id = leg.person_id
     await _event(session, contact, "call.accepted", at, attempt=attempt, role=leg.role)
-    return voice.Connect(voice.ACCEPTED)
+    return voice.Connect(spoken.ACCEPTED)
 
 
 async def dial_finished(
@@ -278,15 +280,16 @@ async def dial_finished(
     *,
     contact_id: int,
     attempt: int,
-    dial_status: str,
+    outcome: DialOutcome | None,
     duration: int | None,
-    caller_status: str,
+    caller: CallProgress | None,
     at: datetime,
     fallback: str | None = None,
     links: OutcomeLinks | None = None,
     zone: ZoneInfo | None = None,
 ) -> voice.Instruction:
-    """A <Dial> ended. Decide from our record whether the person accepted, not from Twilio's.
+    """A ring ended (`outcome`, None if the provider could not name it; `caller`, the caller's
+    call then). Decide from our record whether the person accepted, not from the provider's.
 
     When an accepted call ends, its worker is texted the outcome link (given `links`, `zone`).
     """
@@ -300,17 +303,17 @@ async def dial_finished(
             leg.talk_seconds = duration
             await _event(session, contact, "call.connected", at, attempt=attempt, seconds=duration)
         elif leg.result == LegResult.RINGING.value:
-            leg.result = _DIAL_RESULTS.get(dial_status, LegResult.NO_ANSWER).value
+            leg.result = (_LEG_RESULTS[outcome] if outcome else LegResult.NO_ANSWER).value
             await _event(
-                session, contact, "call.not_answered", at,
-                attempt=attempt, role=leg.role, result=leg.result, twilio_status=dial_status[:20],
+                session, contact, "call.not_answered", at, attempt=attempt, role=leg.role,
+                result=leg.result, twilio_status=outcome.value if outcome else "unknown",
             )  # fmt: skip
     if leg.result == LegResult.ACCEPTED.value:
         await _end(session, contact, at, hung_up_by="call finished")
         if zone is not None:
             await text_after_call(session, contact, links=links, at=at, zone=zone)
         return voice.HangUp()
-    if caller_status == "completed":  # the caller hung up while this phone rang
+    if caller is CallProgress.COMPLETED:  # the caller hung up while this phone rang
         await _caller_gone(session, contact, at)
         return voice.Ignored()
     return await ring_next(session, contact, at, fallback=fallback)
@@ -346,25 +349,26 @@ async def message_recorded(
         contact.recording_url = recording_url[:500]
         await _event(session, contact, "call.voicemail", at, seconds=seconds)
         await raise_alert(session, contact, kind=AlertKind.VOICEMAIL, at=at)
-    return voice.HangUp(voice.MESSAGE_TAKEN)
+    return voice.HangUp(spoken.MESSAGE_TAKEN)
 
 
-async def call_status(
+async def record_call_end(
     session: AsyncSession,
     *,
     call_sid: str,
-    status: str,
+    progress: CallProgress,
     duration: int | None,
     at: datetime,
     links: OutcomeLinks | None = None,
     zone: ZoneInfo | None = None,
 ) -> None:
-    """Twilio's status callback for the caller's call: the end, and its length (and the outcome
-    link for an accepted call, if the dial's result did not already send it)."""
+    """The caller's call ended (`progress`, from its status callback): record the end and its
+    length, once (and text the outcome link for an accepted call, if the dial's result did not
+    already). A progress that is not an end records nothing."""
     contact = await session.scalar(
         select(Contact).where(Contact.provider_sid == call_sid).with_for_update(key_share=True)
     )
-    if contact is None or status not in ("completed", "busy", "failed", "no-answer", "canceled"):
+    if contact is None or not progress.ended:
         return
     already = await session.scalar(
         select(func.count())
@@ -381,5 +385,5 @@ async def call_status(
             await text_after_call(session, contact, links=links, at=at, zone=zone)
     await append_event(
         session, kind="call.duration", at=at, contact_id=contact.id,
-        actor_type=ActorType.SYSTEM, details={"seconds": duration, "status": status},
+        actor_type=ActorType.SYSTEM, details={"seconds": duration, "status": progress.value},
     )  # fmt: skip

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from integrations.telephony import CallState, Telephony, TelephonyError
+from integrations.telephony import CallProgress, CallState, Telephony, TelephonyError
 from oncall.clock import Clock
 from oncall.db.models import (
     AlertKind,
@@ -41,21 +41,27 @@ from oncall.phones import mask_phone
 log = get_logger(__name__)
 
 CHECK_WINDOW = timedelta(days=1)  # older open calls are left as they are
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")  # Twilio's final call statuses
 CONCURRENCY = 4  # calls asked about at once
-_LEG_RESULTS = {"busy": LegResult.BUSY, "failed": LegResult.FAILED, "canceled": LegResult.CANCELLED}
+_LEG_RESULTS = {
+    CallProgress.BUSY: LegResult.BUSY,
+    CallProgress.FAILED: LegResult.FAILED,
+    CallProgress.CANCELED: LegResult.CANCELLED,
+}
 
 
 @dataclass(frozen=True, slots=True)
-class TwilioCall:
-    """The provider's record of a caller's call and the legs its Dials rang."""
+class ProviderCall:
+    """The provider's record of a caller's call (ended) and the legs its Dials rang."""
 
     call: CallState
     legs: list[CallState]
 
     def connected(self) -> CallState | None:
-        """The leg that talked longest, if any did: an answered leg Twilio reports completed."""
-        talked = [leg for leg in self.legs if leg.status == "completed" and leg.duration_s]
+        """The leg that talked longest, if any did: an answered leg the provider reports
+        completed."""
+        talked = [
+            leg for leg in self.legs if leg.status is CallProgress.COMPLETED and leg.duration_s
+        ]
         return max(talked, key=lambda leg: leg.duration_s or 0, default=None)
 
 
@@ -92,7 +98,7 @@ async def record_call(
     session: AsyncSession,
     *,
     contact_id: int,
-    twilio: TwilioCall,
+    provider: ProviderCall,
     now: datetime,
     links: OutcomeLinks | None = None,
     zone: ZoneInfo | None = None,
@@ -112,13 +118,11 @@ async def record_call(
     )
     if ended:
         return False
-    call = twilio.call
-    await _event(
-        session, contact, "call.reconciled", now, status=call.status, legs=len(twilio.legs)
-    )
+    call, status = provider.call, _word(provider.call)
+    await _event(session, contact, "call.reconciled", now, status=status, legs=len(provider.legs))
     if contact.status == ContactStatus.OPEN.value:
-        await _settle(session, contact, twilio, now)
-    # Twilio's own end time when it gives one (the pass may run minutes later), kept between
+        await _settle(session, contact, provider, now)
+    # The provider's own end time when it gives one (the pass may run minutes later), kept between
     # the call's arrival and now.
     ended_at = call.ended_at or now
     contact.ended_at = min(now, max(ended_at, contact.received_at))
@@ -127,16 +131,21 @@ async def record_call(
         await text_after_call(session, contact, links=links, at=now, zone=zone)
     await _event(
         session, contact, "call.duration", now,
-        seconds=call.duration_s, status=call.status, source="twilio",
+        seconds=call.duration_s, status=status, source="twilio",
     )  # fmt: skip
     return True
 
 
+def _word(call: CallState) -> str:
+    """The call's status as the log records it."""
+    return call.status.value if call.status is not None else "unknown"
+
+
 async def _settle(
-    session: AsyncSession, contact: Contact, twilio: TwilioCall, at: datetime
+    session: AsyncSession, contact: Contact, provider: ProviderCall, at: datetime
 ) -> None:
-    """Nobody accepted in our record: either a leg Twilio connected, or a missed call."""
-    connected = twilio.connected()
+    """Nobody accepted in our record: either a leg the provider connected, or a missed call."""
+    connected = provider.connected()
     person = await _person_for(session, connected.to) if connected else None
     legs = await session.scalars(
         select(CallLeg).where(CallLeg.contact_id == contact.id).order_by(CallLeg.attempt)
@@ -148,10 +157,10 @@ async def _settle(
         if connected is not None and leg.number == connected.to:
             leg.result, leg.talk_seconds = LegResult.ACCEPTED.value, connected.duration_s
         else:
-            leg.result = _leg_result(twilio.legs, leg.number).value
+            leg.result = _leg_result(provider.legs, leg.number).value
     if connected is None:
         contact.status = ContactStatus.MISSED.value
-        await _event(session, contact, "call.unanswered", at, rung=bool(twilio.legs))
+        await _event(session, contact, "call.unanswered", at, rung=bool(provider.legs))
         await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
         return
     contact.status = ContactStatus.ANSWERED.value
@@ -169,10 +178,12 @@ async def _settle(
 
 
 def _leg_result(legs: list[CallState], number: str) -> LegResult:
-    """What Twilio's newest leg to `number` says (no answer when it rang none)."""
+    """What the provider's newest leg to `number` says (no answer when it rang none)."""
     for leg in legs:  # newest first
-        if leg.to == number:
+        if leg.to == number and leg.status is not None:
             return _LEG_RESULTS.get(leg.status, LegResult.NO_ANSWER)
+        if leg.to == number:
+            return LegResult.NO_ANSWER
     return LegResult.NO_ANSWER
 
 
@@ -214,26 +225,27 @@ class CallReconciler:
             return []
         gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def ask(contact_id: int, sid: str) -> tuple[int, TwilioCall | None]:
+        async def ask(contact_id: int, sid: str) -> tuple[int, ProviderCall | None]:
             async with gate:
                 try:
                     call = await self.telephony.fetch_call(sid)
-                    if call.status not in ENDED:
+                    if call.status is None or not call.status.ended:
                         return contact_id, None  # still going: ask again later
-                    return contact_id, TwilioCall(call, await self.telephony.fetch_child_calls(sid))
+                    legs = await self.telephony.fetch_child_calls(sid)
+                    return contact_id, ProviderCall(call, legs)
                 except TelephonyError as exc:
                     log.warning("call lookup failed", contact=contact_id, error=str(exc)[:200])
                     return contact_id, None
 
         answers = await asyncio.gather(*(ask(contact_id, sid) for contact_id, sid in found))
         recorded: list[int] = []
-        for contact_id, twilio in sorted(answers, key=lambda answer: answer[0]):
-            if twilio is None:
+        for contact_id, provider in sorted(answers, key=lambda answer: answer[0]):
+            if provider is None:
                 self._asked[contact_id] = now
                 continue
             async with self.sessions() as session:  # one contact per transaction
                 done = await record_call(
-                    session, contact_id=contact_id, twilio=twilio, now=now,
+                    session, contact_id=contact_id, provider=provider, now=now,
                     links=self.links, zone=self.zone,
                 )  # fmt: skip
                 await session.commit()

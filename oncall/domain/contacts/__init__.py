@@ -3,6 +3,11 @@ who is calling (known agency numbers, registered foster carers, unverified), and
 with its first events.
 """
 
-from oncall.domain.contacts.records import CallerIdentity, identify_caller, open_contact
+from oncall.domain.contacts.records import (
+    CallerIdentity,
+    contact_exists,
+    identify_caller,
+    open_contact,
+)
 
-__all__ = ["CallerIdentity", "identify_caller", "open_contact"]
+__all__ = ["CallerIdentity", "contact_exists", "identify_caller", "open_contact"]

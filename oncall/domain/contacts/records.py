@@ -72,6 +72,10 @@ async def identify_caller(session: AsyncSession, raw_number: str) -> CallerIdent
     return UNVERIFIED
 
 
+async def contact_exists(session: AsyncSession, contact_id: int) -> bool:
+    return await session.scalar(select(Contact.id).where(Contact.id == contact_id)) is not None
+
+
 async def next_reference(session: AsyncSession, year: int) -> tuple[str, str]:
     """The next contact reference of `year`: ("OOH-2027-00042", "0042"). Safe across replicas."""
     bump = (

@@ -32,8 +32,8 @@ from oncall.domain.escalation.reminders import remind_missing_outcomes
 from oncall.domain.escalation.status import (
     alert_call_key,
     alert_call_script,
-    call_status,
-    message_status,
+    record_alert_call_progress,
+    record_text_delivery,
 )
 from oncall.domain.escalation.targets import resolve_targets
 from oncall.domain.escalation.workers import (
@@ -56,7 +56,6 @@ __all__ = [
     "alert_call_key",
     "alert_call_script",
     "alert_sender",
-    "call_status",
     "carry_out",
     "claim_due",
     "ensure_default_policies",
@@ -64,13 +63,14 @@ __all__ = [
     "handle_inbound_sms",
     "list_policies",
     "make_workers",
-    "message_status",
     "outcome_category",
     "parse_command",
     "parse_steps",
     "perform_step",
     "policy_for",
     "raise_alert",
+    "record_alert_call_progress",
+    "record_text_delivery",
     "remind_missing_outcomes",
     "resolve_targets",
     "stored_sms_reply",

@@ -15,8 +15,8 @@ from oncall.db.models import (
     AlertStatus,
     Channel,
     Contact,
-    MessageStatus,
     OutboundMessage,
+    OutboxStatus,
     Person,
 )
 from oncall.domain.chain import append_event
@@ -182,8 +182,8 @@ async def _tell_others(
         .where(
             OutboundMessage.alert_id == alert.id,
             OutboundMessage.channel == Channel.SMS.value,
-            OutboundMessage.status != MessageStatus.CANCELLED.value,
-            OutboundMessage.dedupe_key.like("alert:%"),
+            OutboundMessage.status != OutboxStatus.CANCELLED.value,
+            OutboundMessage.step_index.is_not(None),  # sent by a step, not a notice
         )
         .distinct()
     )
@@ -251,14 +251,14 @@ async def escalate_now(
 
     Only the latest step's failures count: a late failure of an older step changes nothing.
     """
-    where = outbox.step_of(message.dedupe_key)
-    if where is None:
-        return False
-    alert = await lock_alert(session, where[0])
+    if message.alert_id is None or message.round is None or message.step_index is None:
+        return False  # not sent by an escalation step
+    alert = await lock_alert(session, message.alert_id)
     if alert is None or alert.status != AlertStatus.OPEN.value or alert.next_action_at is None:
         return False
     policy = await policy_by_id(session, alert.policy_id) if alert.policy_id else None
-    if policy is None or policy.before(alert.round, alert.step_index) != (where[1], where[2]):
+    sent_by = (message.round, message.step_index)
+    if policy is None or policy.before(alert.round, alert.step_index) != sent_by:
         return False
     if alert.next_action_at <= at:
         return False

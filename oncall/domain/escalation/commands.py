@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Alert, AlertKind, AlertStatus, Contact, OutboundMessage, Person
+from oncall.domain.errors import NotFound
 from oncall.domain.escalation.alerts import (
     LIVE,
     acknowledge,
@@ -231,7 +232,7 @@ async def ask_for_advice(
     person = await session.get(Person, person_id)
     contact = await session.get(Contact, contact_id)
     if person is None or contact is None:
-        raise LookupError("no such person or contact")
+        raise NotFound("no such person or contact")
     alerts = await live_alerts_of_contact(session, contact.id)
     return await request_advice(
         session, person, contact.short_ref, alerts, contact, now=now, zone=zone

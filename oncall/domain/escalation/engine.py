@@ -153,6 +153,7 @@ async def perform_step(
             ),
             channel=Channel(channel), to=person.phone, from_=from_, body=body, now=now,
             alert_id=alert.id, contact_id=alert.contact_id, person_id=person.person_id,
+            step=(alert.round, alert.step_index),
         )
         for person in recipients
         for channel in step.channels

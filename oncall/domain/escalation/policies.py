@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, AlertKind, Channel, EscalationPolicy
 from oncall.domain.chain import append_event
+from oncall.domain.errors import Invalid
 
 TARGETS = ("duty_worker", "second_worker", "senior_manager", "coordinator", "all_managers")
 CHANNELS = (Channel.SMS.value, Channel.VOICE.value)
@@ -19,7 +20,7 @@ MAX_REPEAT = 5
 MAX_WAIT_MINUTES = 24 * 60
 
 
-class PolicyInvalid(ValueError):
+class PolicyInvalid(Invalid):
     """A policy that cannot run; the message names the step and field."""
 
 
@@ -199,10 +200,13 @@ async def update_policy(
     by: str,
 ) -> Policy:
     """Set the policy of a line (or every line, with None) for `kind`; logged as an event."""
-    AlertKind(kind)  # ValueError for an unknown kind
+    if kind not in {k.value for k in AlertKind}:
+        raise PolicyInvalid(
+            "kind", f"{kind!r} is not one of {', '.join(k.value for k in AlertKind)}"
+        )
     parsed = parse_steps(steps)
     if not 1 <= repeat <= MAX_REPEAT:
-        raise PolicyInvalid(f"repeat must be 1 to {MAX_REPEAT}")
+        raise PolicyInvalid("repeat", f"must be 1 to {MAX_REPEAT}")
     row = await _row(session, line_id, kind)
     if row is None:
         row = EscalationPolicy(line_id=line_id, alert_kind=kind, updated_at=now)

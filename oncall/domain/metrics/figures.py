@@ -22,8 +22,8 @@ from oncall.db.models import (
     Channel,
     Event,
     Line,
-    MessageStatus,
     OutboundMessage,
+    OutboxStatus,
     RotaVersion,
 )
 from oncall.domain.duty import on_duty_at, service_window
@@ -186,7 +186,7 @@ async def read_figures(session: AsyncSession, *, now: datetime, zone: ZoneInfo) 
     due_messages, oldest_message = await _due(
         session,
         OutboundMessage.next_attempt_at,
-        OutboundMessage.status == MessageStatus.PENDING.value,
+        OutboundMessage.status == OutboxStatus.PENDING.value,
         OutboundMessage.next_attempt_at <= now,
     )
     runs, solver_seconds = await _solver(session)

@@ -7,7 +7,6 @@ pending → cancelled when its alert was owned first. Queries here never commit.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -17,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Channel, Line, MessageStatus, OutboundMessage
+from oncall.db.models import Channel, Line, OutboundMessage, OutboxStatus
 
-S = MessageStatus
+S = OutboxStatus
 # A status only ever moves forward: callbacks arrive out of order, and retried.
 _RANK = {
     S.PENDING: 0, S.SENDING: 1, S.QUEUED: 2, S.RINGING: 3, S.SENT: 3, S.IN_PROGRESS: 4,
@@ -29,17 +28,11 @@ _RANK = {
 FINAL_FAILURES = frozenset({S.UNDELIVERED.value, S.FAILED.value})
 UNKNOWN_OUTCOME = "send outcome unknown after the lease expired: not re-sent (at most once)"
 
-_ALERT_KEY = re.compile(r"^alert:(\d+):r(\d+):s(\d+):")
-
 
 def alert_key(alert_id: int, round_: int, step: int, person_id: int, channel: str) -> str:
+    """The idempotency key of one escalation step's message to one person on one channel (the
+    step itself is in the row's `alert_id`, `round` and `step_index`: the key is never read)."""
     return f"alert:{alert_id}:r{round_}:s{step}:p{person_id}:{channel}"
-
-
-def step_of(dedupe_key: str) -> tuple[int, int, int] | None:
-    """(alert id, round, step) of an escalation message's key, else None."""
-    match = _ALERT_KEY.match(dedupe_key)
-    return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
 def row(
@@ -53,11 +46,15 @@ def row(
     alert_id: int | None = None,
     contact_id: int | None = None,
     person_id: int | None = None,
+    step: tuple[int, int] | None = None,
 ) -> dict[str, object]:
-    """The values of one outbox row, for `enqueue_many`."""
+    """The values of one outbox row, for `enqueue_many`; `step` is the (round, step index) of
+    the escalation step that sends it, if one does."""
+    round_, step_index = step if step is not None else (None, None)
     return {
         "dedupe_key": dedupe_key[:120], "alert_id": alert_id, "contact_id": contact_id,
-        "person_id": person_id, "channel": channel.value, "to_number": to, "from_number": from_,
+        "person_id": person_id, "round": round_, "step_index": step_index,
+        "channel": channel.value, "to_number": to, "from_number": from_,
         "body": body, "status": S.PENDING.value, "attempts": 0, "next_attempt_at": now,
         "last_error": "", "created_at": now, "updated_at": now,
     }  # fmt: skip
@@ -210,11 +207,11 @@ async def lock_rows(session: AsyncSession, ids: list[int]) -> list[OutboundMessa
     )
 
 
-def mark_accepted(row: OutboundMessage, *, sid: str, status: str, now: datetime) -> None:
+def mark_accepted(row: OutboundMessage, *, sid: str, status: OutboxStatus, now: datetime) -> None:
     """The provider accepted the row (locked by `lock_rows`): keep its SID; a status callback
     may have moved it on already."""
     if row.status == S.SENDING.value or row.last_error == UNKNOWN_OUTCOME:
-        row.status = status if status in _RANK_NAMES else S.QUEUED.value
+        row.status = status.value
         row.last_error = ""
     row.provider_sid = row.provider_sid or sid
     row.next_attempt_at, row.updated_at = None, now
@@ -244,36 +241,28 @@ async def record_failure(
     return row
 
 
-_RANK_NAMES = {s.value for s in _RANK}
-
-
 async def apply_status(
-    session: AsyncSession, *, row_id: int, sid: str, status: str, error: str, now: datetime
+    session: AsyncSession,
+    *,
+    row_id: int,
+    sid: str,
+    status: OutboxStatus,
+    error: str,
+    now: datetime,
 ) -> tuple[OutboundMessage | None, bool]:
     """A provider status callback: move the row forward. Returns (row, newly failed)."""
     row = await session.get(OutboundMessage, row_id, with_for_update=True)
     if row is None or (row.provider_sid and sid and row.provider_sid != sid):
         return None, False
-    if status not in _RANK_NAMES:
-        return row, False
     unknown = row.last_error == UNKNOWN_OUTCOME  # it did go out after all: believe the provider
-    if _RANK[S(status)] <= _RANK[S(row.status)] and row.status != S.SENDING.value and not unknown:
+    if _RANK[status] <= _RANK[S(row.status)] and row.status != S.SENDING.value and not unknown:
         return row, False
     was_failed = row.status in FINAL_FAILURES and not unknown
     row.provider_sid = row.provider_sid or sid or None
-    row.status, row.updated_at, row.next_attempt_at = status, now, None
+    row.status, row.updated_at, row.next_attempt_at = status.value, now, None
     if error:
         row.last_error = error[:500]
     return row, status in FINAL_FAILURES and not was_failed
-
-
-# Twilio's words for a text still on its way, in ours.
-_SMS_WORDS = {"accepted": S.QUEUED.value, "scheduled": S.QUEUED.value, "sending": S.QUEUED.value}
-
-
-def sms_status(word: str) -> str:
-    """Our status for the word Twilio uses for an SMS (callbacks and its REST API alike)."""
-    return _SMS_WORDS.get(word, word)
 
 
 LOGGED_OUTCOMES = (S.DELIVERED.value, S.COMPLETED.value, S.BUSY.value, S.NO_ANSWER.value)

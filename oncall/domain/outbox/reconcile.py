@@ -15,14 +15,15 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import MessageState, Telephony, TelephonyError
-from oncall.db.models import Channel, MessageStatus, OutboundMessage
+from oncall.db.models import Channel, OutboundMessage, OutboxStatus
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.outbox.events import OnFailure, message_failed
+from oncall.domain.outbox.progress import status_of_text
 from oncall.log import get_logger
 
 log = get_logger(__name__)
 
-AWAITING = (MessageStatus.QUEUED.value, MessageStatus.SENT.value)  # accepted, fate not known
+AWAITING = (OutboxStatus.QUEUED.value, OutboxStatus.SENT.value)  # accepted, fate not known
 CHECK_WINDOW = timedelta(days=1)  # older texts stuck at "sent" are left as they are
 CONCURRENCY = 4  # requests to the provider at once
 
@@ -66,7 +67,9 @@ async def record_state(
 ) -> bool:
     """Record what the provider says about a row, as its status callback would have (a failed
     or undelivered text escalates its alert now). True when the row's status moved."""
-    status = outbox.sms_status(state.status)
+    if state.status is None:  # a status with nothing to record
+        return False
+    status = status_of_text(state.status)
     error = f"Twilio error {state.error_code}" if state.error_code else ""
     row, newly_failed = await outbox.apply_status(
         session, row_id=row_id, sid=state.sid, status=status, error=error, now=now

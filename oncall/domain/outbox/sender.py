@@ -12,13 +12,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import Telephony, TelephonyRejected, TelephonyUnavailable
-from oncall.db.models import Channel
+from oncall.db.models import Channel, OutboxStatus
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.outbox.events import OnFailure, message_event, message_failed
+from oncall.domain.outbox.progress import status_on_acceptance
 from oncall.domain.outbox.reconcile import reconcile_statuses
 from oncall.log import get_logger
 
@@ -27,9 +29,20 @@ log = get_logger(__name__)
 ALERT_CALL_TIMEOUT_S = 25
 
 
+class OutboxUrls(Protocol):
+    """Where the provider fetches an alert call's script and reports each message's progress
+    (the provider's boundary knows them: integrations.twilio.WebhookUrls)."""
+
+    def alert_call(self, message: int) -> str: ...
+
+    def call_status(self, message: int) -> str: ...
+
+    def message_status(self, message: int) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SenderConfig:
-    public_url: str
+    urls: OutboxUrls
     batch: int = 32  # rows per claim: at most 4 rounds of `concurrency`, well inside the lease
     concurrency: int = 8
     lease: timedelta = timedelta(seconds=120)  # 4 rounds of the REST client's 10 s timeout, x3
@@ -40,6 +53,10 @@ class SenderConfig:
     # A text still queued or sent this long after its last status is looked up (a lost
     # callback); None: never.
     status_check_after: timedelta | None = timedelta(seconds=120)
+
+
+# A row the provider accepted: its SID, and the status its answer gives the row.
+Accepted = tuple[outbox.Claimed, str, OutboxStatus]
 
 
 @dataclass(slots=True)
@@ -126,28 +143,27 @@ class OutboxSender:
 
     async def _send_limited(
         self, row: outbox.Claimed, now: datetime, report: SendReport
-    ) -> tuple[outbox.Claimed, str, str] | None:
+    ) -> Accepted | None:
         async with self._limit:
             return await self._send(row, now, report)
 
     async def _send(
         self, row: outbox.Claimed, now: datetime, report: SendReport
-    ) -> tuple[outbox.Claimed, str, str] | None:
+    ) -> Accepted | None:
         """Hand one row to the provider: (row, sid, status) when accepted, else None (recorded)."""
-        base = self._config.public_url
+        urls = self._config.urls
         try:
             if row.channel == Channel.VOICE.value:
                 placed = await self._telephony.place_call(
-                    to=row.to, from_=row.from_, url=f"{base}/twilio/alert-call?outbox={row.id}",
-                    status_callback=f"{base}/twilio/status/call?outbox={row.id}",
-                    timeout_s=ALERT_CALL_TIMEOUT_S,
+                    to=row.to, from_=row.from_, url=urls.alert_call(row.id),
+                    status_callback=urls.call_status(row.id), timeout_s=ALERT_CALL_TIMEOUT_S,
                 )  # fmt: skip
-                return row, placed.sid, placed.status
+                return row, placed.sid, status_on_acceptance(placed.status)
             sent = await self._telephony.send_sms(
                 to=row.to, from_=row.from_, body=row.body,
-                status_callback=f"{base}/twilio/status/message?outbox={row.id}",
+                status_callback=urls.message_status(row.id),
             )  # fmt: skip
-            return row, sent.sid, sent.status
+            return row, sent.sid, status_on_acceptance(sent.status)
         except TelephonyUnavailable as exc:
             await self._unavailable(row, exc, now, report)
         except TelephonyRejected as exc:
@@ -155,7 +171,7 @@ class OutboxSender:
         return None
 
     async def _record_accepted(
-        self, accepted: list[tuple[outbox.Claimed, str, str]], now: datetime, report: SendReport
+        self, accepted: list[Accepted], now: datetime, report: SendReport
     ) -> None:
         """Keep the provider's SIDs, one transaction for the batch (one chain-head lock)."""
         if not accepted:

@@ -9,12 +9,14 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from oncall.domain.errors import NotFound
+
 OUTCOME_PATH = "/o/"  # short: the link shares a text with a reference and a call-back number
 LONG_OUTCOME_PATH = "/outcome/"  # serves the same page
 _TAG_BYTES = 10  # an 80-bit HMAC tag: a guess per request, and the link dies within hours
 
 
-class BadLink(ValueError):
+class BadLink(NotFound):
     """The link was altered, is malformed, or has expired (`expired` says which)."""
 
     def __init__(self, message: str, *, expired: bool = False) -> None:

@@ -16,6 +16,7 @@ from oncall.db.models import (
     Person,
 )
 from oncall.domain.chain import append_event
+from oncall.domain.errors import Invalid
 
 FORWARDED = "forwarded_to_day_team"  # the outcome routing gives calls sent to the daytime desk
 
@@ -44,7 +45,7 @@ AGENCIES = ("police", "hospital", "health", "education", "housing", "probation",
 NOTES_LIMIT = 4000
 
 
-class OutcomeError(ValueError):
+class OutcomeError(Invalid):
     """The outcome cannot be recorded; the message says why (shown to the worker)."""
 
 
@@ -77,13 +78,13 @@ async def record_outcome(
     try:
         chosen = OutcomeCategory(category.strip().lower())
     except ValueError:
-        raise OutcomeError(f"unknown outcome category {category!r}") from None
+        raise OutcomeError("category", f"unknown outcome category {category!r}") from None
     contact = await session.get(Contact, contact_id, with_for_update={"key_share": True})
     if contact is None:
-        raise OutcomeError(f"no contact {contact_id}")
+        raise OutcomeError("contact", f"no contact {contact_id}")
     person = await session.get(Person, person_id) if person_id is not None else None
     if person_id is not None and person is None:
-        raise OutcomeError(f"no person {person_id}")
+        raise OutcomeError("person", f"no person {person_id}")
     agencies = sorted({a.strip().lower()[:40] for a in agencies_informed if a.strip()})
     notes = notes.strip()[:NOTES_LIMIT]
     case_reference = case_reference.strip()[:40]

@@ -19,6 +19,7 @@ from oncall.db.models import (
     Unavailability,
     UnavailabilityReason,
 )
+from oncall.domain.errors import Invalid
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 _CODE = re.compile(r"[a-z][a-z0-9_-]{1,31}")
@@ -26,12 +27,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SKILL = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
-class StaffInvalid(ValueError):
-    """Input that cannot be saved; `errors` maps each field to what is wrong with it."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class StaffInvalid(Invalid):
+    """A person, their leave or request that cannot be saved; `errors` names every bad field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +107,11 @@ async def list_people(session: AsyncSession) -> list[Person]:
 async def person_by_code(session: AsyncSession, code: str) -> Person | None:
     found: Person | None = await session.scalar(select(Person).where(Person.code == code))
     return found
+
+
+async def names_by_code(session: AsyncSession) -> dict[str, str]:
+    """Everyone's name by their code, for pages that show codes as names."""
+    return {code: name for code, name in (await session.execute(select(Person.code, Person.name)))}
 
 
 async def save_person(

@@ -15,25 +15,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, ApiToken, Person, Role, User
 from oncall.domain.chain import append_event
+from oncall.domain.errors import Conflict, Invalid, NotFound
 from oncall.domain.people.users import hash_password, new_user
 
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,59}")
 
 
-class UserInvalid(ValueError):
+class UserInvalid(Invalid):
     """The input is wrong; `field` names the argument or option (`USERNAME`, `--role`, ...)."""
+
+
+class UserConflict(Conflict):
+    """The input is well formed but clashes with what exists (a taken name, a linked person);
+    `field` names the argument or option."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
 
 
-class UserConflict(UserInvalid):
-    """The input is well formed but clashes with what exists (a taken name, a linked person)."""
-
-
-class UserNotFound(LookupError):
+class UserNotFound(NotFound):
     """No user (active or not) has that name, or no token has that id."""
 
 

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ApiToken, Role, User, UserRole
+from oncall.domain.errors import NotFound
 
 _hasher = PasswordHasher()
 
 TOKEN_PREFIX = "oc_"  # noqa: S105  (a prefix that makes leaked tokens easy to spot, not a secret)
 
 
-class UnknownUser(LookupError):
+class UnknownUser(NotFound):
     """No active user has that name."""
 
 

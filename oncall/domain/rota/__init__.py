@@ -1,10 +1,12 @@
 """The rota: months, problems for the solver, versions, publishing, repair and exports; manual
-shift edits, generate and repair as background jobs, publication notices, shift templates (the
-defaults and their admin), the private calendar feed, swap and leave requests, and duty
-overrides. The one translator to `rota_solver`.
+shift edits, publication notices, shift templates (the defaults and their admin), the private
+calendar feed, swap and leave requests, and duty overrides. The one translator to `rota_solver`:
+nothing else in `oncall` imports it.
 
 Every function takes an AsyncSession and never commits: the caller owns the transaction, so a
-failure anywhere leaves no half-written version.
+failure anywhere leaves no half-written version. `generate` and `repair` also take a session
+factory instead, for web jobs: then each step commits its own short transaction, and none is open
+while the solver runs (`transactions`).
 """
 
 from oncall.domain.rota.calendar_feed import (
@@ -23,8 +25,7 @@ from oncall.domain.rota.edits import (
     set_locked,
 )
 from oncall.domain.rota.errors import RotaConflict, RotaInvalid
-from oncall.domain.rota.export import export_csv, export_ics, export_json, fold
-from oncall.domain.rota.jobs import generate_in_steps, repair_in_steps
+from oncall.domain.rota.export import export_csv, export_ics, export_json
 from oncall.domain.rota.months import Month, cut_shifts, island_holidays
 from oncall.domain.rota.notices import notify_published
 from oncall.domain.rota.overrides import add_override, cancel_override, current_overrides
@@ -52,6 +53,7 @@ from oncall.domain.rota.versions import (
     load_version,
     month_versions,
     period_for,
+    rota_months,
     store_version,
 )
 
@@ -87,9 +89,7 @@ __all__ = [
     "fairness_report",
     "feed",
     "find_version",
-    "fold",
     "generate",
-    "generate_in_steps",
     "heading",
     "island_holidays",
     "leave_requests",
@@ -103,11 +103,11 @@ __all__ = [
     "person_for_token",
     "publish",
     "repair",
-    "repair_in_steps",
     "report_lines",
     "request_leave",
     "request_swap",
     "revoke_tokens",
+    "rota_months",
     "rota_table",
     "save_replacement",
     "set_locked",

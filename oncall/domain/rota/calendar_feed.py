@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import CalendarToken, Person
-from oncall.domain.rota.export import fold
+from oncall.domain.rota.ical import ShiftEvent, calendar_document, local_span, tier_words
 from oncall.domain.rota.requests import upcoming_shifts
 
 HISTORY = timedelta(days=62)  # past shifts kept in the feed, so a calendar keeps last month
-TIER_WORDS = {"worker": "first tier", "manager": "senior manager"}
+REFRESH = timedelta(hours=6)  # how often a subscribed calendar should fetch the feed again
 
 
 def token_digest(token: str) -> str:
@@ -65,15 +65,6 @@ async def person_for_token(session: AsyncSession, token: str, *, now: datetime) 
     return person if person is not None and person.active else None
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _text(value: str) -> str:
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\n", "\\n")
-
-
 async def feed(session: AsyncSession, person: Person, *, zone: ZoneInfo, now: datetime) -> str:
     """The person's published shifts from two months ago on, as an iCalendar document.
 
@@ -81,32 +72,17 @@ async def feed(session: AsyncSession, person: Person, *, zone: ZoneInfo, now: da
     instead of duplicating it; no caller or child details are ever in the feed.
     """
     shifts = await upcoming_shifts(session, person.id, now - HISTORY)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//oncall//out-of-hours rota//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_text('Out-of-hours on call: ' + person.name)}",
-        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
-        "X-PUBLISHED-TTL:PT6H",
-    ]
-    stamp = _utc(now)
+    events = []
     for shift in shifts:
-        local = f"{shift.start.astimezone(zone):%a %d %b %H:%M} to "
-        local += f"{shift.end.astimezone(zone):%a %d %b %H:%M} ({zone.key})"
         with_whom = f" With {', '.join(shift.colleagues)}." if shift.colleagues else ""
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{shift.key}.{person.code}@oncall.rota",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(shift.start)}",
-            f"DTEND:{_utc(shift.end)}",
-            "STATUS:CONFIRMED",
-            f"SUMMARY:{_text('On call, ' + TIER_WORDS.get(shift.tier, shift.tier))}",
-            f"DESCRIPTION:{_text(f'Shift {shift.key}: {local}.{with_whom}')}",
-            "TRANSP:OPAQUE",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        events.append(
+            ShiftEvent(
+                shift.key, person.code, shift.start, shift.end,
+                summary=f"On call, {tier_words(shift.tier)}",
+                description=f"Shift {shift.key}: {local_span(shift.start, shift.end, zone)}."
+                + with_whom,
+            )
+        )  # fmt: skip
+    return calendar_document(
+        f"Out-of-hours on call: {person.name}", events, stamp=now, refresh=REFRESH
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from oncall.domain.errors import Conflict, Invalid
 
-class RotaInvalid(ValueError):
+
+class RotaInvalid(Invalid):
     """The request is invalid; the message names the field (e.g. `month: expected YYYY-MM`)."""
 
 
-class RotaConflict(RuntimeError):
+class RotaConflict(Conflict):
     """The data forbids the operation (nothing published to repair, an infeasible version)."""

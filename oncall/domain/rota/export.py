@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import VersionStatus
+from oncall.domain.rota.ical import ShiftEvent, calendar_document, local_span, tier_words
 from oncall.domain.rota.months import Month
 from oncall.domain.rota.versions import LoadedVersion, find_version, load_version, published_version
 
-TIER_WORDS = {"worker": "first tier", "manager": "senior manager"}
 CSV_COLUMNS = ["month", "version", "tier", "shift", "date", "start", "end", "hours", "position"]
 CSV_COLUMNS += ["person", "name"]
 
@@ -93,61 +92,22 @@ async def export_ics(
     versions (so a calendar that subscribes updates an event instead of duplicating it)."""
     loaded = await version_for_export(session, month, number)
     version = loaded.version
-    stamp = _utc(version.published_at or version.created_at)
-    status = "CONFIRMED" if version.status == VersionStatus.PUBLISHED.value else "TENTATIVE"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//oncall//out-of-hours rota//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_text(f'Out-of-hours rota {loaded.month.key}')}",
-    ]
+    events = []
     for shift in version.shifts:
         crew = loaded.crew(shift)
+        span = local_span(shift.start, shift.end, zone)
         for position, person in enumerate(crew, start=1):
-            summary = f"On call, {TIER_WORDS.get(shift.tier, shift.tier)}: {person.name}"
-            local = f"{shift.start.astimezone(zone):%a %d %b %H:%M} to "
-            local += f"{shift.end.astimezone(zone):%a %d %b %H:%M} ({zone.key})"
-            lines += [
-                "BEGIN:VEVENT",
-                f"UID:{shift.key}.{person.code}@oncall.rota",
-                f"DTSTAMP:{stamp}",
-                f"DTSTART:{_utc(shift.start)}",
-                f"DTEND:{_utc(shift.end)}",
-                f"SEQUENCE:{version.number}",
-                f"STATUS:{status}",
-                f"SUMMARY:{_text(summary)}",
-                f"DESCRIPTION:{_text(f'Shift {shift.key}, {position} of {len(crew)}: {local}.')}",
-                "TRANSP:OPAQUE",
-                "END:VEVENT",
-            ]
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 3.3.11)."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\n", "\\n")
-
-
-def fold(line: str, limit: int = 75) -> str:
-    """Fold a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 character."""
-    parts: list[str] = []
-    current, size = "", 0
-    for char in line:
-        width = len(char.encode())
-        # Continuation lines begin with a space, which counts towards their 75 octets.
-        room = limit if not parts else limit - 1
-        if size + width > room:
-            parts.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    parts.append(current)
-    return "\r\n ".join(parts)
+            events.append(
+                ShiftEvent(
+                    shift.key, person.code, shift.start, shift.end,
+                    summary=f"On call, {tier_words(shift.tier)}: {person.name}",
+                    description=f"Shift {shift.key}, {position} of {len(crew)}: {span}.",
+                    tentative=version.status != VersionStatus.PUBLISHED.value,
+                    sequence=version.number,
+                )
+            )  # fmt: skip
+    return calendar_document(
+        f"Out-of-hours rota {loaded.month.key}",
+        events,
+        stamp=version.published_at or version.created_at,
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, DutyOverride, Person, Tier
 from oncall.domain.chain import append_event
-from oncall.domain.people import StaffInvalid
+from oncall.domain.errors import Invalid
 
 MAX_LENGTH = timedelta(days=14)  # longer absences belong in the rota: repair it
 
@@ -92,7 +92,7 @@ async def add_override(
     if not reason.strip():
         errors["reason"] = "say why (e.g. sickness, swap agreed by phone)"
     if errors:
-        raise StaffInvalid(errors)
+        raise Invalid(errors)
     assert person is not None
     row = DutyOverride(
         tier=tier, start=start, end=end, person_id=person.id,

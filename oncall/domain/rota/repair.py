@@ -16,6 +16,7 @@ from oncall.domain.rota.errors import RotaInvalid
 from oncall.domain.rota.months import Month
 from oncall.domain.rota.problem import unavailability_between
 from oncall.domain.rota.solving import DEFAULT_TIME_LIMIT_S, ProgressCallback, solve_problem
+from oncall.domain.rota.transactions import StepSessions, step
 from oncall.domain.rota.versions import (
     USABLE,
     LoadedVersion,
@@ -72,7 +73,7 @@ async def version_diff(
 
 
 async def repair(
-    session: AsyncSession,
+    sessions: StepSessions,
     month: Month | str,
     *,
     person_code: str,
@@ -88,7 +89,9 @@ async def repair(
     """Record the unavailability and re-solve the published rota against itself: shifts that
     start before `now` stay as they are, and the rest changes as little as possible.
 
-    The result is a new draft whose parent is the published version (flushed; caller commits).
+    The result is a new draft whose parent is the published version. With a session, every step
+    runs in it (flushed; the caller commits, so a failed solve records nothing); with a session
+    factory, the absence is committed before the solve and the draft after it (`transactions`).
     """
     month = Month.parse(month) if isinstance(month, str) else month
     if start.tzinfo is None or end.tzinfo is None:
@@ -98,31 +101,36 @@ async def repair(
     if reason not in {r.value for r in UnavailabilityReason}:
         allowed = ", ".join(r.value for r in UnavailabilityReason)
         raise RotaInvalid(f"reason: {reason!r} is not one of {allowed}")
-    person, published, problem = await record_absence(
-        session, month, person_code=person_code, start=start, end=end, reason=reason, now=now
-    )
+    async with step(sessions) as session:
+        person, published, problem = await record_absence(
+            session, month, person_code=person_code, start=start, end=end, reason=reason, now=now
+        )
+        # Read now: a factory's session is gone when the step ends.
+        code, published_id = person.code, published.version.id
     solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)
     local = f"{start.astimezone(zone):%a %d %b %H:%M} to {end.astimezone(zone):%a %d %b %H:%M}"
-    version = await store_version(
-        session,
-        published.version.period,
-        problem,
-        solution,
-        now=now,
-        by=by,
-        reason=f"repair: {person.code} unavailable {local} ({reason})",
-        parent=published,
-    )
-    if version.solver_status not in USABLE:
-        return RepairResult(version, [], [])  # no rota, so nobody "moved"; the report explains
-    after = await load_version(session, version.id)
-    kept_on = [
-        s.key
-        for s in after.version.shifts
-        if s.start < now < s.end and s.start < end and start < s.end
-        and person.code in [p.code for p in after.crew(s)]
-    ]  # fmt: skip
-    return RepairResult(version, diff_assignments(published, after), kept_on)
+    async with step(sessions) as session:
+        parent = await load_version(session, published_id)
+        version = await store_version(
+            session,
+            parent.version.period,
+            problem,
+            solution,
+            now=now,
+            by=by,
+            reason=f"repair: {code} unavailable {local} ({reason})",
+            parent=parent,
+        )
+        if version.solver_status not in USABLE:
+            return RepairResult(version, [], [])  # no rota, so nobody "moved"; the report explains
+        after = await load_version(session, version.id)
+        kept_on = [
+            s.key
+            for s in after.version.shifts
+            if s.start < now < s.end and s.start < end and start < s.end
+            and code in [p.code for p in after.crew(s)]
+        ]  # fmt: skip
+        return RepairResult(version, diff_assignments(parent, after), kept_on)
 
 
 async def record_absence(
@@ -135,10 +143,9 @@ async def record_absence(
     reason: str,
     now: datetime,
 ) -> tuple[Person, LoadedVersion, dict[str, Any]]:
-    """Record a person's absence from a published month and build the problem that repairs it.
-
-    Returns the person, the published version and the repair problem (flushed; caller commits).
-    """
+    """Record a person's absence from a published month and build the problem that repairs it:
+    a repair's prepare step. Returns the person, the published version and the repair problem
+    (flushed; the caller commits)."""
     person = await session.scalar(select(Person).where(Person.code == person_code))
     if person is None:
         raise RotaInvalid(f"person: nobody has the code {person_code!r}")

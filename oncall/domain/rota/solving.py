@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from oncall.db.models import RotaVersion
 from oncall.domain.rota.errors import RotaConflict, RotaInvalid
 from oncall.domain.rota.months import Month
 from oncall.domain.rota.problem import DEFAULT_RULES, RotaRules, build_problem
+from oncall.domain.rota.transactions import StepSessions, step
 from oncall.domain.rota.versions import period_for, store_version
 
 if TYPE_CHECKING:
@@ -39,6 +39,13 @@ class SolveProgress:
 ProgressCallback = Callable[[SolveProgress], None]
 
 
+async def warm_solver() -> None:
+    """Import the solver in a worker thread, so that nothing imports it on the event loop."""
+    # Imported when first needed: OR-Tools (and the pandas it loads) costs most of a second, and
+    # every other `oncall` command would pay it at start-up; a second import is a dict look-up.
+    await asyncio.to_thread(importlib.import_module, "rota_solver")
+
+
 async def solve_problem(
     problem: dict[str, Any],
     *,
@@ -48,8 +55,7 @@ async def solve_problem(
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """The solution document for `problem`, solved in a worker thread."""
-    # Imported here: OR-Tools (and the pandas it loads) costs half a second, and every other
-    # `oncall` command would pay it at start-up.
+    await warm_solver()
     import rota_solver
 
     try:
@@ -80,7 +86,7 @@ async def solve_problem(
 
 
 async def generate(
-    session: AsyncSession,
+    sessions: StepSessions,
     month: Month | str,
     *,
     zone: ZoneInfo,
@@ -90,15 +96,19 @@ async def generate(
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
     rules: RotaRules = DEFAULT_RULES,
 ) -> RotaVersion:
-    """Build the month's problem, solve it and add a draft version (flushed; the caller commits).
+    """Build the month's problem, solve it and add a draft version made at `now`.
 
-    An infeasible problem still makes a version, so the coordinator can read the explanation;
-    it cannot be published.
+    With a session, both steps run in it (flushed; the caller commits); with a session factory,
+    the problem is read in one transaction and the version stored, committed, in another
+    (see `transactions`). An infeasible problem still makes a version, so the coordinator can read
+    the explanation; it cannot be published.
     """
     month = Month.parse(month) if isinstance(month, str) else month
-    problem = await build_problem(session, month, zone, rules=rules)
+    async with step(sessions) as session:
+        problem = await build_problem(session, month, zone, rules=rules)
     solution = await solve_problem(problem, time_limit_s=time_limit_s, progress=progress)
-    period = await period_for(session, month, zone, now)
-    return await store_version(
-        session, period, problem, solution, now=now, by=by, reason="generated"
-    )
+    async with step(sessions) as session:
+        period = await period_for(session, month, zone, now)
+        return await store_version(
+            session, period, problem, solution, now=now, by=by, reason="generated"
+        )

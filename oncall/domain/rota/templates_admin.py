@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ShiftTemplate
-from oncall.domain.people import StaffInvalid
+from oncall.domain.errors import Invalid
 
 
 async def list_templates(session: AsyncSession) -> list[ShiftTemplate]:
@@ -32,7 +32,7 @@ async def update_template(
     """Change a template's times, weight, people needed and whether it is used (flushed)."""
     template = await session.get(ShiftTemplate, template_id)
     if template is None:
-        raise StaffInvalid({"template": "no such template"})
+        raise Invalid({"template": "no such template"})
     errors: dict[str, str] = {}
     try:
         template.start_time = time.fromisoformat(start_time.strip())
@@ -55,7 +55,7 @@ async def update_template(
     except ValueError:
         errors["required"] = f"{required!r} is not a whole number"
     if errors:
-        raise StaffInvalid(errors)
+        raise Invalid(errors)
     template.active = active
     await session.flush()
     return template

@@ -67,6 +67,16 @@ async def month_versions(session: AsyncSession, month: Month) -> list[RotaVersio
     return list(rows)
 
 
+async def rota_months(session: AsyncSession) -> list[tuple[str, list[RotaVersion]]]:
+    """Every month with a rota period ("2027-01"), in order, each with its versions newest first."""
+    periods = (await session.scalars(select(RotaPeriod).order_by(RotaPeriod.month))).all()
+    versions = await session.scalars(select(RotaVersion).order_by(RotaVersion.number.desc()))
+    by_period: dict[int, list[RotaVersion]] = {}
+    for version in versions:
+        by_period.setdefault(version.period_id, []).append(version)
+    return [(period.month, by_period.get(period.id, [])) for period in periods]
+
+
 async def next_number(session: AsyncSession, period: RotaPeriod) -> int:
     highest = await session.scalar(
         select(func.max(RotaVersion.number)).where(RotaVersion.period_id == period.id)

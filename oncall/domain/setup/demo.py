@@ -28,6 +28,7 @@ from oncall.db.models import (
     Unavailability,
     UnavailabilityReason,
 )
+from oncall.domain.errors import Invalid
 from oncall.domain.escalation import ensure_default_policies
 from oncall.domain.people import new_user
 from oncall.domain.rota import default_templates
@@ -59,7 +60,7 @@ class DemoSummary:
     users: int
 
 
-class DemoDataInvalid(ValueError):
+class DemoDataInvalid(Invalid):
     """A value in the demo data set is invalid (e.g. a malformed phone number)."""
 
 

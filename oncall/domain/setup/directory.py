@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from oncall.db.models import Agency, CallerNumber, FosterHousehold, KnownCaller, Line
-from oncall.domain.people import StaffInvalid
+from oncall.domain.errors import Invalid
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 ROUTING_POLICIES = ("default", "foster")
@@ -70,7 +70,7 @@ async def update_line(
 ) -> Line:
     line = await session.get(Line, line_id)
     if line is None:
-        raise StaffInvalid({"line": "no such line"})
+        raise Invalid({"line": "no such line"})
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "give the line a name"
@@ -86,7 +86,7 @@ async def update_line(
     if routing_policy not in ROUTING_POLICIES:
         errors["routing_policy"] = f"one of {', '.join(ROUTING_POLICIES)}"
     if errors:
-        raise StaffInvalid(errors)
+        raise Invalid(errors)
     line.name, line.twilio_number, line.greeting = name.strip(), e164, greeting.strip()
     line.routing_policy, line.offers_menu, line.active = routing_policy, offers_menu, active
     await session.flush()
@@ -104,7 +104,7 @@ async def add_caller(
     e164 = _phone(number, "number", errors)
     await _number_free(session, e164, errors)
     if errors:
-        raise StaffInvalid(errors)
+        raise Invalid(errors)
     caller = KnownCaller(agency=agency, name=name.strip(), active=True)
     caller.numbers.append(CallerNumber(number=e164, label=label.strip()[:60]))
     session.add(caller)
@@ -129,7 +129,7 @@ async def add_household(
     e164 = _phone(number, "number", errors)
     await _number_free(session, e164, errors)
     if errors:
-        raise StaffInvalid(errors)
+        raise Invalid(errors)
     household = FosterHousehold(reference=reference, carer_names=carer_names.strip(), active=True)
     household.numbers.append(CallerNumber(number=e164, label=label.strip()[:60]))
     session.add(household)
@@ -153,7 +153,7 @@ async def add_number(
     if household_id is not None and await session.get(FosterHousehold, household_id) is None:
         errors["household"] = "no such household"
     if errors:
-        raise StaffInvalid(errors)
+        raise Invalid(errors)
     row = CallerNumber(
         number=e164, label=label.strip()[:60], known_caller_id=caller_id, household_id=household_id
     )
@@ -196,11 +196,11 @@ def parse_policy_steps(text: str) -> list[dict[str, object]]:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != 3:
-            raise StaffInvalid({"steps": f"line {number}: write targets | channels | minutes"})
+            raise Invalid({"steps": f"line {number}: write targets | channels | minutes"})
         try:
             wait = int(parts[2])
         except ValueError:
-            raise StaffInvalid(
+            raise Invalid(
                 {"steps": f"line {number}: {parts[2]!r} is not a number of minutes"}
             ) from None
         steps.append(

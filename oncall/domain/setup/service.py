@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import ActorType, Line, LineKind, ServiceCalendar, ShiftTemplate
 from oncall.domain.chain import append_event
+from oncall.domain.errors import Conflict
 from oncall.domain.escalation import ensure_default_policies
 from oncall.domain.rota import default_templates
 from oncall.phones import display_phone
@@ -67,7 +68,7 @@ def service_calendar(day_desk_number: str, now: datetime) -> ServiceCalendar:
     )
 
 
-class SetupConflict(ValueError):
+class SetupConflict(Conflict):
     """A number is already used by a line of another kind; `field` names the option."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy import select
 
 from oncall import keys
-from oncall.db.models import Event, Role
+from oncall.db.models import Role
+from oncall.domain.audit import events_in_order
 from oncall.web.api.contacts import log_api_read
 from oncall.web.api.params import instant, no_repeats, record_id, whole
 from oncall.web.auth import require
@@ -22,19 +22,15 @@ async def events(request: web.Request) -> web.Response:
     no_repeats(request)
     after = whole(request, "after_seq", 0, 0, 2**62)
     limit = whole(request, "limit", 200, 1, 1000)
-    query = select(Event).where(Event.seq > after).order_by(Event.seq).limit(limit)
-    if contact := request.query.get("contact"):
-        query = query.where(Event.contact_id == record_id(contact, "contact"))
-    if kind := request.query.get("kind", "").strip()[:40]:
-        query = query.where(
-            Event.kind.startswith(kind[:-1]) if kind.endswith("*") else Event.kind == kind
-        )
-    if (start := instant(request, "from")) is not None:
-        query = query.where(Event.occurred_at >= start)
-    if (end := instant(request, "to")) is not None:
-        query = query.where(Event.occurred_at < end)
+    contact = request.query.get("contact")
+    contact_id = record_id(contact, "contact") if contact else None
+    kind = request.query.get("kind", "").strip()[:40]
+    start, end = instant(request, "from"), instant(request, "to")
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        rows = list(await session.scalars(query))
+        rows = await events_in_order(
+            session, after=after, limit=limit, contact_id=contact_id, kind=kind, start=start,
+            end=end,
+        )  # fmt: skip
         await log_api_read(
             request, session, "events API",
             query={k: v for k, v in request.query.items()

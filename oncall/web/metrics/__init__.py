@@ -33,6 +33,7 @@ from oncall import keys
 from oncall.db.engine import DatabaseUnavailable
 from oncall.domain.metrics import Figures, loop_stats, read_figures
 from oncall.log import get_logger
+from oncall.settings import Settings
 from oncall.web.metrics.access import refusal
 from oncall.web.metrics.families import figure_families, loop_families
 
@@ -117,14 +118,15 @@ class MetricsState:
     latency: Histogram
 
 
-def _state(loops_enabled: bool) -> MetricsState:
+def metrics_state(settings: Settings) -> MetricsState:
+    """The app's registry (app[keys.METRICS]); `measure` and /metrics read it."""
     disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series: noise
     registry = CollectorRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
     cache = FiguresCache()
     registry.register(_DatabaseCollector(cache))
-    registry.register(_LoopCollector(loops_enabled))
+    registry.register(_LoopCollector(settings.escalation_workers))
     requests = Counter(
         "oncall_http_requests", "HTTP requests this process answered, by route, method and "
         "status.", ["route", "method", "status"], registry=registry,
@@ -144,7 +146,8 @@ def _route(request: web.Request) -> str:
 
 @web.middleware
 async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count and time every request by route pattern and status."""
+    """Count and time every request by route pattern and status (the outermost middleware, so it
+    times everything)."""
     started = time.perf_counter()
     status = 500
     try:
@@ -171,10 +174,3 @@ async def metrics(request: web.Request) -> web.Response:
     await state.cache.refresh(request.app)
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(state.registry), headers={"Content-Type": content_type})
-
-
-def setup_metrics(app: web.Application) -> None:
-    """Add /metrics and the request-measuring middleware (outermost, so it times everything)."""
-    app[keys.METRICS] = _state(app[keys.SETTINGS].escalation_workers)
-    app.middlewares.insert(0, measure)
-    app.add_routes(routes)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
-from twilio.twiml.messaging_response import MessagingResponse
 
+from integrations.twilio import twiml, urls
 from oncall import keys
 from oncall.domain.escalation import handle_inbound_sms, stored_sms_reply
 from oncall.domain.texts.gsm7 import fit
 from oncall.log import get_logger
+from oncall.web.twilio.answer import twiml_response
 from oncall.web.twilio.security import params_of
-from oncall.web.ui.outcome import outcome_links
 from oncall.wiring import missing_commands
 
 log = get_logger(__name__)
@@ -25,15 +25,7 @@ SORRY = fit(
 )
 
 
-def messaging_reply(body: str) -> web.Response:
-    """TwiML with one <Message> (or none, for a rate-limited sender)."""
-    response = MessagingResponse()
-    if body:
-        response.message(body)
-    return web.Response(text=str(response), content_type="application/xml", charset="utf-8")
-
-
-@routes.post("/sms/incoming")
+@routes.post(urls.SMS_INCOMING)
 async def incoming(request: web.Request) -> web.Response:
     params = params_of(request)
     settings = request.config_dict[keys.SETTINGS]
@@ -51,7 +43,7 @@ async def incoming(request: web.Request) -> web.Response:
                 now=now,
                 zone=settings.zone,
                 junk_per_hour=settings.sms_junk_per_hour,
-                links=outcome_links(request.config_dict),
+                links=request.config_dict[keys.OUTCOME_LINKS],
                 more=missing_commands(settings),
             )
             await session.commit()
@@ -61,4 +53,5 @@ async def incoming(request: web.Request) -> web.Response:
     except Exception:
         log.exception("inbound text could not be handled", sid=sid)
         reply = SORRY
-    return messaging_reply(reply)
+    # One <Message>, or none (a rate-limited sender hears nothing back).
+    return twiml_response(twiml.sms_reply(reply))

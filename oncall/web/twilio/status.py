@@ -8,10 +8,13 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from integrations.twilio import urls
+from integrations.twilio.words import call_progress, delivery
 from oncall import keys
-from oncall.domain.escalation import call_status, message_status
+from oncall.domain.escalation import record_alert_call_progress, record_text_delivery
 from oncall.log import get_logger
 from oncall.web.ids import MAX_ID
+from oncall.web.twilio.answer import status_in
 from oncall.web.twilio.security import params_of
 
 log = get_logger(__name__)
@@ -35,7 +38,8 @@ async def _record(request: web.Request, update: StatusUpdate) -> web.Response:
     """Apply one status callback in its own transaction.
 
     If it cannot be recorded (the database is down) the answer is 503, never a 500: Twilio
-    retries the callback, so the status is not lost.
+    retries the callback, so the status is not lost. A callback naming no outbox row, or a
+    status word with nothing to record, is answered and ignored.
     """
     row_id = _outbox_id(request)
     if row_id is None:
@@ -51,38 +55,38 @@ async def _record(request: web.Request, update: StatusUpdate) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.post("/status/message")
+@routes.post(urls.MESSAGE_STATUS)
 async def message(request: web.Request) -> web.Response:
     """MessageStatus: queued, sent, delivered, undelivered, failed (with ErrorCode)."""
 
     async def update(
         session: AsyncSession, row_id: int, params: dict[str, str], now: datetime
     ) -> None:
-        await message_status(
-            session,
-            row_id=row_id,
-            sid=params.get("MessageSid", ""),
-            status=params.get("MessageStatus", ""),
-            error_code=params.get("ErrorCode", ""),
-            now=now,
-        )
+        reported = status_in(params, "MessageStatus", delivery)
+        if reported is not None:
+            await record_text_delivery(
+                session,
+                row_id=row_id,
+                sid=params.get("MessageSid", ""),
+                delivery=reported,
+                error_code=params.get("ErrorCode", ""),
+                now=now,
+            )
 
     return await _record(request, update)
 
 
-@routes.post("/status/call")
+@routes.post(urls.CALL_STATUS)
 async def call(request: web.Request) -> web.Response:
     """CallStatus of an alert call: initiated, ringing, in-progress, completed, busy, failed…"""
 
     async def update(
         session: AsyncSession, row_id: int, params: dict[str, str], now: datetime
     ) -> None:
-        await call_status(
-            session,
-            row_id=row_id,
-            sid=params.get("CallSid", ""),
-            status=params.get("CallStatus", ""),
-            now=now,
-        )
+        progress = status_in(params, "CallStatus", call_progress)
+        if progress is not None:
+            await record_alert_call_progress(
+                session, row_id=row_id, sid=params.get("CallSid", ""), progress=progress, now=now
+            )
 
     return await _record(request, update)

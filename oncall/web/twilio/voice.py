@@ -7,37 +7,36 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from integrations import voice
+from integrations.twilio import TWIML_CONTENT_TYPE, twiml, urls
+from integrations.twilio.words import call_progress, dial_outcome
 from oncall import keys
-from oncall.db.models import Contact
 from oncall.domain.calls import flow as calls
-from oncall.domain.calls import instructions as voice
-from oncall.domain.calls import remember_reply, stored_reply
+from oncall.domain.calls import remember_reply, spoken, stored_reply
+from oncall.domain.contacts import contact_exists
 from oncall.log import get_logger
-from oncall.web.twilio import twiml
+from oncall.web.twilio.answer import status_in, twiml_response
 from oncall.web.twilio.security import params_of
-from oncall.web.ui.outcome import outcome_links
 
 log = get_logger(__name__)
 
 routes = web.RouteTableDef()
 
-XML = "application/xml"
-
 Step = Callable[[AsyncSession, datetime], Awaitable[voice.Instruction]]
-
-
-def _xml(body: str) -> web.Response:
-    return web.Response(text=body, content_type=XML, charset="utf-8")
 
 
 def _failsafe(request: web.Request) -> web.Response:
     settings = request.config_dict[keys.SETTINGS]
     numbers = request.config_dict[keys.DUTY_NUMBERS].numbers
-    return _xml(twiml.failsafe(numbers, settings.fallback_number or None))
+    return twiml_response(
+        twiml.failsafe(
+            numbers, settings.fallback_number or None,
+            greeting=spoken.FAILSAFE_GREETING, unreachable=spoken.UNREACHABLE,
+        )
+    )  # fmt: skip
 
 
 def _fallback(request: web.Request) -> str | None:
@@ -61,16 +60,16 @@ async def _run_step(
         async with db.sessions() as session:
             earlier = await stored_reply(session, key)
             if earlier is not None:
-                return _xml(earlier.body)
+                return twiml_response(earlier.body)
             body = twiml.render(await step(session, now))
-            remember_reply(session, key, body, XML, now)
+            remember_reply(session, key, body, TWIML_CONTENT_TYPE, now)
             await session.commit()
-            return _xml(body)
+            return twiml_response(body)
     except IntegrityError:  # the same step ran at the same moment on another request: use its reply
         async with db.sessions() as session:
             earlier = await stored_reply(session, key)
         if earlier is not None:
-            return _xml(earlier.body)
+            return twiml_response(earlier.body)
         log.exception("voice step failed", key=key)
         return on_failure()
     except Exception:
@@ -81,7 +80,7 @@ async def _run_step(
 async def _require_contact(session: AsyncSession, contact_id: int) -> None:
     """A caller's follow-up names a contact we never opened (only a forged or corrupted URL can):
     raising sends the caller to the fail-safe ring rather than the domain's hang-up."""
-    if await session.scalar(select(Contact.id).where(Contact.id == contact_id)) is None:
+    if not await contact_exists(session, contact_id):
         raise LookupError(f"no contact {contact_id}")
 
 
@@ -91,10 +90,10 @@ def _caller_leg_failure(request: web.Request) -> Callable[[], web.Response]:
 
 def _callee_leg_failure() -> web.Response:
     # The person on duty picked up but we cannot screen: connecting beats dropping the caller.
-    return _xml(twiml.render(voice.Connect("Out-of-hours call. Connecting you.")))
+    return twiml_response(twiml.render(voice.Connect(spoken.CONNECTING_UNSCREENED)))
 
 
-@routes.post("/voice/incoming")
+@routes.post(urls.VOICE_INCOMING)
 async def incoming(request: web.Request) -> web.Response:
     params = params_of(request)
     call_sid = params.get("CallSid", "")
@@ -118,7 +117,7 @@ async def incoming(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/voice/menu")
+@routes.post(urls.VOICE_MENU)
 async def menu(request: web.Request) -> web.Response:
     params = params_of(request)
     try:
@@ -137,7 +136,7 @@ async def menu(request: web.Request) -> web.Response:
     return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
 
 
-@routes.post("/voice/whisper")
+@routes.post(urls.VOICE_WHISPER)
 async def whisper(request: web.Request) -> web.Response:
     params = params_of(request)
     try:
@@ -152,7 +151,7 @@ async def whisper(request: web.Request) -> web.Response:
     return await _run_step(request, key, step, on_failure=_callee_leg_failure)
 
 
-@routes.post("/voice/screen")
+@routes.post(urls.VOICE_SCREEN)
 async def screen(request: web.Request) -> web.Response:
     params = params_of(request)
     try:
@@ -170,7 +169,7 @@ async def screen(request: web.Request) -> web.Response:
     return await _run_step(request, key, step, on_failure=_callee_leg_failure)
 
 
-@routes.post("/voice/dial-result")
+@routes.post(urls.VOICE_DIAL_RESULT)
 async def dial_result(request: web.Request) -> web.Response:
     params = params_of(request)
     try:
@@ -181,6 +180,8 @@ async def dial_result(request: web.Request) -> web.Response:
         duration: int | None = int(params.get("DialCallDuration", ""))
     except ValueError:
         duration = None
+    outcome = status_in(params, "DialCallStatus", dial_outcome)
+    caller = status_in(params, "CallStatus", call_progress)
 
     async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
         await _require_contact(session, contact_id)
@@ -188,12 +189,12 @@ async def dial_result(request: web.Request) -> web.Response:
             session,
             contact_id=contact_id,
             attempt=attempt,
-            dial_status=params.get("DialCallStatus", ""),
+            outcome=outcome,
             duration=duration,
-            caller_status=params.get("CallStatus", ""),
+            caller=caller,
             at=now,
             fallback=_fallback(request),
-            links=outcome_links(request.config_dict),
+            links=request.config_dict[keys.OUTCOME_LINKS],
             zone=request.config_dict[keys.SETTINGS].zone,
         )
 
@@ -201,13 +202,13 @@ async def dial_result(request: web.Request) -> web.Response:
     return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
 
 
-@routes.post("/voice/recorded")
+@routes.post(urls.VOICE_RECORDED)
 async def recorded(request: web.Request) -> web.Response:
     params = params_of(request)
     try:
         contact_id = _int(request, "contact")
     except web.HTTPBadRequest:
-        return _xml(twiml.render(voice.HangUp(voice.MESSAGE_TAKEN)))
+        return twiml_response(twiml.render(voice.HangUp(spoken.MESSAGE_TAKEN)))
     try:
         seconds = int(params.get("RecordingDuration", "0"))
     except ValueError:
@@ -226,11 +227,11 @@ async def recorded(request: web.Request) -> web.Response:
         request,
         f"voice:recorded:{contact_id}",
         step,
-        on_failure=lambda: _xml(twiml.render(voice.HangUp(voice.MESSAGE_TAKEN))),
+        on_failure=lambda: twiml_response(twiml.render(voice.HangUp(spoken.MESSAGE_TAKEN))),
     )
 
 
-@routes.post("/voice/status")
+@routes.post(urls.VOICE_STATUS)
 async def status(request: web.Request) -> web.Response:
     """Status callback of the caller's call (configured on each number in Twilio's console).
 
@@ -239,30 +240,35 @@ async def status(request: web.Request) -> web.Response:
     asks Twilio later about any call whose record is still open.
     """
     params = params_of(request)
-    call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
+    call_sid, word = params.get("CallSid", ""), params.get("CallStatus", "")
+    progress = status_in(params, "CallStatus", call_progress)
     try:
         duration: int | None = int(params.get("CallDuration", ""))
     except ValueError:
         duration = None
 
     async def step(session: AsyncSession, now: datetime) -> voice.Instruction:
-        await calls.call_status(
-            session, call_sid=call_sid, status=call_status, duration=duration, at=now,
-            links=outcome_links(request.config_dict), zone=request.config_dict[keys.SETTINGS].zone,
-        )  # fmt: skip
+        if progress is not None and progress.ended:
+            await calls.record_call_end(
+                session, call_sid=call_sid, progress=progress, duration=duration, at=now,
+                links=request.config_dict[keys.OUTCOME_LINKS],
+                zone=request.config_dict[keys.SETTINGS].zone,
+            )  # fmt: skip
         return voice.Ignored()
 
     return await _run_step(
         request,
-        f"voice:status:{call_sid}:{call_status}",
+        f"voice:status:{call_sid}:{word}",
         step,
         on_failure=lambda: web.Response(status=503, text="try again"),
     )
 
 
-@routes.post("/voice/failsafe")
+@routes.post(urls.VOICE_FAILSAFE)
 async def failsafe_after_dial(request: web.Request) -> web.Response:
     """After the fail-safe ring (no database used): stop if answered, else the fallback number."""
-    params = params_of(request)
+    outcome = status_in(params_of(request), "DialCallStatus", dial_outcome)
     fallback = request.config_dict[keys.SETTINGS].fallback_number or None
-    return _xml(twiml.failsafe_after_dial(params.get("DialCallStatus", ""), fallback))
+    return twiml_response(
+        twiml.failsafe_after_dial(outcome, fallback, unreachable=spoken.UNREACHABLE)
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from oncall.domain.errors import DomainError
+from oncall.web.middleware import http_refusal
 from oncall.web.ui.common import page
 
 _OTHERS = ("/api/", "/twilio/", "/fake/", "/static/", "/calendar.ics")
@@ -17,15 +19,23 @@ _TITLES = {403: "Not allowed", 404: "Not found", 405: "Not allowed here"}
 
 @web.middleware
 async def html_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A refusal (an HTTP error, or a domain error no handler turned into a notice) as a page."""
+    if request.path.startswith(_OTHERS):
+        return await handler(request)
     try:
         return await handler(request)
+    except DomainError as exc:
+        return _error_page(request, http_refusal(exc))
     except web.HTTPException as exc:
-        wants_html = "text/html" in request.headers.get("Accept", "")
-        if exc.status not in _TITLES or request.path.startswith(_OTHERS) or not wants_html:
-            raise
-        return page(
-            request,
-            "error.html",
-            {"status": exc.status, "title": _TITLES[exc.status], "reason": exc.reason},
-            status=exc.status,
-        )
+        return _error_page(request, exc)
+
+
+def _error_page(request: web.Request, exc: web.HTTPException) -> web.Response:
+    if exc.status not in _TITLES or "text/html" not in request.headers.get("Accept", ""):
+        raise exc
+    return page(
+        request,
+        "error.html",
+        {"status": exc.status, "title": _TITLES[exc.status], "reason": exc.reason},
+        status=exc.status,
+    )

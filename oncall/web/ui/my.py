@@ -8,10 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
 from oncall.db.models import Person, UnavailabilityReason
-from oncall.domain.people import StaffInvalid, local_range
+from oncall.domain.people import local_range
 from oncall.domain.rota import (
-    RotaConflict,
-    RotaInvalid,
     active_token,
     cancel_swap,
     colleagues_for,
@@ -27,6 +25,7 @@ from oncall.domain.rota import (
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import field, page, redirect, signed_in
+from oncall.web.ui.forms import unit_of_work
 
 routes = web.RouteTableDef()
 
@@ -80,29 +79,24 @@ async def my_page(request: web.Request) -> web.Response:
 async def swap_create(request: web.Request) -> web.Response:
     form = await request.post()
     now = request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back="/my", refused="Not sent") as session:
         me = await _me(request, session)
-        try:
-            await request_swap(
-                session, me, month=field(form, "month", 7), shift_key=field(form, "shift", 40),
-                colleague_code=field(form, "colleague", 32), note=field(form, "note", 500), now=now,
-            )  # fmt: skip
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect("/my", f"Not sent: {exc}") from None
-        await session.commit()
+        await request_swap(
+            session, me, month=field(form, "month", 7), shift_key=field(form, "shift", 40),
+            colleague_code=field(form, "colleague", 32), note=field(form, "note", 500), now=now,
+        )  # fmt: skip
     raise redirect("/my", "Swap request sent to the rota coordinator.")
 
 
 @routes.post("/my/swaps/{id}/cancel")
 @require()
 async def swap_cancel(request: web.Request) -> web.Response:
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back="/my") as session:
         me = await _me(request, session)
         try:
             done = await cancel_swap(session, me, int(request.match_info["id"]))
         except ValueError:
             done = False
-        await session.commit()
     raise redirect("/my", "Swap request withdrawn." if done else "Nothing to withdraw.")
 
 
@@ -111,19 +105,13 @@ async def swap_cancel(request: web.Request) -> web.Response:
 async def leave_create(request: web.Request) -> web.Response:
     form = await request.post()
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back="/my", refused="Not sent") as session:
         me = await _me(request, session)
-        try:
-            start, end = local_range(
-                field(form, "start", 20), field(form, "end", 20), settings.zone
-            )
-            await request_leave(
-                session, me, start=start, end=end, reason=field(form, "reason", 20),
-                note=field(form, "note", 500), now=now,
-            )  # fmt: skip
-        except StaffInvalid as exc:
-            raise redirect("/my", f"Not sent: {exc}") from None
-        await session.commit()
+        start, end = local_range(field(form, "start", 20), field(form, "end", 20), settings.zone)
+        await request_leave(
+            session, me, start=start, end=end, reason=field(form, "reason", 20),
+            note=field(form, "note", 500), now=now,
+        )  # fmt: skip
     raise redirect("/my", "Leave request sent to the rota coordinator.")
 
 
@@ -131,10 +119,8 @@ async def leave_create(request: web.Request) -> web.Response:
 @require()
 async def calendar_create(request: web.Request) -> web.Response:
     now = request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        me = await _me(request, session)
-        token = await new_token(session, me.id, now=now)
-        await session.commit()
+    async with unit_of_work(request, back="/my") as session:
+        token = await new_token(session, (await _me(request, session)).id, now=now)
     # Shown once, on this page only: the link is the password to the feed.
     return await _my_page(request, new_link=feed_url(request, token))
 
@@ -143,10 +129,8 @@ async def calendar_create(request: web.Request) -> web.Response:
 @require()
 async def calendar_revoke(request: web.Request) -> web.Response:
     now = request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        me = await _me(request, session)
-        count = await revoke_tokens(session, me.id, now=now)
-        await session.commit()
+    async with unit_of_work(request, back="/my") as session:
+        count = await revoke_tokens(session, (await _me(request, session)).id, now=now)
     raise redirect("/my", "Calendar link revoked." if count else "You had no calendar link.")
 
 

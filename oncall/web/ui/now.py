@@ -9,18 +9,16 @@ from aiohttp import web
 
 from oncall import keys
 from oncall.db.models import Role
+from oncall.domain.errors import Invalid
 from oncall.domain.overview import now_board
-from oncall.domain.people import StaffInvalid, list_people
+from oncall.domain.people import list_people
 from oncall.domain.rota import add_override, cancel_override, current_overrides
 from oncall.web.auth import require
-from oncall.web.ui.audit_chain import settled_chain_status
+from oncall.web.ui.audit.chain import settled_chain_status
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
+from oncall.web.ui.forms import unit_of_work
 
 routes = web.RouteTableDef()
-
-
-def setup(app: web.Application) -> None:
-    app.add_routes(routes)
 
 
 @routes.get("/now")
@@ -65,7 +63,7 @@ def _local(text: str, zone: ZoneInfo, name: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip()).replace(tzinfo=zone)
     except ValueError:
-        raise StaffInvalid({name: f"{text!r} is not a date and time"}) from None
+        raise Invalid(name, f"{text!r} is not a date and time") from None
 
 
 @routes.post("/now/overrides")
@@ -73,18 +71,14 @@ def _local(text: str, zone: ZoneInfo, name: str) -> datetime:
 async def override_add(request: web.Request) -> web.Response:
     form = await request.post()
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            await add_override(
-                session, tier=field(form, "tier", 16), person_code=field(form, "person", 32),
-                replaces_code=field(form, "replaces", 32),
-                start=_local(field(form, "start", 20), settings.zone, "start"),
-                end=_local(field(form, "end", 20), settings.zone, "end"),
-                reason=field(form, "reason", 500), now=now, by=signed_in(request).username,
-            )  # fmt: skip
-        except StaffInvalid as exc:
-            raise redirect("/now", f"Cover not recorded: {exc}") from None
-        await session.commit()
+    async with unit_of_work(request, back="/now", refused="Cover not recorded") as session:
+        await add_override(
+            session, tier=field(form, "tier", 16), person_code=field(form, "person", 32),
+            replaces_code=field(form, "replaces", 32),
+            start=_local(field(form, "start", 20), settings.zone, "start"),
+            end=_local(field(form, "end", 20), settings.zone, "end"),
+            reason=field(form, "reason", 500), now=now, by=signed_in(request).username,
+        )  # fmt: skip
     raise redirect("/now", "Cover recorded: calls ring them from the start time.")
 
 
@@ -92,9 +86,8 @@ async def override_add(request: web.Request) -> web.Response:
 @require(*EDITORS)
 async def override_cancel(request: web.Request) -> web.Response:
     now = request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back="/now") as session:
         done = await cancel_override(
             session, int(request.match_info["id"]), now=now, by=signed_in(request).username
         )
-        await session.commit()
     raise redirect("/now", "Cover cancelled." if done else "Already cancelled.")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from aiohttp import web
 
-from oncall import keys, wiring
+from oncall import keys
 from oncall.db.models import Contact, Line, Person
 from oncall.domain.outcomes import (
     AGENCIES,
@@ -17,7 +14,6 @@ from oncall.domain.outcomes import (
     BadLink,
     OutcomeError,
     OutcomeGrant,
-    OutcomeLinks,
     read_outcome_token,
     record_outcome,
 )
@@ -28,11 +24,6 @@ log = get_logger(__name__)
 routes = web.RouteTableDef()
 # The token is a bearer secret: no Referer to anywhere else, no copy in a shared cache.
 _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
-
-def outcome_links(config: Mapping[Any, Any]) -> OutcomeLinks:
-    """The app's outcome links; `config` is `app` or `request.config_dict`."""
-    return wiring.outcome_links(config[keys.SIGNING_KEY], config[keys.SETTINGS])
 
 
 def _grant(request: web.Request) -> OutcomeGrant:

@@ -8,8 +8,6 @@ from aiohttp import web
 from oncall import keys
 from oncall.db.models import RotaVersion
 from oncall.domain.rota import (
-    RotaConflict,
-    RotaInvalid,
     decide_leave,
     decide_swap,
     leave_requests,
@@ -18,6 +16,7 @@ from oncall.domain.rota import (
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
+from oncall.web.ui.forms import unit_of_work
 
 routes = web.RouteTableDef()
 
@@ -55,20 +54,16 @@ async def swap_decide(request: web.Request) -> web.Response:
     form = await request.post()
     approve = field(form, "decision", 10) == "approve"
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            swap = await decide_swap(
-                session, _id(request), approve=approve,
-                accept_breaks=field(form, "accept_breaks", 5) == "1",
-                note=field(form, "note", 500), now=now, by=signed_in(request).username,
-            )  # fmt: skip
-            if approve and swap.result_version_id is not None:
-                version = await session.get(RotaVersion, swap.result_version_id)
-                assert version is not None
-                await notify_published(session, version, zone=settings.zone, now=now)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect("/requests", f"Not done: {exc}") from None
-        await session.commit()
+    async with unit_of_work(request, back="/requests", refused="Not done") as session:
+        swap = await decide_swap(
+            session, _id(request), approve=approve,
+            accept_breaks=field(form, "accept_breaks", 5) == "1",
+            note=field(form, "note", 500), now=now, by=signed_in(request).username,
+        )  # fmt: skip
+        if approve and swap.result_version_id is not None:
+            version = await session.get(RotaVersion, swap.result_version_id)
+            assert version is not None
+            await notify_published(session, version, zone=settings.zone, now=now)
     text = (
         "Swap approved: the new rota is published and staff are told."
         if approve
@@ -83,14 +78,10 @@ async def leave_decide(request: web.Request) -> web.Response:
     form = await request.post()
     approve = field(form, "decision", 10) == "approve"
     now = request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            await decide_leave(
-                session, _id(request), approve=approve, now=now, by=signed_in(request).username
-            )
-        except RotaConflict as exc:
-            raise redirect("/requests", f"Not done: {exc}") from None
-        await session.commit()
+    async with unit_of_work(request, back="/requests", refused="Not done") as session:
+        await decide_leave(
+            session, _id(request), approve=approve, now=now, by=signed_in(request).username
+        )
     text = (
         "Leave approved and recorded. Repair any published rota it touches."
         if approve

@@ -31,6 +31,7 @@ from oncall.domain.people import (
 from oncall.domain.rota import list_templates, update_template
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
+from oncall.web.ui.forms import unit_of_work
 
 routes = web.RouteTableDef()
 
@@ -107,22 +108,17 @@ async def template_save(request: web.Request) -> web.Response:
         template_id = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            template = await update_template(
-                session,
-                template_id,
-                start_time=field(form, "start_time", 8),
-                end_time=field(form, "end_time", 8),
-                weight=field(form, "weight", 10),
-                required=field(form, "required", 4),
-                active=field(form, "active", 5) == "1",
-            )
-        except StaffInvalid as exc:
-            raise redirect("/staff/templates", f"Not saved: {exc}") from None
-        name = template.name
-        await session.commit()
-    raise redirect("/staff/templates", f"{name} saved. Generate a month again to use it.")
+    async with unit_of_work(request, back="/staff/templates", refused="Not saved") as session:
+        template = await update_template(
+            session,
+            template_id,
+            start_time=field(form, "start_time", 8),
+            end_time=field(form, "end_time", 8),
+            weight=field(form, "weight", 10),
+            required=field(form, "required", 4),
+            active=field(form, "active", 5) == "1",
+        )
+    raise redirect("/staff/templates", f"{template.name} saved. Generate a month again to use it.")
 
 
 @routes.post("/staff/leave-import")
@@ -199,20 +195,13 @@ async def leave_add(request: web.Request) -> web.Response:
     form = await request.post()
     code = request.match_info["code"]
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back=f"/staff/{code}", refused="Not recorded") as session:
         person = await _person_or_404(session, code)
-        try:
-            start, end = local_range(
-                field(form, "start", 20), field(form, "end", 20), settings.zone
-            )
-            reason = parse_reason(field(form, "reason", 20))
-            await add_unavailability(
-                session, person, start=start, end=end, reason=reason,
-                note=field(form, "note", 500), now=now,
-            )  # fmt: skip
-        except StaffInvalid as exc:
-            raise redirect(f"/staff/{code}", f"Not recorded: {exc}") from None
-        await session.commit()
+        start, end = local_range(field(form, "start", 20), field(form, "end", 20), settings.zone)
+        await add_unavailability(
+            session, person, start=start, end=end, reason=parse_reason(field(form, "reason", 20)),
+            note=field(form, "note", 500), now=now,
+        )  # fmt: skip
     raise redirect(f"/staff/{code}", "Recorded. Repair any published rota it affects.")
 
 
@@ -228,19 +217,13 @@ async def request_add(request: web.Request) -> web.Response:
     form = await request.post()
     code = request.match_info["code"]
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back=f"/staff/{code}", refused="Not recorded") as session:
         person = await _person_or_404(session, code)
-        try:
-            start, end = local_range(
-                field(form, "start", 20), field(form, "end", 20), settings.zone
-            )
-            await add_request(
-                session, person, kind=field(form, "kind", 8), start=start, end=end,
-                weight=field(form, "weight", 10), note=field(form, "note", 500), now=now,
-            )  # fmt: skip
-        except StaffInvalid as exc:
-            raise redirect(f"/staff/{code}", f"Not recorded: {exc}") from None
-        await session.commit()
+        start, end = local_range(field(form, "start", 20), field(form, "end", 20), settings.zone)
+        await add_request(
+            session, person, kind=field(form, "kind", 8), start=start, end=end,
+            weight=field(form, "weight", 10), note=field(form, "note", 500), now=now,
+        )  # fmt: skip
     raise redirect(f"/staff/{code}", "Request recorded; the next generate honours it if it can.")
 
 
@@ -262,11 +245,10 @@ async def _delete_owned(
 ) -> web.Response:
     """Delete one of a person's rows (leave, a request) named in the URL, then back to them."""
     code = request.match_info["code"]
-    async with request.config_dict[keys.DATABASE].sessions() as session:
+    async with unit_of_work(request, back=f"/staff/{code}") as session:
         person = await _person_or_404(session, code)
         try:
             done = await delete(session, person, int(request.match_info["id"]))
         except ValueError:
             done = False
-        await session.commit()
     raise redirect(f"/staff/{code}", "Removed." if done else "Already removed.")

@@ -11,7 +11,7 @@ from oncall.db.models import Role
 from oncall.domain.audit import Handover, gather_handover, handover_csv, latest_handover_day
 from oncall.log import get_logger
 from oncall.web.auth import require
-from oncall.web.ui.audit_common import logged_read, now, page_context
+from oncall.web.ui.audit.common import logged_read, now, page_context
 from oncall.web.ui.render import render
 
 log = get_logger(__name__)

@@ -3,16 +3,19 @@ lock, history and differences, exports and the print view."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.db.models import Person, RotaPeriod, RotaVersion, UnavailabilityReason
+from oncall.db.models import RotaVersion, UnavailabilityReason
+from oncall.domain.people import names_by_code
 from oncall.domain.rota import (
+    LoadedVersion,
     Month,
     RotaConflict,
     RotaInvalid,
@@ -23,11 +26,14 @@ from oncall.domain.rota import (
     fairness_report,
     find_version,
     load_version,
+    month_versions,
+    rota_months,
     version_diff,
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, READERS, field, page, redirect, signed_in
-from oncall.web.ui.rota_charts import fairness_svg, month_grid
+from oncall.web.ui.forms import refusal_notice
+from oncall.web.ui.rota.charts import fairness_svg, month_grid
 
 routes = web.RouteTableDef()
 
@@ -61,17 +67,25 @@ def time_limit(form: Any) -> float:
     return value
 
 
+@contextmanager
+def version_or_404() -> Iterator[None]:
+    """On a version's own pages a refusal means the URL names no usable version: a 404."""
+    try:
+        yield
+    except (RotaInvalid, RotaConflict) as exc:
+        raise web.HTTPNotFound(reason=str(exc)) from None
+
+
+async def _loaded(session: AsyncSession, month: Month, number: int) -> LoadedVersion:
+    """The version the URL names, with its shifts and people; a 404 when there is none."""
+    with version_or_404():
+        version = await find_version(session, month, number)
+    return await load_version(session, version.id)
+
+
 async def _versions(session: AsyncSession, month: Month) -> list[RotaVersion]:
-    period = await session.scalar(select(RotaPeriod).where(RotaPeriod.month == month.key))
-    if period is None:
-        return []
-    return list(
-        await session.scalars(
-            select(RotaVersion)
-            .where(RotaVersion.period_id == period.id)
-            .order_by(RotaVersion.number.desc())
-        )
-    )
+    """The month's versions, newest first."""
+    return list(reversed(await month_versions(session, month)))
 
 
 @routes.get("/rota")
@@ -79,11 +93,7 @@ async def _versions(session: AsyncSession, month: Month) -> list[RotaVersion]:
 async def rota_index(request: web.Request) -> web.Response:
     now = request.config_dict[keys.CLOCK].now().astimezone(request.config_dict[keys.SETTINGS].zone)
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        periods = (await session.scalars(select(RotaPeriod).order_by(RotaPeriod.month))).all()
-        months = []
-        for period in periods:
-            versions = await _versions(session, Month.parse(period.month))
-            months.append((period.month, versions))
+        months = await rota_months(session)
     upcoming = Month(now.year + now.month // 12, now.month % 12 + 1)
     return page(request, "rota/index.html", {"months": months, "suggested": upcoming.key})
 
@@ -91,10 +101,8 @@ async def rota_index(request: web.Request) -> web.Response:
 @routes.get("/rota/go")
 @require(*READERS)
 async def rota_go(request: web.Request) -> web.Response:
-    try:
+    with refusal_notice("/rota"):
         month = Month.parse(request.query.get("month", ""))
-    except RotaInvalid as exc:
-        raise redirect("/rota", str(exc)) from None
     raise web.HTTPSeeOther(f"/rota/{month.key}")
 
 
@@ -128,11 +136,8 @@ async def rota_version(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            version = await find_version(session, month, number)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise web.HTTPNotFound(reason=str(exc)) from None
-        loaded = await load_version(session, version.id)
+        loaded = await _loaded(session, month, number)
+        version = loaded.version
         versions = await _versions(session, month)
         moves, parent_number = await _moves_from_parent(session, version, month)
         people = sorted(
@@ -175,16 +180,13 @@ async def rota_print(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            version = await find_version(session, month, number)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise web.HTTPNotFound(reason=str(exc)) from None
-        loaded = await load_version(session, version.id)
+        loaded = await _loaded(session, month, number)
     rows = [
         (s, s.start.astimezone(zone), s.end.astimezone(zone), loaded.crew(s))
         for s in loaded.version.shifts
     ]
-    return page(request, "rota/print.html", {"month": month, "version": version, "rows": rows})
+    context = {"month": month, "version": loaded.version, "rows": rows}
+    return page(request, "rota/print.html", context)
 
 
 EXPORTS = {"csv": "text/csv", "ics": "text/calendar", "json": "application/json"}
@@ -197,18 +199,14 @@ async def rota_export(request: web.Request) -> web.Response:
     if fmt not in EXPORTS:
         raise web.HTTPNotFound(reason="format: csv, ics or json")
     zone = request.config_dict[keys.SETTINGS].zone
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
+    with version_or_404():
+        async with request.config_dict[keys.DATABASE].sessions() as session:
             if fmt == "csv":
                 body = await export_csv(session, month, number, zone=zone)
             elif fmt == "ics":
                 body = await export_ics(session, month, number, zone=zone)
             else:
-                import json
-
                 body = json.dumps(await export_json(session, month, number, zone=zone), indent=2)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise web.HTTPNotFound(reason=str(exc)) from None
     return web.Response(
         text=body,
         content_type=EXPORTS[fmt],
@@ -226,11 +224,9 @@ async def rota_diff(request: web.Request) -> web.Response:
     except ValueError:
         raise redirect(f"/rota/{month.key}", "Choose two versions to compare.") from None
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
+        with refusal_notice(f"/rota/{month.key}"):
             moves = await version_diff(session, month, a, b)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(f"/rota/{month.key}", str(exc)) from None
-        names = dict((await session.execute(select(Person.code, Person.name))).all())
+        names = await names_by_code(session)
         versions = await _versions(session, month)
     return page(
         request,

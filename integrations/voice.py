@@ -1,4 +1,8 @@
-"""What a voice call should do next, as plain instructions the Twilio layer turns into TwiML."""
+"""What a voice call should do next, in no provider's terms: the answers to call webhooks.
+
+The service decides them (oncall.domain.calls, the alert call); the provider's adapter turns
+them into its own documents (integrations.twilio.twiml). Every word said is in the instruction.
+"""
 
 from __future__ import annotations
 
@@ -34,19 +38,22 @@ class Ring:
 
 @dataclass(frozen=True, slots=True)
 class TakeMessage:
-    """Nobody accepted: tell the caller it is being escalated and record a message."""
+    """Nobody accepted: say so, record a message, then say `thanks`."""
 
     contact_id: int
     say: str
+    thanks: str
 
 
 @dataclass(frozen=True, slots=True)
 class Whisper:
-    """Played to the person who answered: who is calling, press 1 to accept."""
+    """Played to the person who answered: who is calling, press 1 to accept; `no_key` is said
+    when no key comes (a voicemail greeting, or silence) before their leg is hung up."""
 
     contact_id: int
     attempt: int
     say: str
+    no_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +75,14 @@ class Ignored:
     """Nothing to do (e.g. the caller already hung up); an empty, valid response."""
 
 
-Instruction = Forward | Menu | Ring | TakeMessage | Whisper | Connect | HangUp | Ignored
+@dataclass(frozen=True, slots=True)
+class AlertCall:
+    """An alert read to the person called (outbox message `message_id`), who presses 1 to
+    acknowledge; `no_key` is said when no key comes, before the call ends."""
 
-NOBODY_ACCEPTED = (
-    "Nobody could take your call just now. It is being escalated to the senior manager on call. "
-    "Please leave a message after the tone with your name and a number to call you back, "
-    "then hang up."
-)
-OUTSIDE_HOURS = "The out-of-hours service is closed now. Transferring you to the daytime duty desk."
-ACCEPTED = "Connecting you to the caller."
-MESSAGE_TAKEN = "Thank you. Your message has been passed on and someone will call you back."
+    message_id: int
+    say: str
+    no_key: str
+
+
+Instruction = Forward | Menu | Ring | TakeMessage | Whisper | Connect | HangUp | Ignored | AlertCall

@@ -7,7 +7,6 @@ from aiohttp import web
 from oncall import keys
 from oncall.domain.rota import (
     Replacement,
-    RotaConflict,
     RotaInvalid,
     candidates,
     check_replacement,
@@ -17,7 +16,8 @@ from oncall.domain.rota import (
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, page, redirect, signed_in
-from oncall.web.ui.rota_pages import month_of, number_of
+from oncall.web.ui.forms import refusal_notice, unit_of_work
+from oncall.web.ui.rota.pages import month_of, number_of
 
 routes = web.RouteTableDef()
 
@@ -32,14 +32,11 @@ async def shift_page(request: web.Request) -> web.Response:
     month, number, key = month_of(request), number_of(request), request.match_info["key"][:40]
     out = request.query.get("out", "")[:32]
     zone = request.config_dict[keys.SETTINGS].zone
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            found = await candidates(
-                session, month, number, key, out, now=request.config_dict[keys.CLOCK].now()
-            )
+    now = request.config_dict[keys.CLOCK].now()
+    with refusal_notice(_base(request)):
+        async with request.config_dict[keys.DATABASE].sessions() as session:
+            found = await candidates(session, month, number, key, out, now=now)
             loaded = await load_version(session, (await find_version(session, month, number)).id)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(_base(request), str(exc)) from None
     shift = next(s for s in loaded.version.shifts if s.key == key)
     crew = loaded.crew(shift)
     if out not in {p.code for p in crew}:
@@ -65,7 +62,7 @@ def _replacement(request: web.Request, form: object) -> Replacement:
     key = request.match_info["key"][:40]
     out, into = field(form, "out", 32), field(form, "into", 32)
     if not into:
-        raise RotaInvalid("replacement: choose who takes the shift")
+        raise RotaInvalid("replacement", "choose who takes the shift")
     return Replacement(key, out, into)
 
 
@@ -75,17 +72,12 @@ async def shift_check(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     form = await request.post()
     back = f"{_base(request)}/shift/{request.match_info['key']}?out={field(form, 'out', 32)}"
+    now = request.config_dict[keys.CLOCK].now()
     async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
+        with refusal_notice(back):
             checked = await check_replacement(
-                session,
-                month,
-                number,
-                _replacement(request, form),
-                now=request.config_dict[keys.CLOCK].now(),
+                session, month, number, _replacement(request, form), now=now
             )
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(back, str(exc)) from None
         loaded = await load_version(session, (await find_version(session, month, number)).id)
     shift = next(s for s in loaded.version.shifts if s.key == checked.replacement.shift)
     zone = request.config_dict[keys.SETTINGS].zone
@@ -110,20 +102,16 @@ async def shift_save(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     form = await request.post()
     now = request.config_dict[keys.CLOCK].now()
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            version = await save_replacement(
-                session,
-                month,
-                number,
-                _replacement(request, form),
-                accept_breaks=field(form, "accept_breaks", 5) == "1",
-                now=now,
-                by=signed_in(request).username,
-            )
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(_base(request), str(exc)) from None
-        await session.commit()
+    async with unit_of_work(request, back=_base(request)) as session:
+        version = await save_replacement(
+            session,
+            month,
+            number,
+            _replacement(request, form),
+            accept_breaks=field(form, "accept_breaks", 5) == "1",
+            now=now,
+            by=signed_in(request).username,
+        )
     raise redirect(
         f"/rota/{month.key}/v/{version.number}",
         f"Saved as draft version {version.number}. Publish it when you are ready.",

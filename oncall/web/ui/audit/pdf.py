@@ -11,7 +11,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from oncall.domain.audit import ChainStatus, Figures, KpiReport
-from oncall.web.ui.audit_charts import COLOURS, ChartSpec, nice_max
+from oncall.web.ui.audit.charts import COLOURS, ChartSpec, nice_max
 
 _COLUMNS = ("", "Contacts", "Calls", "Answered <=30 s", "Answered <=60 s", "Answer p50",
             "Answer p90", "Missed", "Escalations", "Ack p50", "Ack p90", "No outcome")  # fmt: skip

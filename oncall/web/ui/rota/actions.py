@@ -11,19 +11,19 @@ from aiohttp import web
 from oncall import keys
 from oncall.db.models import UnavailabilityReason
 from oncall.domain.rota import (
-    RotaConflict,
     RotaInvalid,
     SolveProgress,
-    generate_in_steps,
+    generate,
     notify_published,
     publish,
-    repair_in_steps,
+    repair,
     set_locked,
 )
 from oncall.web.auth import require
 from oncall.web.ui.common import EDITORS, field, redirect, signed_in
-from oncall.web.ui.rota_jobs import start_job
-from oncall.web.ui.rota_pages import month_of, number_of, time_limit
+from oncall.web.ui.forms import refusal_notice, unit_of_work
+from oncall.web.ui.rota.jobs import start_job
+from oncall.web.ui.rota.pages import month_of, number_of, time_limit
 
 routes = web.RouteTableDef()
 Progress = Callable[[SolveProgress], None]
@@ -34,16 +34,14 @@ Progress = Callable[[SolveProgress], None]
 async def rota_generate(request: web.Request) -> web.Response:
     month = month_of(request)
     form = await request.post()
-    try:
+    with refusal_notice(f"/rota/{month.key}"):
         limit = time_limit(form)
-    except RotaInvalid as exc:
-        raise redirect(f"/rota/{month.key}", str(exc)) from None
     db, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
     zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
 
     async def work(progress: Progress) -> tuple[str, str, list[Any]]:
-        version = await generate_in_steps(
-            db.sessions, month, zone=zone, now=clock.now, by=user.username,
+        version = await generate(
+            db.sessions, month, zone=zone, now=clock.now(), by=user.username,
             progress=progress, time_limit_s=limit,
         )  # fmt: skip
         done = f"Version {version.number} generated ({version.solver_status})."
@@ -64,7 +62,7 @@ def _local(text: str, zone: Any, field_name: str, *, end: bool) -> datetime:
             return datetime.combine(day, time(0), tzinfo=zone)
         return datetime.fromisoformat(text).replace(tzinfo=zone)
     except ValueError:
-        raise RotaInvalid(f"{field_name}: expected a date like 2027-01-12, got {text!r}") from None
+        raise RotaInvalid(field_name, f"expected a date like 2027-01-12, got {text!r}") from None
 
 
 @routes.post("/rota/{month}/repair")
@@ -74,22 +72,20 @@ async def rota_repair(request: web.Request) -> web.Response:
     form = await request.post()
     zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
     back = f"/rota/{month.key}"
-    try:
+    with refusal_notice(back):
         limit = time_limit(form)
         code = field(form, "person", 32)
         if not code:
-            raise RotaInvalid("person: choose who is unavailable")
+            raise RotaInvalid("person", "choose who is unavailable")
         start = _local(field(form, "start", 20), zone, "from", end=False)
         end = _local(field(form, "end", 20), zone, "to", end=True)
-        reason = field(form, "reason", 20) or UnavailabilityReason.SICKNESS.value
-    except RotaInvalid as exc:
-        raise redirect(back, str(exc)) from None
+    reason = field(form, "reason", 20) or UnavailabilityReason.SICKNESS.value
     db, clock = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK]
 
     async def work(progress: Progress) -> tuple[str, str, list[Any]]:
-        result = await repair_in_steps(
+        result = await repair(
             db.sessions, month, person_code=code, start=start, end=end, reason=reason,
-            zone=zone, now=clock.now, by=user.username, progress=progress, time_limit_s=limit,
+            zone=zone, now=clock.now(), by=user.username, progress=progress, time_limit_s=limit,
         )  # fmt: skip
         version = result.version
         text = f"Repair stored as version {version.number} ({version.solver_status}): "
@@ -113,13 +109,9 @@ async def rota_publish(request: web.Request) -> web.Response:
     zone, user = request.config_dict[keys.SETTINGS].zone, signed_in(request)
     now = request.config_dict[keys.CLOCK].now()
     back = f"/rota/{month.key}/v/{number}"
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            version = await publish(session, month, number, now=now, by=user.username)
-            told = await notify_published(session, version, zone=zone, now=now)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(back, str(exc)) from None
-        await session.commit()
+    async with unit_of_work(request, back=back) as session:
+        version = await publish(session, month, number, now=now, by=user.username)
+        told = await notify_published(session, version, zone=zone, now=now)
     raise redirect(back, f"Version {number} published. {told} staff will be told by text message.")
 
 
@@ -129,11 +121,7 @@ async def rota_lock(request: web.Request) -> web.Response:
     month, number = month_of(request), number_of(request)
     form = await request.post()
     locked = field(form, "locked", 5) == "1"
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        try:
-            await set_locked(session, month, number, locked)
-        except (RotaInvalid, RotaConflict) as exc:
-            raise redirect(f"/rota/{month.key}", str(exc)) from None
-        await session.commit()
+    async with unit_of_work(request, back=f"/rota/{month.key}") as session:
+        await set_locked(session, month, number, locked)
     state = "locked: no more edits until it is unlocked" if locked else "unlocked"
     raise redirect(f"/rota/{month.key}/v/{number}", f"Version {number} {state}.")

@@ -8,7 +8,6 @@ version itself is in the database, so every replica shows the result).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -91,8 +90,6 @@ def start_job(
 
     async def run() -> None:
         try:
-            # OR-Tools takes most of a second to import: not on the event loop.
-            await asyncio.to_thread(importlib.import_module, "rota_solver")
             job.message, job.result_url, job.moves = await work(progress)
             job.state = "done"
         except (RotaInvalid, RotaConflict) as exc:
@@ -109,7 +106,8 @@ def start_job(
     return job
 
 
-async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+async def rota_jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: cancel this process's running solves at shutdown."""
     yield
     registry = app[keys.ROTA_JOBS]
     for task in list(registry.tasks):
@@ -129,12 +127,6 @@ def forget_finished_jobs(app: web.Application, now: datetime) -> int:
     for job_id in old:
         del registry.jobs[job_id]
     return len(old)
-
-
-def setup(app: web.Application) -> None:
-    app[keys.ROTA_JOBS] = RotaJobs()
-    app.cleanup_ctx.append(_jobs_ctx)
-    app.add_routes(routes)
 
 
 def _job(request: web.Request) -> RotaJob:

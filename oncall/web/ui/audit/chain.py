@@ -14,7 +14,7 @@ from oncall import keys
 from oncall.domain.audit import ChainStatus, chain_status, verify_and_record
 from oncall.log import get_logger
 from oncall.settings import Settings
-from oncall.web.ui.audit_common import AuditJobs
+from oncall.web.ui.audit.common import AuditJobs
 
 log = get_logger(__name__)
 

@@ -1,0 +1,1 @@
+"""The managers' audit screens: contacts and events, KPIs and reports, handover, the chain."""

@@ -1,0 +1,1 @@
+"""The rota screens: months and versions, generate and repair jobs, publish, hand edits."""
