@@ -101,6 +101,15 @@ async def test_the_figures_equal_the_hand_computed_ones(database: Database) -> N
     assert d.in_time_percent == 60.0
     assert (d.repeat_episodes, d.repeat_cases) == (2, 2)  # E6 and E7
     assert d.by_risk == {"high": 2, "low": 2, "medium": 3}
+    # The charts' weeks. Week of 4 Jan: E1-E3, missing 60/180/480 min (median 180), first action
+    # 10/30/45 (30). Week of 11 Jan: E4-E7, missing 180/1440/1800 (1440; E6 still missing),
+    # first action 2/5/20/30 (5).
+    weeks = [(w.monday, w.by_risk, w.median_missing, w.median_first_action) for w in d.week_rows]
+    minutes = [timedelta(minutes=m) for m in (180, 30, 1440, 5)]
+    assert weeks == [
+        (date(2027, 1, 4), {"high": 1, "medium": 1, "low": 1}, minutes[0], minutes[1]),
+        (date(2027, 1, 11), {"high": 1, "medium": 2, "low": 1}, minutes[2], minutes[3]),
+    ]
     figures = dict(row for row in csv.reader(io.StringIO(dashboard_csv(d, JERSEY))))
     assert figures["median_minutes_missing"] == "180"
     assert figures["median_minutes_to_first_action"] == "20"

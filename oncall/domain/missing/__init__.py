@@ -11,16 +11,24 @@ alerts are escalation's (`raise_alert`), the log is the chain's.
 
 from oncall.domain.missing.commands import MissingCommands, parse_missing_text, worked_on
 from oncall.domain.missing.config import REPEAT_WINDOW, MissingConfig, missing_config
-from oncall.domain.missing.dashboard import Dashboard, dashboard, dashboard_csv, default_period
+from oncall.domain.missing.dashboard import (
+    Dashboard,
+    Week,
+    dashboard,
+    dashboard_csv,
+    default_period,
+)
 from oncall.domain.missing.demo import load_demo_episodes
 from oncall.domain.missing.edits import INTERVIEW_STEPS, record_interview, update_episode
 from oncall.domain.missing.episodes import (
     ALERT_OF_RISK,
     Actor,
     Opened,
+    contact_named,
     locked_episode,
     open_episode,
     record_return,
+    return_on_contact,
     withdraw_episode,
 )
 from oncall.domain.missing.errors import (
@@ -35,8 +43,11 @@ from oncall.domain.missing.reads import (
     EpisodeFilter,
     EpisodePage,
     EpisodeView,
+    HistoryEntry,
+    episode_history,
     episode_view,
     episodes_of_contact,
+    interview_tasks,
     list_episodes,
     notes_of,
     parse_episode_filter,
@@ -55,18 +66,23 @@ __all__ = [
     "EpisodeNotFound",
     "EpisodePage",
     "EpisodeView",
+    "HistoryEntry",
     "MissingCommands",
     "MissingConfig",
     "Opened",
     "Pack",
     "PackConfig",
     "PackItem",
+    "Week",
+    "contact_named",
     "dashboard",
     "dashboard_csv",
     "default_period",
+    "episode_history",
     "episode_view",
     "episodes_of_contact",
     "gather_pack",
+    "interview_tasks",
     "list_episodes",
     "load_demo_episodes",
     "locked_episode",
@@ -81,6 +97,7 @@ __all__ = [
     "parse_missing_text",
     "record_interview",
     "record_return",
+    "return_on_contact",
     "update_episode",
     "withdraw_episode",
     "worked_on",

@@ -13,11 +13,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import EpisodeStatus, MissingEpisode
+from oncall.db.models import EpisodeStatus, MissingEpisode, Risk
 from oncall.domain.audit import csv_text, percentile
 from oncall.domain.missing.reads import EpisodeView, episodes_where
 
 DEFAULT_WEEKS = 12
+RISKS = tuple(r.value for r in Risk)
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """One local week of the period, for the charts: reports by risk, and the week's medians."""
+
+    monday: date
+    by_risk: dict[str, int]
+    median_missing: timedelta | None
+    median_first_action: timedelta | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,7 @@ class Dashboard:
     repeat_cases: int  # distinct case references with a repeat
     by_risk: dict[str, int] = field(default_factory=dict)
     by_missing_from: dict[str, int] = field(default_factory=dict)
+    week_rows: list[Week] = field(default_factory=list)
 
     @property
     def in_time_percent(self) -> float | None:
@@ -83,6 +95,17 @@ def figures(
         or (e.interview_due_at is not None and e.interview_due_at <= now)
     ]
     repeats = [e for e in episodes if e.repeat]
+    week_rows = []
+    for monday, _ in weeks:
+        of_week = [e for e in episodes if week_of(e.reported_at, zone) == monday]
+        week_rows.append(
+            Week(
+                monday,
+                {risk: sum(1 for e in of_week if e.risk == risk) for risk in RISKS},
+                _median([e.missing_for for e in of_week if e.missing_for is not None]),
+                _median([e.to_first_action for e in of_week]),
+            )
+        )
     return Dashboard(
         start=start, end=end, now=now, weeks=weeks, episodes=len(episodes), open_now=open_now,
         returned=len(returned),
@@ -96,6 +119,7 @@ def figures(
         by_missing_from=dict(
             sorted(Counter(e.missing_from or "not recorded" for e in episodes).items())
         ),
+        week_rows=week_rows,
     )  # fmt: skip
 
 

@@ -326,3 +326,37 @@ async def withdraw_episode(
         details={"reason": checked_notes(reason)},
     )  # fmt: skip
     return episode
+
+
+async def contact_named(session: AsyncSession, raw: str) -> Contact | None:
+    """The contact a person typed: its reference (OOH-2027-00042) or its 4 digits (the newest
+    with them); None when nothing was typed. EpisodeInvalid names the field when none matches."""
+    typed = raw.strip().upper()
+    if not typed:
+        return None
+    if typed.isdigit() and len(typed) <= 4:
+        query = select(Contact).where(Contact.short_ref == typed.zfill(4))
+    else:
+        query = select(Contact).where(Contact.reference == typed[:20])
+    contact = await session.scalar(query.order_by(Contact.received_at.desc()).limit(1))
+    if contact is None:
+        raise EpisodeInvalid("contact", "no contact with that reference")
+    return contact
+
+
+async def return_on_contact(
+    session: AsyncSession, config: MissingConfig, contact: Contact, *, episode_id: int,
+    by: Actor, at: datetime,
+) -> MissingEpisode:  # fmt: skip
+    """The child of one of this contact's episodes is back now (the outcome link's button)."""
+    linked = await session.scalar(
+        select(EpisodeContact.id).where(
+            EpisodeContact.episode_id == episode_id, EpisodeContact.contact_id == contact.id
+        )
+    )
+    if linked is None:
+        raise EpisodeNotFound("no such missing episode on this contact")
+    episode = await locked_episode(session, episode_id)
+    return await record_return(
+        session, config, episode, returned_at=at, by=by, at=at, contact=contact
+    )

@@ -1,25 +1,31 @@
-"""Why an episode change is refused: bad input (naming the field), a state that forbids it, or
-no such episode. Nothing is changed when one is raised."""
+"""Why an episode change is refused, in the domain's error family: bad input naming the field
+(`EpisodeInvalid`, an Invalid), a state that forbids it (`EpisodeConflict`, a Conflict), or no
+such episode (`EpisodeNotFound`, a NotFound). Nothing is changed when one is raised."""
 
 from __future__ import annotations
 
+from oncall.domain.errors import Conflict, DomainError, Invalid, NotFound
 
-class EpisodeError(Exception):
+
+class EpisodeError(DomainError):
     """A refusal about a missing episode; the message is a sentence for the person who asked."""
 
 
-class EpisodeInvalid(EpisodeError, ValueError):
-    """Bad input: `field` names what is wrong ("case_reference", "risk", "returned_at", …)."""
+class EpisodeInvalid(EpisodeError, Invalid):
+    """Bad input in one field ("case_reference", "risk", "returned_at", …); never repeats what
+    was typed, which may travel back by text."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field.replace('_', ' ')}: {problem}")
-        self.field = field
-        self.problem = problem
+        super().__init__(field, problem)
+
+    @property
+    def problem(self) -> str:
+        return self.errors[self.field]
 
 
-class EpisodeConflict(EpisodeError):
+class EpisodeConflict(EpisodeError, Conflict):
     """Well formed, but the episode's state does not allow it (already returned, withdrawn)."""
 
 
-class EpisodeNotFound(EpisodeError, LookupError):
+class EpisodeNotFound(EpisodeError, NotFound):
     """No such episode, or no such contact."""

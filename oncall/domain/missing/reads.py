@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Contact, EpisodeContact, EpisodeStatus, MissingEpisode, Risk
+from oncall.db.models import Contact, EpisodeContact, EpisodeStatus, Event, MissingEpisode, Risk
+from oncall.domain.audit import describe_event
 from oncall.domain.missing.config import REPEAT_WINDOW
 from oncall.domain.missing.errors import EpisodeInvalid
 
@@ -262,3 +263,39 @@ async def notes_of(session: AsyncSession, episode_id: int) -> str:
         await session.scalar(select(MissingEpisode.notes).where(MissingEpisode.id == episode_id))
         or ""
     )
+
+
+async def interview_tasks(session: AsyncSession) -> list[EpisodeView]:
+    """The day team's return home interviews still to offer, the one due soonest first."""
+    views = await episodes_where(
+        session,
+        MissingEpisode.status == EpisodeStatus.RETURNED.value,
+        MissingEpisode.interview_offered_at.is_(None),
+    )
+    return sorted(views, key=lambda e: (e.interview_due_at or e.reported_at, e.id))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    kind: str
+    actor: str
+    text: str
+
+
+async def episode_history(session: AsyncSession, episode: EpisodeView) -> list[HistoryEntry]:
+    """The episode's own events from the log, in order, each in words."""
+    rows = await session.scalars(
+        select(Event)
+        .where(
+            Event.kind.like("missing.%"),
+            Event.kind.not_like("missing.pack%"),
+            Event.occurred_at >= episode.opened_at,
+        )
+        .order_by(Event.seq)
+    )
+    return [
+        HistoryEntry(e.occurred_at, e.kind, e.actor, describe_event(e.kind, e.details))
+        for e in rows
+        if e.details.get("episode") == episode.id
+    ]
