@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 Details = Mapping[str, Any]
@@ -23,6 +24,14 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def _utc(value: Any) -> str:
+    """An ISO instant from an event's details as "2027-01-09 02:40 UTC" (the log keeps UTC)."""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return "?" if value is None else str(value)
 
 
 def _attempt(d: Details) -> str:
@@ -133,15 +142,15 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         + (", ".join(str(k).replace("_", " ") for k in d.get("changes") or {}) or "nothing")
     ),
     "missing.returned": lambda d: (
-        f"Child of missing episode {d.get('episode', '?')} back at {d.get('returned_at', '?')}"
-        f"; return home interview due {d.get('interview_due_at', '?')}"
+        f"Child of missing episode {d.get('episode', '?')} back at {_utc(d.get('returned_at'))}"
+        f"; return home interview due {_utc(d.get('interview_due_at'))}"
     ),
     "missing.withdrawn": lambda d: (
         f"Missing episode {d.get('episode', '?')} withdrawn: {d.get('reason', '?')}"
     ),
     "missing.interview": lambda d: (
         f"Return home interview of episode {d.get('episode', '?')} {d.get('step', '?')} "
-        f"on {d.get('on', '?')}"
+        f"on {_utc(d.get('on'))}"
     ),
     "missing.pack_prepared": lambda d: (
         f"Missing meeting pack for {d.get('day', '?')}: "
