@@ -52,6 +52,18 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
     morning = morning_config(settings, app[keys.OUTCOME_LINKS])
     pack = pack_config(settings)
 
+    def at_handover(name: str, work: Callable[..., Awaitable[object]], config: object) -> Job:
+        """A job done once each morning at the handover time, for that morning."""
+        zone, boundary = settings.zone, settings.handover_at
+        return Job(
+            name,
+            lambda now: work(
+                database.sessions, config, at=now, day=latest_handover_day(now, zone, boundary)
+            ),
+            next_at=lambda now: next_handover_at(now, zone, boundary),
+            at_start=False,
+        )
+
     async def prune(now: datetime) -> None:
         async with database.sessions() as session:
             receipts = await forget_old_replies(session, now=now, keep=RECEIPTS_KEPT)
@@ -69,28 +81,8 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
             every=min(30.0, max(1.0, calls.after.total_seconds() / 4)),
             background=escalating and settings.call_check_seconds > 0,
         ),
-        Job(
-            "morning handover",
-            lambda now: morning_jobs(
-                database.sessions,
-                morning,
-                at=now,
-                day=latest_handover_day(now, settings.zone, settings.handover_at),
-            ),
-            next_at=lambda now: next_handover_at(now, settings.zone, settings.handover_at),
-            at_start=False,
-        ),
-        Job(
-            "missing meeting pack",
-            lambda now: morning_pack(
-                database.sessions,
-                pack,
-                at=now,
-                day=latest_handover_day(now, settings.zone, settings.handover_at),
-            ),
-            next_at=lambda now: next_handover_at(now, settings.zone, settings.handover_at),
-            at_start=False,
-        ),
+        at_handover("morning handover", morning_jobs, morning),
+        at_handover("missing meeting pack", morning_pack, pack),
         Job(
             "fail-safe numbers",
             lambda now: refresh_duty_numbers(app, now),

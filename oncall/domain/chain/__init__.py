@@ -8,6 +8,7 @@ from oncall.domain.chain.append import (
     PendingEvent,
     append_event,
     lock_chain,
+    logged_before,
     pending_events,
 )
 from oncall.domain.chain.hashing import (
@@ -30,6 +31,7 @@ __all__ = [
     "event_hash",
     "is_redacted",
     "lock_chain",
+    "logged_before",
     "pending_events",
     "verify_chain",
 ]

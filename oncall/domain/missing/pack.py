@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import EpisodeStatus, Event, MissingEpisode
+from oncall.db.models import EpisodeStatus, MissingEpisode
 from oncall.domain.audit import csv_text, night_window
-from oncall.domain.chain import append_event, lock_chain
+from oncall.domain.chain import append_event, logged_before
 from oncall.domain.missing.reads import EpisodeView, views_of
 
 PREPARED = "missing.pack_prepared"
@@ -178,12 +178,9 @@ async def prepare_pack(
 ) -> tuple[Pack, bool]:
     """Gather `day`'s pack and log it once (under the chain head's lock, so replicas agree);
     episodes still open at the handover are flagged in the event. (pack, first)."""
-    await lock_chain(session)
-    done = await session.scalar(
-        select(Event.seq).where(Event.kind == PREPARED, Event.actor == f"pack {day}").limit(1)
-    )
+    done = await logged_before(session, kind=PREPARED, actor=f"pack {day}")
     pack = await gather_pack(session, day=day, zone=zone, boundary=boundary)
-    if done is not None:
+    if done:
         return pack, False
     await append_event(
         session, kind=PREPARED, at=at, actor=f"pack {day}",

@@ -20,7 +20,7 @@ from oncall.domain.missing import (
 from oncall.web.auth import require
 from oncall.web.ui.audit.charts import Series, bar_chart
 from oncall.web.ui.audit.common import logged_read
-from oncall.web.ui.common import page
+from oncall.web.ui.common import download, page
 
 routes = web.RouteTableDef()
 LEADERS = (Role.MANAGER, Role.ADMIN)
@@ -100,14 +100,5 @@ async def dashboard_download(request: web.Request) -> web.Response:
     d = await _figures(request, "missing dashboard (CSV)")
     zone = request.config_dict[keys.SETTINGS].zone
     first, last = d.start.astimezone(zone).date(), (d.end.astimezone(zone) - timedelta(days=1))
-    return web.Response(
-        text=dashboard_csv(d, zone),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="missing-figures-{first}-{last.date()}.csv"'
-            ),
-            "Cache-Control": "no-store",
-        },
-    )
+    name = f"missing-figures-{first}-{last.date()}.csv"
+    return download(dashboard_csv(d, zone), name, "text/csv")
