@@ -33,7 +33,6 @@ from oncall.domain.missing.episodes import (
 )
 from oncall.domain.missing.errors import (
     EpisodeConflict,
-    EpisodeError,
     EpisodeInvalid,
     EpisodeNotFound,
 )
@@ -60,7 +59,6 @@ __all__ = [
     "Actor",
     "Dashboard",
     "EpisodeConflict",
-    "EpisodeError",
     "EpisodeFilter",
     "EpisodeInvalid",
     "EpisodeNotFound",

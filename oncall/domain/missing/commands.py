@@ -23,10 +23,11 @@ from oncall.db.models import (
     Person,
     Risk,
 )
+from oncall.domain.errors import DomainError
 from oncall.domain.escalation import resolve_targets
 from oncall.domain.missing.config import MissingConfig
 from oncall.domain.missing.episodes import Actor, open_episode, record_return
-from oncall.domain.missing.errors import EpisodeError, EpisodeInvalid
+from oncall.domain.missing.errors import EpisodeInvalid
 from oncall.domain.texts.gsm7 import MULTI_GSM7, fit
 
 VERBS = frozenset({"MISSING", "FOUND", "RETURNED"})  # RETURNED is FOUND by another name
@@ -142,7 +143,7 @@ class MissingCommands:
             if command.verb == "MISSING":
                 return await self._missing(session, command, contact, by, now=now, zone=zone)
             return await self._found(session, command, contact, by, now=now, zone=zone)
-        except EpisodeError as exc:  # every check runs before anything is written
+        except DomainError as exc:  # every check runs before anything is written
             if isinstance(exc, EpisodeInvalid):
                 said = f"{exc.field.replace('_', ' ')} {exc.problem}"
             else:

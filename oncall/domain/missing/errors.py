@@ -4,14 +4,10 @@ such episode (`EpisodeNotFound`, a NotFound). Nothing is changed when one is rai
 
 from __future__ import annotations
 
-from oncall.domain.errors import Conflict, DomainError, Invalid, NotFound
+from oncall.domain.errors import Conflict, Invalid, NotFound
 
 
-class EpisodeError(DomainError):
-    """A refusal about a missing episode; the message is a sentence for the person who asked."""
-
-
-class EpisodeInvalid(EpisodeError, Invalid):
+class EpisodeInvalid(Invalid):
     """Bad input in one field ("case_reference", "risk", "returned_at", …); never repeats what
     was typed, which may travel back by text."""
 
@@ -23,9 +19,9 @@ class EpisodeInvalid(EpisodeError, Invalid):
         return self.errors[self.field]
 
 
-class EpisodeConflict(EpisodeError, Conflict):
+class EpisodeConflict(Conflict):
     """Well formed, but the episode's state does not allow it (already returned, withdrawn)."""
 
 
-class EpisodeNotFound(EpisodeError, NotFound):
+class EpisodeNotFound(NotFound):
     """No such episode, or no such contact."""
