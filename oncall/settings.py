@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time
@@ -20,6 +22,8 @@ SmtpTls = Literal["starttls", "ssl", "none"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/oncall.db"
 DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
+DEFAULT_CASE_REFERENCE_PATTERN = r"^[A-Z]{2,4}-?[0-9]{3,10}$"
+CASE_REFERENCE_MAX = 40  # the column's length: no pattern may match anything longer
 # In demo mode the built-in fake Twilio signs webhooks with this; it opens nothing real.
 FAKE_ACCOUNT_SID = "AC" + "0" * 32
 FAKE_AUTH_TOKEN = "fake-twilio-auth-token"  # noqa: S105  (same as the fake's default)
@@ -74,6 +78,9 @@ class Settings:
     smtp_tls: SmtpTls = "starttls"
     outcome_link_hours: int = 12  # how long a texted outcome link works
     chain_verify_minutes: int = 60  # re-verify the chain in the background after this (0: never)
+    # Missing-from-home-or-care episodes are keyed by a case reference only (docs/missing.md).
+    case_reference_pattern: str = DEFAULT_CASE_REFERENCE_PATTERN
+    return_interview_hours: int = 72  # a return home interview is due this long after the return
 
     @property
     def zone(self) -> ZoneInfo:
@@ -266,6 +273,37 @@ def _addresses(raw: str) -> str:
     return ", ".join(addresses)
 
 
+def pattern_shape(pattern: str) -> tuple[bool, int, int]:
+    """Whether a regular expression is anchored at both ends (^ or \\A first, $ or \\Z last, not
+    inside an alternative), and the shortest and longest text it matches (the longest is huge
+    when it has no bound). Python's own regex parser knows; `re` has no public way to ask."""
+    tree = importlib.import_module("re._parser").parse(pattern)
+    items = list(tree)
+    begins = bool(items) and str(items[0][1]) in ("AT_BEGINNING", "AT_BEGINNING_STRING")
+    ends = bool(items) and str(items[-1][1]) in ("AT_END", "AT_END_STRING")
+    low, high = tree.getwidth()
+    return begins and ends, int(low), int(high)
+
+
+def _case_reference_pattern(raw: str) -> str:
+    value = raw.strip()
+    if len(value) > 200:
+        raise ValueError("must be at most 200 characters long")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"is not a regular expression: {exc}") from None
+    anchored, low, high = pattern_shape(value)
+    if not anchored:
+        raise ValueError(f"must be anchored: start with ^ and end with $, got {raw!r}")
+    if low < 1 or high > CASE_REFERENCE_MAX:
+        raise ValueError(
+            f"must match references of 1 to {CASE_REFERENCE_MAX} characters (a * or + needs a "
+            f"bound instead, like {{2,10}}), got {raw!r}"
+        )
+    return value
+
+
 _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "database_url": ("ONCALL_DATABASE_URL", _database_url),
     "timezone": ("ONCALL_TIMEZONE", _timezone),
@@ -303,6 +341,8 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "smtp_tls": ("ONCALL_SMTP_TLS", _choice(("starttls", "ssl", "none"))),
     "outcome_link_hours": ("ONCALL_OUTCOME_LINK_HOURS", _whole(1, 7 * 24)),
     "chain_verify_minutes": ("ONCALL_CHAIN_VERIFY_MINUTES", _whole(0, 7 * 24 * 60)),
+    "case_reference_pattern": ("ONCALL_CASE_REFERENCE_PATTERN", _case_reference_pattern),
+    "return_interview_hours": ("ONCALL_RETURN_INTERVIEW_HOURS", _whole(1, 30 * 24)),
 }
 
 ENVIRONMENT_NAMES = tuple(name for name, _ in _SOURCES.values())

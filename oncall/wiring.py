@@ -10,6 +10,7 @@ from datetime import timedelta
 from integrations.twilio import WebhookUrls
 from oncall.domain.audit import MorningConfig, SmtpConfig
 from oncall.domain.escalation import WorkerConfig
+from oncall.domain.missing import MissingCommands, MissingConfig, PackConfig, missing_config
 from oncall.domain.outbox import SenderConfig
 from oncall.domain.outcomes import OutcomeLinks
 from oncall.log import get_logger
@@ -85,4 +86,24 @@ def morning_config(settings: Settings, links: OutcomeLinks | None) -> MorningCon
         smtp=smtp_config(settings),
         recipients=tuple(settings.handover_recipients),
         retention_days=settings.retention_days,
+    )
+
+
+def missing_rules(settings: Settings) -> MissingConfig:
+    """ONCALL_CASE_REFERENCE_PATTERN and ONCALL_RETURN_INTERVIEW_HOURS, for missing episodes."""
+    return missing_config(settings.case_reference_pattern, settings.return_interview_hours)
+
+
+def missing_commands(settings: Settings) -> MissingCommands:
+    """MISSING and FOUND by text, handed to the inbound SMS handler beside ACK and DONE."""
+    return MissingCommands(missing_rules(settings))
+
+
+def pack_config(settings: Settings) -> PackConfig:
+    """The missing meeting pack: made at the handover time, e-mailed to the handover's list."""
+    return PackConfig(
+        zone=settings.zone,
+        boundary=settings.handover_at,
+        smtp=smtp_config(settings),
+        recipients=tuple(settings.handover_recipients),
     )

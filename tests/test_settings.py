@@ -68,3 +68,39 @@ def test_readme_documents_every_setting() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     missing = [name for name in ENVIRONMENT_NAMES if name not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "said"),
+    [
+        ("CR-[0-9]{6}", "must be anchored"),
+        ("^CR-[0-9]{6}", "must be anchored"),
+        ("^CR-1$|^JY-2$", "must be anchored"),  # each alternative anchored, the whole not
+        ("^CR-[0-9]+$", "must match references of 1 to 40 characters"),
+        ("^[A-Z]{10,50}$", "must match references of 1 to 40 characters"),
+        ("^x?$", "must match references of 1 to 40 characters"),  # the empty text too
+        ("^CR-[0-9{6}$", "is not a regular expression"),
+        ("^" + "A" * 199 + "$", "at most 200 characters"),
+    ],
+)
+def test_a_case_reference_pattern_must_compile_be_anchored_and_bounded(
+    pattern: str, said: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ONCALL_CASE_REFERENCE_PATTERN": pattern})
+    (problem,) = caught.value.problems
+    assert problem.startswith("ONCALL_CASE_REFERENCE_PATTERN: ") and said in problem
+
+
+def test_missing_episode_settings_have_defaults_and_take_good_values() -> None:
+    defaults = load_settings({})
+    assert defaults.return_interview_hours == 72
+    assert defaults.case_reference_pattern == r"^[A-Z]{2,4}-?[0-9]{3,10}$"
+    chosen = load_settings(
+        {"ONCALL_CASE_REFERENCE_PATTERN": r"\ACR[0-9]{6}\Z", "ONCALL_RETURN_INTERVIEW_HOURS": "48"}
+    )
+    assert (chosen.case_reference_pattern, chosen.return_interview_hours) == (
+        r"\ACR[0-9]{6}\Z", 48,
+    )  # fmt: skip
+    with pytest.raises(SettingsError, match="ONCALL_RETURN_INTERVIEW_HOURS"):
+        load_settings({"ONCALL_RETURN_INTERVIEW_HOURS": "0"})

@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.rota.baselines import greedy_legal
+from oncall.domain.rota.default_templates import default_templates
 from oncall.domain.rota.months import Month, cut_shifts, island_holidays
 from oncall.domain.rota.problem import CATEGORIES, DEFAULT_RULES
-from oncall.domain.templates import default_templates
 from rota_solver import parse_problem
 
 JERSEY = ZoneInfo("Europe/Jersey")

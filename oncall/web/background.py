@@ -12,10 +12,11 @@ from oncall import keys
 from oncall.domain.audit import latest_handover_day, morning_jobs, next_handover_at
 from oncall.domain.calls import CallReconciler, forget_old_replies
 from oncall.domain.escalation import make_workers
+from oncall.domain.missing import morning_pack
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
 from oncall.web.twilio.failsafe import refresh_duty_numbers
-from oncall.wiring import morning_config, sender_config, worker_config
+from oncall.wiring import morning_config, pack_config, sender_config, worker_config
 
 log = get_logger(__name__)
 
@@ -49,6 +50,19 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
     # Tests switch the escalation loops off (ONCALL_ESCALATION_WORKERS=off) and run passes by hand.
     escalating = settings.escalation_workers
     morning = morning_config(settings, app[keys.OUTCOME_LINKS])
+    pack = pack_config(settings)
+
+    def at_handover(name: str, work: Callable[..., Awaitable[object]], config: object) -> Job:
+        """A job done once each morning at the handover time, for that morning."""
+        zone, boundary = settings.zone, settings.handover_at
+        return Job(
+            name,
+            lambda now: work(
+                database.sessions, config, at=now, day=latest_handover_day(now, zone, boundary)
+            ),
+            next_at=lambda now: next_handover_at(now, zone, boundary),
+            at_start=False,
+        )
 
     async def prune(now: datetime) -> None:
         async with database.sessions() as session:
@@ -67,17 +81,8 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
             every=min(30.0, max(1.0, calls.after.total_seconds() / 4)),
             background=escalating and settings.call_check_seconds > 0,
         ),
-        Job(
-            "morning handover",
-            lambda now: morning_jobs(
-                database.sessions,
-                morning,
-                at=now,
-                day=latest_handover_day(now, settings.zone, settings.handover_at),
-            ),
-            next_at=lambda now: next_handover_at(now, settings.zone, settings.handover_at),
-            at_start=False,
-        ),
+        at_handover("morning handover", morning_jobs, morning),
+        at_handover("missing meeting pack", morning_pack, pack),
         Job(
             "fail-safe numbers",
             lambda now: refresh_duty_numbers(app, now),

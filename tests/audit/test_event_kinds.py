@@ -11,7 +11,7 @@ from oncall.domain.chain import EventKind
 
 ROOT = Path(__file__).resolve().parents[2] / "oncall"
 # The functions that append an event, and where their kind argument sits when not by keyword.
-WRITERS = {"append_event": None, "_event": 2, "message_event": 2}
+WRITERS = {"append_event": None, "_event": 2, "message_event": 2, "episode_event": None}
 CHANNELS = ("sms", "voice")  # EventKind(f"{row.channel}.sent") and the like
 
 
@@ -89,7 +89,8 @@ def test_every_kind_the_source_writes_is_an_event_kind() -> None:
     assert {"call.received", "call.accepted", "call.ended", "caller.hung_up", "call.duration",
             "alert.raised", "alert.escalated", "alert.acknowledged", "sms.failed", "sms.sent",
             "outcome.recorded", "outcome.amended", "outcome.link_texted", "audit.read",
-            "audit.verified", "handover.prepared"} <= every  # fmt: skip
+            "audit.verified", "handover.prepared", "missing.opened", "missing.returned",
+            "missing.interview"} <= every  # fmt: skip
     assert "call.rang" in found["domain/calls/flow.py"]
     assert every <= {kind.value for kind in EventKind}
 

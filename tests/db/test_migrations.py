@@ -118,3 +118,53 @@ async def test_a_redaction_of_details_alone_is_allowed(database: Database) -> No
         await conn.execute(text("""UPDATE events SET details = '{"redacted": true}'"""))
         details = await conn.scalar(text("SELECT details FROM events"))
     assert "redacted" in str(details)
+
+
+async def test_missing_episodes_and_their_alerts_survive_a_downgrade_and_upgrade(
+    db_url: str,
+) -> None:
+    """0007's downgrade keeps a missing child's alert (as an advice request) and drops the
+    episodes' tables; the upgrade brings them back, empty."""
+    at = datetime(2027, 1, 8, 23, 10, tzinfo=UTC).replace(tzinfo=None)
+    db = Database.connect(db_url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO escalation_policies (line_id, alert_kind, steps, repeat, "
+                    "updated_at) VALUES (NULL, 'missing_high', '[]', 1, :at)"
+                ),
+                {"at": at},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO alerts (kind, status, step_index, round, created_at, summary, "
+                    "policy_id) VALUES ('missing_high', 'open', 0, 0, :at, 'missing child', "
+                    "(SELECT id FROM escalation_policies WHERE alert_kind = 'missing_high'))"
+                ),
+                {"at": at},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO missing_episodes (case_reference, risk, status, reported_at, "
+                    "opened_at, opened_by, opened_via, returned_recorded_by, notes, "
+                    "interview_recorded_by, updated_at) VALUES ('JY-1', 'high', 'open', :at, :at, "
+                    "'sw002', 'sms', '', '', '', :at)"
+                ),
+                {"at": at},
+            )
+    finally:
+        await db.dispose()
+    await asyncio.to_thread(command.downgrade, alembic_config(db_url), "0006")
+    db = Database.connect(db_url)
+    try:
+        async with db.engine.connect() as conn:
+            kinds = (await conn.execute(text("SELECT kind, policy_id FROM alerts"))).all()
+            policies = await conn.scalar(text("SELECT count(*) FROM escalation_policies"))
+        assert kinds == [("advice_request", None)] and policies == 0
+        await asyncio.to_thread(upgrade, db_url)
+        async with db.engine.connect() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM missing_episodes")) == 0
+        assert await current_revision(db) == head_revision()
+    finally:
+        await db.dispose()

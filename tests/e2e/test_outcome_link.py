@@ -30,19 +30,25 @@ async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
 
 
 class _Form(HTMLParser):
-    """The outcome page's form: where it posts, and its hidden fields (sent back as they are)."""
+    """The outcome page's form (its first: the page also has the missing-child forms): where it
+    posts, and its hidden fields (sent back as they are)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.action: str | None = None
         self.hidden: dict[str, str] = {}
+        self._inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "form" and a.get("method") == "post":
-            self.action = a.get("action") or ""
-        if tag == "input" and a.get("type") == "hidden" and a.get("name"):
+        if tag == "form" and a.get("method") == "post" and self.action is None:
+            self.action, self._inside = a.get("action") or "", True
+        if self._inside and tag == "input" and a.get("type") == "hidden" and a.get("name"):
             self.hidden[str(a["name"])] = a.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
 
 
 def _link_in(text: str, service: Service) -> tuple[str, str]:

@@ -45,7 +45,8 @@ async def test_defaults_walk_two_rounds_then_all_managers(database: Database) ->
 async def test_a_line_policy_wins_and_edits_are_logged(database: Database) -> None:
     await load_demo_data(database)  # the demo seeds the service-wide defaults
     async with database.sessions() as session:
-        assert len(await list_policies(session)) == 6
+        # one per alert kind: six, and missing children at high and medium risk
+        assert len(await list_policies(session)) == 8
         hospital = await session.scalar(select(Line).where(Line.kind == "hospital"))
         assert hospital is not None
         steps = [{"targets": ["duty_worker", "second_worker"], "channels": ["sms"],

@@ -24,6 +24,7 @@ from oncall.domain.people import create_api_token
 from oncall.settings import FAKE_AUTH_TOKEN, Settings
 from tests.audit.night import at, write_night
 from tests.e2e.conftest import free_port, publish_friday_night
+from tests.missing.support import seed_episodes
 from tests.support import load_demo_data
 
 # Every demo user signs in with this password (oncall/domain/setup/demo.py).
@@ -39,11 +40,13 @@ class Seeded:
     url: str
     tokens: dict[str, str] = field(default_factory=dict)  # username -> bearer token
     contact_ids: list[int] = field(default_factory=list)
+    episode_ids: list[int] = field(default_factory=list)
 
 
 async def seed(url: str, *, night: bool = True) -> Seeded:
     """Demo people, users and lines, API tokens, and (with `night`) the audit tests' night of
-    contacts, which is written straight to the tables without events."""
+    contacts, which is written straight to the tables without events, and two missing episodes
+    on it (written through the domain, with their events)."""
     database = Database.connect(url)
     try:
         await load_demo_data(database)
@@ -51,6 +54,7 @@ async def seed(url: str, *, night: bool = True) -> Seeded:
         async with database.sessions() as session:
             if night:
                 seeded.contact_ids = list((await write_night(session)).values())
+                seeded.episode_ids = await seed_episodes(session, seeded.contact_ids)
             for username in ROLE_USERS:
                 seeded.tokens[username] = await create_api_token(
                     session, username=username, name="reliability", now=at(9, 9, 0)

@@ -140,6 +140,12 @@ BAD_PARAMETERS = [
     ("/api/v1/events?kind=call%00", "kind"),
     ("/api/v1/contacts?caller=%00", "caller"),
     ("/api/v1/events?from=9999-12-31T23:59:59-23:59", "from"),
+    ("/api/v1/missing-episodes?status=lost", "status"),
+    ("/api/v1/missing-episodes?risk=severe", "risk"),
+    ("/api/v1/missing-episodes?from=yesterday", "from"),
+    ("/api/v1/missing-episodes?from=2027-01-09&to=2027-01-08", "to"),
+    ("/api/v1/missing-episodes?page_size=201", "page_size"),
+    ("/api/v1/missing-episodes?risk=high&risk=low", "risk"),
 ]
 
 
@@ -165,7 +171,9 @@ def test_unauthorised_callers_get_a_json_401_or_403(
         "forged": {"Authorization": "Bearer oc_not-a-token"},
     }[who]
     assert _run(schema, base, headers, schemathesis.GenerationMode.POSITIVE, CONFORMANCE) > 0
-    for path in ("/api/v1/contacts", "/api/v1/events", f"/api/v1/contacts/{seeded.contact_ids[0]}"):
+    paths = ("/api/v1/contacts", "/api/v1/events", f"/api/v1/contacts/{seeded.contact_ids[0]}",
+             "/api/v1/missing-episodes")  # fmt: skip
+    for path in paths:
         answer = requests.get(base + path, headers=headers, timeout=10)
         assert answer.status_code == (403 if who == "worker" else 401), path
         assert answer.json()["error"]["status"] == answer.status_code

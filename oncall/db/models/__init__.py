@@ -29,6 +29,15 @@ from oncall.db.models.enums import (
     VersionStatus,
 )
 from oncall.db.models.lines import CallerNumber, FosterHousehold, KnownCaller, Line, ServiceCalendar
+from oncall.db.models.missing import (
+    EpisodeContact,
+    EpisodeStatus,
+    InterviewResult,
+    MissingEpisode,
+    MissingFrom,
+    ReturnPlace,
+    Risk,
+)
 from oncall.db.models.people import Balance, Person, RotaRequest, Unavailability
 from oncall.db.models.requests import CalendarToken, LeaveRequest, RequestStatus, SwapRequest
 from oncall.db.models.rota import (
@@ -60,21 +69,28 @@ __all__ = [
     "Contact",
     "ContactStatus",
     "DutyOverride",
+    "EpisodeContact",
+    "EpisodeStatus",
     "EscalationPolicy",
     "Event",
     "FosterHousehold",
     "InboundMessage",
+    "InterviewResult",
     "KnownCaller",
     "LeaveRequest",
     "LegResult",
     "Line",
     "LineKind",
+    "MissingEpisode",
+    "MissingFrom",
     "OutboundMessage",
     "OutboxStatus",
     "Person",
     "ReferenceCounter",
     "RequestKind",
     "RequestStatus",
+    "ReturnPlace",
+    "Risk",
     "Role",
     "RotaPeriod",
     "RotaRequest",

@@ -73,6 +73,8 @@ class AlertKind(StrEnum):
     ADVICE_REQUEST = "advice_request"
     SHIFT_UNCONFIRMED = "shift_unconfirmed"
     NO_OUTCOME = "no_outcome"
+    MISSING_HIGH = "missing_high"  # a child reported missing at high risk
+    MISSING_MEDIUM = "missing_medium"  # … at medium risk (low risk raises no alert)
 
 
 class AlertStatus(StrEnum):

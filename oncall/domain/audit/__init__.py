@@ -17,7 +17,7 @@ from oncall.domain.audit.contacts import (
 )
 from oncall.domain.audit.describe import describe_event
 from oncall.domain.audit.events import browse_events, events_in_order
-from oncall.domain.audit.exports import contacts_csv, events_csv, safe_cell
+from oncall.domain.audit.exports import contacts_csv, csv_text, events_csv, safe_cell
 from oncall.domain.audit.handover import (
     Handover,
     gather_handover,
@@ -35,7 +35,7 @@ from oncall.domain.audit.kpis import (
     night_of,
     percentile,
 )
-from oncall.domain.audit.mail import SmtpConfig
+from oncall.domain.audit.mail import SmtpConfig, build_message, send_email
 from oncall.domain.audit.morning import MorningConfig, morning_jobs
 from oncall.domain.audit.reads import (
     ChainStatus,
@@ -58,9 +58,11 @@ __all__ = [
     "MorningConfig",
     "SmtpConfig",
     "browse_events",
+    "build_message",
     "chain_status",
     "contact_timeline",
     "contacts_csv",
+    "csv_text",
     "describe_event",
     "events_csv",
     "events_in_order",
@@ -84,6 +86,7 @@ __all__ = [
     "record_verification",
     "redact_before",
     "safe_cell",
+    "send_email",
     "timeline_for_call",
     "verify_and_record",
     "with_page_defaults",

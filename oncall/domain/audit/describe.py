@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from oncall.domain.chain import EventKind
@@ -25,6 +26,14 @@ def _value(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+def _utc(value: Any) -> str:
+    """An ISO instant from an event's details as "2027-01-09 02:40 UTC" (the log keeps UTC)."""
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return "?" if value is None else str(value)
 
 
 def _attempt(d: Details) -> str:
@@ -132,6 +141,46 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
     EventKind.OUTCOME_AMENDED: lambda d: (
         f"Outcome amended: {str(d.get('category', '')).replace('_', ' ')}"
         + (f"; {d['notes']}" if d.get("notes") else "")
+    ),
+    # Missing from home or care (oncall.domain.missing): the case reference, never a name.
+    EventKind.MISSING_OPENED: lambda d: (
+        f"Missing episode {d.get('episode', '?')} opened for case {d.get('case_reference', '?')}: "
+        f"{d.get('risk', '?')} risk"
+        + (" (a repeat)" if d.get("repeat") else "")
+        + (f", by {d['via']}" if d.get("via") else "")
+    ),
+    EventKind.MISSING_CONTACT_ADDED: lambda d: (
+        f"Contact added to missing episode {d.get('episode', '?')} "
+        f"(case {d.get('case_reference', '?')}, {d.get('risk', '?')} risk)"
+    ),
+    EventKind.MISSING_UPDATED: lambda d: (
+        f"Missing episode {d.get('episode', '?')} changed: "
+        + (", ".join(str(k).replace("_", " ") for k in d.get("changes") or {}) or "nothing")
+    ),
+    EventKind.MISSING_RETURNED: lambda d: (
+        f"Child of missing episode {d.get('episode', '?')} back at {_utc(d.get('returned_at'))}"
+        f"; return home interview due {_utc(d.get('interview_due_at'))}"
+    ),
+    EventKind.MISSING_WITHDRAWN: lambda d: (
+        f"Missing episode {d.get('episode', '?')} withdrawn: {d.get('reason', '?')}"
+    ),
+    EventKind.MISSING_INTERVIEW: lambda d: (
+        f"Return home interview of episode {d.get('episode', '?')} {d.get('step', '?')} "
+        f"on {_utc(d.get('on'))}"
+    ),
+    EventKind.MISSING_PACK_PREPARED: lambda d: (
+        f"Missing meeting pack for {d.get('day', '?')}: "
+        f"{len(d.get('still_missing') or [])} still missing (flagged), "
+        f"{len(d.get('returned') or [])} returned overnight, "
+        f"{len(d.get('interviews_overdue') or [])} interviews overdue"
+    ),
+    EventKind.MISSING_PACK_EMAILED: lambda d: (
+        f"Missing meeting pack for {d.get('day', '?')} "
+        + (
+            f"e-mailed to {d['sent_to']} address(es)"
+            if d.get("sent_to")
+            else f"not e-mailed: {d.get('failed', '?')}"
+        )
     ),
     # Set-up and accounts from the command line (`oncall setup`, `user`, `token`).
     EventKind.DUTY_OVERRIDE_ADDED: lambda d: (

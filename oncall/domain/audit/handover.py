@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
+from oncall.db.models import Contact, FosterHousehold, KnownCaller, Line, Person
 from oncall.domain.audit.exports import csv_text
-from oncall.domain.chain import EventKind, append_event, lock_chain
+from oncall.domain.chain import EventKind, append_event, logged_before
 from oncall.domain.escalation import remind_missing_outcomes
 from oncall.domain.outcomes import FORWARDED, OutcomeLinks
 
@@ -165,13 +165,10 @@ async def prepare_handover(
     Returns (handover, first): `first` is False when this morning's handover was already
     prepared (by this or another replica), so the caller sends the e-mail only once.
     """
-    # Take the chain head's lock first, so two replicas cannot both see "not yet prepared".
-    await lock_chain(session)
-    done = await session.scalar(
-        select(Event.seq).where(Event.kind == PREPARED, Event.actor == f"handover {day}").limit(1)
-    )
+    # Under the chain head's lock, so two replicas cannot both see "not yet prepared".
+    done = await logged_before(session, kind=PREPARED, actor=f"handover {day}")
     handover = await gather_handover(session, day=day, zone=zone, boundary=boundary)
-    if done is not None:
+    if done:
         return handover, False
     reminded = await remind_missing_outcomes(
         session, received_from=handover.start, received_to=handover.end, at=at, zone=zone,

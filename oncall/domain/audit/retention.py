@@ -1,4 +1,5 @@
-"""Retention: blank old events' details and contacts' personal data; the hash chain still verifies.
+"""Retention: blank old events' details, contacts' personal data and missing episodes' notes; the
+hash chain still verifies.
 
 An event's hash covers its details only by digest, and the database allows exactly one change to
 an event: replacing its details with {"redacted": ...} (a trigger refuses anything else). So a
@@ -14,7 +15,7 @@ from sqlalchemy import ColumnElement, CursorResult, cast, func, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import ActorType, Contact, Event
+from oncall.db.models import ActorType, Contact, EpisodeStatus, Event, MissingEpisode
 from oncall.domain.chain import EventKind, append_event
 
 REDACTED = EventKind.AUDIT_REDACTED
@@ -27,6 +28,7 @@ class Redaction:
     before: datetime
     events: int
     contacts: int
+    episodes: int = 0  # missing episodes whose notes were blanked
 
 
 def _not_redacted(dialect: str) -> ColumnElement[bool]:
@@ -39,7 +41,8 @@ def _not_redacted(dialect: str) -> ColumnElement[bool]:
 async def redact_before(
     session: AsyncSession, *, before: datetime, at: datetime, actor: str = "", reason: str = ""
 ) -> Redaction:
-    """Redact event details and contacts' notes, numbers and recordings from before `before`.
+    """Redact event details, contacts' notes, numbers and recordings, and the notes of missing
+    episodes no longer open, from before `before`.
 
     One UPDATE per table (fast on a million events), then one `audit.redacted` event saying how
     many rows and up to when. Runs in the caller's transaction; the caller commits.
@@ -65,12 +68,23 @@ async def redact_before(
         .values(outcome_notes="", caller_number="", recording_url=None)
         .execution_options(synchronize_session=False)
     )
+    episodes = await session.execute(
+        update(MissingEpisode)
+        .where(
+            MissingEpisode.reported_at < before,
+            MissingEpisode.status != EpisodeStatus.OPEN.value,  # a child still missing: kept
+            MissingEpisode.notes != "",
+        )
+        .values(notes="")
+        .execution_options(synchronize_session=False)
+    )
     assert isinstance(events, CursorResult) and isinstance(contacts, CursorResult)
-    result = Redaction(before, events.rowcount or 0, contacts.rowcount or 0)
+    assert isinstance(episodes, CursorResult)
+    result = Redaction(before, events.rowcount or 0, contacts.rowcount or 0, episodes.rowcount or 0)
     await append_event(
         session, kind=REDACTED, at=at,
         actor_type=ActorType.USER if actor else ActorType.SYSTEM, actor=actor[:80],
         details={"before": before.isoformat(), "events": result.events,
-                 "contacts": result.contacts, "reason": label},
+                 "contacts": result.contacts, "episodes": result.episodes, "reason": label},
     )  # fmt: skip
     return result

@@ -8,6 +8,7 @@ from oncall.domain.chain.append import (
     PendingEvent,
     append_event,
     lock_chain,
+    logged_before,
     pending_events,
 )
 from oncall.domain.chain.hashing import (
@@ -32,6 +33,7 @@ __all__ = [
     "event_hash",
     "is_redacted",
     "lock_chain",
+    "logged_before",
     "pending_events",
     "verify_chain",
 ]

@@ -50,6 +50,17 @@ async def lock_chain(session: AsyncSession) -> None:
     await session.run_sync(_head_values)
 
 
+async def logged_before(session: AsyncSession, *, kind: str, actor: str) -> bool:
+    """Take the chain head's lock (`lock_chain`) and say whether an event of `kind` by `actor`
+    is in the log: how work done once a day across replicas (the handover, the missing meeting
+    pack) learns, under the lock, whether another got there first."""
+    await lock_chain(session)
+    seq = await session.scalar(
+        select(Event.seq).where(Event.kind == kind, Event.actor == actor).limit(1)
+    )
+    return seq is not None
+
+
 @dataclass(slots=True)
 class PendingEvent:
     """An appended event; `seq`, `prev_hash` and `hash` are set as its transaction commits."""

@@ -74,6 +74,15 @@ class EventKind(StrEnum):
     USER_PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 (an event kind, not a secret)
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event kind, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 (an event kind, not a secret)
+    # Children missing from home or care (episodes across nights, the daily pack)
+    MISSING_OPENED = "missing.opened"
+    MISSING_CONTACT_ADDED = "missing.contact_added"
+    MISSING_UPDATED = "missing.updated"
+    MISSING_RETURNED = "missing.returned"
+    MISSING_WITHDRAWN = "missing.withdrawn"
+    MISSING_INTERVIEW = "missing.interview"
+    MISSING_PACK_PREPARED = "missing.pack_prepared"
+    MISSING_PACK_EMAILED = "missing.pack_emailed"
     # The morning handover
     HANDOVER_EMAILED = "handover.emailed"
     HANDOVER_PREPARED = "handover.prepared"

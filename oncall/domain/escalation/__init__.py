@@ -1,12 +1,20 @@
 """Escalation: alerts that reach a person. The one way an alert is created (`alerts.raise_alert`)
 and its life (acknowledge, resolve, cancel, escalate now), policies and their steps, who a step's
 targets are, the engine that runs due steps into the outbox, what staff may be told (`facts`),
-their replies by text (`commands`, `inbound`), shift confirmation, end-of-shift reminders, the
+their replies by text (`commands`, `inbound`; `MoreCommands` lets a package above answer its
+own), shift confirmation, end-of-shift reminders, the
 provider's status callbacks, and the workers the periodic runner drives.
 """
 
 from oncall.domain.escalation.alerts import outcome_category, raise_alert
-from oncall.domain.escalation.commands import VERBS, Command, carry_out, parse_command
+from oncall.domain.escalation.commands import (
+    VERBS,
+    Command,
+    MoreCommands,
+    carry_out,
+    first_word,
+    parse_command,
+)
 from oncall.domain.escalation.engine import claim_due, perform_step
 from oncall.domain.escalation.inbound import handle_inbound_sms, stored_sms_reply
 from oncall.domain.escalation.policies import (
@@ -27,6 +35,7 @@ from oncall.domain.escalation.status import (
     record_alert_call_progress,
     record_text_delivery,
 )
+from oncall.domain.escalation.targets import resolve_targets
 from oncall.domain.escalation.workers import (
     EscalationScheduler,
     WorkerConfig,
@@ -41,6 +50,7 @@ __all__ = [
     "VERBS",
     "Command",
     "EscalationScheduler",
+    "MoreCommands",
     "PolicyInvalid",
     "WorkerConfig",
     "alert_call_key",
@@ -49,6 +59,7 @@ __all__ = [
     "carry_out",
     "claim_due",
     "ensure_default_policies",
+    "first_word",
     "handle_inbound_sms",
     "list_policies",
     "make_workers",
@@ -61,6 +72,7 @@ __all__ = [
     "record_alert_call_progress",
     "record_text_delivery",
     "remind_missing_outcomes",
+    "resolve_targets",
     "stored_sms_reply",
     "update_policy",
 ]

@@ -63,6 +63,9 @@ _SUMMARIES = {
     AlertKind.ADVICE_REQUEST: "senior advice requested",
     AlertKind.SHIFT_UNCONFIRMED: "shift not confirmed",
     AlertKind.NO_OUTCOME: "no outcome recorded",
+    # Never the child's details, not even the case reference: the contact's reference and risk.
+    AlertKind.MISSING_HIGH: "missing child, HIGH RISK",
+    AlertKind.MISSING_MEDIUM: "missing child, medium risk",
 }
 
 

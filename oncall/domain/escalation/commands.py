@@ -1,10 +1,12 @@
-"""Staff replies by text: ACK, DONE, MGR, HELP, YES — parsed, carried out, and answered."""
+"""Staff replies by text: ACK, DONE, MGR, HELP, YES — parsed, carried out, and answered; and the
+hook by which a package above this one answers commands of its own (MISSING, FOUND)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -37,6 +39,25 @@ class Command:
     verb: str  # one of VERBS
     ref: str | None  # "0412", "A17", or None
     rest: str  # DONE's note
+
+
+class MoreCommands(Protocol):
+    """Staff commands a package above escalation answers (oncall.domain.missing: MISSING and
+    FOUND). A staff member's text whose first word is one of `verbs` is handed over whole; the
+    answer is the reply, which must name what was wrong when nothing was done."""
+
+    @property
+    def verbs(self) -> frozenset[str]: ...
+
+    async def answer(
+        self, session: AsyncSession, person: Person, body: str, *, now: datetime, zone: ZoneInfo
+    ) -> str: ...
+
+
+def first_word(body: str) -> str:
+    """The text's first word in capitals ("" for an empty text)."""
+    words = (body or "").split(maxsplit=1)
+    return words[0].upper() if words else ""
 
 
 def parse_command(body: str) -> Command | None:

@@ -21,6 +21,8 @@ from oncall.db.models import (
 from oncall.domain.texts.staff import AlertFacts
 from oncall.phones import InvalidPhoneNumber, display_phone, normalise_phone
 
+_MISSING = (AlertKind.MISSING_HIGH.value, AlertKind.MISSING_MEDIUM.value)
+
 
 def reference_of(alert: Alert, contact: Contact | None) -> str:
     """The reference staff type: the contact's 4 digits, or A<id> for an alert without one."""
@@ -61,6 +63,8 @@ def facts_from(
     if alert.kind == AlertKind.ADVICE_REQUEST and about is not None:
         what, callback = f"advice wanted by {about.name}, call", display_phone(about.phone)
         about = None
+    if alert.kind in _MISSING and about is not None:  # who reported it: the worker to ask
+        what, about = f"{what}, worker {about.name}", None
     return AlertFacts(
         ref=reference_of(alert, contact),
         what=what,

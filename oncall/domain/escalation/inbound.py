@@ -16,7 +16,7 @@ from oncall.db.models import ActorType, Alert, AlertKind, Channel, Contact, Inbo
 from oncall.domain.chain import EventKind, append_event
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.domain.escalation.alerts import LIVE, raise_alert
-from oncall.domain.escalation.commands import carry_out, parse_command
+from oncall.domain.escalation.commands import MoreCommands, carry_out, first_word, parse_command
 from oncall.domain.escalation.targets import staff_by_phone
 from oncall.domain.outcomes import OutcomeLinks
 from oncall.domain.texts import staff as text
@@ -61,10 +61,12 @@ async def handle_inbound_sms(
     zone: ZoneInfo,
     junk_per_hour: int,
     links: OutcomeLinks | None = None,
+    more: MoreCommands | None = None,
 ) -> str:
     """Store and act on one inbound text; return the reply ("" = rate limited, no reply).
 
-    `links` puts the outcome page's link in the answer to an ACK.
+    `links` puts the outcome page's link in the answer to an ACK; `more` answers the staff
+    commands of a package above this one (MISSING and FOUND).
     """
     earlier = await stored_sms_reply(session, sid)
     if earlier is not None:  # Twilio retried the webhook: same answer, nothing done twice
@@ -80,10 +82,18 @@ async def handle_inbound_sms(
         received_at=now, person_id=person.id if person else None,
     )  # fmt: skip
     session.add(message)
-    if person is not None:
+    verbs = more.verbs if more is not None else frozenset()
+    if person is not None and more is not None and first_word(body) in verbs:
+        log.info("staff command", person=person.code, verb=first_word(body))
+        reply = await more.answer(session, person, body, now=now, zone=zone)
+    elif person is not None:
         command = parse_command(body)
         if command is None:
-            junk = sum(1 for m in recent if m.person_id and parse_command(m.body) is None)
+            junk = sum(
+                1
+                for m in recent
+                if m.person_id and parse_command(m.body) is None and first_word(m.body) not in verbs
+            )
             log.info("staff text not understood", person=person.code, limited=junk >= junk_per_hour)
             reply = text.UNKNOWN_COMMAND if junk < junk_per_hour else ""
         else:

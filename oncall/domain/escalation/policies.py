@@ -92,6 +92,9 @@ DEFAULTS: dict[str, tuple[tuple[Step, ...], int]] = {
         1,
     ),
     AlertKind.NO_OUTCOME: ((_step("duty_worker", channels=("sms",), wait=60),), 1),
+    # A child reported missing: the senior manager on call is texted at once (docs/missing.md).
+    AlertKind.MISSING_HIGH: ((_step("senior_manager", channels=("sms",), wait=10),), 2),
+    AlertKind.MISSING_MEDIUM: ((_step("senior_manager", channels=("sms",), wait=30),), 1),
 }
 
 

@@ -112,8 +112,8 @@ def advice_requested_reply(ref: str, manager: str | None) -> str:
 
 
 HELP_TEXT = fit(
-    "OOH commands: ACK 0412 = I have it. DONE 0412 note = closed. MGR 0412 = ask senior "
-    "manager to call me. YES = confirm shift. HELP"
+    "OOH commands: ACK 0412 = I have it. DONE 0412 note = closed. MGR 0412 = senior manager to "
+    "call me. YES = confirm shift. MISSING 0412 caseref risk. FOUND 0412"
 )
 UNKNOWN_COMMAND = fit("Not understood. Reply HELP for commands, e.g. ACK 0412 or DONE 0412 note.")
 UNKNOWN_SENDER = fit(

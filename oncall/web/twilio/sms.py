@@ -12,6 +12,7 @@ from oncall.domain.texts.gsm7 import fit
 from oncall.log import get_logger
 from oncall.web.twilio.answer import twiml_response
 from oncall.web.twilio.security import params_of
+from oncall.wiring import missing_commands
 
 log = get_logger(__name__)
 
@@ -43,6 +44,7 @@ async def incoming(request: web.Request) -> web.Response:
                 zone=settings.zone,
                 junk_per_hour=settings.sms_junk_per_hour,
                 links=request.config_dict[keys.OUTCOME_LINKS],
+                more=missing_commands(settings),
             )
             await session.commit()
     except IntegrityError:  # the same text, retried by Twilio while the first was in flight

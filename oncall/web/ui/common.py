@@ -46,9 +46,22 @@ def redirect(path: str, notice: str = "") -> web.HTTPSeeOther:
     return web.HTTPSeeOther(path)
 
 
+def download(content: str | bytes, filename: str, content_type: str) -> web.Response:
+    """A file for the browser to save (a CSV or a PDF), never kept in a shared cache."""
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    if isinstance(content, str):
+        return web.Response(
+            text=content, content_type=content_type, charset="utf-8", headers=headers
+        )
+    return web.Response(body=content, content_type=content_type, headers=headers)
+
+
 def field(form: Any, name: str, limit: int = 500) -> str:
     value = form.get(name, "")
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-__all__ = ["EDITORS", "READERS", "field", "page", "redirect", "signed_in"]
+__all__ = ["EDITORS", "READERS", "download", "field", "page", "redirect", "signed_in"]

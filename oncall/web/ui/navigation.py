@@ -29,6 +29,8 @@ def nav_for(user: AuthUser | None) -> list[NavItem]:
         items.append(NavItem("/my", "My shifts"))
     if user.has(*READERS):
         items.append(NavItem("/lines", "Lines and callers"))
+    if user.has(*READERS):
+        items.append(NavItem("/missing", "Missing"))
     if user.has(Role.ADMIN, Role.MANAGER):
         items.append(NavItem("/audit", "Audit"))
     return items

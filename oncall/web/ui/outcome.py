@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.db.models import Contact, Line, Person
+from oncall.db.models import Contact, Line, MissingFrom, Person, Risk
+from oncall.domain.errors import Conflict, Invalid
+from oncall.domain.missing import Actor, episodes_of_contact, open_episode, return_on_contact
 from oncall.domain.outcomes import (
     AGENCIES,
     LONG_OUTCOME_PATH,
@@ -19,6 +21,7 @@ from oncall.domain.outcomes import (
 )
 from oncall.log import get_logger
 from oncall.web.ui.render import render
+from oncall.wiring import missing_rules
 
 log = get_logger(__name__)
 routes = web.RouteTableDef()
@@ -54,6 +57,7 @@ async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> w
         contact = await session.get(Contact, grant.contact_id)
         person = await session.get(Person, grant.person_id)
         line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
+        episodes = await episodes_of_contact(session, contact.id) if contact else []
     if contact is None or person is None:
         raise web.HTTPNotFound(text="This contact is not known.")
     status = int(str(extra.pop("status", 200)))
@@ -63,7 +67,9 @@ async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> w
             "contact": contact, "person": person, "line": line.name if line else "unknown line",
             "received": contact.received_at.astimezone(zone).strftime("%a %d %b %H:%M"),
             "outcomes": OUTCOME_LABELS, "agencies": AGENCIES, "error": None, "saved": False,
-            **extra,
+            "episodes": episodes, "risks": [r.value for r in Risk], "zone": zone,
+            "base": f"{OUTCOME_PATH}{request.match_info['token']}", "missing_saved": "",
+            "places": [p.value for p in MissingFrom], **extra,
         },
         status=status,
     )  # fmt: skip
@@ -102,3 +108,48 @@ async def outcome_post(request: web.Request) -> web.Response:
             return await _page(request, grant, error=str(exc), status=400)
         await session.commit()
     return await _page(request, grant, saved=True)
+
+
+@routes.post(OUTCOME_PATH + "{token}/missing")
+@routes.post(LONG_OUTCOME_PATH + "{token}/missing")
+async def missing_post(request: web.Request) -> web.Response:
+    """The child this contact is about is missing (`action=open`), or back (`action=found`): as
+    MISSING and FOUND by text, for the link's worker."""
+    grant = _grant(request)
+    form = await request.post()
+    settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
+    found = str(form.get("action", "")) == "found"
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        contact = await session.get(Contact, grant.contact_id, with_for_update={"key_share": True})
+        person = await session.get(Person, grant.person_id)
+        if contact is None or person is None:
+            raise web.HTTPNotFound(text="This contact is not known.")
+        by = Actor(person.code, "link", person.id)
+        rules = missing_rules(settings)
+        try:
+            if found:
+                episode = await return_on_contact(
+                    session, rules, contact, episode_id=_number(form.get("episode")), by=by,
+                    at=now,
+                )  # fmt: skip
+                due = (episode.interview_due_at or now).astimezone(settings.zone)
+                said = f"Return recorded. The return home interview is due by {due:%a %d %b %H:%M}."
+            else:
+                opened = await open_episode(
+                    session, rules, case_reference=str(form.get("case_reference", "")),
+                    risk=str(form.get("risk", "")), by=by, at=now, contact=contact,
+                    missing_from=str(form.get("missing_from", "")) or None,
+                )  # fmt: skip
+                said = "Missing episode recorded." + (
+                    " The senior manager on call is being alerted." if opened.alerted else ""
+                )
+        except (Invalid, Conflict) as exc:
+            await session.rollback()
+            return await _page(request, grant, error=str(exc), status=400)
+        await session.commit()
+    return await _page(request, grant, missing_saved=said)
+
+
+def _number(raw: object) -> int:
+    text = str(raw or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0

@@ -32,7 +32,7 @@ class ReportPdf:
     zone: ZoneInfo
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
     # The PDF's core fonts are Latin-1; names and notes may hold anything.
     return text.replace("—", "-").replace("…", "...").encode("latin-1", "replace").decode("latin-1")
 
@@ -74,7 +74,10 @@ def chain_line(c: ChainStatus, zone: ZoneInfo) -> str:
     return f"Hash chain: BROKEN at event {c.broken_seq}: {c.problem} (verified {when})."
 
 
-class _Report(FPDF):
+class ReportDocument(FPDF):
+    """A landscape A4 report: a titled footer, headings, paragraphs, tables and bar charts (the
+    monthly report's, and the missing meeting pack's)."""
+
     def __init__(self, title: str) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
         self._title = title
@@ -86,20 +89,20 @@ class _Report(FPDF):
     def footer(self) -> None:
         self.set_y(-10)
         self.set_font("Helvetica", size=8)
-        self.cell(0, 5, _latin1(f"{self._title} - page {self.page_no()}"), align="C")
+        self.cell(0, 5, latin1(f"{self._title} - page {self.page_no()}"), align="C")
 
     def heading(self, text: str, size: int = 13) -> None:
         self.set_font("Helvetica", "B", size)
-        self.cell(0, 8, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 8, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font("Helvetica", size=9)
 
     def para(self, text: str) -> None:
-        self.multi_cell(0, 5, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, 5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def grid(self, caption: str, header: Sequence[str], rows: Iterable[Sequence[str]],
              widths: Sequence[float]) -> None:  # fmt: skip
         self.set_font("Helvetica", "I", 9)
-        self.cell(0, 6, _latin1(caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 6, latin1(caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font("Helvetica", size=8)
         self.set_fill_color(238, 241, 244)  # a chart's last colour must not fill the table
         aligns = ("LEFT",) + ("RIGHT",) * (len(header) - 1)
@@ -107,10 +110,10 @@ class _Report(FPDF):
             col_widths=tuple(widths), width=sum(widths), align="LEFT", text_align=aligns,
             line_height=4.5, first_row_as_headings=True, cell_fill_mode="ROWS",
         ) as table:  # fmt: skip
-            table.row([_latin1(h) for h in header])
+            table.row([latin1(h) for h in header])
             body = [list(r) for r in rows] or [["None."] + [""] * (len(header) - 1)]
             for r in body:
-                table.row([_latin1(v) for v in r])
+                table.row([latin1(v) for v in r])
         self.ln(3)
 
     def bars(self, chart: ChartSpec, height: float = 42) -> None:
@@ -118,7 +121,7 @@ class _Report(FPDF):
         if self.will_page_break(height + 18):
             self.add_page()
         self.set_font("Helvetica", "B", 9)
-        self.cell(0, 6, _latin1(chart.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 6, latin1(chart.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         left, top, width = self.l_margin + 14, self.get_y() + 2, self.epw - 16
         values = [v for s in chart.series for v in s.values if v is not None]
         peak = nice_max(max(values, default=0.0))
@@ -141,12 +144,12 @@ class _Report(FPDF):
                 self.set_fill_color(*_rgb(COLOURS[j % len(COLOURS)]))
                 self.rect(x0 + j * bar, top + height - h, bar, h, style="F")
             if i % every == 0:
-                self.text(x0, top + height + 4, _latin1(label))
+                self.text(x0, top + height + 4, latin1(label))
         y = top + height + 7
         for j, series in enumerate(chart.series):
             self.set_fill_color(*_rgb(COLOURS[j % len(COLOURS)]))
             self.rect(left + j * 40, y, 3, 3, style="F")
-            self.text(left + j * 40 + 5, y + 2.6, _latin1(series.name))
+            self.text(left + j * 40 + 5, y + 2.6, latin1(series.name))
         self.set_y(y + 7)
 
 
@@ -156,7 +159,7 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 def report_pdf(r: ReportPdf) -> bytes:
     """The PDF file. CPU work of tens of milliseconds: callers run it in a thread."""
-    pdf = _Report(f"Out-of-hours response: {r.month}")
+    pdf = ReportDocument(f"Out-of-hours response: {r.month}")
     pdf.add_page()
     pdf.heading(f"Out-of-hours response: {r.month}", 16)
     pdf.para(

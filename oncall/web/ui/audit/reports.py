@@ -29,6 +29,7 @@ from oncall.web.ui.audit.chain import watched_chain_status
 from oncall.web.ui.audit.charts import bar_chart, chart_specs
 from oncall.web.ui.audit.common import logged_read, manager, now, page_context
 from oncall.web.ui.audit.pdf import ReportPdf, report_pdf
+from oncall.web.ui.common import download
 from oncall.web.ui.render import render
 
 routes = web.RouteTableDef()
@@ -143,14 +144,7 @@ async def monthly_report_pdf(request: web.Request) -> web.Response:
         charts=chart_specs(m.report), chain=m.status, zone=zone,
     )  # fmt: skip
     body = await asyncio.to_thread(report_pdf, content)  # drawing is CPU work: off the loop
-    return web.Response(
-        body=body,
-        content_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="oncall-report-{m.key}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(body, f"oncall-report-{m.key}.pdf", "application/pdf")
 
 
 async def _stream_csv(
