@@ -49,6 +49,12 @@ async def test_contacts_and_events_api(aiohttp_client: ClientFactory, database: 
     assert (page3["total"], page3["pages"], len(page3["contacts"])) == (9, 3, 3)
     bad = await client.get("/api/v1/contacts?from=yesterday", headers=auth)
     assert bad.status == 400 and "from:" in (await bad.json())["error"]["message"]
+    for field in ("line", "agency"):  # an enum column's filter: a value it cannot hold is named
+        unknown = await client.get(f"/api/v1/contacts?{field}=%C2%A2", headers=auth)
+        assert unknown.status == 400, field
+        assert (await unknown.json())["error"]["message"].startswith(f"{field}:")
+    police = await client.get("/api/v1/contacts?line=police&agency=police", headers=auth)
+    assert police.status == 200
     one = await client.get(f"/api/v1/contacts/{ids[3]}", headers=auth)
     detail = await one.json()
     assert detail["reference"] == "OOH-2027-00003" and detail["chain_ok"] is True

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall.db.models import (
     Alert,
     AlertKind,
+    CallerType,
     Channel,
     Contact,
     FosterHousehold,
     KnownCaller,
     Line,
+    LineKind,
     Person,
 )
 from oncall.domain.errors import Invalid
@@ -252,6 +254,9 @@ def parse_filter(query: Mapping[str, str]) -> ContactFilter:
     )
     if f.date_from and f.date_to and f.date_to < f.date_from:
         raise FilterError("to: is before from")
+    for name, value, allowed in (("line", f.line, LineKind), ("agency", f.agency, CallerType)):
+        if value is not None and value not in set(allowed):
+            raise FilterError(f"{name}: not one of {', '.join(allowed)}")
     return f
 
 
