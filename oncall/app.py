@@ -13,7 +13,8 @@ from oncall.db.engine import Database
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import background
-from oncall.web.auth import LoginThrottle, authenticate
+from oncall.web.auth import authenticate
+from oncall.web.headers import security_headers
 from oncall.web.ids import ids_in_range
 from oncall.web.metrics import measure, metrics_state
 from oncall.web.middleware import api_errors, request_context
@@ -50,10 +51,10 @@ def create_app(
             measure, request_context, api_errors, authenticate, html_errors, ids_in_range,
         ]
     )  # fmt: skip
+    app.on_response_prepare.append(security_headers)  # every response, sub-apps' too
     app[keys.SETTINGS] = settings
     app[keys.SIGNING_KEY] = signing_key(settings)
     app[keys.OUTCOME_LINKS] = outcome_links(app[keys.SIGNING_KEY], settings)
-    app[keys.LOGIN_THROTTLE] = LoginThrottle()
     app[keys.METRICS] = metrics_state(settings)
     app[keys.ROTA_JOBS] = RotaJobs()
     # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).

@@ -60,7 +60,13 @@ class ManualClock:
 
 
 class OffsetClock:
-    """Real time shifted and sped up: the demo's simulator can set the time or run it fast."""
+    """Real time shifted and sped up: the demo's simulator can set the time or run it fast.
+
+    Only to within `MAX_SHIFT` of real time: a date near the end of the calendar (9999-12-31)
+    overflowed every later sum of a time and a duration, and every page failed until a restart.
+    """
+
+    MAX_SHIFT = timedelta(days=3653)  # ten years either way
 
     def __init__(self, base: Clock | None = None) -> None:
         self._base = base or SystemClock()
@@ -85,7 +91,10 @@ class OffsetClock:
             raise ValueError("OffsetClock.set needs an aware time")
         if speed is not None and not 0.1 <= speed <= 3600:
             raise ValueError("speed must be between 0.1 and 3600")
-        self._anchor_real = self._base.now()
+        real = self._base.now()
+        if abs(instant - real) > self.MAX_SHIFT:
+            raise ValueError("at must be within ten years of today")
+        self._anchor_real = real
         self._anchor_virtual = instant.astimezone(UTC)
         if speed is not None:
             self._speed = speed

@@ -18,7 +18,6 @@ from oncall.domain.periodic import Runner
 from oncall.settings import Settings
 
 if TYPE_CHECKING:  # web types: their modules import this one
-    from oncall.web.auth import LoginThrottle
     from oncall.web.metrics import MetricsState
     from oncall.web.twilio.failsafe import DutyNumbers
     from oncall.web.ui.audit.common import AuditJobs
@@ -39,7 +38,6 @@ SENDER = web.AppKey("outbox_sender", OutboxSender)
 CALL_CHECK = web.AppKey("call_check", CallReconciler)
 
 # The web app's own state.
-LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 METRICS: web.AppKey[MetricsState] = web.AppKey("metrics")
 DUTY_NUMBERS: web.AppKey[DutyNumbers] = web.AppKey("duty_numbers")  # the fail-safe's copy
 AUDIT_JOBS: web.AppKey[AuditJobs] = web.AppKey("audit_jobs")  # background chain verification

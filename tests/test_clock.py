@@ -44,3 +44,13 @@ async def test_offset_clock_jumps_and_runs_fast() -> None:
     assert clock.now() == target + timedelta(minutes=10)
     with pytest.raises(ValueError, match="speed"):
         clock.set(target, speed=0)
+
+
+def test_offset_clock_stays_within_ten_years_of_real_time() -> None:
+    clock = OffsetClock(ManualClock(START))
+    for far in (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)):
+        with pytest.raises(ValueError, match="within ten years"):
+            clock.set(far)
+    assert clock.now() == START  # a refused jump moves nothing
+    clock.set(START + timedelta(days=3650))
+    assert clock.now() + timedelta(days=365) > clock.now()  # sums of time still work

@@ -155,9 +155,10 @@ async def call_trace(request: web.Request) -> web.Response:
 
 
 def _check_origin(request: web.Request) -> None:
-    # The endpoints need no credentials, so refuse cross-site form posts from other pages.
+    # The endpoints need no credentials, so refuse posts that other pages start: another origin,
+    # or "null" (a sandboxed frame or a data: URL on any site sends that).
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and origin.split("://", 1)[-1] != request.host:
+    if origin is not None and (origin == "null" or origin.split("://", 1)[-1] != request.host):
         raise web.HTTPForbidden(text="cross-origin request refused")
 
 

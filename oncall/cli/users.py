@@ -1,4 +1,4 @@
-"""`oncall user …`: create users, change passwords, list, disable and enable them."""
+"""`oncall user …`: create users, change passwords and roles, list, disable and enable them."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from oncall.domain.people import (
     check_username,
     create_user,
     list_users,
+    set_roles,
     set_user_active,
 )
 from oncall.settings import Settings
@@ -75,6 +76,12 @@ def register(sub: Any) -> None:
     password = add_command(user, "password", _password, "set a user's password")
     password.add_argument("username", metavar="USERNAME")
     _password_option(password)
+    roles = add_command(user, "roles", _roles, "give a user exactly these roles")
+    roles.add_argument("username", metavar="USERNAME")
+    roles.add_argument(
+        "--role", action="append", required=True, choices=[r.value for r in Role],
+        help="a role the user is to hold (repeat for more); roles not named are taken away",
+    )  # fmt: skip
     add_command(user, "list", _list, "list users with their roles (no secrets)")
     for action, help_text in (("disable", "stop a user signing in"), ("enable", "undo disable")):
         parser = add_command(user, action, _set_active, help_text)
@@ -156,9 +163,30 @@ def _password(args: argparse.Namespace, settings: Settings) -> int:
                 raise CommandFailed(str(exc)) from None
             await session.commit()
         print(
-            f"password of {args.username} changed; sessions already signed in last until they "
-            "expire and API tokens are kept (`oncall token revoke --user` ends them)"
+            f"password of {args.username} changed; every session of theirs has ended (API "
+            "tokens are kept: `oncall token revoke --user` ends them)"
         )
+        return EXIT_OK
+
+    return asyncio.run(change())
+
+
+def _roles(args: argparse.Namespace, settings: Settings) -> int:
+    async def change() -> int:
+        async with open_database(settings) as db, db.sessions() as session:
+            try:
+                changed = await set_roles(
+                    session, username=args.username, roles=args.role,
+                    now=SystemClock().now(), actor=cli_actor(),
+                )  # fmt: skip
+            except UserNotFound as exc:
+                raise CommandFailed(str(exc)) from None
+            await session.commit()
+        roles = ", ".join(sorted(set(args.role)))
+        if changed:
+            print(f"{args.username} now holds {roles}; every session of theirs has ended")
+        else:
+            print(f"{args.username} already held {roles}")
         return EXIT_OK
 
     return asyncio.run(change())
@@ -192,7 +220,10 @@ def _set_active(args: argparse.Namespace, settings: Settings) -> int:
                 raise CommandFailed(str(exc)) from None
             await session.commit()
         word = "enabled" if args.active else "disabled"
-        print(f"{args.username} {word}" if changed else f"{args.username} was already {word}")
+        ended = "" if args.active else "; every session of theirs has ended"
+        print(
+            f"{args.username} {word}{ended}" if changed else f"{args.username} was already {word}"
+        )
         return EXIT_OK
 
     return asyncio.run(change())

@@ -1,4 +1,5 @@
-"""Who is asking: bearer API tokens and signed session cookies, roles, CSRF, login throttling."""
+"""Who is asking: bearer API tokens and server-side sessions behind signed cookies, roles, CSRF,
+the device cookie that lets a browser which signed in before keep trying, the client address."""
 
 from __future__ import annotations
 
@@ -8,24 +9,25 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import secrets
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from oncall import keys
 from oncall.db.models import Role
-from oncall.domain.people import user_by_id, user_for_token
+from oncall.domain.people import SESSION_LIFETIME, session_user, user_for_token
 from oncall.log import get_logger
 
 log = get_logger(__name__)
 
 SESSION_COOKIE = "oncall_session"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(SESSION_LIFETIME.total_seconds())
+DEVICE_COOKIE = "oncall_device"
+DEVICE_SECONDS = 180 * 24 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -52,24 +54,61 @@ def _sign(secret: bytes, payload: bytes) -> str:
     return hmac.new(secret, payload, hashlib.sha256).hexdigest()
 
 
-def make_session_cookie(secret: bytes, user_id: int, now: float) -> str:
-    payload = json.dumps({"u": user_id, "t": int(now), "s": secrets.token_hex(8)}).encode()
-    encoded = base64.urlsafe_b64encode(payload).decode()
-    return f"{encoded}.{_sign(secret, payload)}"
+def _device_key(secret: bytes) -> bytes:
+    # A key of its own, so a device cookie can never pass as a session cookie or the reverse.
+    return hmac.new(secret, b"oncall device cookie v1", hashlib.sha256).digest()
 
 
-def read_session_cookie(secret: bytes, cookie: str, now: float) -> tuple[int, str] | None:
-    """(user id, session id) from a valid, unexpired cookie; None otherwise."""
+def _signed(secret: bytes, data: dict[str, object]) -> str:
+    payload = json.dumps(data).encode()
+    return f"{base64.urlsafe_b64encode(payload).decode()}.{_sign(secret, payload)}"
+
+
+def _read_signed(secret: bytes, cookie: str) -> dict[str, object] | None:
     try:
         encoded, signature = cookie.split(".", 1)
         payload = base64.urlsafe_b64decode(encoded.encode())
         if not hmac.compare_digest(_sign(secret, payload), signature):
             return None
         data = json.loads(payload)
-        if now - float(data["t"]) > SESSION_SECONDS:
+    except (ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def make_session_cookie(secret: bytes, user_id: int, session_id: str, now: float) -> str:
+    """The cookie of a session started in the database (`start_session`)."""
+    return _signed(secret, {"u": user_id, "t": int(now), "s": session_id})
+
+
+def read_session_cookie(secret: bytes, cookie: str, now: float) -> tuple[int, str] | None:
+    """(user id, session id) from a genuine, unexpired cookie; None otherwise. Whether the
+    session still exists is the database's answer (`session_user`)."""
+    data = _read_signed(secret, cookie)
+    try:
+        if data is None or now - float(str(data["t"])) > SESSION_SECONDS:
             return None
-        return int(data["u"]), str(data["s"])
-    except (ValueError, KeyError, TypeError):
+        return int(str(data["u"])), str(data["s"])
+    except (ValueError, KeyError):
+        return None
+
+
+def make_device_cookie(secret: bytes, username: str, device_id: str, now: float) -> str:
+    """The cookie a browser gets when it signs in: it may keep trying that user name, on its
+    own count, while strangers' guesses slow the account down for everyone else."""
+    return _signed(_device_key(secret), {"n": username.lower(), "d": device_id, "t": int(now)})
+
+
+def read_device_cookie(secret: bytes, cookie: str, username: str, now: float) -> str | None:
+    """The device id of a genuine, unexpired device cookie issued to `username`; else None."""
+    data = _read_signed(_device_key(secret), cookie)
+    try:
+        if data is None or now - float(str(data["t"])) > DEVICE_SECONDS:
+            return None
+        if str(data["n"]) != username.lower():
+            return None
+        return str(data["d"])[:64]
+    except (ValueError, KeyError):
         return None
 
 
@@ -109,8 +148,9 @@ async def _user_from_request(request: web.Request) -> AuthUser | None:
     if read is None:
         return None
     user_id, session_id = read
+    # Sessions live in real time, not the service's clock: the demo's clock jumps about.
     async with db.sessions() as session:
-        user = await user_by_id(session, user_id)
+        user = await session_user(session, user_id, session_id, now=datetime.now(UTC))
     if user is None:
         return None
     return AuthUser(
@@ -195,39 +235,3 @@ def client_address(request: web.Request) -> str:
     if via_proxy and forwarded:
         return forwarded.rsplit(",", 1)[-1].strip()[:64] or remote
     return remote
-
-
-@dataclass
-class LoginThrottle:
-    """At most `limit` failed sign-ins per name and per address in `window` seconds."""
-
-    limit: int = 5
-    window: float = 900.0
-    _failures: dict[str, deque[float]] = field(default_factory=dict)
-
-    def _recent(self, key: str, now: float) -> int:
-        """How many failures `key` has within the window (a key with none is forgotten, so
-        guesses at made-up names cannot grow the table without end)."""
-        times = self._failures.get(key)
-        if times is None:
-            return 0
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return len(times)
-
-    def blocked(self, keys_: Iterable[str], now: float) -> bool:
-        return any(self._recent(k, now) >= self.limit for k in keys_)
-
-    def failed(self, keys_: Iterable[str], now: float) -> None:
-        if len(self._failures) > 10_000:  # now and then, forget every key whose window passed
-            for stale in list(self._failures):
-                self._recent(stale, now)
-        for key in keys_:
-            self._recent(key, now)
-            self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, keys_: Iterable[str]) -> None:
-        for key in keys_:
-            self._failures.pop(key, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -13,6 +13,7 @@ from oncall.domain.audit import latest_handover_day, morning_jobs, next_handover
 from oncall.domain.calls import CallReconciler, forget_old_replies
 from oncall.domain.escalation import make_workers
 from oncall.domain.missing import morning_pack
+from oncall.domain.people import forget_expired_sessions, forget_old_attempts
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
 from oncall.web.twilio.failsafe import refresh_duty_numbers
@@ -67,9 +68,13 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
     async def prune(now: datetime) -> None:
         async with database.sessions() as session:
             receipts = await forget_old_replies(session, now=now, keep=RECEIPTS_KEPT)
+            attempts = await forget_old_attempts(session, now=now)
+            # sessions live in real time (the demo's clock jumps), the rest on the clock
+            sessions = await forget_expired_sessions(session, now=datetime.now(UTC))
             await session.commit()
         jobs = pages.forget_finished_jobs(app, now)
-        log.info("pruned", webhook_receipts=receipts, rota_jobs=jobs)
+        log.info("pruned", webhook_receipts=receipts, sign_in_counters=attempts,
+                 sessions=sessions, rota_jobs=jobs)  # fmt: skip
 
     jobs = [
         Job("escalation scheduler", scheduler.run_once, every=poll, background=escalating),

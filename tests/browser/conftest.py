@@ -79,6 +79,11 @@ async def run_service(aiohttp_server: ServerFactory, database: Database, at: dat
     return await start_service(aiohttp_server, database, ManualClock(at))
 
 
+# What Chromium refused on each page under the Content-Security-Policy (an inline script or
+# style that slipped into a template), by page; assert_accessible_basics checks it is empty.
+_CSP_REFUSALS: dict[int, list[str]] = {}
+
+
 async def new_page(browser: Browser, service: Service, **options: Any) -> Page:
     context = await browser.new_context(
         base_url=service.settings.public_url,
@@ -86,7 +91,15 @@ async def new_page(browser: Browser, service: Service, **options: Any) -> Page:
         **options,
     )
     context.set_default_timeout(15_000)
-    return await context.new_page()
+    page = await context.new_page()
+    refusals = _CSP_REFUSALS.setdefault(id(page), [])
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return page
 
 
 async def sign_in(page: Page, username: str, then: str = "/now") -> None:
@@ -115,6 +128,7 @@ _UNLABELLED = """() => Array.from(document.querySelectorAll(
 async def assert_accessible_basics(page: Page) -> None:
     """Every control has a label, there is one h1 and a main landmark, and headings do not skip
     a level (h2 straight to h4)."""
+    assert _CSP_REFUSALS.get(id(page), []) == [], f"{page.url}: refused by the CSP"
     unlabelled = await page.evaluate(_UNLABELLED)
     assert unlabelled == [], f"{page.url}: controls without a label: {unlabelled}"
     assert await page.locator("h1").count() == 1, f"{page.url}: one h1 expected"

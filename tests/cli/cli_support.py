@@ -60,6 +60,38 @@ def events(db_url: str) -> list[tuple[str, str, dict[str, Any]]]:
     return asyncio.run(read())
 
 
+# Sessions made by one app must be read by the next: the same signing key for both.
+SECRET_KEY = "cli-tests-" + "k" * 32
+
+
+def session_cookie(db_url: str, username: str, password: str) -> str:
+    """Sign in through the real app and return the session cookie's value."""
+
+    async def attempt() -> str:
+        app = create_app(Settings(database_url=db_url, secret_key=SECRET_KEY))
+        async with TestClient(TestServer(app)) as client:
+            login = await client.post(
+                "/login", data={"username": username, "password": password},
+                allow_redirects=False,
+            )  # fmt: skip
+            assert login.status == 303, await login.text()
+            return login.cookies["oncall_session"].value
+
+    return asyncio.run(attempt())
+
+
+def status_with_cookie(db_url: str, cookie: str, path: str = "/api/v1/events") -> int:
+    """The status of GET `path` sent with this session cookie (a copy of it, say)."""
+
+    async def fetch() -> int:
+        app = create_app(Settings(database_url=db_url, secret_key=SECRET_KEY))
+        async with TestClient(TestServer(app)) as client:
+            answer = await client.get(path, headers={"Cookie": f"oncall_session={cookie}"})
+            return answer.status
+
+    return asyncio.run(fetch())
+
+
 def sign_in(db_url: str, username: str, password: str) -> tuple[int, int]:
     """Sign in through the real app: (the /login status, then /api/v1/events's status, which
     only managers and administrators may read)."""

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli.cli_support import events, run_cli, sign_in
+from tests.cli.cli_support import events, run_cli, session_cookie, sign_in, status_with_cookie
 
 LINES = ["setup", "lines", "--police", "01534700101", "--hospital", "01534700102",
          "--foster", "01534700103"]  # fmt: skip
@@ -46,7 +46,9 @@ def test_a_fresh_database_goes_live_with_an_administrator_who_signs_in(
     assert cli(["token", "revoke", "--user", "chief"]).strip() == "1 token(s) of chief revoked"
     assert "revoked" in cli(["token", "list", "--user", "chief"])
 
-    assert cli(["user", "disable", "chief"]).strip() == "chief disabled"
+    assert cli(["user", "disable", "chief"]).strip() == (
+        "chief disabled; every session of theirs has ended"
+    )
     assert sign_in(db_url, "chief", "a brand new secret")[0] == 401
     assert "disabled" in cli(["user", "list"])
     cli(["user", "enable", "chief"])
@@ -62,6 +64,37 @@ def test_a_fresh_database_goes_live_with_an_administrator_who_signs_in(
         assert secret not in text  # no password, hash or token in the log
     ours = [actor for kind, actor, _ in written if kind.startswith(("user.", "token."))]
     assert len(ours) >= 6 and all(actor.startswith("cli") for actor in ours)
+
+
+def test_a_password_change_a_role_change_and_disabling_end_every_session_of_the_user(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def cli(args: list[str], stdin: str = "") -> str:
+        result = run_cli(monkeypatch, capsys, db_url, args, stdin)
+        assert result.status == 0, result.err
+        return result.out
+
+    cli(["user", "create", "chief", "--role", "admin", "--password-stdin"], PASSWORD + "\n")
+    cli(["user", "create", "other", "--role", "admin", "--password-stdin"], PASSWORD + "\n")
+    bystander = session_cookie(db_url, "other", PASSWORD)
+    password = PASSWORD
+    for change, stdin in (
+        (["user", "password", "chief", "--password-stdin"], "a brand new secret\n"),
+        (["user", "roles", "chief", "--role", "manager"], ""),
+        (["user", "disable", "chief"], ""),
+    ):
+        cookies = [session_cookie(db_url, "chief", password) for _ in range(2)]  # two devices
+        assert [status_with_cookie(db_url, c) for c in cookies] == [200, 200]
+        cli(change, stdin)
+        assert [status_with_cookie(db_url, c) for c in cookies] == [401, 401], change
+        password = stdin.strip() or password
+    cli(["user", "enable", "chief"])  # enabling again brings no old session back
+    assert status_with_cookie(db_url, cookies[0]) == 401
+    assert status_with_cookie(db_url, bystander) == 200  # nobody else was signed out
+    assert "user.roles_changed" in [kind for kind, _, _ in events(db_url)]
+    assert cli(["user", "roles", "chief", "--role", "manager"]).strip() == (
+        "chief already held manager"
+    )
 
 
 @pytest.mark.parametrize(

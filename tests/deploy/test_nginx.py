@@ -147,3 +147,20 @@ def test_access_log_never_records_a_query_string_or_an_outcome_token(
         assert variable not in text + " ", variable
     (masks,) = [d["block"] for d, _ in walk(directives) if d["directive"] == "map"]
     assert {m["directive"]: m["args"] for m in masks}["~^/outcome/"] == ["/outcome/..."]
+
+
+@pytest.mark.parametrize("site", SITES, ids=lambda p: p.name)
+def test_the_site_hides_nginx_s_version_and_leaves_the_app_s_security_headers_alone(
+    site: Path, tmp_path: Path
+) -> None:
+    from oncall.web.headers import SECURITY_HEADERS
+
+    tls = _servers(_directives(site, tmp_path))["443"]
+    assert _in(tls, "server_tokens") == [["off"]]
+    added = {args[0].lower() for args in _in(tls, "add_header")}
+    hidden = {args[0].lower() for args in _in(tls, "proxy_hide_header")}
+    # The app's headers reach the browser once, as the app wrote them (the outcome page's
+    # stricter Referrer-Policy included): the proxy neither adds a second copy nor drops them.
+    assert not added & {name.lower() for name in SECURITY_HEADERS}, added
+    assert not hidden & {name.lower() for name in SECURITY_HEADERS}, hidden
+    assert "strict-transport-security" in added

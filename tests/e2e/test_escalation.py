@@ -107,6 +107,38 @@ async def test_unanswered_police_call_escalates_on_time_and_ack_stops_it(
     assert not any("grandparents" in body for body in sms_bodies(service))
 
 
+async def test_only_someone_paged_or_on_duty_may_act_on_an_alert(escalated: Service) -> None:
+    service = escalated
+    contact = await _missed_police_call(service)
+    ref, police = contact.short_ref, service.lines["police"]
+    await tick(service)  # sw002, on duty, is texted; sw001 is neither texted nor on duty
+    assert texts_to(service, "sw002") and not texts_to(service, "sw001")
+    async with service.database.sessions() as session:
+        alert = await session.scalar(select(Alert.id).where(Alert.contact_id == contact.id))
+    for body, named in (
+        (f"ACK {ref}", ref), (f"DONE {ref} closed it", ref), (f"MGR {ref}", ref),
+        (f"ack A{alert}", f"A{alert}"),  # the alert's own id: the same rule
+    ):  # fmt: skip
+        (reply,) = await service.fake.send_inbound_sms(
+            from_=service.phones["sw001"], to=police, body=body
+        )
+        assert reply.body.startswith(f"Sorry, you were not paged about {named} "), body
+        # Nothing about the call reaches the stranger: no caller's number, no outcome link.
+        assert "700201" not in reply.body and "/o/" not in reply.body
+    async with service.database.sessions() as session:
+        alerts = (await session.scalars(select(Alert).where(Alert.contact_id == contact.id))).all()
+    assert [(a.kind, a.status) for a in alerts] == [("missed_call", "open")]  # no advice asked
+    # The one who was paged acts as before; so does the senior manager on duty, never texted.
+    (ack,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sw002"], to=police, body=f"ACK {ref}"
+    )
+    assert ack.body.startswith(f"{ref} acknowledged by you at ")
+    (done,) = await service.fake.send_inbound_sms(
+        from_=service.phones["sm002"], to=police, body=f"DONE {ref} advice given"
+    )
+    assert done.body.startswith(f"{ref} closed at ")
+
+
 async def test_pressing_1_on_the_alert_call_acknowledges(escalated: Service) -> None:
     service = escalated
     contact = await _missed_police_call(service)

@@ -81,3 +81,13 @@ async def test_demo_clock_can_be_read_and_set(
             assert bad.status == 400
         async with http.get(f"{settings.public_url}/demo/clock") as response:
             assert (await response.json())["now"].startswith("2027-01-08T23:0")
+        # One anonymous request at the end of the calendar used to break every page until a
+        # restart; now it is refused and nothing moves.
+        for at in ("9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+00:00"):
+            async with http.post(f"{settings.public_url}/demo/clock", json={"at": at}) as bad:
+                assert bad.status == 400 and "within ten years" in await bad.text()
+        for page in ("/", "/login", "/fake/", "/demo/clock"):
+            async with http.get(f"{settings.public_url}{page}") as response:
+                assert response.status == 200, page
+        async with http.get(f"{settings.public_url}/demo/clock") as response:
+            assert (await response.json())["now"].startswith("2027-01-08T23:0")

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from sqlalchemy import select
 
 from oncall.db.engine import Database
-from oncall.db.models import Alert, AlertKind, CallerType, Channel, Contact, Line, Person
+from oncall.db.models import Alert, AlertKind, CallerType, Channel, Contact, Line, Person, Tier
 from oncall.domain.calls import message_recorded
 from oncall.domain.chain import verify_chain
 from oncall.domain.contacts import CallerIdentity, open_contact
 from oncall.domain.escalation import Command, carry_out, raise_alert
-from tests.support import JERSEY, load_demo_data
+from tests.support import JERSEY, ShiftSpec, load_demo_data, publish_rota
 
 NOW = datetime(2027, 1, 9, 2, 14, tzinfo=UTC)
 POLICE = CallerIdentity(CallerType.POLICE, "Police HQ control room", "police")
@@ -49,6 +49,12 @@ async def test_done_while_a_voicemail_is_being_recorded_waits_instead_of_deadloc
     try:
         await load_demo_data(database)
         async with database.sessions() as session:
+            # sw002 is the duty worker tonight, so their DONE is theirs to send.
+            start = datetime(2027, 1, 8, 17, 0, tzinfo=JERSEY)
+            await publish_rota(
+                session, "2027-01", [ShiftSpec(start, start + timedelta(hours=16), Tier.WORKER,
+                                               ["sw002"])],
+            )  # fmt: skip
             line = await session.scalar(select(Line).where(Line.kind == "police"))
             contact = await open_contact(
                 session, channel=Channel.VOICE, line=line, caller_number="+441534700201",

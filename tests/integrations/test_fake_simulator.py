@@ -117,13 +117,18 @@ async def test_plain_form_post_redirects_back_to_the_page(client: Client) -> Non
     assert response.headers["Location"] == "/fake/"
 
 
-async def test_cross_origin_posts_are_refused(client: Client, fake: FakeTwilio) -> None:
-    response = await client.post(
-        "/fake/sim/phones",
-        data={"number": ANNA, "behaviour": "accept"},
-        headers={"Origin": "https://evil.example"},
-    )
-    assert response.status == 403
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+async def test_cross_origin_posts_are_refused(
+    client: Client, fake: FakeTwilio, origin: str
+) -> None:
+    # "null": what a sandboxed frame or a data: URL on any site sends.
+    for path, data in (
+        ("/fake/sim/phones", {"number": ANNA, "behaviour": "accept"}),
+        ("/fake/sim/sms", {"from": ANNA, "to": POLICE, "body": "ACK"}),
+        ("/fake/sim/call", {"from": POLICE, "to": POLICE}),
+    ):
+        response = await client.post(path, data=data, headers={"Origin": origin})
+        assert response.status == 403, path
     assert fake.phones.script_for(ANNA).behaviour is PhoneBehaviour.NO_ANSWER
 
 

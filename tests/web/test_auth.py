@@ -16,8 +16,9 @@ from oncall.domain.people import create_api_token
 from oncall.settings import Settings
 from oncall.web.auth import (
     SESSION_SECONDS,
-    LoginThrottle,
+    make_device_cookie,
     make_session_cookie,
+    read_device_cookie,
     read_session_cookie,
 )
 from tests.support import JERSEY, ShiftSpec, load_demo_data, publish_rota
@@ -77,8 +78,8 @@ async def test_a_good_sign_in_redirects_only_within_the_site(
 
 async def test_session_cookies_cannot_be_forged_or_outlive_their_time() -> None:
     secret = b"k" * 32
-    cookie = make_session_cookie(secret, 7, now=1000.0)
-    assert read_session_cookie(secret, cookie, now=1001.0) is not None
+    cookie = make_session_cookie(secret, 7, "session-id", now=1000.0)
+    assert read_session_cookie(secret, cookie, now=1001.0) == (7, "session-id")
     assert read_session_cookie(secret, cookie, now=1000.0 + SESSION_SECONDS + 1) is None
     assert read_session_cookie(b"x" * 32, cookie, now=1001.0) is None
     payload, signature = cookie.split(".")
@@ -154,16 +155,14 @@ def test_secret_links_are_not_logged() -> None:
     assert loggable_path("/rota/2027-01") == "/rota/2027-01"
 
 
-def test_the_throttle_blocks_after_the_limit_and_forgets_what_the_window_passed() -> None:
-    throttle = LoginThrottle(limit=2, window=60.0)
-    throttle.failed(["user:a", "ip:1"], now=0.0)
-    assert not throttle.blocked(["user:a"], now=1.0)
-    throttle.failed(["user:a", "ip:1"], now=2.0)
-    assert throttle.blocked(["user:a"], now=3.0) and throttle.blocked(["ip:1"], now=3.0)
-    assert not throttle.blocked(["user:a"], now=70.0)  # the window has passed
-    # Guesses at made-up names are forgotten once their window passes: the table stays small.
-    for n in range(10_050):
-        throttle.failed([f"user:guess{n}"], now=100.0)
-    throttle.failed(["user:late"], now=1000.0)
-    assert throttle.blocked(["user:late"], now=1000.0) is False
-    assert len(throttle._failures) == 1
+def test_a_device_cookie_is_its_user_s_own_and_never_a_session_cookie() -> None:
+    secret = b"k" * 32
+    device = make_device_cookie(secret, "Worker", "dev-1", now=1000.0)
+    assert read_device_cookie(secret, device, "worker", now=1001.0) == "dev-1"
+    assert read_device_cookie(secret, device, "manager", now=1001.0) is None  # another name
+    assert read_device_cookie(b"x" * 32, device, "worker", now=1001.0) is None
+    assert read_device_cookie(secret, device, "worker", now=1000.0 + 181 * 86400) is None
+    # Signed under keys of their own: neither passes as the other.
+    assert read_session_cookie(secret, device, now=1001.0) is None
+    session = make_session_cookie(secret, 7, "s", now=1000.0)
+    assert read_device_cookie(secret, session, "worker", now=1001.0) is None

@@ -48,7 +48,7 @@ from oncall.db.models.rota import (
     RotaVersion,
     ShiftTemplate,
 )
-from oncall.db.models.users import ApiToken, User, UserRole
+from oncall.db.models.users import ApiToken, SignInThrottle, User, UserRole, UserSession
 
 __all__ = [
     "ActorType",
@@ -99,6 +99,7 @@ __all__ = [
     "ServiceCalendar",
     "ShiftConfirmation",
     "ShiftTemplate",
+    "SignInThrottle",
     "SwapRequest",
     "Tier",
     "UTCDateTime",
@@ -106,6 +107,7 @@ __all__ = [
     "UnavailabilityReason",
     "User",
     "UserRole",
+    "UserSession",
     "VersionStatus",
     "WebhookReceipt",
 ]

@@ -60,3 +60,27 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored here, and
+    a cookie whose row is gone (signed out, password changed, user disabled) no longer works."""
+
+    __tablename__ = "user_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInThrottle(Base):
+    """Sign-in attempts counted under one key (a client address, an account, a device) in the
+    current window; shared by every replica, and taken atomically before a password is checked."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int]
+    last_at: Mapped[datetime]

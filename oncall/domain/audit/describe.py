@@ -219,6 +219,9 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         + (f", linked to person {d['person']}" if d.get("person") else "")
     ),
     EventKind.USER_PASSWORD_CHANGED: lambda d: f"Password of user {d.get('username', '?')} changed",
+    EventKind.USER_ROLES_CHANGED: lambda d: (
+        f"Roles of user {d.get('username', '?')} changed to {_value(d.get('roles') or '?')}"
+    ),
     EventKind.USER_DISABLED: lambda d: f"User {d.get('username', '?')} disabled",
     EventKind.USER_ENABLED: lambda d: f"User {d.get('username', '?')} enabled",
     EventKind.TOKEN_CREATED: lambda d: (

@@ -72,6 +72,7 @@ class EventKind(StrEnum):
     USER_DISABLED = "user.disabled"
     USER_ENABLED = "user.enabled"
     USER_PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 (an event kind, not a secret)
+    USER_ROLES_CHANGED = "user.roles_changed"
     TOKEN_CREATED = "token.created"  # noqa: S105 (an event kind, not a secret)
     TOKEN_REVOKED = "token.revoked"  # noqa: S105 (an event kind, not a secret)
     # Children missing from home or care (episodes across nights, the daily pack)

@@ -6,7 +6,7 @@ own), shift confirmation, end-of-shift reminders, the
 provider's status callbacks, and the workers the periodic runner drives.
 """
 
-from oncall.domain.escalation.alerts import outcome_category, raise_alert
+from oncall.domain.escalation.alerts import acknowledge, outcome_category, raise_alert
 from oncall.domain.escalation.commands import (
     VERBS,
     Command,
@@ -53,6 +53,7 @@ __all__ = [
     "MoreCommands",
     "PolicyInvalid",
     "WorkerConfig",
+    "acknowledge",
     "alert_call_key",
     "alert_call_script",
     "alert_sender",

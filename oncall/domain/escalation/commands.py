@@ -22,12 +22,16 @@ from oncall.domain.escalation.alerts import (
     raise_alert,
     resolve,
 )
+from oncall.domain.escalation.authority import may_act_on
 from oncall.domain.escalation.facts import facts_of, reference_of
 from oncall.domain.escalation.shifts import confirm_shift
 from oncall.domain.escalation.targets import resolve_targets
 from oncall.domain.outcomes import OutcomeLinks
 from oncall.domain.texts import staff as text
 from oncall.domain.texts.gsm7 import fit
+from oncall.log import get_logger
+
+log = get_logger(__name__)
 
 VERBS = ("ACK", "DONE", "MGR", "HELP", "YES")
 _ALIASES = {"Y": "YES", "ACCEPT": "ACK", "OK": "ACK", "RESOLVED": "DONE", "?": "HELP"}
@@ -143,6 +147,13 @@ async def carry_out(
     if ref is None:
         return fit("Add the reference and what was done: DONE 0412 <note>")
     alerts, contact = await _alerts_for(session, ref)
+    if (alerts or contact) and not await may_act_on(session, person, alerts, contact, now=now):
+        log.warning("staff command refused: not paged and not on duty", person=person.code,
+                    verb=command.verb, ref=ref)  # fmt: skip
+        return fit(
+            f"Sorry, you were not paged about {ref} and are not on duty for its line, so nothing "
+            "was done. Reply HELP for commands."
+        )
     if command.verb == "ACK":
         link = links.url(contact.id, person.id, now=now) if links and contact else ""
         return await _ack(session, person, ref, alerts, now=now, zone=zone, link=link)

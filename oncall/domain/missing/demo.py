@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Channel, ContactStatus, Line, LineKind, Person
+from oncall.db.models import Alert, Channel, ContactStatus, Line, LineKind, Person
 from oncall.domain.audit import latest_handover_day
 from oncall.domain.contacts import identify_caller, open_contact
-from oncall.domain.escalation import Command, carry_out
+from oncall.domain.escalation import acknowledge
 from oncall.domain.missing.config import MissingConfig
 from oncall.domain.missing.edits import record_interview
 from oncall.domain.missing.episodes import Actor, open_episode, record_return
@@ -103,9 +103,18 @@ async def load_demo_episodes(
             contact=contact, missing_from=demo.missing_from,
             reported_at=called - timedelta(minutes=demo.reported_before),
         )  # fmt: skip
-        if demo.risk != "low":  # the senior manager acknowledges the alert
-            ack = Command("ACK", contact.short_ref, "")
-            await carry_out(session, manager, ack, now=acted + timedelta(minutes=4), zone=zone)
+        if demo.risk != "low":  # the senior manager acknowledges the alert by text
+            # (the demo's rota starts this month, so no rota paged them: the past is laid down)
+            await session.flush()
+            for alert in list(
+                await session.scalars(
+                    select(Alert).where(Alert.contact_id == contact.id, Alert.status == "open")
+                )
+            ):
+                await acknowledge(
+                    session, alert, person=manager, at=acted + timedelta(minutes=4), via="sms",
+                    zone=zone,
+                )  # fmt: skip
         await record_outcome(
             session, contact.id, person_id=worker.id, category="advice_given",
             notes="Demo: advice to the police; missing episode recorded.",

@@ -1,9 +1,25 @@
 """People: staff records, their leave, unavailability and rota requests (`staff`), leave imported
 from a spreadsheet (`leave_import`), sign-in users, password hashing and API tokens (`users`),
-and managing users from the command line (`user_admin`).
+managing users from the command line (`user_admin`), server-side sign-in sessions (`sessions`),
+the sign-in throttle (`sign_in_throttle`), and whether a person's links still work (`standing`).
 """
 
 from oncall.domain.people.leave_import import import_leave
+from oncall.domain.people.sessions import (
+    SESSION_LIFETIME,
+    end_session,
+    end_user_sessions,
+    forget_expired_sessions,
+    session_user,
+    start_session,
+)
+from oncall.domain.people.sign_in_throttle import (
+    Limit,
+    attempt_succeeded,
+    forget_old_attempts,
+    limits_for,
+    take_attempt,
+)
 from oncall.domain.people.staff import (
     PersonInput,
     StaffInvalid,
@@ -21,6 +37,7 @@ from oncall.domain.people.staff import (
     unavailability_of,
     validate_person,
 )
+from oncall.domain.people.standing import person_in_good_standing
 from oncall.domain.people.user_admin import (
     MIN_PASSWORD_LENGTH,
     UserConflict,
@@ -35,6 +52,7 @@ from oncall.domain.people.user_admin import (
     record_token_created,
     revoke_token,
     revoke_user_tokens,
+    set_roles,
     set_user_active,
 )
 from oncall.domain.people.users import (
@@ -49,6 +67,8 @@ from oncall.domain.people.users import (
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "SESSION_LIFETIME",
+    "Limit",
     "PersonInput",
     "StaffInvalid",
     "UnknownUser",
@@ -57,6 +77,7 @@ __all__ = [
     "UserNotFound",
     "add_request",
     "add_unavailability",
+    "attempt_succeeded",
     "change_password",
     "check_password",
     "check_username",
@@ -64,7 +85,12 @@ __all__ = [
     "create_user",
     "delete_request",
     "delete_unavailability",
+    "end_session",
+    "end_user_sessions",
+    "forget_expired_sessions",
+    "forget_old_attempts",
     "import_leave",
+    "limits_for",
     "list_people",
     "list_tokens",
     "list_users",
@@ -73,13 +99,18 @@ __all__ = [
     "new_user",
     "parse_reason",
     "person_by_code",
+    "person_in_good_standing",
     "record_token_created",
     "requests_of",
     "revoke_token",
     "revoke_user_tokens",
     "save_person",
+    "session_user",
+    "set_roles",
     "set_user_active",
     "sign_in",
+    "start_session",
+    "take_attempt",
     "unavailability_of",
     "user_by_id",
     "user_for_token",

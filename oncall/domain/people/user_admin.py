@@ -1,6 +1,8 @@
-"""Managing users from the command line: create, change a password, disable, list; API tokens.
+"""Managing users from the command line: create, change a password or roles, disable, list; API
+tokens.
 
-Every change is an audit event; no event holds a password, a hash or a token.
+Every change is an audit event; no event holds a password, a hash or a token. A password change,
+a role change and disabling a user end every session of theirs at once.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import ActorType, ApiToken, Person, Role, User
+from oncall.db.models import ActorType, ApiToken, Person, Role, User, UserRole
 from oncall.domain.chain import EventKind, append_event
 from oncall.domain.errors import Conflict, Invalid, NotFound
+from oncall.domain.people.sessions import end_user_sessions
 from oncall.domain.people.users import hash_password, new_user
 
 MIN_PASSWORD_LENGTH = 12
@@ -117,24 +120,52 @@ async def create_user(
 async def change_password(
     session: AsyncSession, *, username: str, password: str, now: datetime, actor: str
 ) -> User:
-    """Set a new password. API tokens and signed-in sessions are left as they are."""
+    """Set a new password and end every session of the user (whoever knew the old password is
+    signed out). API tokens are kept: `revoke_user_tokens` ends those."""
     check_password(password)
     user = await _any_user(session, username)
     user.password_hash = hash_password(password)
+    ended = await end_user_sessions(session, user.id)
     await session.flush()
-    await _event(session, now, EventKind.USER_PASSWORD_CHANGED, actor, username=username)
+    await _event(session, now, EventKind.USER_PASSWORD_CHANGED, actor, username=username,
+                 sessions_ended=ended)  # fmt: skip
     return user
+
+
+async def set_roles(
+    session: AsyncSession, *, username: str, roles: Sequence[str], now: datetime, actor: str
+) -> bool:
+    """Give a user exactly `roles`; False if they already held them. Every session of the user
+    ends, so no page opened under the old roles stays usable."""
+    role_list = parse_roles(roles)
+    user = await _any_user(session, username)
+    before = sorted(user.role_names)
+    if before == sorted(r.value for r in role_list):
+        return False
+    wanted = {r.value for r in role_list}
+    user.roles = [r for r in user.roles if r.role in wanted] + [
+        UserRole(role=role) for role in role_list if role.value not in before
+    ]
+    ended = await end_user_sessions(session, user.id)
+    await session.flush()
+    await _event(session, now, EventKind.USER_ROLES_CHANGED, actor, username=username,
+                 roles=[r.value for r in role_list], before=before,
+                 sessions_ended=ended)  # fmt: skip
+    return True
 
 
 async def set_user_active(
     session: AsyncSession, *, username: str, active: bool, now: datetime, actor: str
 ) -> bool:
-    """Enable or disable a user; False if it already was. A disabled user cannot sign in, and
-    their sessions and API tokens stop working at the next request (both check `active`)."""
+    """Enable or disable a user; False if it already was. A disabled user cannot sign in, their
+    sessions end (enabling them again brings none back), and their API tokens, outcome links and
+    calendar feed stop working at the next request (each checks `active`)."""
     user = await _any_user(session, username)
     if user.active == active:
         return False
     user.active = active
+    if not active:
+        await end_user_sessions(session, user.id)
     await session.flush()
     kind = EventKind.USER_ENABLED if active else EventKind.USER_DISABLED
     await _event(session, now, kind, actor, username=username)

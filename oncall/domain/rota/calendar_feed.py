@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import CalendarToken, Person
+from oncall.domain.people import person_in_good_standing
 from oncall.domain.rota.ical import ShiftEvent, calendar_document, local_span, tier_words
 from oncall.domain.rota.requests import upcoming_shifts
 
@@ -61,8 +62,8 @@ async def person_for_token(session: AsyncSession, token: str, *, now: datetime) 
     if row is None:
         return None
     row.last_used_at = now
-    person: Person | None = await session.get(Person, row.person_id)
-    return person if person is not None and person.active else None
+    # The feed dies with its owner: a deactivated person, or one whose user was disabled.
+    return await person_in_good_standing(session, row.person_id)
 
 
 async def feed(session: AsyncSession, person: Person, *, zone: ZoneInfo, now: datetime) -> str:

@@ -18,6 +18,7 @@ from oncall.domain.audit import (
 )
 from oncall.web.api.params import no_repeats, record_id, whole
 from oncall.web.auth import current_user, require
+from oncall.web.fetch_metadata import refuse_reads_from_another_site
 
 routes = web.RouteTableDef()
 MAX_PAGE_SIZE = 200
@@ -31,6 +32,7 @@ async def log_api_read(
     request: web.Request, session: AsyncSession, what: str, *, contact_id: int | None = None,
     query: dict[str, str] | None = None, rows: int | None = None,
 ) -> None:  # fmt: skip
+    refuse_reads_from_another_site(request)  # a session cookie sent by another site's link
     user = current_user(request)
     await log_read(
         session, username=user.username if user else "?", what=what,

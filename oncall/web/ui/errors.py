@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from oncall.domain.errors import DomainError
+from oncall.web.fetch_metadata import OpenedFromAnotherSite
 from oncall.web.middleware import http_refusal
 from oncall.web.ui.common import page
 
@@ -36,6 +37,12 @@ def _error_page(request: web.Request, exc: web.HTTPException) -> web.Response:
     return page(
         request,
         "error.html",
-        {"status": exc.status, "title": _TITLES[exc.status], "reason": exc.reason},
+        {
+            "status": exc.status,
+            "title": _TITLES[exc.status],
+            "reason": exc.reason,
+            # a link on this site to the page another site sent the user to: theirs to follow
+            "open_here": request.path_qs if isinstance(exc, OpenedFromAnotherSite) else None,
+        },
         status=exc.status,
     )

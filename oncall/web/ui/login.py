@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import secrets
 import time
+from datetime import UTC, datetime
 
 from aiohttp import web
 
 from oncall import keys
-from oncall.domain.people import sign_in
+from oncall.domain.people import (
+    Limit,
+    attempt_succeeded,
+    end_session,
+    end_user_sessions,
+    limits_for,
+    sign_in,
+    start_session,
+    take_attempt,
+)
 from oncall.log import get_logger
 from oncall.web.auth import (
+    DEVICE_COOKIE,
+    DEVICE_SECONDS,
     SESSION_COOKIE,
     SESSION_SECONDS,
     check_csrf,
     client_address,
     current_user,
+    make_device_cookie,
     make_session_cookie,
+    read_device_cookie,
 )
+from oncall.web.fetch_metadata import from_another_site
 from oncall.web.ui.render import render
 
 log = get_logger(__name__)
@@ -42,59 +58,89 @@ async def login_page(request: web.Request) -> web.Response:
     )
 
 
+def _too_many(target: str, username: str, spent: Limit) -> web.Response:
+    # The account's slow-down is a short wait; an address or a device waits for the window.
+    wait = int((spent.spacing or spent.window).total_seconds())
+    words = f"{wait} seconds" if wait < 120 else f"{wait // 60} minutes"
+    response = render(
+        "login.html",
+        {"next": target, "username": username,
+         "error": f"Too many attempts. Wait {words} and try again."},
+        status=429,
+    )  # fmt: skip
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
+    if from_another_site(request):  # login CSRF: another site signing a browser in as someone
+        log.warning("sign-in from another site refused", client=client_address(request))
+        raise web.HTTPForbidden(reason="sign in from this site's own sign-in page")
     form = await request.post()
     username = str(form.get("username", ""))[:60].strip()
     password = str(form.get("password", ""))[:200]
     target = _safe_next(str(form.get("next", "/")))
-    throttle = request.config_dict[keys.LOGIN_THROTTLE]
-    now = time.monotonic()
-    throttle_keys = (f"user:{username.lower()}", f"ip:{client_address(request)}")
-    if throttle.blocked(throttle_keys, now):
-        log.warning("sign-in refused: too many failures", username=username, remote=request.remote)
-        return render(
-            "login.html",
-            {"next": target, "username": username,
-             "error": "Too many failed attempts. Wait 15 minutes and try again."},
-            status=429,
-        )  # fmt: skip
-    async with request.config_dict[keys.DATABASE].sessions() as session:
-        user = await sign_in(
-            session, username=username, password=password, now=request.config_dict[keys.CLOCK].now()
-        )
+    secret, client = request.config_dict[keys.SIGNING_KEY], client_address(request)
+    device = read_device_cookie(
+        secret, request.cookies.get(DEVICE_COOKIE, ""), username, time.time()
+    )
+    limits = limits_for(username, client, device)
+    database, now = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK].now()
+    # The attempt is taken (and committed, for every replica to see) before the password is
+    # checked: guesses sent all at once are counted one after another, not all let through.
+    async with database.sessions() as session:
+        spent = await take_attempt(session, limits, now=now)
+        await (session.rollback() if spent else session.commit())
+    if spent is not None:
+        log.warning("sign-in refused: too many attempts", username=username, client=client,
+                    limit=spent.key.split(":", 1)[0])  # fmt: skip
+        return _too_many(target, username, spent)
+    async with database.sessions() as session:
+        user = await sign_in(session, username=username, password=password, now=now)
+        if user is not None:
+            await attempt_succeeded(session, limits)
+            session_id = await start_session(session, user.id, now=datetime.now(UTC))
         await session.commit()
     if user is None:
-        throttle.failed(throttle_keys, now)
-        log.warning("sign-in failed", username=username, remote=request.remote)
+        log.warning("sign-in failed", username=username, client=client)
         return render(
             "login.html",
             {"next": target, "username": username, "error": "Wrong user name or password."},
             status=401,
         )
-    throttle.succeeded(throttle_keys)
     log.info("signed in", username=username)
     response = web.HTTPSeeOther(target)
-    settings = request.config_dict[keys.SETTINGS]
+    secure = request.config_dict[keys.SETTINGS].public_url.startswith("https://")
     response.set_cookie(
-        SESSION_COOKIE,
-        make_session_cookie(request.config_dict[keys.SIGNING_KEY], user.id, time.time()),
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        secure=settings.public_url.startswith("https://"),
-        samesite="Lax",
-        path="/",
+        SESSION_COOKIE, make_session_cookie(secret, user.id, session_id, time.time()),
+        max_age=SESSION_SECONDS, httponly=True, secure=secure, samesite="Lax", path="/",
+    )  # fmt: skip
+    # This browser may keep trying this name on its own count from now on (see limits_for).
+    device_cookie = make_device_cookie(
+        secret, username, device or secrets.token_urlsafe(16), time.time()
     )
+    response.set_cookie(
+        DEVICE_COOKIE, device_cookie, max_age=DEVICE_SECONDS, httponly=True, secure=secure,
+        samesite="Strict", path="/login",
+    )  # fmt: skip
     raise response
 
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
+    """End this browser's session, or with `everywhere=1` every session of the user."""
     user = current_user(request)
-    if user is not None:
-        if user.session_id is not None:  # a cross-site page must not sign people out
-            await check_csrf(request, user.session_id)
-        log.info("signed out", username=user.username)
+    if user is not None and user.session_id is not None:
+        await check_csrf(request, user.session_id)  # a cross-site page must not sign people out
+        everywhere = (await request.post()).get("everywhere") == "1"
+        async with request.config_dict[keys.DATABASE].sessions() as session:
+            if everywhere:
+                await end_user_sessions(session, user.id)
+            else:
+                await end_session(session, user.session_id)
+            await session.commit()
+        log.info("signed out", username=user.username, everywhere=everywhere)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

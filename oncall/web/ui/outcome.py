@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.db.models import Contact, Line, MissingFrom, Person, Risk
+from oncall.db.models import Contact, Line, MissingFrom, Risk
 from oncall.domain.errors import Conflict, Invalid
 from oncall.domain.missing import Actor, episodes_of_contact, open_episode, return_on_contact
 from oncall.domain.outcomes import (
@@ -19,6 +19,7 @@ from oncall.domain.outcomes import (
     read_outcome_token,
     record_outcome,
 )
+from oncall.domain.people import person_in_good_standing
 from oncall.log import get_logger
 from oncall.web.ui.render import render
 from oncall.wiring import missing_rules
@@ -29,33 +30,45 @@ routes = web.RouteTableDef()
 _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def _grant(request: web.Request) -> OutcomeGrant:
+def _gone(message: str) -> web.HTTPGone:
+    return web.HTTPGone(
+        text=render(
+            "outcome.html",
+            {
+                "error": f"Sorry, {message}. Reply DONE to the text instead, "
+                "or ask the duty manager."
+            },
+        ).text,
+        content_type="text/html",
+        headers=_PRIVATE,
+    )
+
+
+async def _grant(request: web.Request) -> OutcomeGrant:
+    """The link's grant, while the person it was texted to is still active (not deactivated,
+    their user not disabled): a link dies with its owner, not only with its expiry."""
     try:
-        return read_outcome_token(
+        grant = read_outcome_token(
             request.config_dict[keys.SIGNING_KEY],
             request.match_info["token"],
             now=request.config_dict[keys.CLOCK].now(),
         )
     except BadLink as exc:
         log.warning("outcome link refused", expired=exc.expired)
-        raise web.HTTPGone(
-            text=render(
-                "outcome.html",
-                {
-                    "error": f"Sorry, {exc}. Reply DONE to the text instead, "
-                    "or ask the duty manager."
-                },
-            ).text,
-            content_type="text/html",
-            headers=_PRIVATE,
-        ) from None
+        raise _gone(str(exc)) from None
+    async with request.config_dict[keys.DATABASE].sessions() as session:
+        owner = await person_in_good_standing(session, grant.person_id)
+    if owner is None:
+        log.warning("outcome link refused: its person is no longer active")
+        raise _gone("this link is no longer valid")
+    return grant
 
 
 async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> web.Response:
     zone = request.config_dict[keys.SETTINGS].zone
     async with request.config_dict[keys.DATABASE].sessions() as session:
         contact = await session.get(Contact, grant.contact_id)
-        person = await session.get(Person, grant.person_id)
+        person = await person_in_good_standing(session, grant.person_id)
         line = await session.get(Line, contact.line_id) if contact and contact.line_id else None
         episodes = await episodes_of_contact(session, contact.id) if contact else []
     if contact is None or person is None:
@@ -80,13 +93,13 @@ async def _page(request: web.Request, grant: OutcomeGrant, **extra: object) -> w
 @routes.get(OUTCOME_PATH + "{token}")
 @routes.get(LONG_OUTCOME_PATH + "{token}")
 async def outcome_page(request: web.Request) -> web.Response:
-    return await _page(request, _grant(request))
+    return await _page(request, await _grant(request))
 
 
 @routes.post(OUTCOME_PATH + "{token}")
 @routes.post(LONG_OUTCOME_PATH + "{token}")
 async def outcome_post(request: web.Request) -> web.Response:
-    grant = _grant(request)  # the signed token is the authority: only its holder has the URL
+    grant = await _grant(request)  # the signed token is the authority: only its holder has the URL
     form = await request.post()
     agencies = [str(v) for v in form.getall("agencies", []) if str(v) in AGENCIES]
     async with request.config_dict[keys.DATABASE].sessions() as session:
@@ -115,13 +128,13 @@ async def outcome_post(request: web.Request) -> web.Response:
 async def missing_post(request: web.Request) -> web.Response:
     """The child this contact is about is missing (`action=open`), or back (`action=found`): as
     MISSING and FOUND by text, for the link's worker."""
-    grant = _grant(request)
+    grant = await _grant(request)
     form = await request.post()
     settings, now = request.config_dict[keys.SETTINGS], request.config_dict[keys.CLOCK].now()
     found = str(form.get("action", "")) == "found"
     async with request.config_dict[keys.DATABASE].sessions() as session:
         contact = await session.get(Contact, grant.contact_id, with_for_update={"key_share": True})
-        person = await session.get(Person, grant.person_id)
+        person = await person_in_good_standing(session, grant.person_id)
         if contact is None or person is None:
             raise web.HTTPNotFound(text="This contact is not known.")
         by = Actor(person.code, "link", person.id)

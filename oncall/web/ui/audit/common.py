@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall import keys
 from oncall.domain.audit import log_read
 from oncall.web.auth import AuthUser, csrf_token, current_user
+from oncall.web.fetch_metadata import refuse_reads_from_another_site
 
 
 @dataclass
@@ -66,7 +67,9 @@ async def logged_read(
     query: Mapping[str, str] | None = None,
     rows: int | None = None,
 ) -> None:
-    """Log this request's read (one event) and commit it with the session."""
+    """Log this request's read (one event) and commit it with the session; a read that another
+    site started is refused instead (never a record of a read the user did not choose)."""
+    refuse_reads_from_another_site(request)
     await log_read(
         session,
         username=manager(request).username,
