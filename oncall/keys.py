@@ -19,6 +19,7 @@ from oncall.settings import Settings
 
 if TYPE_CHECKING:  # web types: their modules import this one
     from oncall.web.metrics import MetricsState
+    from oncall.web.twilio.budget import WebhookBudget
     from oncall.web.twilio.failsafe import DutyNumbers
     from oncall.web.ui.audit.common import AuditJobs
     from oncall.web.ui.rota.jobs import RotaJobs
@@ -40,5 +41,6 @@ CALL_CHECK = web.AppKey("call_check", CallReconciler)
 # The web app's own state.
 METRICS: web.AppKey[MetricsState] = web.AppKey("metrics")
 DUTY_NUMBERS: web.AppKey[DutyNumbers] = web.AppKey("duty_numbers")  # the fail-safe's copy
+WEBHOOK_BUDGET: web.AppKey[WebhookBudget] = web.AppKey("webhook_budget")  # and its deadline
 AUDIT_JOBS: web.AppKey[AuditJobs] = web.AppKey("audit_jobs")  # background chain verification
 ROTA_JOBS: web.AppKey[RotaJobs] = web.AppKey("rota_jobs")  # background solves

@@ -66,6 +66,8 @@ class Settings:
     outbox_max_attempts: int = 6
     sms_status_check_seconds: int = 120  # 0: never ask Twilio about a text whose status stalled
     call_check_seconds: int = 300  # 0: never ask Twilio about a call whose record was left open
+    # Every Twilio webhook answers within this, whatever the database does (fail-safe past it).
+    webhook_budget_seconds: float = 5.0
 
     retention_days: int = 0  # 0: keep event details for ever
     handover_time: str = "09:00"
@@ -237,6 +239,17 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _budget(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = -1.0
+    # Twilio gives up on a webhook after 15 s: past that the caller gets the number's Fallback URL.
+    if not 0.2 <= value <= 12:
+        raise ValueError(f"must be a number of seconds from 0.2 to 12, got {raw!r}")
+    return value
+
+
 def _retention_days(raw: str) -> int:
     try:
         value = int(raw.strip())
@@ -330,6 +343,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "outbox_max_attempts": ("ONCALL_OUTBOX_MAX_ATTEMPTS", _whole(1, 20)),
     "sms_status_check_seconds": ("ONCALL_SMS_STATUS_CHECK_SECONDS", _whole(0, 24 * 3600)),
     "call_check_seconds": ("ONCALL_CALL_CHECK_SECONDS", _whole(0, 24 * 3600)),
+    "webhook_budget_seconds": ("ONCALL_WEBHOOK_BUDGET_SECONDS", _budget),
     "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
     "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
     "handover_to": ("ONCALL_HANDOVER_TO", _addresses),

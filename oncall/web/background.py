@@ -16,12 +16,13 @@ from oncall.domain.missing import morning_pack
 from oncall.domain.people import forget_expired_sessions, forget_old_attempts
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
-from oncall.web.twilio.failsafe import refresh_duty_numbers
+from oncall.web.twilio.failsafe import record_failsafes, refresh_duty_numbers
 from oncall.wiring import morning_config, pack_config, sender_config, worker_config
 
 log = get_logger(__name__)
 
 DUTY_NUMBERS_SECONDS = 60.0  # the fail-safe's copy of who is on duty
+FAILSAFE_RECORDS_SECONDS = 2.0  # fail-safe answers given while the database was away
 RECEIPTS_KEPT = timedelta(days=2)  # Twilio stops retrying a webhook within minutes
 PRUNE_SECONDS = 3600.0
 
@@ -93,6 +94,12 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
             lambda now: refresh_duty_numbers(app, now),
             every=DUTY_NUMBERS_SECONDS,
             at_start=False,  # filled at start-up, before serving
+        ),
+        Job(
+            "fail-safe records",
+            lambda now: record_failsafes(app),
+            every=FAILSAFE_RECORDS_SECONDS,
+            at_start=False,
         ),
         Job("prune", prune, every=PRUNE_SECONDS),
     ]

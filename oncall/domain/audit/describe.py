@@ -86,6 +86,18 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         f"Twilio connected the caller to {d.get('person', '?')} "
         f"for {d.get('seconds', '?')} s (not screened: fail-safe ring)"
     ),
+    EventKind.CALL_FAILSAFE: lambda d: (
+        ("Found in Twilio's records, never seen by the service: " if d.get("recovered") else "")
+        + "the caller was given the fail-safe ring (every on-duty phone at once: "
+        + (", ".join(map(str, d.get("rang") or [])) or "none known")
+        + (", then the fallback number" if d.get("then_fallback") else "")
+        + f") at step {d.get('step', '?')}"
+        + (
+            "; the ring recorded for that step never reached the caller"
+            if d.get("superseded_step_answer")
+            else ""
+        )
+    ),
     EventKind.CALLER_HUNG_UP: lambda d: "Caller hung up",
     EventKind.CALL_VOICEMAIL: lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",
     EventKind.CALL_OUTSIDE_HOURS_NO_DESK: lambda d: (

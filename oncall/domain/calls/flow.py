@@ -51,7 +51,7 @@ _LEG_RESULTS = {
 }
 
 
-async def _line_for(session: AsyncSession, dialled: str) -> Line | None:
+async def line_for(session: AsyncSession, dialled: str) -> Line | None:
     try:
         number = normalise_phone(dialled)
     except InvalidPhoneNumber:
@@ -82,7 +82,7 @@ async def call_received(
     existing = await session.scalar(select(Contact).where(Contact.provider_sid == call_sid))
     if existing is not None:  # Twilio retried the first request: carry on where we are
         return await ring_next(session, existing, at, fallback=fallback)
-    line = await _line_for(session, to)
+    line = await line_for(session, to)
     caller = await identify_caller(session, from_)
     contact = await open_contact(
         session, channel=Channel.VOICE, line=line, caller_number=from_, caller=caller,
@@ -335,6 +335,15 @@ async def _caller_gone(session: AsyncSession, contact: Contact, at: datetime) ->
         await raise_alert(session, contact, kind=AlertKind.MISSED_CALL, at=at)
 
 
+async def _failsafe_given(session: AsyncSession, contact: Contact) -> bool:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.contact_id == contact.id, Event.kind == EventKind.CALL_FAILSAFE)
+    )
+    return bool(count)
+
+
 async def _end(session: AsyncSession, contact: Contact, at: datetime, *, hung_up_by: str) -> None:
     if contact.ended_at is None:
         contact.ended_at = at
@@ -380,6 +389,10 @@ async def record_call_end(
         .where(Event.contact_id == contact.id, Event.kind == EventKind.CALL_DURATION)
     )
     if already:
+        return
+    if contact.status == ContactStatus.OPEN and await _failsafe_given(session, contact):
+        # The caller was given the fail-safe ring: our record cannot say whether anyone answered
+        # it, so no "hung up" and no missed call here; the call check asks the provider.
         return
     if contact.status == ContactStatus.OPEN:
         await _caller_gone(session, contact, at)

@@ -18,6 +18,7 @@ class EventKind(StrEnum):
     CALL_DECLINED = "call.declined"
     CALL_DURATION = "call.duration"
     CALL_ENDED = "call.ended"
+    CALL_FAILSAFE = "call.failsafe"
     CALL_FORWARDED = "call.forwarded"
     CALL_NOT_ANSWERED = "call.not_answered"
     CALL_OUTSIDE_HOURS_NO_DESK = "call.outside_hours_no_desk"

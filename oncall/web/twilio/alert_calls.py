@@ -38,10 +38,14 @@ async def alert_call(request: web.Request) -> web.Response:
     """Read the alert (no child's details) and ask for 1; silence ends the call politely."""
     row_id = _outbox_id(request)
     settings = request.config_dict[keys.SETTINGS]
-    try:
+
+    async def script() -> voice.Instruction:
         async with request.config_dict[keys.DATABASE].sessions() as session:
-            answer = await alert_call_script(session, row_id=row_id, zone=settings.zone)
-    except Exception:
+            return await alert_call_script(session, row_id=row_id, zone=settings.zone)
+
+    try:
+        answer = await request.config_dict[keys.WEBHOOK_BUDGET].run(script)
+    except Exception:  # OverBudget too
         log.exception("alert call script failed", outbox=row_id)
         answer = voice.AlertCall(row_id, SCRIPT_FAILED, NOT_ACKNOWLEDGED)
     return twiml_response(twiml.render(answer))
@@ -53,13 +57,18 @@ async def alert_call_key_pressed(request: web.Request) -> web.Response:
     digits = params_of(request).get("Digits", "")
     settings = request.config_dict[keys.SETTINGS]
     now = request.config_dict[keys.CLOCK].now()
-    try:
+
+    async def key() -> voice.Instruction:
         async with request.config_dict[keys.DATABASE].sessions() as session:
             answer = await alert_call_key(
                 session, row_id=row_id, digits=digits, now=now, zone=settings.zone
             )
             await session.commit()
-    except Exception:
+            return answer
+
+    try:
+        answer = await request.config_dict[keys.WEBHOOK_BUDGET].run(key)
+    except Exception:  # OverBudget too
         log.exception("alert call key failed", outbox=row_id)
         answer = voice.HangUp(KEY_FAILED)
     return twiml_response(twiml.render(answer))

@@ -11,6 +11,7 @@ from oncall.domain.escalation import handle_inbound_sms, stored_sms_reply
 from oncall.domain.texts.gsm7 import fit
 from oncall.log import get_logger
 from oncall.web.twilio.answer import twiml_response
+from oncall.web.twilio.budget import OverBudget
 from oncall.web.twilio.security import params_of
 from oncall.wiring import missing_commands
 
@@ -32,24 +33,34 @@ async def incoming(request: web.Request) -> web.Response:
     db = request.config_dict[keys.DATABASE]
     now = request.config_dict[keys.CLOCK].now()
     sid = params.get("MessageSid") or params.get("SmsSid") or f"unknown-{now.timestamp()}"
+
+    async def handle() -> str:
+        try:
+            async with db.sessions() as session:
+                reply = await handle_inbound_sms(
+                    session,
+                    sid=sid,
+                    from_=params.get("From", ""),
+                    to=params.get("To", ""),
+                    body=params.get("Body", ""),
+                    now=now,
+                    zone=settings.zone,
+                    junk_per_hour=settings.sms_junk_per_hour,
+                    links=request.config_dict[keys.OUTCOME_LINKS],
+                    more=missing_commands(settings),
+                )
+                await session.commit()
+                return reply
+        except IntegrityError:  # the same text, retried by Twilio while the first was in flight
+            async with db.sessions() as session:
+                return await stored_sms_reply(session, sid) or ""
+
     try:
-        async with db.sessions() as session:
-            reply = await handle_inbound_sms(
-                session,
-                sid=sid,
-                from_=params.get("From", ""),
-                to=params.get("To", ""),
-                body=params.get("Body", ""),
-                now=now,
-                zone=settings.zone,
-                junk_per_hour=settings.sms_junk_per_hour,
-                links=request.config_dict[keys.OUTCOME_LINKS],
-                more=missing_commands(settings),
-            )
-            await session.commit()
-    except IntegrityError:  # the same text, retried by Twilio while the first was in flight
-        async with db.sessions() as session:
-            reply = await stored_sms_reply(session, sid) or ""
+        reply = await request.config_dict[keys.WEBHOOK_BUDGET].run(handle)
+    except OverBudget:
+        # Not recorded; the provider's records bring it back (oncall/domain/calls/recovery.py).
+        log.warning("inbound text over its time budget; the sender is asked to call", sid=sid)
+        reply = SORRY
     except Exception:
         log.exception("inbound text could not be handled", sid=sid)
         reply = SORRY

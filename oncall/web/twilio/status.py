@@ -44,12 +44,16 @@ async def _record(request: web.Request, update: StatusUpdate) -> web.Response:
     row_id = _outbox_id(request)
     if row_id is None:
         return web.Response(status=204)
-    try:
+
+    async def apply() -> None:
         async with request.config_dict[keys.DATABASE].sessions() as session:
             now = request.config_dict[keys.CLOCK].now()
             await update(session, row_id, params_of(request), now)
             await session.commit()
-    except Exception:
+
+    try:
+        await request.config_dict[keys.WEBHOOK_BUDGET].run(apply)
+    except Exception:  # OverBudget too: not recorded in time, and Twilio retries
         log.exception("status callback not recorded; Twilio will retry", path=request.path)
         return web.Response(status=503, text="try again")
     return web.Response(status=204)

@@ -1,5 +1,6 @@
-"""Voice webhooks. Each step runs in one transaction with its receipt; any failure still answers
-valid TwiML that rings the last known on-duty phones, so a caller always reaches someone."""
+"""Voice webhooks. Each step runs in one transaction with its receipt, within the webhook budget;
+any failure or a step over budget still answers valid TwiML that rings the last known on-duty
+phones, so a caller always reaches someone (and that answer is recorded when it can be)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from oncall.domain.calls import remember_reply, spoken, stored_reply
 from oncall.domain.contacts import contact_exists
 from oncall.log import get_logger
 from oncall.web.twilio.answer import status_in, twiml_response
+from oncall.web.twilio.budget import OverBudget
+from oncall.web.twilio.failsafe import failsafe_given, record_failsafes
 from oncall.web.twilio.security import params_of
 
 log = get_logger(__name__)
@@ -51,26 +54,41 @@ def _int(request: web.Request, name: str) -> int:
 
 
 async def _run_step(
-    request: web.Request, key: str, step: Step, *, on_failure: Callable[[], web.Response]
+    request: web.Request,
+    key: str,
+    step: Step,
+    *,
+    on_failure: Callable[[], web.Response],
+    before: Callable[[], Awaitable[None]] | None = None,
 ) -> web.Response:
-    """Run one step exactly once: a retry with the same key gets the first reply again."""
+    """Run one step exactly once, within the webhook budget: a retry with the same key gets the
+    first reply again; a failure, or a step not done in time, gets `on_failure()`."""
     db = request.config_dict[keys.DATABASE]
     now = request.config_dict[keys.CLOCK].now()
-    try:
-        async with db.sessions() as session:
-            earlier = await stored_reply(session, key)
+
+    async def once() -> web.Response:
+        if before is not None:
+            await before()
+        try:
+            async with db.sessions() as session:
+                earlier = await stored_reply(session, key)
+                if earlier is not None:
+                    return twiml_response(earlier.body)
+                body = twiml.render(await step(session, now))
+                remember_reply(session, key, body, TWIML_CONTENT_TYPE, now)
+                await session.commit()
+                return twiml_response(body)
+        except IntegrityError:  # the same step ran at the same moment elsewhere: use its reply
+            async with db.sessions() as session:
+                earlier = await stored_reply(session, key)
             if earlier is not None:
                 return twiml_response(earlier.body)
-            body = twiml.render(await step(session, now))
-            remember_reply(session, key, body, TWIML_CONTENT_TYPE, now)
-            await session.commit()
-            return twiml_response(body)
-    except IntegrityError:  # the same step ran at the same moment on another request: use its reply
-        async with db.sessions() as session:
-            earlier = await stored_reply(session, key)
-        if earlier is not None:
-            return twiml_response(earlier.body)
-        log.exception("voice step failed", key=key)
+            raise
+
+    try:
+        return await request.config_dict[keys.WEBHOOK_BUDGET].run(once)
+    except OverBudget:
+        log.warning("voice step over its time budget; answering its failure reply", key=key)
         return on_failure()
     except Exception:
         log.exception("voice step failed; answering its failure reply (fail-safe or 503)", key=key)
@@ -84,8 +102,14 @@ async def _require_contact(session: AsyncSession, contact_id: int) -> None:
         raise LookupError(f"no contact {contact_id}")
 
 
-def _caller_leg_failure(request: web.Request) -> Callable[[], web.Response]:
-    return lambda: _failsafe(request)
+def _caller_leg_failure(request: web.Request, step: str, key: str) -> Callable[[], web.Response]:
+    """The caller's fail-safe ring, remembered so that the log can say it was given."""
+
+    def failure() -> web.Response:
+        failsafe_given(request.config_dict, step=step, receipt=key, params=params_of(request))
+        return _failsafe(request)
+
+    return failure
 
 
 def _callee_leg_failure() -> web.Response:
@@ -112,8 +136,9 @@ async def incoming(request: web.Request) -> web.Response:
 
     if not call_sid:
         log.warning("incoming call without CallSid")
+    key = f"voice:incoming:{call_sid}"
     return await _run_step(
-        request, f"voice:incoming:{call_sid}", step, on_failure=_caller_leg_failure(request)
+        request, key, step, on_failure=_caller_leg_failure(request, "incoming", key)
     )
 
 
@@ -133,7 +158,7 @@ async def menu(request: web.Request) -> web.Response:
         )
 
     key = f"voice:menu:{params.get('CallSid', '')}:{contact_id}"
-    return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
+    return await _run_step(request, key, step, on_failure=_caller_leg_failure(request, "menu", key))
 
 
 @routes.post(urls.VOICE_WHISPER)
@@ -199,7 +224,9 @@ async def dial_result(request: web.Request) -> web.Response:
         )
 
     key = f"voice:dial-result:{contact_id}:{attempt}"
-    return await _run_step(request, key, step, on_failure=_caller_leg_failure(request))
+    return await _run_step(
+        request, key, step, on_failure=_caller_leg_failure(request, "dial-result", key)
+    )
 
 
 @routes.post(urls.VOICE_RECORDED)
@@ -256,11 +283,18 @@ async def status(request: web.Request) -> web.Response:
             )  # fmt: skip
         return voice.Ignored()
 
+    async def failsafes_first() -> None:
+        # A fail-safe answer this replica gave the call and has not recorded yet goes first, so
+        # that the end is not taken for a caller who hung up unanswered.
+        if progress is not None and progress.ended and call_sid:
+            await record_failsafes(request.config_dict, call_sid)
+
     return await _run_step(
         request,
         f"voice:status:{call_sid}:{word}",
         step,
         on_failure=lambda: web.Response(status=503, text="try again"),
+        before=failsafes_first,
     )
 
 

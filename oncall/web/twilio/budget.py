@@ -1,0 +1,95 @@
+"""The time budget of every Twilio webhook (ONCALL_WEBHOOK_BUDGET_SECONDS).
+
+Twilio waits 15 s for a webhook, then gives the caller the number's Fallback URL, which rings
+only the fallback number. So each webhook's database work runs as its own task with a deadline:
+past it the webhook answers its failure reply at once (voice: the fail-safe ring; SMS: the
+apology; a status callback: 503) and the task is cancelled. Its transaction is never committed
+(the cancelled session rolls back and returns or discards its connection in the background), and
+the database gives up on its own side too: the work runs inside `waits_limited`, so PostgreSQL's
+statement and lock timeouts and SQLite's busy timeout end with the budget.
+
+Why a task rather than `asyncio.timeout` around the work: a cancelled database call does not
+return at once (aiosqlite's thread finishes its busy wait, asyncpg's cancellation is a round
+trip to a server that may hang), and `asyncio.timeout` waits for the cancelled work to unwind
+before it raises. The caller must not wait for that.
+
+A fail-safe given is remembered (`FailsafeGiven`) until the database takes its record
+(`oncall/domain/calls/failsafe.py`); see docs/routing.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from oncall.db.engine import waits_limited
+from oncall.domain.calls.failsafe import FailsafeGiven
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+T = TypeVar("T")
+
+KEPT = 1000  # fail-safe records kept in memory while the database is away (the oldest dropped)
+
+
+class OverBudget(Exception):
+    """The webhook's work did not finish within its budget (it has been cancelled)."""
+
+
+@dataclass
+class WebhookBudget:
+    """This replica's webhook deadline, its cancelled work still unwinding, and the fail-safe
+    answers given that the database has not recorded yet."""
+
+    seconds: float
+    unwinding: set[asyncio.Future[Any]] = field(default_factory=set)
+    failsafes: list[FailsafeGiven] = field(default_factory=list)
+
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()` within the budget, or OverBudget (the work cancelled, not waited for)."""
+
+        async def limited() -> T:
+            with waits_limited(self.seconds):
+                return await work()
+
+        task = asyncio.ensure_future(limited())
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        except asyncio.CancelledError:  # the request itself went away: nothing may commit late
+            self._abandon(task)
+            raise
+        if task in done:
+            return task.result()
+        self._abandon(task)
+        raise OverBudget(f"not done within {self.seconds:g} s")
+
+    def _abandon(self, task: asyncio.Future[Any]) -> None:
+        task.cancel()
+        self.unwinding.add(task)  # kept alive until it has unwound
+        task.add_done_callback(self._unwound)
+
+    def _unwound(self, task: asyncio.Future[Any]) -> None:
+        self.unwinding.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("webhook work over budget ended with an error", error=str(task.exception()))
+
+    def remember(self, given: FailsafeGiven) -> None:
+        self.failsafes.append(given)
+        del self.failsafes[:-KEPT]
+
+    def take(self, call_sid: str | None = None) -> list[FailsafeGiven]:
+        """The fail-safe answers not yet recorded (only `call_sid`'s, if given), removed."""
+        taken = [g for g in self.failsafes if call_sid is None or g.call_sid == call_sid]
+        self.failsafes = [g for g in self.failsafes if g not in taken]
+        return taken
+
+    def give_back(self, given: list[FailsafeGiven]) -> None:
+        self.failsafes[:0] = given
+
+    async def close(self) -> None:
+        """At shutdown: let cancelled work finish unwinding (its connections returned)."""
+        if self.unwinding:
+            await asyncio.wait(set(self.unwinding), timeout=self.seconds + 1)
