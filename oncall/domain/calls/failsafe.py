@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.models import Channel, Contact, Person
+from oncall.db.models import Channel, Contact, Event, Person
 from oncall.domain.calls.flow import line_for
 from oncall.domain.calls.receipts import stored_reply
 from oncall.domain.chain import EventKind, append_event
@@ -64,6 +64,14 @@ async def record_failsafe(
             caller_number=given.from_, caller=caller, provider_sid=given.call_sid,
             at=given.at, zone_year=given.at.astimezone(zone).year,
         )  # fmt: skip
+    else:
+        recorded = await session.scalars(
+            select(Event.details).where(
+                Event.contact_id == contact.id, Event.kind == EventKind.CALL_FAILSAFE
+            )
+        )
+        if any((details or {}).get("step") == given.step for details in recorded):
+            return contact  # written already (two passes at once, or another replica's)
     # The step's own answer was committed after all (its commit was in flight at the deadline):
     # what it recorded was never given to the caller; this event says so.
     superseded = await stored_reply(session, given.receipt) is not None if given.receipt else False

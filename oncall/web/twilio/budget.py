@@ -80,14 +80,13 @@ class WebhookBudget:
         self.failsafes.append(given)
         del self.failsafes[:-KEPT]
 
-    def take(self, call_sid: str | None = None) -> list[FailsafeGiven]:
-        """The fail-safe answers not yet recorded (only `call_sid`'s, if given), removed."""
-        taken = [g for g in self.failsafes if call_sid is None or g.call_sid == call_sid]
-        self.failsafes = [g for g in self.failsafes if g not in taken]
-        return taken
+    def pending(self, call_sid: str | None = None) -> list[FailsafeGiven]:
+        """The fail-safe answers not yet recorded (only `call_sid`'s, if given)."""
+        return [g for g in self.failsafes if call_sid is None or g.call_sid == call_sid]
 
-    def give_back(self, given: list[FailsafeGiven]) -> None:
-        self.failsafes[:0] = given
+    def forget(self, given: FailsafeGiven) -> None:
+        """`given` is recorded."""
+        self.failsafes = [g for g in self.failsafes if g != given]
 
     async def close(self) -> None:
         """At shutdown: let cancelled work finish unwinding (its connections returned)."""

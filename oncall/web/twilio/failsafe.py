@@ -50,19 +50,21 @@ async def record_failsafes(app: App, call_sid: str | None = None) -> int:
     each in its own transaction; those the database still refuses are kept for the next pass."""
     budget = app[keys.WEBHOOK_BUDGET]
     zone = app[keys.SETTINGS].zone
-    written, kept = 0, []
-    for given in budget.take(call_sid):
+    waiting = budget.pending(call_sid)
+    written = 0
+    for given in waiting:
         try:
             with waits_limited(budget.seconds):
                 async with app[keys.DATABASE].sessions() as session:
                     await record_failsafe(session, given, zone=zone)
                     await session.commit()
-            written += 1
-        except Exception:  # still away: kept, tried again on the next pass
-            kept.append(given)
-    budget.give_back(kept)
-    if written or kept:
-        log.info("fail-safe answers recorded", recorded=written, waiting=len(kept))
+        except Exception as exc:  # still away: kept, tried again on the next pass
+            log.debug("fail-safe answer not recorded yet", error=type(exc).__name__)
+            continue
+        budget.forget(given)  # only once written: a pass cancelled half-way loses nothing
+        written += 1
+    if waiting:
+        log.info("fail-safe answers recorded", recorded=written, waiting=len(waiting) - written)
     return written
 
 
