@@ -16,6 +16,7 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import QueuePool
 
 from integrations.fake_twilio import CallTrace, PhoneBehaviour
 from oncall import keys
@@ -46,7 +47,7 @@ async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
     return await start_service(
         aiohttp_server, database, ManualClock(FRIDAY_NIGHT),
         escalation_workers=False, call_check_seconds=CHECK_S,  # type: ignore[arg-type]
-        webhook_budget_seconds=BUDGET_S,
+        webhook_budget_seconds=BUDGET_S,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
@@ -222,7 +223,8 @@ async def test_the_status_callback_after_a_fail_safe_is_not_a_missed_call(
 async def test_an_exhausted_pool_still_answers_in_budget(service: Service) -> None:
     engine = service.app[keys.DATABASE].engine
     pool = engine.pool
-    total = pool.size() + max(0, getattr(pool, "_max_overflow", 0))
+    assert isinstance(pool, QueuePool)  # SQLite's one connection, PostgreSQL's 10 + 10
+    total = pool.size() + max(0, pool._max_overflow)
     held = [await engine.connect() for _ in range(total)]
     try:
         params = {
