@@ -6,7 +6,12 @@ own), shift confirmation, end-of-shift reminders, the
 provider's status callbacks, and the workers the periodic runner drives.
 """
 
-from oncall.domain.escalation.alerts import acknowledge, outcome_category, raise_alert
+from oncall.domain.escalation.alerts import (
+    acknowledge,
+    close_alerts_of_contact,
+    outcome_category,
+    raise_alert,
+)
 from oncall.domain.escalation.commands import (
     VERBS,
     Command,
@@ -59,6 +64,7 @@ __all__ = [
     "alert_sender",
     "carry_out",
     "claim_due",
+    "close_alerts_of_contact",
     "ensure_default_policies",
     "first_word",
     "handle_inbound_sms",

@@ -24,7 +24,7 @@ from oncall.domain.escalation.facts import facts_of
 from oncall.domain.escalation.policies import policy_by_id
 from oncall.domain.outbox import queue as outbox
 from oncall.domain.outcomes import FORWARDED, OutcomeCategory, record_outcome
-from oncall.domain.texts.staff import owned_elsewhere_notice
+from oncall.domain.texts.staff import closed_elsewhere_notice, owned_elsewhere_notice
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -176,9 +176,16 @@ async def acknowledge(
 
 
 async def _tell_others(
-    session: AsyncSession, alert: Alert, owner: Person, at: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    alert: Alert,
+    owner: Person,
+    at: datetime,
+    zone: ZoneInfo,
+    *,
+    closed: bool = False,
 ) -> None:
-    """Everyone already texted about this alert hears it is owned, so nobody else acts on it."""
+    """Everyone already texted about this alert hears it is owned (or closed, by DONE or the
+    outcome page), so nobody else acts on it. Once each: an ACK then a DONE tells them once."""
     told = await session.execute(
         select(OutboundMessage.person_id, OutboundMessage.to_number, OutboundMessage.from_number)
         .where(
@@ -190,7 +197,9 @@ async def _tell_others(
         .distinct()
     )
     facts = await facts_of(session, alert)
-    body = owned_elsewhere_notice(facts, owner.name, at, zone)
+    body = (closed_elsewhere_notice if closed else owned_elsewhere_notice)(
+        facts, owner.name, at, zone
+    )
     for person_id, to, from_ in told.all():
         if person_id is None or person_id == owner.id:
             continue
@@ -202,11 +211,22 @@ async def _tell_others(
 
 
 async def resolve(
-    session: AsyncSession, alert: Alert, *, person: Person, note: str, at: datetime, via: str
+    session: AsyncSession,
+    alert: Alert,
+    *,
+    person: Person,
+    note: str,
+    at: datetime,
+    via: str,
+    zone: ZoneInfo | None = None,
 ) -> bool:
-    """Open or acknowledged → resolved, with the outcome note on the contact and in the log."""
+    """Open or acknowledged → resolved, with the outcome note on the contact and in the log.
+
+    Given `zone`, an alert closed while still open tells the others already texted, as ACK does
+    (an acknowledged one told them then)."""
     if alert.status not in LIVE:
         return False
+    was_open = alert.status == AlertStatus.OPEN
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by_id = at, person.id
     alert.status, alert.resolved_at, alert.next_action_at = AlertStatus.RESOLVED, at, None
@@ -228,6 +248,8 @@ async def resolve(
         actor_type=ActorType.PERSON, actor=person.code,
         details={"alert": alert.id, "via": via, "outcome": category, "note": note},
     )  # fmt: skip
+    if was_open and zone is not None:
+        await _tell_others(session, alert, person, at, zone, closed=True)
     return True
 
 
@@ -271,6 +293,24 @@ async def escalate_now(
                  "message": message.id},
     )  # fmt: skip
     return True
+
+
+async def close_alerts_of_contact(
+    session: AsyncSession,
+    contact_id: int,
+    *,
+    person: Person,
+    note: str,
+    at: datetime,
+    zone: ZoneInfo,
+    via: str,
+) -> int:
+    """The contact's live alerts resolved by `person` (its outcome recorded: the outcome page),
+    the others already texted told; how many were closed."""
+    closed = 0
+    for alert in await live_alerts_of_contact(session, contact_id):
+        closed += await resolve(session, alert, person=person, note=note, at=at, via=via, zone=zone)
+    return closed
 
 
 async def live_alerts_of_contact(session: AsyncSession, contact_id: int) -> list[Alert]:

@@ -202,7 +202,7 @@ async def _done(
     if not alerts:
         return fit(f"No open alert {ref}; nothing closed. Reply HELP for commands.")
     for alert in alerts:
-        await resolve(session, alert, person=person, note=note, at=now, via="sms")
+        await resolve(session, alert, person=person, note=note, at=now, via="sms", zone=zone)
     return text.resolved_reply(ref, now, zone)
 
 

@@ -101,6 +101,10 @@ def owned_elsewhere_notice(facts: AlertFacts, by: str, at: datetime, zone: ZoneI
     return fit(f"OOH-{facts.ref} acknowledged by {by} at {hhmm(at, zone)}. No action needed.")
 
 
+def closed_elsewhere_notice(facts: AlertFacts, by: str, at: datetime, zone: ZoneInfo) -> str:
+    return fit(f"OOH-{facts.ref} closed by {by} at {hhmm(at, zone)}. No action needed.")
+
+
 def resolved_reply(ref: str, at: datetime, zone: ZoneInfo) -> str:
     return fit(f"{ref} closed at {hhmm(at, zone)} with your note. Thank you.")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from oncall import keys
-from oncall.db.models import Contact, Line, MissingFrom, Risk
+from oncall.db.models import Contact, Line, MissingFrom, Person, Risk
 from oncall.domain.errors import Conflict, Invalid
+from oncall.domain.escalation import close_alerts_of_contact
 from oncall.domain.missing import Actor, episodes_of_contact, open_episode, return_on_contact
 from oncall.domain.outcomes import (
     AGENCIES,
@@ -119,6 +120,15 @@ async def outcome_post(request: web.Request) -> web.Response:
         except OutcomeError as exc:
             await session.rollback()
             return await _page(request, grant, error=str(exc), status=400)
+        # The outcome closes the contact's alerts; the others already texted hear it is closed.
+        person = await session.get(Person, grant.person_id)
+        if person is not None:
+            await close_alerts_of_contact(
+                session, grant.contact_id, person=person,
+                note=str(form.get("notes", "")).strip() or str(form.get("category", "")),
+                at=request.config_dict[keys.CLOCK].now(),
+                zone=request.config_dict[keys.SETTINGS].zone, via="link",
+            )  # fmt: skip
         await session.commit()
     return await _page(request, grant, saved=True)
 
