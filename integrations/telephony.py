@@ -121,6 +121,19 @@ class CallState:
     duration_s: int | None = None  # set once the call has ended
     parent_sid: str | None = None
     ended_at: datetime | None = None  # the provider's end time, if it gives one
+    from_: str = ""
+    started_at: datetime | None = None  # when the provider created the call
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """A text the provider received for one of our numbers (from its list of messages)."""
+
+    sid: str
+    from_: str
+    to: str
+    body: str
+    received_at: datetime | None
 
 
 class Telephony(Protocol):
@@ -160,6 +173,21 @@ class Telephony(Protocol):
 
     async def fetch_child_calls(self, parent_sid: str) -> list[CallState]:
         """The legs a call's <Dial> created (Calls.json?ParentCallSid=), newest first."""
+        ...
+
+    async def calls_to(self, number: str, *, since: datetime) -> list[CallState]:
+        """Calls made to `number` since `since` (Calls.json?To=&StartTime>=, every page), newest
+        first: how calls the service never saw (it was unreachable) are found afterwards.
+
+        Raises TelephonyUnavailable (ask again later) or TelephonyRejected.
+        """
+        ...
+
+    async def messages_to(self, number: str, *, since: datetime) -> list[ReceivedMessage]:
+        """Texts received by `number` since `since` (Messages.json?To=&DateSent>=), newest first.
+
+        Raises as `calls_to` does.
+        """
         ...
 
     async def close(self) -> None:

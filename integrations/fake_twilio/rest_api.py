@@ -6,18 +6,22 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 from aiohttp import web
 
 from integrations.fake_twilio.fake import FakeTwilio
 from integrations.fake_twilio.faults import Fault
+from integrations.fake_twilio.listing import BadTime, filter_query, within
 from integrations.fake_twilio.state import API_VERSION, is_e164
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FAKE_KEY = web.AppKey("fake_twilio", FakeTwilio)
 ACCOUNT = f"/{API_VERSION}/Accounts/{{account_sid}}"
 MAX_BODY_CHARS = 1600
+T = TypeVar("T")
 
 
 class TwilioError(Exception):
@@ -172,14 +176,16 @@ def _page(request: web.Request, key: str, records: list[dict[str, Any]]) -> web.
     start = page * size
     chunk = records[start : start + size]
 
+    filters = "".join(f"&{quote(k)}={quote(v)}" for k, v in filter_query(request.query).items())
+
     def uri(n: int) -> str:
-        return f"{base}?PageSize={size}&Page={n}&PageToken=PA{n}"
+        return f"{base}?PageSize={size}&Page={n}&PageToken=PA{n}{filters}"
 
     return web.json_response(
         {
             key: chunk,
             "end": start + max(len(chunk) - 1, 0),
-            "first_page_uri": f"{base}?PageSize={size}&Page=0",
+            "first_page_uri": f"{base}?PageSize={size}&Page=0{filters}",
             "next_page_uri": uri(page + 1) if start + size < len(records) else None,
             "previous_page_uri": uri(page - 1) if page > 0 else None,
             "page": page,
@@ -194,7 +200,8 @@ async def list_messages(request: web.Request) -> web.Response:
     """GET Messages.json."""
     fake = request.app[FAKE_KEY]
     to = request.query.get("To")
-    found = [m.resource() for m in reversed(fake.messages.values()) if to in (None, m.to)]
+    records = [m for m in reversed(fake.messages.values()) if to in (None, m.to)]
+    found = [m.resource() for m in _within(request, records, "DateSent", lambda m: m.created)]
     return _page(request, "messages", found)
 
 
@@ -202,12 +209,22 @@ async def list_calls(request: web.Request) -> web.Response:
     """GET Calls.json, optionally filtered by To and ParentCallSid (a call's Dial legs)."""
     fake = request.app[FAKE_KEY]
     to, parent = request.query.get("To"), request.query.get("ParentCallSid")
-    found = [
-        c.resource()
+    records = [
+        c
         for c in reversed(fake.calls.values())
         if to in (None, c.to) and parent in (None, c.parent_sid)
     ]
+    found = [c.resource() for c in _within(request, records, "StartTime", lambda c: c.created)]
     return _page(request, "calls", found)
+
+
+def _within(
+    request: web.Request, records: list[T], field: str, when: Callable[[T], datetime]
+) -> list[T]:
+    try:
+        return within(records, request.query, field, when)
+    except BadTime as exc:
+        raise TwilioError(400, 20001, f"Invalid {field}: {exc}") from exc
 
 
 async def fetch_message(request: web.Request) -> web.Response:

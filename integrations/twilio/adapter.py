@@ -20,6 +20,7 @@ from integrations.telephony import (
     Delivery,
     MessageState,
     PlacedCall,
+    ReceivedMessage,
     SentMessage,
     TelephonyError,
     TelephonyRejected,
@@ -104,6 +105,28 @@ class TwilioTelephony:
         )
         return [_call_state(record) for record in records]
 
+    async def calls_to(self, number: str, *, since: datetime) -> list[CallState]:
+        """GET Calls.json?To=…&StartTime>=… (the library follows every page)."""
+        records = await self._call(
+            lambda: self._client.calls.list_async(to=number, start_time_after=since)
+        )
+        return [_call_state(record) for record in records]
+
+    async def messages_to(self, number: str, *, since: datetime) -> list[ReceivedMessage]:
+        """GET Messages.json?To=…&DateSent>=… (the library follows every page)."""
+        records = await self._call(
+            lambda: self._client.messages.list_async(to=number, date_sent_after=since)
+        )
+        return [
+            ReceivedMessage(
+                sid=str(m.sid), from_=str(m.from_ or ""), to=str(m.to or ""),
+                body=str(m.body or ""),
+                received_at=m.date_sent if isinstance(m.date_sent, datetime) else None,
+            )
+            for m in records
+            if str(m.direction) == "inbound"
+        ]  # fmt: skip
+
     async def recent_messages(self, *, limit: int = 20) -> list[MessageState]:
         """The account's most recent messages (newest first), for diagnostics."""
         records = await self._call(lambda: self._client.messages.list_async(limit=limit))
@@ -165,7 +188,16 @@ def _call_state(call: Any) -> CallState:
         duration_s=duration,
         parent_sid=str(call.parent_call_sid) if call.parent_call_sid else None,
         ended_at=call.end_time if isinstance(call.end_time, datetime) else None,
+        from_=str(call._from or ""),
+        started_at=_started(call),
     )
+
+
+def _started(call: Any) -> datetime | None:
+    for moment in (call.start_time, call.date_created):
+        if isinstance(moment, datetime):
+            return moment
+    return None
 
 
 def translate_rest_error(
