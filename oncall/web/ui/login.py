@@ -75,13 +75,16 @@ def _too_many(target: str, username: str, spent: Limit) -> web.Response:
     return response
 
 
-def _busy(target: str, username: str, retry_after: int) -> web.Response:
-    response = render(
-        "login.html",
-        {"next": target, "username": username,
-         "error": "The service is busy checking other sign-ins. Try again in a moment."},
-        status=503,
-    )  # fmt: skip
+# A page made once: under a flood of sign-ins the refusals must cost the event loop next to nothing.
+_BUSY_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy: on-call</title>'
+    "</head><body><main><h1>Busy</h1><p>The service is busy checking other sign-ins. "
+    '<a href="/login">Try again</a> in a moment.</p></main></body></html>'
+)
+
+
+def _busy(retry_after: int) -> web.Response:
+    response = web.Response(text=_BUSY_PAGE, status=503, content_type="text/html")
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -104,7 +107,7 @@ async def login(request: web.Request) -> web.Response:
     passwords = request.config_dict[keys.PASSWORDS]
     if passwords.busy:  # refused before it costs the database anything (docs/routing.md)
         log.warning("sign-in refused: password checks busy", client=client)
-        return _busy(target, username, passwords.retry_after())
+        return _busy(passwords.retry_after())
     # The attempt is taken (and committed, for every replica to see) before the password is
     # checked: guesses sent all at once are counted one after another, not all let through.
     async with database.sessions() as session:
@@ -125,7 +128,7 @@ async def login(request: web.Request) -> web.Response:
             await attempt_unchecked(session, limits)
             await session.commit()
         log.warning("sign-in refused: password checks busy", client=client)
-        return _busy(target, username, busy.retry_after)
+        return _busy(busy.retry_after)
     user = None
     if stored is not None and right:
         async with database.sessions() as session:
