@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -10,6 +10,7 @@ from integrations.telephony import Telephony
 from oncall import keys
 from oncall.clock import Clock, OffsetClock, SystemClock
 from oncall.db.engine import Database
+from oncall.domain.people import Hasher, PasswordChecker
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web import background
@@ -36,13 +37,36 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await database.dispose()
 
 
+def _passwords(hasher: Hasher | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    """cleanup_ctx: the bounded pool that checks sign-in passwords off the event loop."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        checker = PasswordChecker(
+            threads=settings.password_check_threads,
+            queue=settings.password_check_queue,
+            hasher=hasher,
+        )
+        await checker.start()
+        app[keys.PASSWORDS] = checker
+        yield
+        checker.close()
+
+    return ctx
+
+
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, telephony: Telephony | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    telephony: Telephony | None = None,
+    hasher: Hasher | None = None,
 ) -> web.Application:
     """Build the app; resources open on start-up and close on clean-up (cleanup_ctx).
 
     In demo mode (ONCALL_TELEPHONY=fake) a fake Twilio is mounted at /fake and the service's own
-    Twilio REST client talks to it over HTTP, exactly as it would talk to Twilio.
+    Twilio REST client talks to it over HTTP, exactly as it would talk to Twilio. `hasher`
+    replaces argon2 for sign-in's password checks (tests).
     """
     # Outermost first: metrics time everything; the UI's error pages see each handler's refusals
     # and the 404 of an id out of range.
@@ -60,6 +84,7 @@ def create_app(
     # In demo mode the simulator may set the clock or run it fast (POST /demo/clock).
     app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_passwords(hasher))
     app.cleanup_ctx.append(audit_jobs_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))

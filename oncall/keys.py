@@ -14,6 +14,7 @@ from oncall.domain.calls import CallReconciler
 from oncall.domain.escalation import EscalationScheduler
 from oncall.domain.outbox import OutboxSender
 from oncall.domain.outcomes import OutcomeLinks
+from oncall.domain.people import PasswordChecker
 from oncall.domain.periodic import Runner
 from oncall.settings import Settings
 
@@ -31,6 +32,7 @@ TELEPHONY = web.AppKey("telephony", Telephony)
 FAKE_TWILIO = web.AppKey("fake_twilio", FakeTwilio)  # demo mode only
 SIGNING_KEY = web.AppKey("signing_key", bytes)  # signs sessions, CSRF tokens and outcome links
 OUTCOME_LINKS = web.AppKey("outcome_links", OutcomeLinks)  # signed with SIGNING_KEY
+PASSWORDS = web.AppKey("passwords", PasswordChecker)  # argon2 off the loop, bounded
 
 # This replica's periodic work (oncall.web.background) and the workers tests drive by hand.
 RUNNER = web.AppKey("runner", Runner)

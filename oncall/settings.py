@@ -83,6 +83,10 @@ class Settings:
     # Missing-from-home-or-care episodes are keyed by a case reference only (docs/missing.md).
     case_reference_pattern: str = DEFAULT_CASE_REFERENCE_PATTERN
     return_interview_hours: int = 72  # a return home interview is due this long after the return
+    # Sign-in's argon2 checks run off the event loop: this many at once, this many more waiting;
+    # past that, POST /login answers 503 with Retry-After (docs/routing.md, "Isolation").
+    password_check_threads: int = 2
+    password_check_queue: int = 8
 
     @property
     def zone(self) -> ZoneInfo:
@@ -357,6 +361,8 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "chain_verify_minutes": ("ONCALL_CHAIN_VERIFY_MINUTES", _whole(0, 7 * 24 * 60)),
     "case_reference_pattern": ("ONCALL_CASE_REFERENCE_PATTERN", _case_reference_pattern),
     "return_interview_hours": ("ONCALL_RETURN_INTERVIEW_HOURS", _whole(1, 30 * 24)),
+    "password_check_threads": ("ONCALL_PASSWORD_CHECK_THREADS", _whole(1, 16)),
+    "password_check_queue": ("ONCALL_PASSWORD_CHECK_QUEUE", _whole(0, 1000)),
 }
 
 ENVIRONMENT_NAMES = tuple(name for name, _ in _SOURCES.values())

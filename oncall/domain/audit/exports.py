@@ -1,7 +1,12 @@
-"""CSV exports of contacts and events, streamed in batches, with formula injection defused."""
+"""CSV exports of contacts and events, streamed in batches, with formula injection defused.
+
+Rows are fetched on the event loop a small batch at a time and made into text in a worker
+thread, so a long export never holds the loop that answers webhooks (docs/routing.md,
+"Isolation")."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -17,7 +22,7 @@ from sqlalchemy.orm import aliased
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
 from oncall.domain.audit.contacts import ContactFilter, filtered
 
-BATCH = 2000
+BATCH = 500  # rows fetched at a time: each batch is a short turn of the event loop
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CONTACT_COLUMNS = (
@@ -72,21 +77,26 @@ async def contacts_csv(
     )
     result = await session.stream(query.execution_options(yield_per=BATCH))
     async for batch in result.partitions(BATCH):
-        rows = []
-        for c, line, known, household, worker in batch:
-            answer = (c.answered_at - c.received_at).total_seconds() if c.answered_at else None
-            rows.append(
-                (
-                    c.reference, c.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                    _utc(c.received_at), line or "", c.channel, c.caller_type,
-                    known or household or "", c.status, _utc(c.first_rung_at),
-                    _utc(c.answered_at), "" if answer is None else f"{answer:.0f}",
-                    _utc(c.acknowledged_at), _utc(c.resolved_at), _utc(c.ended_at), worker or "",
-                    c.outcome or "", ";".join(c.agencies_informed), c.case_reference,
-                    c.day_team_follow_up, c.outcome_notes,
-                )
-            )  # fmt: skip
-        yield csv_text(rows)
+        # Rows are fetched on the event loop; turning them into text is CPU work: a thread's.
+        yield await asyncio.to_thread(_contact_csv, batch, zone)
+
+
+def _contact_csv(batch: Sequence[Any], zone: ZoneInfo) -> str:
+    rows = []
+    for c, line, known, household, worker in batch:
+        answer = (c.answered_at - c.received_at).total_seconds() if c.answered_at else None
+        rows.append(
+            (
+                c.reference, c.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                _utc(c.received_at), line or "", c.channel, c.caller_type,
+                known or household or "", c.status, _utc(c.first_rung_at),
+                _utc(c.answered_at), "" if answer is None else f"{answer:.0f}",
+                _utc(c.acknowledged_at), _utc(c.resolved_at), _utc(c.ended_at), worker or "",
+                c.outcome or "", ";".join(c.agencies_informed), c.case_reference,
+                c.day_team_follow_up, c.outcome_notes,
+            )
+        )  # fmt: skip
+    return csv_text(rows)
 
 
 async def events_csv(
@@ -98,28 +108,31 @@ async def events_csv(
     """
     yield csv_text([EVENT_COLUMNS])
     query = (
-        select(Event, Contact.reference)
+        select(*_EVENT_FIELDS, Contact.reference)
         .outerjoin(Contact, Contact.id == Event.contact_id)
         .where(Event.occurred_at >= start, Event.occurred_at < end)
         .order_by(Event.seq)
     )
     result = await session.stream(query.execution_options(yield_per=BATCH))
     async for batch in result.partitions(BATCH):
-        yield csv_text(
-            [
-                (
-                    e.seq,
-                    _utc(e.occurred_at),
-                    e.occurred_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                    reference or "",
-                    e.kind,
-                    e.actor_type,
-                    e.actor,
-                    json.dumps(e.details, sort_keys=True, ensure_ascii=False),
-                    e.details_digest,
-                    e.prev_hash,
-                    e.hash,
-                )
-                for e, reference in batch
-            ]
-        )
+        # Plain columns (no ORM objects) fetched on the loop; the text made in a thread.
+        yield await asyncio.to_thread(_event_csv, batch, zone)
+
+
+_EVENT_FIELDS = (
+    Event.seq, Event.occurred_at, Event.kind, Event.actor_type, Event.actor, Event.details,
+    Event.details_digest, Event.prev_hash, Event.hash,
+)  # fmt: skip
+
+
+def _event_csv(batch: Sequence[Any], zone: ZoneInfo) -> str:
+    return csv_text(
+        [
+            (
+                seq, _utc(at), at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                reference or "", kind, actor_type, actor,
+                json.dumps(details, sort_keys=True, ensure_ascii=False), digest, prev, stored,
+            )
+            for seq, at, kind, actor_type, actor, details, digest, prev, stored, reference in batch
+        ]
+    )  # fmt: skip

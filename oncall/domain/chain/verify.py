@@ -88,7 +88,7 @@ def _check_rows(walk: _Walk, rows: Sequence[Any]) -> ChainBreak | None:
     return None
 
 
-async def verify_chain(session: AsyncSession, *, batch: int = 5000) -> ChainReport:
+async def verify_chain(session: AsyncSession, *, batch: int = 1000) -> ChainReport:
     """Walk every event in order and report the first broken link, if any.
 
     The walk ends at the chain head as it was when the walk began: events appended meanwhile

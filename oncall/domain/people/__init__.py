@@ -1,10 +1,17 @@
 """People: staff records, their leave, unavailability and rota requests (`staff`), leave imported
 from a spreadsheet (`leave_import`), sign-in users, password hashing and API tokens (`users`),
+password checks off the event loop, a bounded number at a time (`passwords`),
 managing users from the command line (`user_admin`), server-side sign-in sessions (`sessions`),
 the sign-in throttle (`sign_in_throttle`), and whether a person's links still work (`standing`).
 """
 
 from oncall.domain.people.leave_import import import_leave
+from oncall.domain.people.passwords import (
+    Argon2Hasher,
+    Hasher,
+    PasswordChecker,
+    PasswordChecksBusy,
+)
 from oncall.domain.people.sessions import (
     SESSION_LIFETIME,
     end_session,
@@ -16,6 +23,7 @@ from oncall.domain.people.sessions import (
 from oncall.domain.people.sign_in_throttle import (
     Limit,
     attempt_succeeded,
+    attempt_unchecked,
     forget_old_attempts,
     limits_for,
     take_attempt,
@@ -56,10 +64,12 @@ from oncall.domain.people.user_admin import (
     set_user_active,
 )
 from oncall.domain.people.users import (
+    StoredPassword,
     UnknownUser,
     create_api_token,
     new_user,
-    sign_in,
+    note_sign_in,
+    stored_password,
     user_by_id,
     user_for_token,
     verify_password,
@@ -68,9 +78,14 @@ from oncall.domain.people.users import (
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "SESSION_LIFETIME",
+    "Argon2Hasher",
+    "Hasher",
     "Limit",
+    "PasswordChecker",
+    "PasswordChecksBusy",
     "PersonInput",
     "StaffInvalid",
+    "StoredPassword",
     "UnknownUser",
     "UserConflict",
     "UserInvalid",
@@ -78,6 +93,7 @@ __all__ = [
     "add_request",
     "add_unavailability",
     "attempt_succeeded",
+    "attempt_unchecked",
     "change_password",
     "check_password",
     "check_username",
@@ -97,6 +113,7 @@ __all__ = [
     "local_range",
     "names_by_code",
     "new_user",
+    "note_sign_in",
     "parse_reason",
     "person_by_code",
     "person_in_good_standing",
@@ -108,8 +125,8 @@ __all__ = [
     "session_user",
     "set_roles",
     "set_user_active",
-    "sign_in",
     "start_session",
+    "stored_password",
     "take_attempt",
     "unavailability_of",
     "user_by_id",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -103,18 +104,27 @@ async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
-async def sign_in(
-    session: AsyncSession, *, username: str, password: str, now: datetime
-) -> User | None:
-    """The user if the password is right (and note the time), else None. Same cost either way."""
-    user = await session.scalar(select(User).where(User.username == username, User.active))
-    if user is None:
-        verify_password(_DUMMY_HASH, password)  # spend the same time: do not reveal the name
-        return None
-    if not verify_password(user.password_hash, password):
-        return None
-    user.last_login_at = now
+@dataclass(frozen=True, slots=True)
+class StoredPassword:
+    user_id: int
+    password_hash: str
+
+
+async def stored_password(session: AsyncSession, username: str) -> StoredPassword | None:
+    """The password hash of the active user `username`, or None. Checking it is the caller's
+    (`PasswordChecker.verify`, off the event loop and with no connection held meanwhile)."""
+    row = (
+        await session.execute(
+            select(User.id, User.password_hash).where(User.username == username, User.active)
+        )
+    ).first()
+    return None if row is None else StoredPassword(row.id, row.password_hash)
+
+
+async def note_sign_in(session: AsyncSession, user_id: int, *, now: datetime) -> User | None:
+    """The active user whose password was just checked, with the time noted (None if they were
+    disabled meanwhile)."""
+    user = await user_by_id(session, user_id)
+    if user is not None:
+        user.last_login_at = now
     return user
-
-
-_DUMMY_HASH = hash_password("not a real password")

@@ -11,12 +11,15 @@ from aiohttp import web
 from oncall import keys
 from oncall.domain.people import (
     Limit,
+    PasswordChecksBusy,
     attempt_succeeded,
+    attempt_unchecked,
     end_session,
     end_user_sessions,
     limits_for,
-    sign_in,
+    note_sign_in,
     start_session,
+    stored_password,
     take_attempt,
 )
 from oncall.log import get_logger
@@ -72,6 +75,20 @@ def _too_many(target: str, username: str, spent: Limit) -> web.Response:
     return response
 
 
+# A page made once: under a flood of sign-ins the refusals must cost the event loop next to nothing.
+_BUSY_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy: on-call</title>'
+    "</head><body><main><h1>Busy</h1><p>The service is busy checking other sign-ins. "
+    '<a href="/login">Try again</a> in a moment.</p></main></body></html>'
+)
+
+
+def _busy(retry_after: int) -> web.Response:
+    response = web.Response(text=_BUSY_PAGE, status=503, content_type="text/html")
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
     if from_another_site(request):  # login CSRF: another site signing a browser in as someone
@@ -87,6 +104,10 @@ async def login(request: web.Request) -> web.Response:
     )
     limits = limits_for(username, client, device)
     database, now = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK].now()
+    passwords = request.config_dict[keys.PASSWORDS]
+    if passwords.busy:  # refused before it costs the database anything (docs/routing.md)
+        log.warning("sign-in refused: password checks busy", client=client)
+        return _busy(passwords.retry_after())
     # The attempt is taken (and committed, for every replica to see) before the password is
     # checked: guesses sent all at once are counted one after another, not all let through.
     async with database.sessions() as session:
@@ -97,11 +118,25 @@ async def login(request: web.Request) -> web.Response:
                     limit=spent.key.split(":", 1)[0])  # fmt: skip
         return _too_many(target, username, spent)
     async with database.sessions() as session:
-        user = await sign_in(session, username=username, password=password, now=now)
-        if user is not None:
-            await attempt_succeeded(session, limits)
-            session_id = await start_session(session, user.id, now=datetime.now(UTC))
-        await session.commit()
+        stored = await stored_password(session, username)
+    # Checked off the event loop with no connection held (SQLite has one); an unknown name costs
+    # the same check, in the same threads, so the time taken does not reveal which names exist.
+    try:
+        right = await passwords.verify(stored.password_hash if stored else None, password)
+    except PasswordChecksBusy as busy:  # filled up since the look above: the attempt is given back
+        async with database.sessions() as session:
+            await attempt_unchecked(session, limits)
+            await session.commit()
+        log.warning("sign-in refused: password checks busy", client=client)
+        return _busy(busy.retry_after)
+    user = None
+    if stored is not None and right:
+        async with database.sessions() as session:
+            user = await note_sign_in(session, stored.user_id, now=now)
+            if user is not None:
+                await attempt_succeeded(session, limits)
+                session_id = await start_session(session, user.id, now=datetime.now(UTC))
+            await session.commit()
     if user is None:
         log.warning("sign-in failed", username=username, client=client)
         return render(

@@ -1,0 +1,417 @@
+"""Isolation: does a voice webhook stay fast while the same server does CPU-heavy work?
+
+One `oncall serve` process (demo mode, its built-in fake Twilio, escalation loops on) on a
+PostgreSQL database of its own (created beside ONCALL_BENCH_POSTGRES_URL's and dropped after),
+holding the demo staff, lines and rota and 100,000 hash-chained events of 10,000 contacts
+(bench/audit's generator, bulk-loaded). A prober in a process of its own posts a signed
+`POST /twilio/voice/incoming` (a new call on the police line, signed with the real twilio
+RequestValidator over the public URL, as Twilio signs) every `--interval` seconds, each on its
+own without waiting for the one before, and times request to answer. Phases, each `--seconds`
+long, one after another on the same server:
+
+* idle: nothing else;
+* sign-ins: 150 `POST /login` at once (each from its own client address through the trusted
+  proxy header, each a made-up name, so no sign-in throttle stops them: every one would cost an
+  argon2 check), again as soon as the last is answered;
+* chain: the whole chain verified (`POST /audit/verify` as a manager), again as soon as done;
+* csv: the year's events exported as CSV (100,000+ rows, streamed), again as soon as read;
+* rota: a month's rota generated (`POST /rota/2026-02/generate`, 10 s limit), again when done.
+
+Targets (issue 13): in each loaded phase p99 <= 2 x idle p99 and max < 1 s. The machine's load
+average is recorded beside each phase: other engineers' tests share this 2-core machine.
+
+Run: .venv/bin/python -m bench.isolation.run [--seconds 20] [--interval 0.1] [--phases ...]
+     [--server-root PATH]  (serve another checkout, e.g. main before the change)
+Results: bench/results/isolation.json and isolation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import re
+import secrets
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from bench.audit.run import populate
+from bench.scratch import create_database, drop_database
+from oncall.db.engine import Database
+from oncall.db.migrate import upgrade
+from oncall.db.models import Event, Line
+from oncall.settings import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
+from tests.e2e.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN = os.environ.get("ONCALL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+NIGHT = "2026-01-09T23:00:00+00:00"  # a Friday night of the demo rota
+CALLER = "+441534700201"  # the police control room (a known caller in the demo)
+PASSWORD = "oncall-demo"  # noqa: S105  (the demo users' published password)
+PHASES = ("idle", "sign-ins", "chain", "csv", "rota")
+SIGN_INS = 150
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+# ---- the prober (a process of its own, so that the load's client work never delays it) ----
+
+
+def _probe_process(url: str, line: str, seconds: float, interval: float, out: Any) -> None:
+    out.send(asyncio.run(_probe(url, line, seconds, interval)))
+
+
+async def _probe(url: str, line: str, seconds: float, interval: float) -> dict[str, Any]:
+    validator = RequestValidator(FAKE_AUTH_TOKEN)
+    target = f"{url}/twilio/voice/incoming"
+    samples: list[float] = []
+    statuses: Counter[int] = Counter()
+
+    async def one(http: aiohttp.ClientSession) -> None:
+        params = {
+            "AccountSid": FAKE_ACCOUNT_SID, "CallSid": "CA" + secrets.token_hex(16),
+            "From": CALLER, "To": line, "CallStatus": "ringing", "Direction": "inbound",
+        }  # fmt: skip
+        headers = {"X-Twilio-Signature": validator.compute_signature(target, params)}
+        started = time.perf_counter()
+        try:
+            async with http.post(target, data=params, headers=headers) as answer:
+                body = await answer.read()
+                statuses[answer.status if b"<Response" in body else -answer.status] += 1
+        except aiohttp.ClientError:
+            statuses[0] += 1
+        samples.append(time.perf_counter() - started)
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        tasks = []
+        started = time.monotonic()
+        n = 0
+        while time.monotonic() - started < seconds:
+            tasks.append(asyncio.create_task(one(http)))
+            n += 1
+            await asyncio.sleep(max(0.0, started + n * interval - time.monotonic()))
+        await asyncio.gather(*tasks)
+    return {"samples": samples, "statuses": dict(statuses)}
+
+
+# ---- the loads (in this process) ----
+
+
+class Site:
+    """A signed-in browser of the bench (its own cookie jar)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = aiohttp.ClientSession(
+            cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=aiohttp.ClientTimeout(total=600)
+        )
+        self.csrf = ""
+
+    async def sign_in(self, username: str) -> None:
+        async with self.http.post(
+            f"{self.url}/login", data={"username": username, "password": PASSWORD},
+            headers={"X-Forwarded-For": f"192.0.2.{len(username)}"}, allow_redirects=False,
+        ) as answer:  # fmt: skip
+            assert answer.status == 303, answer.status
+        async with self.http.get(f"{self.url}/now") as page:
+            found = CSRF.search(await page.text())
+            assert found, "no CSRF token on /now"
+            self.csrf = found.group(1)
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+async def _sign_ins(url: str, until: float, report: dict[str, Any]) -> None:
+    statuses: Counter[int] = Counter()
+    bursts = 0
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=600)
+    ) as http:
+
+        async def attempt(n: int) -> None:
+            async with http.post(
+                f"{url}/login", data={"username": f"guess{secrets.token_hex(4)}", "password": "x"},
+                headers={"X-Forwarded-For": f"10.{bursts % 250}.{n // 250}.{n % 250 + 1}"},
+                allow_redirects=False,
+            ) as answer:  # fmt: skip
+                await answer.read()
+                statuses[answer.status] += 1
+
+        while time.monotonic() < until:
+            await asyncio.gather(*(attempt(n) for n in range(SIGN_INS)))
+            bursts += 1
+    report.update(bursts=bursts, statuses=dict(statuses))
+
+
+async def _chain(site: Site, url: str, db: Database, until: float, report: dict[str, Any]) -> None:
+    async def verified() -> int:
+        async with db.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(Event).where(Event.kind == "audit.verified")
+                )
+                or 0
+            )
+
+    before = await verified()
+    asked = 0
+    while time.monotonic() < until:
+        async with site.http.post(
+            f"{url}/audit/verify", data={"csrf_token": site.csrf}, allow_redirects=False
+        ) as answer:
+            assert answer.status == 303, answer.status
+        asked += 1
+        await asyncio.sleep(0.5)  # a verification already running is left alone
+    await asyncio.sleep(0.5)
+    report.update(asked=asked, verifications_recorded=await verified() - before)
+
+
+async def _csv(site: Site, url: str, until: float, report: dict[str, Any]) -> None:
+    exports, rows, seconds = 0, 0, []
+    while time.monotonic() < until:
+        started = time.perf_counter()
+        async with site.http.get(
+            f"{url}/audit/export/events.csv?from=2026-01-01&to=2026-12-31"
+        ) as answer:
+            assert answer.status == 200, answer.status
+            async for chunk in answer.content.iter_chunked(1 << 16):
+                rows += chunk.count(b"\r\n")
+        seconds.append(time.perf_counter() - started)
+        exports += 1
+    report.update(exports=exports, rows_per_export=rows // max(1, exports) - 1,
+                  seconds_per_export=[round(s, 2) for s in seconds])  # fmt: skip
+
+
+async def _rota(site: Site, url: str, until: float, report: dict[str, Any]) -> None:
+    solves, states = 0, Counter[str]()
+    while time.monotonic() < until:
+        async with site.http.post(
+            f"{url}/rota/2026-02/generate",
+            data={"csrf_token": site.csrf, "time_limit": "10"}, allow_redirects=False,
+        ) as answer:  # fmt: skip
+            assert answer.status == 303, (answer.status, await answer.text())
+            job = answer.headers["Location"]
+        while True:
+            async with site.http.get(f"{url}{job}.json") as status:
+                state = (await status.json())["state"]
+            if state != "running":
+                break
+            await asyncio.sleep(0.25)
+        states[state] += 1
+        solves += 1
+    report.update(solves=solves, states=dict(states))
+
+
+# ---- the run ----
+
+
+def _figures(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = statistics.quantiles(ordered, n=100, method="inclusive")[98] if len(ordered) > 1 else 0
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p99_ms": round(p99 * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
+async def _phase(
+    name: str, url: str, line: str, args: argparse.Namespace, site: Site, db: Database
+) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    prober = multiprocessing.get_context("spawn").Process(
+        target=_probe_process, args=(url, line, args.seconds, args.interval, writer)
+    )
+    report: dict[str, Any] = {}
+    prober.start()
+    until = time.monotonic() + args.seconds
+    await asyncio.sleep(0.5)  # the prober's first calls see the load arriving, not before it
+    if name == "sign-ins":
+        await _sign_ins(url, until, report)
+    elif name == "chain":
+        await _chain(site, url, db, until, report)
+    elif name == "csv":
+        await _csv(site, url, until, report)
+    elif name == "rota":
+        await _rota(site, url, until, report)
+    probed = await asyncio.to_thread(reader.recv)
+    await asyncio.to_thread(prober.join)
+    load_after = os.getloadavg()
+    return {
+        "voice_webhook": _figures(probed["samples"]),
+        "webhook_statuses": probed["statuses"],
+        "load": report,
+        "loadavg_1m": [round(load_before[0], 2), round(load_after[0], 2)],
+    }
+
+
+async def _serve(url_db: str, port: int, root: Path, log: Path) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "ONCALL_DATABASE_URL": url_db, "ONCALL_TELEPHONY": "fake", "ONCALL_PORT": str(port),
+        "ONCALL_PUBLIC_URL": f"http://127.0.0.1:{port}", "ONCALL_SECRET_KEY": "b" * 40,
+        "ONCALL_LOG_LEVEL": "warning", "ONCALL_CHAIN_VERIFY_MINUTES": "0",
+    }  # fmt: skip
+    python = root / ".venv" / "bin" / "python"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            str(python if python.exists() else sys.executable), "-m", "oncall", "serve",
+            env=env, cwd=root, stdout=out, stderr=out,
+        )  # fmt: skip
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                    if answer.status == 200:
+                        async with http.post(
+                            f"http://127.0.0.1:{port}/demo/clock", json={"at": NIGHT}
+                        ) as moved:
+                            assert moved.status == 200, await moved.text()
+                        return process
+            except aiohttp.ClientError:
+                pass
+            if process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+    tail = (await asyncio.to_thread(log.read_text))[-3000:]
+    raise SystemExit(f"the server did not start:\n{tail}")
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    url_db, name = await create_database("isolation", PG_ADMIN)
+    process = None
+    try:
+        await asyncio.to_thread(upgrade, url_db)
+        seeded = await populate(url_db, 10_000, 10)
+        db = Database.connect(url_db)
+        async with db.sessions() as session:
+            line = await session.scalar(select(Line.twilio_number).where(Line.kind == "police"))
+        assert line
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = Path(tempfile.gettempdir()) / f"oncall-isolation-{os.getpid()}.log"
+        process = await _serve(url_db, port, args.server_root, log)
+        manager, coordinator = Site(url), Site(url)
+        await manager.sign_in("manager")
+        await coordinator.sign_in("coordinator")
+        phases: dict[str, Any] = {}
+        try:
+            await _phase(
+                "idle", url, line, argparse.Namespace(seconds=3, interval=0.2), manager, db
+            )  # fmt: skip  (warm-up: not recorded)
+            for phase in args.phases:
+                site = coordinator if phase == "rota" else manager
+                phases[phase] = await _phase(phase, url, line, args, site, db)
+                print(phase, json.dumps(phases[phase]["voice_webhook"]), flush=True)
+                await asyncio.sleep(2)  # let the last of the load finish before the next phase
+        finally:
+            await manager.close()
+            await coordinator.close()
+            await db.dispose()
+        return {"seeded": seeded, "phases": phases}
+    finally:
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(20):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+        await drop_database(name, PG_ADMIN)
+
+
+def _verdicts(phases: dict[str, Any]) -> dict[str, Any]:
+    idle = phases.get("idle", {}).get("voice_webhook")
+    verdicts = {}
+    for name, phase in phases.items():
+        if name == "idle" or idle is None:
+            continue
+        figures = phase["voice_webhook"]
+        verdicts[name] = {
+            "p99_within_2x_idle": figures["p99_ms"] <= 2 * idle["p99_ms"],
+            "max_under_1s": figures["max_ms"] < 1000,
+        }
+    return verdicts
+
+
+def write(results: dict[str, Any], stem: str) -> None:
+    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    phases, verdicts = results["phases"], results["verdicts"]
+    rows = []
+    for name, phase in phases.items():
+        f = phase["voice_webhook"]
+        verdict = verdicts.get(name)
+        met = "" if verdict is None else ("met" if all(verdict.values()) else "**not met**")
+        rows.append(
+            f"| {name} | {f['n']} | {f['p50_ms']} | {f['p99_ms']} | {f['max_ms']} | "
+            f"{phase['loadavg_1m'][0]} → {phase['loadavg_1m'][1]} | {met} |"
+        )
+    loads = "\n".join(f"- {name}: `{json.dumps(p['load'])}`" for name, p in phases.items())
+    statuses = {name: p["webhook_statuses"] for name, p in phases.items()}
+    text = f"""# Isolation bench: a voice webhook while the server does CPU-heavy work
+
+{results["about"]}
+
+## Voice webhook (`POST /twilio/voice/incoming`, ms, request to answer)
+
+| phase | n | p50 | p99 | max | load average (1 min) | target |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Target: p99 under load ≤ 2 × idle p99, and max < 1 s. Webhook answers by status (negative:
+an answer without TwiML; 0: no answer): `{json.dumps(statuses)}`.
+
+## What each load did
+
+{loads}
+
+Run: `.venv/bin/python -m bench.isolation.run` (see the module docstring). Seeded:
+`{json.dumps(results["seeded"])}`.
+"""
+    (RESULTS / f"{stem}.md").write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument("--interval", type=float, default=0.1, help="between webhook probes")
+    parser.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
+    parser.add_argument("--server-root", type=Path, default=ROOT, help="the checkout to serve")
+    parser.add_argument("--stem", default="isolation", help="results file name (no suffix)")
+    parser.add_argument("--note", default="", help="a sentence for the results page")
+    args = parser.parse_args()
+    started = datetime.now(UTC)
+    results = asyncio.run(run(args))
+    results["verdicts"] = _verdicts(results["phases"])
+    cores = os.cpu_count()
+    results["about"] = (
+        f"Run {started.isoformat(timespec='seconds')} on {platform.machine()}, {cores} cores, "
+        f"Python {platform.python_version()}, PostgreSQL, serving {args.server_root.name}; each "
+        f"phase {args.seconds:g} s with a webhook every {args.interval:g} s. The machine was "
+        f"shared with other engineers' test runs (load averages below). {args.note}"
+    ).strip()
+    write(results, args.stem)
+    print(json.dumps(results["verdicts"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Checking passwords off the event loop, a bounded number at a time.
+
+An argon2 check costs about 100 ms of CPU and 64 MiB (PasswordHasher's defaults: 3 passes, 4
+lanes) and releases the GIL while it works. Run on the event loop, 150 sign-ins at once held a
+voice webhook for 17 s (issue 13). So checks run in a few threads of their own, with a lower
+scheduling priority (Linux `nice`, which argon2's own lane threads inherit) so that the kernel
+prefers the loop's thread; at most `threads` run and `queue` more wait. Past that a check is
+refused at once (`PasswordChecksBusy`: the sign-in page answers 503 with Retry-After) instead of
+queueing without bound, holding memory and delaying every sign-in behind it.
+
+`Hasher` is the boundary: argon2 in production, a small real stand-in in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from typing import Protocol
+
+from oncall.domain.people.users import hash_password, verify_password
+
+CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
+_NOT_A_PASSWORD = "not a real password"  # noqa: S105  (hashed to check unknown names against)
+LOWER_PRIORITY = 10  # nice increment of the checking threads (0: same priority as the loop)
+
+
+class Hasher(Protocol):
+    """Makes and checks password hashes (blocking: called in the checker's threads)."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class Argon2Hasher:
+    """argon2id with argon2-cffi's default parameters (users.py)."""
+
+    def hash(self, password: str) -> str:
+        return hash_password(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return verify_password(password_hash, password)
+
+
+class PasswordChecksBusy(Exception):
+    """Every checking thread is busy and the queue is full; try again in `retry_after` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"password checks are busy: retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+def _lower_priority(increment: int) -> None:
+    """Run in each checking thread as it starts. On Linux the nice value belongs to the thread
+    (and to threads it starts); elsewhere this may apply to the process, so it is Linux only."""
+    if increment <= 0 or not hasattr(os, "setpriority") or os.uname().sysname != "Linux":
+        return
+    thread = threading.get_native_id()
+    with suppress(OSError):  # not permitted here: the checks still run off the loop
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
+
+
+class PasswordChecker:
+    """A bounded pool for password hashing and checking. Call `close` when done."""
+
+    def __init__(
+        self,
+        *,
+        threads: int,
+        queue: int,
+        hasher: Hasher | None = None,
+        lower_priority: int = LOWER_PRIORITY,
+    ) -> None:
+        if threads < 1 or queue < 0:
+            raise ValueError("a password checker needs a thread at least, and a queue of 0 or more")
+        self.threads, self.queue = threads, queue
+        self.limit = threads + queue
+        self._hasher = hasher or Argon2Hasher()
+        self._executor = ThreadPoolExecutor(
+            threads, "password-check", initializer=_lower_priority, initargs=(lower_priority,)
+        )
+        self._taken = 0  # checks running or waiting (only touched on the event loop)
+        self._dummy: str | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a check asked for now would be refused."""
+        return self._taken >= self.limit
+
+    def retry_after(self) -> int:
+        """Seconds until the checks waiting now have most likely run (at least 1)."""
+        return max(1, math.ceil(self.limit * CHECK_SECONDS / self.threads))
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if self.busy:
+            raise PasswordChecksBusy(self.retry_after())
+        self._taken += 1
+        try:
+            yield
+        finally:
+            self._taken -= 1
+
+    async def start(self) -> None:
+        """Make the stand-in hash checked for unknown names now, in the threads, so that the
+        first such sign-in costs the same as the others."""
+        if self._dummy is None:
+            loop = asyncio.get_running_loop()
+            made = await loop.run_in_executor(self._executor, self._hasher.hash, _NOT_A_PASSWORD)
+            self._dummy = self._dummy or made
+
+    async def hash(self, password: str) -> str:
+        with self._slot():
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, self._hasher.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches; with no hash (no such user) a check of a made-up hash is
+        spent all the same, in the same threads, so the answer's time does not reveal a name."""
+        with self._slot():
+            loop = asyncio.get_running_loop()
+            if password_hash is None:
+                if self._dummy is None:
+                    await self.start()
+                await loop.run_in_executor(
+                    self._executor, self._hasher.verify, self._dummy or "", password
+                )
+                return False
+            return await loop.run_in_executor(
+                self._executor, self._hasher.verify, password_hash, password
+            )
+
+    def close(self) -> None:
+        """Stop the threads; checks still waiting are cancelled."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
