@@ -16,7 +16,7 @@ from oncall.settings import Settings
 from oncall.web import background
 from oncall.web.auth import authenticate
 from oncall.web.headers import security_headers
-from oncall.web.ids import ids_in_range
+from oncall.web.inputs import validated_input
 from oncall.web.metrics import measure, metrics_state
 from oncall.web.middleware import api_errors, request_context
 from oncall.web.routes import add_routes
@@ -68,11 +68,12 @@ def create_app(
     Twilio REST client talks to it over HTTP, exactly as it would talk to Twilio. `hasher`
     replaces argon2 for sign-in's password checks (tests).
     """
-    # Outermost first: metrics time everything; the UI's error pages see each handler's refusals
-    # and the 404 of an id out of range.
+    # Outermost first: metrics time everything; input no handler should see is refused before
+    # anyone reads the body (oncall/web/inputs.py); the UI's error pages see each handler's
+    # refusals.
     app = web.Application(
         middlewares=[
-            measure, request_context, api_errors, authenticate, html_errors, ids_in_range,
+            measure, request_context, api_errors, validated_input, authenticate, html_errors,
         ]
     )  # fmt: skip
     app.on_response_prepare.append(security_headers)  # every response, sub-apps' too

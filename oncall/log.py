@@ -39,6 +39,19 @@ def mask_sensitive(
     return event_dict
 
 
+def _refused_http_message(record: logging.LogRecord) -> bool:
+    """aiohttp logs a request it could not parse with the offending bytes (a 10,000-character
+    request line, a header holding someone's name): keep the fact, drop the bytes."""
+    if record.name.startswith("aiohttp.") and record.exc_info and record.exc_info[1] is not None:
+        exc = record.exc_info[1]
+        # aiohttp.http_exceptions.HttpProcessingError, by name: the domain logs through this
+        # module and must not import the HTTP server.
+        if any(c.__name__ == "HttpProcessingError" for c in type(exc).__mro__):
+            record.msg = f"malformed HTTP request refused ({type(exc).__name__})"
+            record.args, record.exc_info, record.exc_text = (), None, None
+    return True
+
+
 class _CurrentStderr:
     """Writes to whatever sys.stderr is now (test runners swap it), not the one at set-up."""
 
@@ -54,10 +67,13 @@ def configure_logging(
 ) -> None:
     """Set up structlog (and route stdlib logging through it) once per process."""
     numeric = logging.getLevelName(level.upper())
+    # Tracebacks are formatted before masking, so a value in an exception's message is masked as
+    # any other field is (format_exc_info turns exc_info into the "exception" text).
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
         mask_sensitive,
     ]
     renderer: Any = (
@@ -66,7 +82,7 @@ def configure_logging(
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(
             file=stream or _CurrentStderr()  # type: ignore[arg-type]
@@ -80,6 +96,7 @@ def configure_logging(
             foreign_pre_chain=[*shared],
         )
     )
+    handler.addFilter(_refused_http_message)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
@@ -88,6 +105,8 @@ def configure_logging(
     # aiosqlite logs every statement with its parameters at DEBUG: text bodies and other personal
     # data would reach the log at ONCALL_LOG_LEVEL=debug.
     logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))
+    # SQLAlchemy logs statements (and, unless the engine hides them, their parameters) at INFO.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     # Alembic narrates every migration step at INFO; the CLI prints its own one-line summary.
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
 

@@ -96,12 +96,16 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # One connection: SQLite has one writer at a time anyway, and waiting for the pool wakes
         # the next transaction the moment the last one ends, where SQLite's own busy handler
         # polls with sleeps of up to 100 ms (long tails under a burst of webhooks).
-        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
+    # hide_parameters: an error's message (and a debug log) never carries the values bound to a
+    # statement (case notes, names, numbers); the statement itself is enough to find the fault.
     engine = create_async_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10,
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
         connect_args={"timeout": CONNECT_SECONDS},
     )  # fmt: skip
     event.listen(engine.sync_engine, "begin", _postgres_limits)

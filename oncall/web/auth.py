@@ -187,9 +187,8 @@ def require(*roles: Role) -> Callable[[RouteHandler], RouteHandler]:
                 await check_csrf(request, user.session_id)
             return await handler(request)
 
-        guarded.__name__ = handler.__name__
-        guarded.__doc__ = handler.__doc__
-        return guarded
+        # The handler's name, docs and module (the route fuzz reads its fields from its source).
+        return functools.wraps(handler)(guarded)
 
     return wrap
 

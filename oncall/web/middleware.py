@@ -3,6 +3,7 @@ one translation of the domain's refusals to HTTP statuses."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 
@@ -22,12 +23,27 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SECRET_PATHS = ("/outcome/", "/o/")
 
 
-def loggable_path(path: str) -> str:
-    """The request path as it may be logged: secret tokens in it replaced by "…"."""
+# A path is logged as it is only when it is plain: letters, digits and a few marks, not long.
+# Anything else (a name typed into a URL, NUL, another script, 10,000 characters) is logged as
+# the route's template, so what someone put in a URL never reaches the log.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/._~:@-]{0,200}")
+
+
+def loggable_path(path: str, template: str | None = None) -> str:
+    """The request path as it may be logged: secret tokens in it replaced by "…", and a path that
+    is not plain replaced by its route's template (`template`) or "(not a plain path)"."""
     for prefix in _SECRET_PATHS:
         if path.startswith(prefix):
             return prefix + "…"
-    return path
+    if _PLAIN_PATH.fullmatch(path):
+        return path
+    return template or "(not a plain path)"
+
+
+def _template(request: web.Request) -> str | None:
+    route = request.match_info.route
+    resource = route.resource if route is not None else None
+    return resource.canonical if resource is not None else None
 
 
 def _is_api(request: web.Request) -> bool:
@@ -73,7 +89,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         log.info(
             "request",
             method=request.method,
-            path=loggable_path(request.path),
+            path=loggable_path(request.path, _template(request)),
             status=status,
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
@@ -94,7 +110,7 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
             raise
         return json_error(exc.status, exc.reason or "error")
     except Exception:
-        log.exception("unhandled error", path=loggable_path(request.path))
+        log.exception("unhandled error", path=loggable_path(request.path, _template(request)))
         if _is_api(request):
             return json_error(500, "internal error: the request was not completed")
         raise

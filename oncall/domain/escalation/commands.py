@@ -35,7 +35,9 @@ log = get_logger(__name__)
 
 VERBS = ("ACK", "DONE", "MGR", "HELP", "YES")
 _ALIASES = {"Y": "YES", "ACCEPT": "ACK", "OK": "ACK", "RESOLVED": "DONE", "?": "HELP"}
-_COMMAND = re.compile(r"^\s*([A-Za-z?]+)\s*(?:(A\d{1,9}|\d{1,4})\b)?[\s.:,-]*(.*)$", re.S | re.I)
+_COMMAND = re.compile(
+    r"^\s*([A-Za-z?]+)\s*(?:(A[0-9]{1,9}|[0-9]{1,4})\b)?[\s.:,-]*(.*)$", re.S | re.I
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import Person, Unavailability
+from oncall.domain.inputs import FIRST_YEAR, LAST_YEAR, text_problem
 from oncall.domain.people.staff import StaffInvalid, local_range, parse_reason
 
 MAX_ROWS = 5000
 MAX_BYTES = 1_000_000
-# Leave outside these years is a typing mistake (and year 1 or 9999 overflows in UTC).
-FIRST_YEAR, LAST_YEAR = 2000, 2099
 # Header names people use in their spreadsheets, for each column we need.
 COLUMNS = {
     "code": ("code", "person", "staff code", "id"),
@@ -127,6 +126,10 @@ async def import_leave(
 
         code = cell("code").lower()
         errors: dict[str, str] = {}
+        for column in columns:
+            problem = text_problem(cell(column))
+            if problem is not None:
+                errors[column] = problem
         if not code:
             errors["code"] = "empty"
         elif code not in people:

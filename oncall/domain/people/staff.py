@@ -20,11 +20,14 @@ from oncall.db.models import (
     UnavailabilityReason,
 )
 from oncall.domain.errors import Invalid
+from oncall.domain.inputs import FIRST_DAY, LAST_DAY, check_name
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 _CODE = re.compile(r"[a-z][a-z0-9_-]{1,31}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SKILL = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+# The fixed pages under /staff/: a person with one of these codes would have no page of their own.
+RESERVED_CODES = frozenset({"new", "templates", "leave-import"})
 
 
 class StaffInvalid(Invalid):
@@ -69,9 +72,16 @@ def validate_person(data: PersonInput) -> PersonValues:
     code = data.code.strip().lower()
     if not _CODE.fullmatch(code):
         errors["code"] = "2 to 32 lower-case letters, digits, - or _, starting with a letter"
+    elif code in RESERVED_CODES:
+        errors["code"] = f"{code} names a page of the staff list; choose another code"
     name = data.name.strip()
     if not name:
         errors["name"] = "give the person's name"
+    for label, text in (("name", name), ("job_title", data.job_title.strip())):
+        try:
+            check_name(label, text)
+        except Invalid as exc:
+            errors[label] = exc.errors[label]
     if data.tier not in {t.value for t in Tier}:
         errors["tier"] = "choose the first tier (worker) or senior manager"
     phone = ""
@@ -148,7 +158,7 @@ def local_range(start: str, end: str, zone: Any) -> tuple[datetime, datetime]:
     return begin, finish
 
 
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
 def _instant(
@@ -157,6 +167,7 @@ def _instant(
     from datetime import date, timedelta
 
     text = text.strip()
+    moment: datetime | None = None
     try:
         match = _DMY.fullmatch(text)
         if match:  # a spreadsheet's 12/01/2027 is the 12th of January here
@@ -164,10 +175,16 @@ def _instant(
         elif len(text) == 10:
             day = date.fromisoformat(text)
         else:
-            return datetime.fromisoformat(text).replace(tzinfo=zone)
+            moment = datetime.fromisoformat(text).replace(tzinfo=zone)
+            day = moment.date()
     except ValueError:
-        errors[name] = f"{text!r} is not a date (use 2027-01-12 or 12/01/2027)"
+        errors[name] = f"{text[:40]!r} is not a date (use 2027-01-12 or 12/01/2027)"
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors[name] = f"dates run from {FIRST_DAY} to {LAST_DAY}"
+        return None
+    if moment is not None:
+        return moment
     if end_of_day:
         day += timedelta(days=1)
     return datetime.combine(day, time(0), tzinfo=zone)

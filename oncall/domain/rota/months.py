@@ -18,7 +18,7 @@ DayType = Literal["bank_holiday", "christmas"]
 # (substitute day)") are ordinary bank holidays: the day desk is shut, but nobody misses Christmas.
 CHRISTMAS_DAYS = frozenset({"Christmas Day", "Boxing Day", "New Year's Day"})
 TIER_LETTERS: dict[str, str] = {Tier.WORKER: "w", Tier.MANAGER: "m"}
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -15,7 +15,7 @@ from oncall.domain.errors import Invalid
 from oncall.phones import InvalidPhoneNumber, normalise_phone
 
 ROUTING_POLICIES = ("default", "foster")
-_REFERENCE = re.compile(r"[A-Z]{1,6}-\d{1,6}")
+_REFERENCE = re.compile(r"[A-Z]{1,6}-[0-9]{1,6}")
 
 
 @dataclass(frozen=True, slots=True)

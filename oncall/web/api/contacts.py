@@ -85,7 +85,7 @@ async def contacts(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/v1/contacts/{contact_id:\\d+}")
+@routes.get("/api/v1/contacts/{contact_id:[0-9]+}")
 @require(Role.MANAGER, Role.ADMIN)
 async def contact(request: web.Request) -> web.Response:
     contact_id = record_id(request.match_info["contact_id"], "contact_id")

@@ -57,7 +57,7 @@ async def lines_page(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(r"/lines/{id:\d+}")
+@routes.post(r"/lines/{id:[0-9]+}")
 @require(*EDITORS)
 async def line_save(request: web.Request) -> web.Response:
     form = await request.post()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -53,6 +54,16 @@ def _safe_next(target: str) -> str:
     return target if plain and target.startswith("/") and not target.startswith("//") else "/"
 
 
+# What a user name can be (oncall/domain/people/user_admin.py); anything else typed into the box
+# (a password in the wrong field, someone's name, a 10,000-character string) is never logged.
+_USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,59}")
+
+
+def _loggable(raw: str) -> str:
+    name = raw.strip().lower()
+    return name if len(raw) <= 60 and _USERNAME.fullmatch(name) else "(not a user name)"
+
+
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.Response:
     return render(
@@ -95,7 +106,8 @@ async def login(request: web.Request) -> web.Response:
         log.warning("sign-in from another site refused", client=client_address(request))
         raise web.HTTPForbidden(reason="sign in from this site's own sign-in page")
     form = await request.post()
-    username = str(form.get("username", ""))[:60].strip()
+    typed = str(form.get("username", ""))
+    username, shown = typed[:60].strip(), _loggable(typed)
     password = str(form.get("password", ""))[:200]
     target = _safe_next(str(form.get("next", "/")))
     secret, client = request.config_dict[keys.SIGNING_KEY], client_address(request)
@@ -114,7 +126,7 @@ async def login(request: web.Request) -> web.Response:
         spent = await take_attempt(session, limits, now=now)
         await (session.rollback() if spent else session.commit())
     if spent is not None:
-        log.warning("sign-in refused: too many attempts", username=username, client=client,
+        log.warning("sign-in refused: too many attempts", username=shown, client=client,
                     limit=spent.key.split(":", 1)[0])  # fmt: skip
         return _too_many(target, username, spent)
     async with database.sessions() as session:
@@ -138,13 +150,13 @@ async def login(request: web.Request) -> web.Response:
                 session_id = await start_session(session, user.id, now=datetime.now(UTC))
             await session.commit()
     if user is None:
-        log.warning("sign-in failed", username=username, client=client)
+        log.warning("sign-in failed", username=shown, client=client)
         return render(
             "login.html",
             {"next": target, "username": username, "error": "Wrong user name or password."},
             status=401,
         )
-    log.info("signed in", username=username)
+    log.info("signed in", username=shown)
     response = web.HTTPSeeOther(target)
     secure = request.config_dict[keys.SETTINGS].public_url.startswith("https://")
     response.set_cookie(

@@ -82,7 +82,7 @@ async def override_add(request: web.Request) -> web.Response:
     raise redirect("/now", "Cover recorded: calls ring them from the start time.")
 
 
-@routes.post("/now/overrides/{id:\\d+}/cancel")
+@routes.post("/now/overrides/{id:[0-9]+}/cancel")
 @require(*EDITORS)
 async def override_cancel(request: web.Request) -> web.Response:
     now = request.config_dict[keys.CLOCK].now()

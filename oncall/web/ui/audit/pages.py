@@ -62,7 +62,7 @@ async def contacts_page(request: web.Request) -> web.Response:
     )  # fmt: skip
 
 
-@routes.get("/audit/contacts/{contact_id:\\d+}")
+@routes.get("/audit/contacts/{contact_id:[0-9]+}")
 @require(Role.MANAGER, Role.ADMIN)
 async def contact_page(request: web.Request) -> web.Response:
     contact_id = int(request.match_info["contact_id"])

@@ -102,7 +102,7 @@ async def new_post(request: web.Request) -> web.Response:
     raise redirect(f"/missing/{opened.episode.id}", said)
 
 
-@routes.get("/missing/{id:\\d+}")
+@routes.get("/missing/{id:[0-9]+}")
 @require(*READERS)
 async def episode_page(request: web.Request) -> web.Response:
     number = episode_id(request)
@@ -135,7 +135,7 @@ def _back(request: web.Request, form: object) -> str:
     return wanted if wanted == "/missing/interviews" else f"/missing/{episode_id(request)}"
 
 
-@routes.post("/missing/{id:\\d+}/edit")
+@routes.post("/missing/{id:[0-9]+}/edit")
 @require(*READERS)
 async def edit_post(request: web.Request) -> web.Response:
     form = await request.post()
@@ -155,7 +155,7 @@ async def edit_post(request: web.Request) -> web.Response:
     raise redirect(back, "Saved.")
 
 
-@routes.post("/missing/{id:\\d+}/return")
+@routes.post("/missing/{id:[0-9]+}/return")
 @require(*READERS)
 async def return_post(request: web.Request) -> web.Response:
     form = await request.post()
@@ -174,7 +174,7 @@ async def return_post(request: web.Request) -> web.Response:
     raise redirect(back, f"Return recorded. The return home interview is due by {when}.")
 
 
-@routes.post("/missing/{id:\\d+}/interview")
+@routes.post("/missing/{id:[0-9]+}/interview")
 @require(*READERS)
 async def interview_post(request: web.Request) -> web.Response:
     form = await request.post()
@@ -189,7 +189,7 @@ async def interview_post(request: web.Request) -> web.Response:
     raise redirect(back, f"Return home interview of {episode.case_reference} recorded as {step}.")
 
 
-@routes.post("/missing/{id:\\d+}/withdraw")
+@routes.post("/missing/{id:[0-9]+}/withdraw")
 @require(*READERS)
 async def withdraw_post(request: web.Request) -> web.Response:
     form = await request.post()
