@@ -31,21 +31,16 @@ from oncall.sim.model import (
     plan_arrivals,
     plan_faults,
 )
-from oncall.sim.service import (
-    Directory,
-    Running,
-    prepare_database,
-    publish_nights,
-    read_directory,
-    running_service,
-)
+from oncall.sim.service import Running, running_service
 from oncall.sim.truth import ContactTruth, NightTruth
+from oncall.sim.world import Directory, prepare_database, publish_nights, read_directory
 
 ZONE = ZoneInfo("Europe/Jersey")
 ACK_REF = re.compile(r"Reply ACK (\d{4})")
 SPOKEN_REF = re.compile(r"reference (\d \d \d \d)\.")
 MIN_STEP = timedelta(seconds=5)
 DAY = timedelta(days=1)
+REST_FAULTS = ("rest-5xx", "rest-429", "rest-timeout", "rest-lost-response")
 SENDER_CRASH_AFTER_S = 0.002  # real time into a sender pass before it is killed
 
 
@@ -89,6 +84,7 @@ class _Night:
         self.queue: list[_Event] = []
         self.seq = 0
         self.crashed_until: datetime | None = None
+        self.rest_outages: list[tuple[str, datetime]] = []
         self.inbox_seen: dict[str, int] = {}
         self.calls_seen: set[str] = set()
         self.codes = directory.staff  # phone -> code
@@ -207,23 +203,40 @@ class _Night:
     # Faults ------------------------------------------------------------------------------
 
     def strike(self, fault: FaultPlan) -> None:
-        faults, timeout = self.sim.fake.faults, self.config.rest_timeout_s
+        faults = self.sim.fake.faults
         end = fault.at + timedelta(seconds=fault.seconds)
         self.truth.faults.append((fault.kind, fault.at, end))
-        if fault.kind == "rest-5xx":
-            faults.fail_next(self.rng.randint(1, 4))
-        elif fault.kind == "rest-429":
-            faults.rate_limit_next(self.rng.randint(1, 4), retry_after_s=self.rng.randint(1, 30))
-        elif fault.kind == "rest-timeout":
-            faults.hang_next(1, seconds=timeout + 0.5)
-        elif fault.kind == "rest-lost-response":
-            faults.lose_response_next(1, seconds=timeout + 0.5)
+        if fault.kind in REST_FAULTS:
+            self.rest_outages.append((fault.kind, end))
+            self.arm_rest_faults()
         elif fault.kind == "lost-callbacks":
             phone = self.phones[self.rng.choice(self.on_duty)]
             faults.lose_status_callbacks(phone)
             self.at(end, lambda: faults.callbacks_lost_to.discard(phone))
         elif fault.kind == "sender-crash":
             self.crashed_until = end
+
+    def arm_rest_faults(self) -> None:
+        """While a REST outage lasts, the next requests of each pass meet it (a timeout or a
+        lost answer costs the client its timeout in real time, so those take one a pass)."""
+        faults, timeout, now = (
+            self.sim.fake.faults,
+            self.config.rest_timeout_s,
+            self.sim.clock.now(),
+        )
+        self.rest_outages = [(kind, end) for kind, end in self.rest_outages if end > now]
+        faults.faults.clear()
+        for kind, _end in self.rest_outages:
+            if kind == "rest-5xx":
+                faults.fail_next(self.rng.randint(1, 3))
+            elif kind == "rest-429":
+                faults.rate_limit_next(
+                    self.rng.randint(1, 3), retry_after_s=self.rng.randint(1, 30)
+                )
+            elif kind == "rest-timeout":
+                faults.hang_next(1, seconds=timeout + 0.5)
+            elif kind == "rest-lost-response":
+                faults.lose_response_next(1, seconds=timeout + 0.5)
 
     # The clock ---------------------------------------------------------------------------
 
@@ -249,6 +262,7 @@ class _Night:
         if self.crashed_until is not None and t >= self.crashed_until:
             self.crashed_until = None
         self.draw_phones()
+        self.arm_rest_faults()
         if self.crashed_until is None:
             await runner.run_once("outbox sender", t)
         else:
