@@ -107,7 +107,9 @@ async def _ring(
         bridged = ended.reason == "end-of-document"
     talk_s = _talk_seconds(leg, script) if bridged else 0
     if bridged:
-        leg.trace.add("phone", child.sid, f"connected for {talk_s}s", bridged=True)
+        # at_s: seconds into the caller's call when the legs were bridged (ring and whisper).
+        at_s = leg.elapsed + child_leg.elapsed
+        leg.trace.add("phone", child.sid, f"connected for {talk_s}s", bridged=True, at_s=at_s)
     else:
         leg.trace.add("phone", child.sid, "callee leg ended before bridging", bridged=False)
     child.duration_s = int(child_leg.elapsed + talk_s)

@@ -15,6 +15,7 @@ from oncall.cli import (
     server,
     setup,
     show_settings,
+    simulate,
     tokens,
     twilio,
     users,
@@ -26,6 +27,7 @@ from oncall.settings import SettingsError, load_settings
 # Each module adds its commands; a later feature adds its module here.
 COMMAND_MODULES = (
     server, database, setup, users, demo, tokens, show_settings, audit, rota, twilio, escalation,
+    simulate,
 )  # fmt: skip
 
 

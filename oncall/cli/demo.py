@@ -15,6 +15,7 @@ from oncall.domain.missing import load_demo_episodes
 from oncall.domain.rota import RotaConflict, RotaInvalid, generate, publish
 from oncall.domain.setup import DEMO_PASSWORD, DemoDataInvalid, database_is_empty, load_demo
 from oncall.settings import Settings
+from oncall.sim.history import lay_down_history
 from oncall.wiring import missing_rules
 
 
@@ -31,6 +32,10 @@ def register(sub: Any) -> None:
     load.add_argument(
         "--rota-time-limit", type=float, default=30.0, help="seconds the solver may take"
     )
+    load.add_argument(
+        "--history-weeks", type=int, default=12,
+        help="weeks of past nights to lay down (calls, alerts, outcomes; 0: none; default 12)",
+    )  # fmt: skip
 
 
 def _load(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,6 +69,16 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                     day=1
                 )
                 await _publish_rota(session, month, settings, args.rota_time_limit)
+            if args.history_weeks > 0:
+                print(f"laying down {args.history_weeks} weeks of past nights…", flush=True)
+                history = await lay_down_history(
+                    db, now=SystemClock().now(), zone=settings.zone, weeks=args.history_weeks
+                )
+                print(
+                    f"history: {history.nights} nights, {history.calls} calls "
+                    f"({history.answered} answered, {history.missed} missed, "
+                    f"{history.late_acks} acknowledged late)"
+                )
         print(
             f"demo data loaded: {summary.people} people, {summary.lines} lines, "
             f"{summary.known_callers} known callers, {summary.households} foster households, "

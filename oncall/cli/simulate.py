@@ -1,0 +1,111 @@
+"""`oncall simulate`: nights of calls and texts through the real service, with faults, checked."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from oncall.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, add_command
+from oncall.db.engine import Database
+from oncall.domain.setup import database_is_empty
+from oncall.log import configure_logging
+from oncall.settings import Settings, redact_url
+from oncall.sim import SimResult, simulate
+from oncall.sim.checks import NightCheck
+from oncall.sim.model import config_from_json
+from oncall.sim.report import markdown, summary
+
+
+def register(sub: Any) -> None:
+    parser = add_command(
+        sub, "simulate", _simulate,
+        "run simulated nights through the service with faults and check the invariants",
+    )  # fmt: skip
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--nights", type=int, default=20, help="nights to run (default 20)")
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.3,
+        help="chance per night of each fault kind striking (0-1, default 0.3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--database", default="sqlite",
+        help="an empty database URL, or 'sqlite' for a new file in a temporary folder (default)",
+    )  # fmt: skip
+    parser.add_argument("--replicas", type=int, default=1, help="service processes (only 1 so far)")
+    parser.add_argument(
+        "--config", metavar="FILE",
+        help="JSON: traffic rates, phone and reply odds, fault kinds (docs/simulator.md)",
+    )  # fmt: skip
+    parser.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    parser.add_argument("--report", metavar="FILE", help="write the markdown report here")
+
+
+def _progress(check: NightCheck) -> None:
+    mark = "ok" if check.ok else f"FAILED ({len(check.failures)})"
+    print(f"night {check.night}: {mark}", file=sys.stderr, flush=True)
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.nights < 1 or not 0 <= args.fault_rate <= 1:
+        print("oncall: --nights must be at least 1 and --fault-rate in 0-1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.replicas != 1:
+        print("oncall: --replicas: only one replica is simulated so far", file=sys.stderr)
+        return EXIT_USAGE
+    # A night writes thousands of log lines; the report says what happened.
+    configure_logging(log_format=settings.log_format, level="error")
+    # The sender-crash fault cancels a pass mid-transaction, as a dying process would; the pool
+    # then logs the abandoned connection's rollback at error level, once per crash.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
+    try:
+        raw = json.loads(Path(args.config).read_text()) if args.config else {}
+        config = config_from_json(
+            raw, seed=args.seed, nights=args.nights, fault_rate=args.fault_rate
+        )
+    except (OSError, ValueError) as exc:
+        print(f"oncall: --config: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def run() -> SimResult:
+        with tempfile.TemporaryDirectory(prefix="oncall-sim-") as folder:
+            url = args.database
+            if url == "sqlite":
+                url = f"sqlite+aiosqlite:///{Path(folder) / 'sim.db'}"
+            else:
+                await _refuse_data(url)
+            result = await simulate(config, url, progress=_progress)
+        return result
+
+    result = asyncio.run(run())
+    figures = summary(result)
+    report = markdown(result)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    if args.report:
+        Path(args.report).write_text(report)
+    print(report)
+    if figures["failures"]:
+        for failure in figures["failures"][:20]:
+            print(f"invariant failed: {failure}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def _refuse_data(url: str) -> None:
+    """The simulator writes weeks of contacts: never into a database that holds anything."""
+    database = Database.connect(url)
+    try:
+        async with database.sessions() as session:
+            empty = await database_is_empty(session)
+    except Exception:
+        empty = True
+    finally:
+        await database.dispose()
+    if not empty:
+        raise CommandFailed(f"{redact_url(url)} already holds data: give an empty database")

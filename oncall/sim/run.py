@@ -1,0 +1,407 @@
+"""Night after night: place the contacts, play the phones, strike the faults, move the clock,
+run the escalation passes, and check the invariants when each night is over."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from integrations.fake_twilio import messaging
+from integrations.fake_twilio.phones import PhoneBehaviour
+from oncall.clock import ManualClock
+from oncall.db.models import Alert, AlertStatus, Contact, OutboundMessage, OutboxStatus
+from oncall.sim.checks import NightCheck, check_night
+from oncall.sim.model import (
+    Arrival,
+    FaultPlan,
+    SimConfig,
+    draw,
+    log_uniform,
+    night_bounds,
+    plan_arrivals,
+    plan_faults,
+)
+from oncall.sim.service import Running, running_service
+from oncall.sim.truth import ContactTruth, NightTruth
+from oncall.sim.world import Directory, prepare_database, publish_nights, read_directory
+
+ZONE = ZoneInfo("Europe/Jersey")
+ACK_REF = re.compile(r"Reply ACK (\d{4})")
+SPOKEN_REF = re.compile(r"reference (\d \d \d \d)\.")
+MIN_STEP = timedelta(seconds=5)
+DAY = timedelta(days=1)
+REST_FAULTS = ("rest-5xx", "rest-429", "rest-timeout", "rest-lost-response")
+SENDER_CRASH_AFTER_S = 0.002  # real time into a sender pass before it is killed
+
+
+@dataclass
+class SimResult:
+    """A run's nights, their truth and their checks."""
+
+    config: SimConfig
+    database: str
+    nights: list[NightTruth] = field(default_factory=list)
+    checks: list[NightCheck] = field(default_factory=list)
+    wall_s: float = 0.0
+    webhooks: int = 0
+
+    @property
+    def failures(self) -> list[str]:
+        return [f for check in self.checks for f in check.failures]
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    seq: int
+    action: Callable[[], Any] = field(compare=False)
+
+
+class _Night:
+    """One night's driver: an event queue on the service clock."""
+
+    def __init__(
+        self,
+        sim: Running,
+        directory: Directory,
+        config: SimConfig,
+        rng: random.Random,
+        truth: NightTruth,
+        on_duty: tuple[str, ...],
+    ) -> None:
+        self.sim, self.directory, self.config, self.rng = sim, directory, config, rng
+        self.truth, self.on_duty = truth, on_duty
+        self.queue: list[_Event] = []
+        self.seq = 0
+        self.crashed_until: datetime | None = None
+        self.rest_outages: list[tuple[str, datetime]] = []
+        self.inbox_seen: dict[str, int] = {}
+        self.calls_seen: set[str] = set()
+        self.codes = directory.staff  # phone -> code
+        self.phones = {code: phone for phone, code in directory.staff.items()}
+
+    def at(self, when: datetime, action: Callable[[], Any]) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, _Event(when, self.seq, action))
+
+    # Phones ------------------------------------------------------------------------------
+
+    def draw_phones(self) -> None:
+        """Each staff phone's behaviour for the next call or pass, and its texts' fate."""
+        odds, replies = self.config.phones, self.config.replies
+        table = odds.table()
+        delivery = [
+            ("delivered", replies.delivered),
+            ("undelivered", replies.undelivered),
+            ("failed", replies.failed),
+        ]
+        faults = self.sim.fake.faults
+        for phone in self.directory.staff:
+            behaviour = draw(self.rng, table)
+            ring = self.rng.randint(*odds.ring_s)
+            self.sim.fake.phones.set(phone, PhoneBehaviour(behaviour), ring_s=ring, talk_s=300)
+            fate = draw(self.rng, delivery)
+            if fate == "delivered":
+                faults.delivery_rules.pop(phone, None)
+            else:
+                faults.undeliverable(phone, fate)
+
+    # Contacts ----------------------------------------------------------------------------
+
+    async def arrive(self, arrival: Arrival) -> None:
+        fake, t = self.sim.fake, self.sim.clock.now()
+        numbers = self.directory.callers.get(arrival.kind) or self.directory.callers["unverified"]
+        caller = self.rng.choice(numbers)
+        to = self.directory.lines[arrival.line]
+        record = ContactTruth(
+            night=self.truth.night, sid="", at=t, line=arrival.line, kind=arrival.kind,
+            channel=arrival.channel,
+        )  # fmt: skip
+        if arrival.channel == "sms":
+            inbound, _replies = await messaging.receive(
+                fake, from_=caller, to=to, body="Please call me back about the placement."
+            )
+            record.sid = inbound.sid
+        else:
+            self.draw_phones()
+            trace = await fake.place_inbound_call(from_=caller, to=to)
+            record.sid, record.duration_s = trace.call_sid, trace.duration_s
+            for event in trace.events:
+                if event.kind == "phone" and event.data.get("bridged"):
+                    leg = fake.calls.get(event.leg)
+                    phone = leg.to if leg is not None else ""
+                    if phone in self.codes and "at_s" in event.data:
+                        record.accepted_by = self.codes[phone]
+                        record.accepted_after_s = float(event.data["at_s"])
+                        break
+        self.truth.contacts.append(record)
+
+    async def reply(self, phone: str, to: str, body: str, ref: str | None, how: str) -> None:
+        t = self.sim.clock.now()
+        await messaging.receive(self.sim.fake, from_=phone, to=to, body=body)
+        self.truth.replies_sent += 1
+        if ref is not None and how in ("ack", "mgr"):
+            self.truth.record_ack(ref, t, self.codes[phone], how)
+
+    def read_inboxes(self) -> None:
+        """New texts on staff phones: each person decides what to do about each alert."""
+        replies, t = self.config.replies, self.sim.clock.now()
+        for phone, inbox in self.sim.fake.phones.inboxes.items():
+            if phone not in self.codes:
+                continue
+            seen = self.inbox_seen.get(phone, 0)
+            for message in inbox[seen:]:
+                self._decide(phone, message.from_, message.body, t, replies)
+            self.inbox_seen[phone] = len(inbox)
+
+    def _decide(self, phone: str, line: str, body: str, t: datetime, odds: Any) -> None:
+        found = ACK_REF.search(body)
+        if found is not None:
+            ref = found.group(1)
+            # MGR asks the senior manager to call: only workers send it, managers acknowledge.
+            mgr = odds.mgr if self.codes[phone] in self.directory.workers else 0.0
+            choice = draw(self.rng, [("ack", odds.ack + odds.mgr - mgr), ("mgr", mgr),
+                                     ("never", odds.never)])  # fmt: skip
+            if choice == "never":
+                return
+            when = t + timedelta(seconds=log_uniform(self.rng, odds.ack_delay_s))
+            verb = "ACK" if choice == "ack" else "MGR"
+            self.at(when, lambda: self.reply(phone, line, f"{verb} {ref}", ref, choice))
+            if choice == "ack" and self.rng.random() < odds.done_after_ack:
+                later = when + timedelta(seconds=log_uniform(self.rng, odds.done_delay_s))
+                note = f"DONE {ref} advice given, no visit needed"
+                self.at(later, lambda: self.reply(phone, line, note, ref, "done"))
+        elif "Reply YES" in body:
+            self.at(t + timedelta(seconds=60), lambda: self.reply(phone, line, "YES", None, "yes"))
+
+    def read_alert_calls(self) -> None:
+        """Alert calls the sender placed: an answering phone that pressed 1 acknowledged."""
+        fake, t = self.sim.fake, self.sim.clock.now()
+        for sid, trace in list(fake.traces.items()):
+            if sid in self.calls_seen or trace.direction != "outbound-api" or not trace.done:
+                continue
+            self.calls_seen.add(sid)
+            self.truth.alert_calls += 1
+            accepted = any(
+                e.kind == "phone" and e.detail.endswith("answered (accept)") for e in trace.events
+            )
+            spoken = SPOKEN_REF.search(" ".join(trace.said()))
+            if accepted and spoken is not None and trace.to in self.codes:
+                ref = spoken.group(1).replace(" ", "")
+                self.truth.record_ack(ref, t, self.codes[trace.to], "call")
+
+    # Faults ------------------------------------------------------------------------------
+
+    def strike(self, fault: FaultPlan) -> None:
+        faults = self.sim.fake.faults
+        end = fault.at + timedelta(seconds=fault.seconds)
+        self.truth.faults.append((fault.kind, fault.at, end))
+        if fault.kind in REST_FAULTS:
+            self.rest_outages.append((fault.kind, end))
+            self.arm_rest_faults()
+        elif fault.kind == "lost-callbacks":
+            phone = self.phones[self.rng.choice(self.on_duty)]
+            faults.lose_status_callbacks(phone)
+            self.at(end, lambda: faults.callbacks_lost_to.discard(phone))
+        elif fault.kind == "sender-crash":
+            self.crashed_until = end
+
+    def arm_rest_faults(self) -> None:
+        """While a REST outage lasts, the next requests of each pass meet it (a timeout or a
+        lost answer costs the client its timeout in real time, so those take one a pass)."""
+        faults, timeout, now = (
+            self.sim.fake.faults,
+            self.config.rest_timeout_s,
+            self.sim.clock.now(),
+        )
+        self.rest_outages = [(kind, end) for kind, end in self.rest_outages if end > now]
+        faults.faults.clear()
+        for kind, _end in self.rest_outages:
+            if kind == "rest-5xx":
+                faults.fail_next(self.rng.randint(1, 3))
+            elif kind == "rest-429":
+                faults.rate_limit_next(
+                    self.rng.randint(1, 3), retry_after_s=self.rng.randint(1, 30)
+                )
+            elif kind == "rest-timeout":
+                faults.hang_next(1, seconds=timeout + 0.5)
+            elif kind == "rest-lost-response":
+                faults.lose_response_next(1, seconds=timeout + 0.5)
+
+    # The clock ---------------------------------------------------------------------------
+
+    async def next_due(self) -> datetime | None:
+        """The service's own next timer: an alert's next step, or an outbox row's attempt."""
+        async with self.sim.database.sessions() as session:
+            alert = await session.scalar(
+                select(func.min(Alert.next_action_at)).where(Alert.status == AlertStatus.OPEN)
+            )
+            row = await session.scalar(
+                select(func.min(OutboundMessage.next_attempt_at)).where(
+                    OutboundMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+                )
+            )
+        found = [_aware(x) for x in (alert, row) if x is not None]
+        if self.crashed_until is not None and row is not None:
+            found = [_aware(x) for x in (alert,) if x is not None] + [self.crashed_until]
+        return min(found) if found else None
+
+    async def passes(self) -> None:
+        runner, t = self.sim.runner, self.sim.clock.now()
+        await runner.run_once("escalation scheduler", t)
+        if self.crashed_until is not None and t >= self.crashed_until:
+            self.crashed_until = None
+        self.draw_phones()
+        self.arm_rest_faults()
+        if self.crashed_until is None:
+            await runner.run_once("outbox sender", t)
+        else:
+            await self._crashing_sender(t)
+        await self.sim.fake.settle(limit_s=60)
+
+    async def _crashing_sender(self, t: datetime) -> None:
+        # The sender process dies part-way through a pass: the task is cancelled wherever it is.
+        task = asyncio.ensure_future(self.sim.runner.run_once("outbox sender", t))
+        await asyncio.sleep(SENDER_CRASH_AFTER_S)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def run(self, horizon: datetime) -> None:
+        clock, now = self.sim.clock, self.truth.start
+        await clock.set(now)
+        while True:
+            due = await self.next_due()
+            candidates = [x for x in (self.queue[0].at if self.queue else None, due) if x]
+            if not candidates:
+                break
+            t = max(min(candidates), now)
+            if t == now and not (self.queue and self.queue[0].at <= now):
+                t = now + MIN_STEP
+            if t > horizon:
+                break
+            now = t
+            await clock.set(now)
+            while self.queue and self.queue[0].at <= now:
+                result = heapq.heappop(self.queue).action()
+                if asyncio.iscoroutine(result):
+                    await result
+            await self.passes()
+            self.read_inboxes()
+            self.read_alert_calls()
+        self.sim.fake.faults.clear()
+        await self.sim.fake.settle(limit_s=60)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def _fill_refs(sim: Running, truth: NightTruth) -> None:
+    """The service's reference for each contact the fake saw (the recorded check uses it)."""
+    sids = [c.sid for c in truth.contacts]
+    async with sim.database.sessions() as session:
+        rows = dict(
+            (await session.execute(
+                select(Contact.provider_sid, Contact.short_ref)
+                .where(Contact.provider_sid.in_(sids))
+            )).all()
+        )  # fmt: skip
+    for contact in truth.contacts:
+        contact.ref = rows.get(contact.sid)
+        acts = truth.acks.get(contact.ref or "", [])
+        acts = [a for a in acts if a[0] >= contact.at]
+        if acts:
+            first = min(acts)
+            contact.ack_at, contact.ack_by = first[0], first[1]
+        # The faults it lived through: active at any time from its arrival to a human (or to
+        # the end of its night's window when nobody was reached).
+        wait = contact.time_to_human_s
+        until = contact.at + timedelta(seconds=wait) if wait is not None else truth.start + DAY
+        contact.faults = tuple(
+            sorted({kind for kind, s, e in truth.faults if s <= until and e > contact.at})
+        )
+
+
+def _forget(sim: Running) -> None:
+    """The fake's memory of the night, once checked: keeps each night's scans short."""
+    fake = sim.fake
+    fake.traces.clear()
+    fake.calls.clear()
+    fake.messages.clear()
+    fake.phones.inboxes.clear()
+    fake.webhooks.log.clear()
+    fake.app_errors.clear()
+
+
+async def simulate(
+    config: SimConfig,
+    database_url: str,
+    *,
+    progress: Callable[[NightCheck], None] | None = None,
+) -> SimResult:
+    """Run `config.nights` nights against the database at `database_url` (migrated and given
+    the demo's people if empty) and return the truth and checks of each."""
+    started = time.perf_counter()
+    rng = random.Random(config.seed)
+    days = [config.first_night + timedelta(days=n) for n in range(config.nights)]
+    bounds = [night_bounds(day, ZONE) for day in days]
+    loaded_at = bounds[0][0] - timedelta(days=1)
+    await prepare_database(database_url, zone=ZONE, loaded_at=loaded_at)
+    clock = ManualClock(loaded_at)
+    result = SimResult(config, database_url)
+    async with running_service(database_url, clock, rest_timeout_s=config.rest_timeout_s) as sim:
+        directory = await read_directory(sim.database)
+        await publish_nights(sim.database, bounds, directory, zone=ZONE)
+        for n, (day, (start, end)) in enumerate(zip(days, bounds, strict=True)):
+            truth = await run_one_night(sim, directory, config, rng, n, day, start, end)
+            check = await check_night(sim, truth, ZONE)
+            result.nights.append(truth)
+            result.checks.append(check)
+            result.webhooks += len(sim.fake.webhooks.log)
+            _forget(sim)
+            if progress is not None:
+                progress(check)
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def on_duty_codes(directory: Directory, n: int) -> tuple[str, ...]:
+    """Who `publish_nights` put on night `n`: two workers and a senior manager."""
+    workers, managers = directory.workers, directory.managers
+    return (
+        workers[(2 * n) % len(workers)],
+        workers[(2 * n + 1) % len(workers)],
+        managers[n % len(managers)],
+    )
+
+
+async def run_one_night(
+    sim: Running,
+    directory: Directory,
+    config: SimConfig,
+    rng: random.Random,
+    n: int,
+    day: date,
+    start: datetime,
+    end: datetime,
+) -> NightTruth:
+    truth = NightTruth(n + 1, start, end)
+    night = _Night(sim, directory, config, rng, truth, on_duty_codes(directory, n))
+    for arrival in plan_arrivals(rng, day, ZONE, config):
+        night.at(arrival.at, lambda a=arrival: night.arrive(a))  # type: ignore[misc]
+    for fault in plan_faults(rng, day, ZONE, config):
+        night.at(fault.at, lambda f=fault: night.strike(f))  # type: ignore[misc]
+    # Work left at the next night's start belongs to this one; stop a minute before it.
+    await night.run(start + timedelta(days=1) - timedelta(minutes=1))
+    await _fill_refs(sim, truth)
+    return truth

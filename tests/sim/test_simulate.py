@@ -1,0 +1,99 @@
+"""`oncall simulate`: a short run with faults holds every invariant; broken ones make it fail.
+
+The simulator drives the real service over HTTP (the fake Twilio plays the phones), so these
+runs are the slowest tests of the suite on purpose: 14 nights on each database.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from oncall.cli import main
+from oncall.db.engine import Database
+from oncall.db.models import Event
+from oncall.domain.chain import verify_chain
+from oncall.sim import SimConfig, simulate
+from oncall.sim.model import PhoneOdds, ReplyOdds
+from oncall.sim.report import markdown, summary
+
+pytestmark = pytest.mark.slow
+
+
+async def test_twenty_nights_with_faults_hold_every_invariant(db_url: str) -> None:
+    result = await simulate(SimConfig(seed=7, nights=14, fault_rate=0.6), db_url)
+    figures = summary(result)
+    assert figures["failures"] == []
+    assert figures["nights"] == 14 and figures["contacts"] >= 40
+    assert figures["reached"] == figures["contacts"] and figures["unreached"] == 0
+    assert figures["duplicate_messages"] == 0 and figures["lost_steps"] == 0
+    assert figures["chain_ok"] and figures["kpi_ok"]
+    # The run was not a quiet one: people missed calls, alerts escalated, faults struck.
+    assert figures["answered_directly"] < figures["contacts"]
+    assert figures["messages_sent"] > 20 and figures["alert_calls"] > 0
+    struck = {kind for kind, group in figures["per_fault"].items() if group["nights_struck"]}
+    assert len(struck) >= 5, struck
+    times = figures["time_to_human_s"]
+    assert 0 < times["p50"] <= times["p90"] <= times["p99"] <= times["max"]
+    assert "time to a human" in markdown(result)
+
+
+async def test_people_who_never_answer_fail_the_run_naming_night_and_contact(
+    db_url: str,
+) -> None:
+    # Every phone rings out and every text is ignored: nobody can ever be reached.
+    config = SimConfig(
+        seed=3,
+        nights=2,
+        fault_rate=0.0,
+        phones=PhoneOdds(accept=0, busy=0, voicemail=0, decline=0, failed=0, no_answer=1),
+        replies=ReplyOdds(ack=0, mgr=0, never=1),
+    )
+    result = await simulate(config, db_url)
+    unreached = [f for f in result.failures if "nobody accepted it" in f]
+    assert unreached and len(unreached) == summary(result)["contacts"]
+    assert unreached[0].startswith("night 1: contact OOH-")
+
+
+async def test_a_tampered_chain_is_reported(sqlite_url: str) -> None:
+    result = await simulate(SimConfig(seed=5, nights=1, fault_rate=0.0), sqlite_url)
+    assert result.failures == []
+    database = Database.connect(sqlite_url)
+    try:
+        async with database.sessions() as session:
+            # SQLite has no append-only trigger: rewrite one event as an intruder would.
+            await session.execute(update(Event).where(Event.seq == 3).values(actor="intruder"))
+            await session.commit()
+            report = await verify_chain(session)
+    finally:
+        await database.dispose()
+    assert not report.ok
+
+
+def test_the_command_exits_1_naming_the_night_and_contact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "nobody.json"
+    config.write_text(json.dumps({
+        "phones": {"accept": 0, "busy": 0, "voicemail": 0, "decline": 0, "failed": 0},
+        "replies": {"ack": 0, "mgr": 0, "never": 1},
+    }))  # fmt: skip
+    out = tmp_path / "figures.json"
+    status = main(["simulate", "--nights", "1", "--seed", "2", "--fault-rate", "0",
+                   "--config", str(config), "--json", str(out)])  # fmt: skip
+    assert status == 1
+    assert "invariant failed: night 1: contact OOH-" in capsys.readouterr().err
+    figures = json.loads(out.read_text())
+    for key in ("nights", "contacts", "reached", "unreached", "time_to_human_s",
+                "duplicate_messages", "lost_steps", "chain_ok", "per_fault"):  # fmt: skip
+        assert key in figures
+    assert figures["unreached"] == figures["contacts"] > 0
+
+
+def test_the_command_refuses_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--fault-rate", "2"]) == 2
+    assert main(["simulate", "--replicas", "2"]) == 2
+    assert "--replicas" in capsys.readouterr().err
