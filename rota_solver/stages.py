@@ -204,19 +204,38 @@ class Stages:
         return found and self.values is not None and _value(figure.expr, self.values) <= bound
 
     def _zero_first(self, figure: Figure, budget: float, deadline: float) -> tuple[int, bool]:
-        """Look for a rota with no close pair, stated tightly; if none exists the figure is at
-        least one pair (its scaled value 1), which the full search then starts from."""
-        focused = self.rm.model.clone()
-        focused.add(figure.expr <= 0)
-        forbid_close_pairs(focused, self.rm)
-        seconds = min(deadline - time.monotonic(), budget * 0.25)
-        status, _ = self._solve(focused, figure, seconds)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return 0, True
-        if status == cp_model.INFEASIBLE:
-            self.rm.model.add(figure.expr >= 1)
-            return 1, False
-        return 0, False
+        """Close pairs, searched two ways in turn: a rota with none, stated tightly as cliques
+        (fast to find, or to disprove, on a long period), and the full model from the last rota
+        (whose pair booleans local search drives down fast where the cliques leave CP-SAT no
+        start). If no rota without a close pair exists the figure is at least one pair (its
+        scaled value 1). Returns the bound and whether a rota at it was found."""
+        zero: int | None = None  # the clique model's status
+        bound = 0
+        for share, tight in ((0.05, False), (0.1, True), (0.3, False), (0.25, True)):
+            seconds = min(deadline - time.monotonic(), budget * share)
+            if seconds <= 0:
+                break
+            if tight:
+                if zero == cp_model.INFEASIBLE:
+                    continue
+                focused = self.rm.model.clone()
+                focused.add(figure.expr <= 0)
+                forbid_close_pairs(focused, self.rm)
+                zero, _ = self._solve(focused, figure, seconds)
+                if zero in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    return 0, True
+                if zero == cp_model.INFEASIBLE:
+                    self.rm.model.add(figure.expr >= 1)
+                    bound = 1
+                    if self._meets(int(cp_model.FEASIBLE), figure, bound):
+                        return bound, True
+            else:
+                status, solver_bound = self._solve(self.rm.model, figure, seconds)
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    bound = max(bound, solver_bound)
+                if status == cp_model.OPTIMAL or self._meets(status, figure, bound):
+                    return bound, True
+        return bound, False
 
     def _small_repair(self) -> bool:
         """Changes are held to a handful: the relaxation knows nothing of changes, and within
