@@ -41,6 +41,10 @@ ON_DUTY = ("sw002", "sw004", "sm002")
 
 @pytest.fixture
 async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
+    return await start_budgeted(aiohttp_server, database)
+
+
+async def start_budgeted(aiohttp_server: ServerFactory, database: Database) -> Service:
     """Friday night (sw002, sw004, sm002 on duty), a 1 s budget, the loops off."""
     await load_demo_data(database)
     await publish_friday_night(database)
