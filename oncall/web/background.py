@@ -117,10 +117,12 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
             at_start=False,  # filled at start-up, before serving
         ),
         Job(
-            # at start-up too: the calls and texts of the outage this replica may be back from
             "provider recovery",
             recovery.run_once,
             every=RECOVERY_SECONDS,
+            # At start-up too (the calls and texts of the outage this replica is back from), but
+            # not in demo mode: the fake inside this server does not listen yet.
+            at_start=settings.telephony == "twilio",
             background=escalating and settings.call_check_seconds > 0,
         ),
         Job(
