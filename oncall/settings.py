@@ -68,6 +68,8 @@ class Settings:
     call_check_seconds: int = 300  # 0: never ask Twilio about a call whose record was left open
     # Every Twilio webhook answers within this, whatever the database does (fail-safe past it).
     webhook_budget_seconds: float = 5.0
+    # Where to keep the fail-safe TwiML nginx answers with when the app cannot ("": nowhere).
+    failsafe_twiml_file: str = ""
 
     retention_days: int = 0  # 0: keep event details for ever
     handover_time: str = "09:00"
@@ -254,6 +256,13 @@ def _budget(raw: str) -> float:
     return value
 
 
+def _twiml_file(raw: str) -> str:
+    value = raw.strip()
+    if value and (not value.startswith("/") or not value.endswith(".xml") or ".." in value):
+        raise ValueError(f"must be an absolute path to a .xml file, got {raw!r}")
+    return value
+
+
 def _retention_days(raw: str) -> int:
     try:
         value = int(raw.strip())
@@ -348,6 +357,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "sms_status_check_seconds": ("ONCALL_SMS_STATUS_CHECK_SECONDS", _whole(0, 24 * 3600)),
     "call_check_seconds": ("ONCALL_CALL_CHECK_SECONDS", _whole(0, 24 * 3600)),
     "webhook_budget_seconds": ("ONCALL_WEBHOOK_BUDGET_SECONDS", _budget),
+    "failsafe_twiml_file": ("ONCALL_FAILSAFE_TWIML_FILE", _twiml_file),
     "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
     "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
     "handover_to": ("ONCALL_HANDOVER_TO", _addresses),

@@ -104,3 +104,34 @@ def test_missing_episode_settings_have_defaults_and_take_good_values() -> None:
     )  # fmt: skip
     with pytest.raises(SettingsError, match="ONCALL_RETURN_INTERVIEW_HOURS"):
         load_settings({"ONCALL_RETURN_INTERVIEW_HOURS": "0"})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("ONCALL_WEBHOOK_BUDGET_SECONDS", "0"),
+        ("ONCALL_WEBHOOK_BUDGET_SECONDS", "15"),  # Twilio gives up at 15 s
+        ("ONCALL_WEBHOOK_BUDGET_SECONDS", "nan"),
+        ("ONCALL_WEBHOOK_BUDGET_SECONDS", "soon"),
+        ("ONCALL_FAILSAFE_TWIML_FILE", "failsafe.xml"),  # not absolute
+        ("ONCALL_FAILSAFE_TWIML_FILE", "/var/lib/oncall/failsafe.txt"),
+        ("ONCALL_FAILSAFE_TWIML_FILE", "/var/lib/oncall/../../etc/x.xml"),
+    ],
+)
+def test_the_webhook_budget_and_fail_safe_file_refuse_bad_values(name: str, raw: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({name: raw})
+    assert caught.value.problems[0].startswith(f"{name}: ")
+
+
+def test_the_webhook_budget_and_fail_safe_file_take_good_values() -> None:
+    assert load_settings({}).webhook_budget_seconds == 5.0
+    assert load_settings({}).failsafe_twiml_file == ""
+    settings = load_settings(
+        {
+            "ONCALL_WEBHOOK_BUDGET_SECONDS": "1.5",
+            "ONCALL_FAILSAFE_TWIML_FILE": "/var/lib/oncall/failsafe.xml",
+        }
+    )
+    assert settings.webhook_budget_seconds == 1.5
+    assert settings.failsafe_twiml_file == "/var/lib/oncall/failsafe.xml"

@@ -7,22 +7,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from integrations.telephony import ReceivedMessage
 from oncall import keys
 from oncall.domain.audit import latest_handover_day, morning_jobs, next_handover_at
-from oncall.domain.calls import CallReconciler, forget_old_replies
-from oncall.domain.escalation import make_workers
+from oncall.domain.calls import CallReconciler, ProviderRecovery, forget_old_replies
+from oncall.domain.escalation import handle_inbound_sms, make_workers
 from oncall.domain.missing import morning_pack
 from oncall.domain.people import forget_expired_sessions, forget_old_attempts
 from oncall.domain.periodic import Job, Runner
 from oncall.log import get_logger
 from oncall.web.twilio.failsafe import record_failsafes, refresh_duty_numbers
-from oncall.wiring import morning_config, pack_config, sender_config, worker_config
+from oncall.wiring import (
+    missing_commands,
+    morning_config,
+    pack_config,
+    sender_config,
+    worker_config,
+)
 
 log = get_logger(__name__)
 
 DUTY_NUMBERS_SECONDS = 60.0  # the fail-safe's copy of who is on duty
 FAILSAFE_RECORDS_SECONDS = 2.0  # fail-safe answers given while the database was away
+RECOVERY_SECONDS = 300.0  # calls and texts that never reached us, from the provider's records
 RECEIPTS_KEPT = timedelta(days=2)  # Twilio stops retrying a webhook within minutes
 PRUNE_SECONDS = 3600.0
 
@@ -48,6 +57,18 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
         links=app[keys.OUTCOME_LINKS], zone=settings.zone,
     )  # fmt: skip
     app[keys.SCHEDULER], app[keys.SENDER], app[keys.CALL_CHECK] = scheduler, sender, calls
+
+    async def recovered_text(session: AsyncSession, message: ReceivedMessage, at: datetime) -> str:
+        return await handle_inbound_sms(
+            session, sid=message.sid, from_=message.from_, to=message.to, body=message.body,
+            now=at, zone=settings.zone, junk_per_hour=settings.sms_junk_per_hour,
+            links=app[keys.OUTCOME_LINKS], more=missing_commands(settings),
+        )  # fmt: skip
+
+    recovery = ProviderRecovery(
+        database.sessions, app[keys.TELEPHONY], clock, zone=settings.zone,
+        handle_text=recovered_text,
+    )  # fmt: skip
     poll = settings.escalation_poll_seconds
     # Tests switch the escalation loops off (ONCALL_ESCALATION_WORKERS=off) and run passes by hand.
     escalating = settings.escalation_workers
@@ -94,6 +115,15 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
             lambda now: refresh_duty_numbers(app, now),
             every=DUTY_NUMBERS_SECONDS,
             at_start=False,  # filled at start-up, before serving
+        ),
+        Job(
+            "provider recovery",
+            recovery.run_once,
+            every=RECOVERY_SECONDS,
+            # At start-up too (the calls and texts of the outage this replica is back from), but
+            # not in demo mode: the fake inside this server does not listen yet.
+            at_start=settings.telephony == "twilio",
+            background=escalating and settings.call_check_seconds > 0,
         ),
         Job(
             "fail-safe records",

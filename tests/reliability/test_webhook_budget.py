@@ -41,6 +41,10 @@ ON_DUTY = ("sw002", "sw004", "sm002")
 
 @pytest.fixture
 async def service(aiohttp_server: ServerFactory, database: Database) -> Service:
+    return await start_budgeted(aiohttp_server, database)
+
+
+async def start_budgeted(aiohttp_server: ServerFactory, database: Database) -> Service:
     """Friday night (sw002, sw004, sm002 on duty), a 1 s budget, the loops off."""
     await load_demo_data(database)
     await publish_friday_night(database)
@@ -149,6 +153,17 @@ async def test_a_new_call_during_a_hang_gets_the_fail_safe_and_is_recorded_truth
         took = time.monotonic() - started
     # Two webhooks waited for the database (the call and its status callback), each in budget.
     assert took < 2 * IN_TIME_S, took
+    # The work cancelled at the deadline unwinds in the background: no connection kept, nothing
+    # of the cancelled steps committed (no contact until the fail-safe record below).
+    await service.app[keys.WEBHOOK_BUDGET].close()
+    assert not service.app[keys.WEBHOOK_BUDGET].unwinding
+    pool = service.app[keys.DATABASE].engine.pool
+    assert isinstance(pool, QueuePool) and pool.checkedout() == 0
+    async with service.database.sessions() as session:
+        assert (
+            await session.scalar(select(Contact).where(Contact.provider_sid == trace.call_sid))
+            is None
+        )
     assert _dials(trace) == [_phones(service, *ON_DUTY)]  # every on-duty phone at once
     assert [e.detail for e in trace.errors] == ["status callback got 503"]
     trace.events[:] = [e for e in trace.events if e.kind != "error"]

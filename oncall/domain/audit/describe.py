@@ -87,8 +87,10 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
         f"for {d.get('seconds', '?')} s (not screened: fail-safe ring)"
     ),
     EventKind.CALL_FAILSAFE: lambda d: (
-        ("Found in Twilio's records, never seen by the service: " if d.get("recovered") else "")
-        + "the caller was given the fail-safe ring (every on-duty phone at once: "
+        "Found in Twilio's records: the service never answered this call (Twilio's Fallback URL "
+        "did)"
+        if d.get("recovered")
+        else "The caller was given the fail-safe ring (every on-duty phone at once: "
         + (", ".join(map(str, d.get("rang") or [])) or "none known")
         + (", then the fallback number" if d.get("then_fallback") else "")
         + f") at step {d.get('step', '?')}"
@@ -97,6 +99,9 @@ _SENTENCES: dict[str, Callable[[Details], str]] = {
             if d.get("superseded_step_answer")
             else ""
         )
+    ),
+    EventKind.MESSAGE_RECOVERED: lambda d: (
+        "Found in Twilio's records: the service never saw this text when it arrived"
     ),
     EventKind.CALLER_HUNG_UP: lambda d: "Caller hung up",
     EventKind.CALL_VOICEMAIL: lambda d: f"Caller left a voicemail ({d.get('seconds', '?')} s)",

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     CALLER_MENU_OFFERED = "caller.menu_offered"
     # A text from the public
     MESSAGE_RECEIVED = "message.received"
+    MESSAGE_RECOVERED = "message.recovered"
     # Alerts and their escalation
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     ALERT_CANCELLED = "alert.cancelled"

@@ -4,15 +4,20 @@ database was away, recorded when it answers again."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.helpers import ChainMapProxy
 
+from integrations.twilio import twiml
 from oncall import keys
 from oncall.db.engine import waits_limited
+from oncall.domain.calls import spoken
 from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
 from oncall.domain.duty import on_duty_at
 from oncall.log import get_logger
@@ -30,9 +35,48 @@ class DutyNumbers:
     numbers: tuple[str, ...] = ()
     refreshed_at: datetime | None = None
     failures: int = field(default=0)
+    written: str | None = None  # the fail-safe TwiML file's content, as last written
+
+
+def failsafe_file_twiml(numbers: tuple[str, ...], fallback: str | None) -> str:
+    """The TwiML nginx answers with when the app cannot (docs/deploy.md): it needs nothing of
+    the app, so it has no follow-up URL; every on-duty phone and the fallback ring at once."""
+    ring = [*numbers[: twiml.MAX_STATIC_NUMBERS - 1], *([fallback] if fallback else [])]
+    return twiml.static_fallback(
+        ring, greeting=spoken.STATIC_GREETING, unreachable=spoken.STATIC_UNREACHABLE
+    )
+
+
+def _replace_file(path: Path, content: str) -> None:
+    """Write `content` to `path` at once (a reader sees the old file or the new, never half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(content, encoding="utf-8")
+    partial.chmod(0o644)  # nginx's worker reads it
+    os.replace(partial, path)
+
+
+async def write_failsafe_file(app: App) -> bool:
+    """Write the fail-safe TwiML file (ONCALL_FAILSAFE_TWIML_FILE) if its content changed: at
+    start-up and whenever the on-duty numbers change (a shift change, within a minute)."""
+    settings, cache = app[keys.SETTINGS], app[keys.DUTY_NUMBERS]
+    if not settings.failsafe_twiml_file:
+        return False
+    content = failsafe_file_twiml(cache.numbers, settings.fallback_number or None)
+    if content == cache.written:
+        return False
+    try:
+        await asyncio.to_thread(_replace_file, Path(settings.failsafe_twiml_file), content)
+    except OSError as exc:
+        log.error("fail-safe TwiML file not written", error=str(exc)[:200])
+        return False
+    cache.written = content
+    log.info("fail-safe TwiML file written", numbers=len(cache.numbers))
+    return True
 
 
 async def refresh_duty_numbers(app: web.Application, now: datetime) -> None:
+    """Refresh the on-duty numbers (and the fail-safe TwiML file, if they changed)."""
     cache = app[keys.DUTY_NUMBERS]
     try:
         async with app[keys.DATABASE].sessions() as session:
@@ -43,6 +87,7 @@ async def refresh_duty_numbers(app: web.Application, now: datetime) -> None:
         return
     cache.numbers = tuple(person.phone for person in duty.everyone)
     cache.refreshed_at = now
+    await write_failsafe_file(app)
 
 
 async def record_failsafes(app: App, call_sid: str | None = None) -> int:
@@ -87,5 +132,6 @@ async def duty_numbers_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.DUTY_NUMBERS] = DutyNumbers()
     app[keys.WEBHOOK_BUDGET] = WebhookBudget(app[keys.SETTINGS].webhook_budget_seconds)
     await refresh_duty_numbers(app, app[keys.CLOCK].now())
+    await write_failsafe_file(app)  # the database may be down: the fallback number at least
     yield
     await app[keys.WEBHOOK_BUDGET].close()

@@ -1,0 +1,170 @@
+"""Calls and texts the service never saw, found afterwards in the provider's records.
+
+While the service cannot be reached (down, restarting, every replica over its budget) Twilio
+still answers: a call gets the number's Fallback URL (the fail-safe TwiML nginx serves, or a
+TwiML Bin), a text goes unanswered. Neither leaves a contact or an event. This pass, at start-up
+and every few minutes on one replica at a time, lists the provider's calls to each line number
+and the texts each line received in the last hours, and opens a contact for each one we never
+recorded, marked as recovered:
+
+- a call: `call.received`, `caller.identified`, then `call.failsafe` with `recovered`; the call
+  check (`reconcile`) then asks the provider who the fail-safe connected and records it, or
+  raises the missed-call alert if nobody answered;
+- a text: handled as the webhook would have (stored by its MessageSid, a staff command carried
+  out, anyone else's text opening a contact and an alert), then `message.recovered`.
+
+Only calls that have ended and texts older than a minute are taken (a webhook for a newer one may
+still be in flight). Provider times are moved onto the service's clock by the clock's offset
+from real time (none in production; the demo's and the tests' clocks run elsewhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from integrations.telephony import CallState, ReceivedMessage, Telephony, TelephonyError
+from oncall.clock import Clock
+from oncall.db.models import Contact, InboundMessage, Line
+from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
+from oncall.domain.chain import EventKind, append_event
+from oncall.log import get_logger
+
+log = get_logger(__name__)
+
+LOOKBACK = timedelta(hours=6)  # how far back each pass lists the provider's records
+SETTLED = timedelta(minutes=1)  # younger than this, a webhook for it may still be in flight
+LEASE_KEY = 13_0001  # pg_try_advisory_xact_lock: one replica's pass at a time
+
+T = TypeVar("T")
+
+TextHandler = Callable[[AsyncSession, ReceivedMessage, datetime], Awaitable[object]]
+
+
+@dataclass
+class Recovered:
+    """What one pass found and recorded (CallSids and MessageSids)."""
+
+    calls: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    skipped: bool = False  # another replica held the lease
+
+
+async def _lease(session: AsyncSession) -> bool:
+    """PostgreSQL: this transaction's advisory lock, or False if another replica holds it.
+    (SQLite serves one process, whose write lock, BEGIN IMMEDIATE, already serialises.)"""
+    taken = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LEASE_KEY})
+    return bool(taken)
+
+
+def _ended(call: CallState) -> bool:
+    return call.parent_sid is None and call.status is not None and call.status.ended
+
+
+class ProviderRecovery:
+    """Finds and records the calls and texts that never reached the service."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        telephony: Telephony,
+        clock: Clock,
+        *,
+        zone: ZoneInfo,
+        handle_text: TextHandler,
+        lookback: timedelta = LOOKBACK,
+    ) -> None:
+        self.sessions, self.telephony, self.clock = sessions, telephony, clock
+        self.zone, self.handle_text, self.lookback = zone, handle_text, lookback
+
+    async def run_once(self, now: datetime | None = None) -> Recovered:
+        now = now or self.clock.now()
+        real = datetime.now(UTC)
+        offset = now - real
+        found = Recovered()
+        # The lease is held by a transaction of its own for the whole pass; each call or text is
+        # recorded in a transaction of its own (one that fails leaves the others recorded).
+        async with self.sessions() as lease:
+            numbers = list(await lease.scalars(select(Line.twilio_number).where(Line.active)))
+            if lease.get_bind().dialect.name == "postgresql":
+                if not await _lease(lease):
+                    found.skipped = True
+                    return found
+            else:  # SQLite: one process, one pooled connection, which the records need
+                await lease.close()
+            for number in numbers:
+                try:
+                    calls = await self.telephony.calls_to(number, since=real - self.lookback)
+                    texts = await self.telephony.messages_to(number, since=real - self.lookback)
+                except TelephonyError as exc:
+                    log.warning("provider records not listed; next pass", error=str(exc)[:200])
+                    continue
+                for call in calls:
+                    started = call.started_at or real
+                    if (
+                        _ended(call)
+                        and started <= real - SETTLED
+                        and await self._one(self._call, call, min(now, started + offset))
+                    ):
+                        found.calls.append(call.sid)
+                for message in texts:
+                    received = message.received_at or real
+                    if received <= real - SETTLED and await self._one(
+                        self._text, message, min(now, received + offset)
+                    ):
+                        found.texts.append(message.sid)
+        if found.calls or found.texts:
+            log.warning(
+                "calls and texts recovered from the provider's records",
+                calls=len(found.calls), texts=len(found.texts),
+            )  # fmt: skip
+        return found
+
+    async def _one(
+        self,
+        record: Callable[[AsyncSession, T, datetime], Awaitable[bool]],
+        item: T,
+        at: datetime,
+    ) -> bool:
+        try:
+            async with self.sessions() as session:
+                done = await record(session, item, at)
+                await session.commit()
+                return done
+        except Exception:  # one record that cannot be written must not stop the others
+            log.exception("a provider record could not be recovered")
+            return False
+
+    async def _call(self, session: AsyncSession, call: CallState, at: datetime) -> bool:
+        seen = await session.scalar(select(Contact.id).where(Contact.provider_sid == call.sid))
+        if seen is not None:
+            return False
+        given = FailsafeGiven(
+            call_sid=call.sid, step="never reached the service", receipt="", from_=call.from_,
+            to=call.to, numbers=(), fallback=False, at=at, recovered=True,
+        )  # fmt: skip
+        await record_failsafe(session, given, zone=self.zone)
+        return True
+
+    async def _text(self, session: AsyncSession, message: ReceivedMessage, at: datetime) -> bool:
+        seen = await session.scalar(
+            select(InboundMessage.id).where(InboundMessage.provider_sid == message.sid)
+        )
+        if seen is not None:
+            return False
+        await self.handle_text(session, message, at)
+        stored = await session.scalar(
+            select(InboundMessage).where(InboundMessage.provider_sid == message.sid)
+        )
+        await append_event(
+            session, kind=EventKind.MESSAGE_RECOVERED, at=at,
+            contact_id=stored.contact_id if stored else None,
+            details={"staff": bool(stored and stored.person_id)},
+        )  # fmt: skip
+        return True

@@ -1,0 +1,143 @@
+"""When the app cannot be reached at all, the shipped nginx answers a new call with the
+fail-safe TwiML file the app wrote at start-up (tonight's on-duty phones and the fallback
+number), and serves it at the Fallback URL too; the real nginx, in front of a stopped app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from oncall.clock import ManualClock
+from oncall.db.engine import Database
+from oncall.web.twilio.failsafe import failsafe_file_twiml
+from tests.deploy.files import NGINX
+from tests.e2e.conftest import (
+    FALLBACK,
+    FRIDAY_NIGHT,
+    ServerFactory,
+    free_port,
+    publish_friday_night,
+    start_service,
+)
+from tests.e2e.test_calls import POLICE_CONTROL_ROOM
+from tests.support import load_demo_data
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("nginx") is None, reason="nginx is not installed (make tools unpacks it)"
+)
+
+FALLBACK_PATH = "/twilio/voice/fallback/replace-with-a-random-word"
+TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def _nginx_conf(workdir: Path, app_port: int, port: int, twiml_file: Path) -> Path:
+    snippet = (NGINX / "oncall-proxy.conf").read_text(encoding="utf-8")
+    assert "/var/lib/oncall/failsafe.xml" in snippet
+    (workdir / "oncall-proxy.conf").write_text(
+        snippet.replace("/var/lib/oncall/failsafe.xml", str(twiml_file)), encoding="utf-8"
+    )
+    temp = "\n".join(f"{kind}_temp_path {workdir}/{kind};" for kind in TEMP_PATHS)
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        # As root, nginx's workers would run as nobody, who cannot enter pytest's private folders.
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"""daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log;
+events {{}}
+http {{
+    {temp}
+    access_log off;
+    upstream oncall {{ server 127.0.0.1:{app_port}; }}
+    server {{
+        listen 127.0.0.1:{port};
+        include {workdir}/oncall-proxy.conf;
+    }}
+}}
+""",
+        encoding="utf-8",
+    )
+    return conf
+
+
+@pytest.fixture
+def nginx_workdir(tmp_path: Path) -> Path:
+    workdir = tmp_path / "nginx"
+    workdir.mkdir()
+    return workdir
+
+
+async def _wait_for_port(port: int) -> None:
+    for _ in range(200):
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise AssertionError(f"nginx never listened on {port}")
+
+
+async def test_nginx_answers_the_fail_safe_when_the_app_is_stopped(
+    aiohttp_server: ServerFactory, database: Database, nginx_workdir: Path, tmp_path: Path
+) -> None:
+    await load_demo_data(database)
+    await publish_friday_night(database)
+    twiml_file = tmp_path / "var" / "failsafe.xml"
+    service = await start_service(
+        aiohttp_server, database, ManualClock(FRIDAY_NIGHT),
+        escalation_workers=False,  # type: ignore[arg-type]
+        failsafe_twiml_file=str(twiml_file),
+    )  # fmt: skip
+    # Written at start-up: every phone on duty, then the fallback number, with no app URL in it.
+    on_duty = [service.phones[code] for code in ("sw002", "sw004", "sm002")]
+    written = twiml_file.read_text(encoding="utf-8")
+    assert written == failsafe_file_twiml(tuple(on_duty), FALLBACK)
+    for number in [*on_duty, FALLBACK]:
+        assert f"<Number>{number}</Number>" in written
+    assert "http" not in written and "action" not in written
+
+    port = free_port()
+    conf = _nginx_conf(nginx_workdir, service.server.port or 0, port, twiml_file)
+    nginx = subprocess.Popen(  # noqa: ASYNC220  (started once; stopped below)
+        ["nginx", "-p", str(nginx_workdir), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await _wait_for_port(port)
+        params = {"CallSid": "CA" + "5" * 32, "From": POLICE_CONTROL_ROOM,
+                  "To": service.lines["police"], "CallStatus": "ringing"}  # fmt: skip
+        path = "/twilio/voice/incoming"
+        headers = {"X-Twilio-Signature": service.signature(path, params)}
+        base = f"http://127.0.0.1:{port}"
+        async with ClientSession() as http:
+            # The app answers: its own TwiML passes through (the ring-round: sw002 first).
+            async with http.post(base + path, data=params, headers=headers) as answer:
+                assert answer.status == 200
+                body = await answer.text()
+            assert "<Number url=" in body or "/twilio/voice/whisper" in body, body
+            await service.server.close()  # the app stops
+            async with http.post(base + path, data=params, headers=headers) as answer:
+                assert answer.status == 200
+                assert answer.content_type == "text/xml"
+                assert await answer.text() == written
+            async with http.post(base + FALLBACK_PATH, data=params) as fallback:
+                assert fallback.status == 200 and await fallback.text() == written
+            # Only a new call's webhook is answered so: a status callback still fails (502).
+            async with http.post(base + "/twilio/voice/status", data=params) as status:
+                assert status.status == 502
+            async with http.get(base + "/oncall-failsafe.xml") as direct:
+                assert direct.status == 404  # internal only
+    finally:
+        nginx.terminate()
+        _out, err = nginx.communicate(timeout=30)
+    assert b"[emerg]" not in err, err.decode()
