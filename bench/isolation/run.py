@@ -153,10 +153,13 @@ async def _sign_ins(url: str, until: float, report: dict[str, Any]) -> None:
                 await answer.read()
                 statuses[answer.status] += 1
 
+        seconds = []
         while time.monotonic() < until:
+            started = time.perf_counter()
             await asyncio.gather(*(attempt(n) for n in range(SIGN_INS)))
+            seconds.append(round(time.perf_counter() - started, 2))
             bursts += 1
-    report.update(bursts=bursts, statuses=dict(statuses))
+    report.update(bursts=bursts, statuses=dict(statuses), seconds_per_burst=seconds)
 
 
 async def _chain(site: Site, url: str, db: Database, until: float, report: dict[str, Any]) -> None:

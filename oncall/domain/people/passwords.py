@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Protocol
 
+from oncall import cpu
 from oncall.domain.people.users import hash_password, verify_password
 
 CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
 _NOT_A_PASSWORD = "not a real password"  # noqa: S105  (hashed to check unknown names against)
-LOWER_PRIORITY = 10  # nice increment of the checking threads (0: same priority as the loop)
 
 
 class Hasher(Protocol):
@@ -55,16 +53,6 @@ class PasswordChecksBusy(Exception):
         self.retry_after = retry_after
 
 
-def _lower_priority(increment: int) -> None:
-    """Run in each checking thread as it starts. On Linux the nice value belongs to the thread
-    (and to threads it starts); elsewhere this may apply to the process, so it is Linux only."""
-    if increment <= 0 or not hasattr(os, "setpriority") or os.uname().sysname != "Linux":
-        return
-    thread = threading.get_native_id()
-    with suppress(OSError):  # not permitted here: the checks still run off the loop
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
-
-
 class PasswordChecker:
     """A bounded pool for password hashing and checking. Call `close` when done."""
 
@@ -74,7 +62,7 @@ class PasswordChecker:
         threads: int,
         queue: int,
         hasher: Hasher | None = None,
-        lower_priority: int = LOWER_PRIORITY,
+        lower_priority: int = cpu.LOWER_PRIORITY,
     ) -> None:
         if threads < 1 or queue < 0:
             raise ValueError("a password checker needs a thread at least, and a queue of 0 or more")
@@ -82,7 +70,7 @@ class PasswordChecker:
         self.limit = threads + queue
         self._hasher = hasher or Argon2Hasher()
         self._executor = ThreadPoolExecutor(
-            threads, "password-check", initializer=_lower_priority, initargs=(lower_priority,)
+            threads, "password-check", initializer=cpu.lower_priority, initargs=(lower_priority,)
         )
         self._taken = 0  # checks running or waiting (only touched on the event loop)
         self._dummy: str | None = None

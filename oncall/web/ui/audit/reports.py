@@ -189,5 +189,6 @@ async def export_events(request: web.Request) -> web.StreamResponse:
     async with db.sessions() as session:
         return await _stream_csv(
             request, f"events-{first}-{last}.csv",
-            events_csv(session, start=start, end=end, zone=zone),
+            events_csv(session, start=start, end=end, zone=zone,
+                       offload=request.config_dict[keys.CPU_WORKERS].run),
         )  # fmt: skip
