@@ -4,9 +4,11 @@ An argon2 check costs about 100 ms of CPU and 64 MiB (PasswordHasher's defaults:
 lanes) and releases the GIL while it works. Run on the event loop, 150 sign-ins at once held a
 voice webhook for 17 s (issue 13). So checks run in a few threads of their own, with a lower
 scheduling priority (Linux `nice`, which argon2's own lane threads inherit) so that the kernel
-prefers the loop's thread; at most `threads` run and `queue` more wait. Past that a check is
+prefers the loop's thread; at most `threads` run and `queue` more wait. Past that a sign-in is
 refused at once (`PasswordChecksBusy`: the sign-in page answers 503 with Retry-After) instead of
-queueing without bound, holding memory and delaying every sign-in behind it.
+queueing without bound, holding memory and delaying every sign-in behind it. A sign-in reserves
+its place on arrival, before the throttle: a flood of sign-ins never reaches the database either
+(its connections are the webhooks' too).
 
 `Hasher` is the boundary: argon2 in production, a small real stand-in in tests.
 """
@@ -85,7 +87,10 @@ class PasswordChecker:
         return max(1, math.ceil(self.limit * CHECK_SECONDS / self.threads))
 
     @contextmanager
-    def _slot(self) -> Iterator[None]:
+    def reserve(self) -> Iterator[None]:
+        """A place in the checks, held until the block ends (a sign-in takes it on arrival,
+        before the throttle and the database, and checks within it with `check`); raises
+        PasswordChecksBusy at once when none is free."""
         if self.busy:
             raise PasswordChecksBusy(self.retry_after())
         self._taken += 1
@@ -103,25 +108,30 @@ class PasswordChecker:
             self._dummy = self._dummy or made
 
     async def hash(self, password: str) -> str:
-        with self._slot():
+        with self.reserve():
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        """Whether `password` matches; with no hash (no such user) a check of a made-up hash is
-        spent all the same, in the same threads, so the answer's time does not reveal a name."""
-        with self._slot():
-            loop = asyncio.get_running_loop()
-            if password_hash is None:
-                if self._dummy is None:
-                    await self.start()
-                await loop.run_in_executor(
-                    self._executor, self._hasher.verify, self._dummy or "", password
-                )
-                return False
-            return await loop.run_in_executor(
-                self._executor, self._hasher.verify, password_hash, password
+        """`check` in a place of its own (PasswordChecksBusy if none is free)."""
+        with self.reserve():
+            return await self.check(password_hash, password)
+
+    async def check(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches, within a place already reserved; with no hash (no such
+        user) a check of a made-up hash is spent all the same, in the same threads, so the
+        answer's time does not reveal a name."""
+        loop = asyncio.get_running_loop()
+        if password_hash is None:
+            if self._dummy is None:
+                await self.start()
+            await loop.run_in_executor(
+                self._executor, self._hasher.verify, self._dummy or "", password
             )
+            return False
+        return await loop.run_in_executor(
+            self._executor, self._hasher.verify, password_hash, password
+        )
 
     def close(self) -> None:
         """Stop the threads; checks still waiting are cancelled."""
