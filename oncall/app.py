@@ -9,6 +9,7 @@ from aiohttp import web
 from integrations.telephony import Telephony
 from oncall import keys
 from oncall.clock import Clock, OffsetClock, SystemClock
+from oncall.cpu import CpuWorkers
 from oncall.db.engine import Database
 from oncall.domain.people import Hasher, PasswordChecker
 from oncall.log import get_logger
@@ -55,6 +56,15 @@ def _passwords(hasher: Hasher | None) -> Callable[[web.Application], AsyncIterat
     return ctx
 
 
+async def _cpu_workers(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: worker processes (started when first needed) for pure-Python CPU work: the
+    chain's walk, the events export's text."""
+    workers = CpuWorkers(2)
+    app[keys.CPU_WORKERS] = workers
+    yield
+    workers.close()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -86,6 +96,7 @@ def create_app(
     app[keys.CLOCK] = clock or (OffsetClock() if settings.telephony == "fake" else SystemClock())
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_passwords(hasher))
+    app.cleanup_ctx.append(_cpu_workers)
     app.cleanup_ctx.append(audit_jobs_ctx)
     app.cleanup_ctx.append(duty_numbers_ctx)
     app.cleanup_ctx.append(telephony_ctx(telephony))

@@ -9,6 +9,7 @@ from aiohttp import web
 from integrations.fake_twilio import FakeTwilio
 from integrations.telephony import Telephony
 from oncall.clock import Clock
+from oncall.cpu import CpuWorkers
 from oncall.db.engine import Database
 from oncall.domain.calls import CallReconciler
 from oncall.domain.escalation import EscalationScheduler
@@ -33,6 +34,7 @@ FAKE_TWILIO = web.AppKey("fake_twilio", FakeTwilio)  # demo mode only
 SIGNING_KEY = web.AppKey("signing_key", bytes)  # signs sessions, CSRF tokens and outcome links
 OUTCOME_LINKS = web.AppKey("outcome_links", OutcomeLinks)  # signed with SIGNING_KEY
 PASSWORDS = web.AppKey("passwords", PasswordChecker)  # argon2 off the loop, bounded
+CPU_WORKERS = web.AppKey("cpu_workers", CpuWorkers)  # a process for pure-Python CPU work
 
 # This replica's periodic work (oncall.web.background) and the workers tests drive by hand.
 RUNNER = web.AppKey("runner", Runner)

@@ -85,10 +85,10 @@ class Settings:
     # Missing-from-home-or-care episodes are keyed by a case reference only (docs/missing.md).
     case_reference_pattern: str = DEFAULT_CASE_REFERENCE_PATTERN
     return_interview_hours: int = 72  # a return home interview is due this long after the return
-    # Sign-in's argon2 checks run off the event loop: this many at once, this many more waiting;
+    # Sign-in's argon2 checks run off the event loop: this many at once, this many more under way;
     # past that, POST /login answers 503 with Retry-After (docs/routing.md, "Isolation").
     password_check_threads: int = 2
-    password_check_queue: int = 8
+    password_check_queue: int = 30
 
     @property
     def zone(self) -> ZoneInfo:

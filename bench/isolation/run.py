@@ -65,6 +65,7 @@ CALLER = "+441534700201"  # the police control room (a known caller in the demo)
 PASSWORD = "oncall-demo"  # noqa: S105  (the demo users' published password)
 PHASES = ("idle", "sign-ins", "chain", "csv", "rota")
 SIGN_INS = 150
+PROBE_GIVES_UP_S = 60.0  # a webhook unanswered this long counts as no answer (status 0)
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
@@ -92,12 +93,13 @@ async def _probe(url: str, line: str, seconds: float, interval: float) -> dict[s
             async with http.post(target, data=params, headers=headers) as answer:
                 body = await answer.read()
                 statuses[answer.status if b"<Response" in body else -answer.status] += 1
-        except aiohttp.ClientError:
+        except (aiohttp.ClientError, TimeoutError):  # no answer (Twilio waits 15 s at most)
             statuses[0] += 1
         samples.append(time.perf_counter() - started)
 
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    timeout = aiohttp.ClientTimeout(total=PROBE_GIVES_UP_S)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         tasks = []
         started = time.monotonic()
         n = 0
@@ -153,10 +155,13 @@ async def _sign_ins(url: str, until: float, report: dict[str, Any]) -> None:
                 await answer.read()
                 statuses[answer.status] += 1
 
+        seconds = []
         while time.monotonic() < until:
+            started = time.perf_counter()
             await asyncio.gather(*(attempt(n) for n in range(SIGN_INS)))
+            seconds.append(round(time.perf_counter() - started, 2))
             bursts += 1
-    report.update(bursts=bursts, statuses=dict(statuses))
+    report.update(bursts=bursts, statuses=dict(statuses), seconds_per_burst=seconds)
 
 
 async def _chain(site: Site, url: str, db: Database, until: float, report: dict[str, Any]) -> None:

@@ -20,11 +20,8 @@ from oncall.db.engine import Database
 from oncall.db.models import SignInThrottle
 from oncall.domain.people import (
     Argon2Hasher,
-    Limit,
     PasswordChecker,
     PasswordChecksBusy,
-    attempt_unchecked,
-    take_attempt,
 )
 from oncall.settings import Settings, SettingsError, load_settings
 from tests.support import JERSEY, load_demo_data
@@ -140,17 +137,6 @@ async def test_the_checker_refuses_past_threads_and_queue_and_frees_its_places()
     finally:
         hasher.gate.set()
         checker.close()
-
-
-async def test_an_unchecked_attempt_gives_its_slots_back(database: Database) -> None:
-    limits = [Limit("client:203.0.113.5", 5), Limit("account:manager", 10)]
-    async with database.sessions() as session:
-        assert await take_attempt(session, limits, now=NIGHT) is None
-        await attempt_unchecked(session, limits)
-        await session.commit()
-        rows = await session.execute(select(SignInThrottle.key, SignInThrottle.attempts))
-        counts = {key: attempts for key, attempts in rows}
-    assert counts == {"client:203.0.113.5": 0, "account:manager": 0}
 
 
 def test_the_password_check_settings_are_validated() -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from oncall.cpu import Offload
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
 from oncall.domain.audit.contacts import ContactFilter, filtered
 
@@ -100,11 +101,17 @@ def _contact_csv(batch: Sequence[Any], zone: ZoneInfo) -> str:
 
 
 async def events_csv(
-    session: AsyncSession, *, start: datetime, end: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    offload: Offload = asyncio.to_thread,
 ) -> AsyncIterator[str]:
     """The events that occurred in [start, end), in chain order, as CSV text in chunks.
 
     Each row carries its digest and hashes, so an export can be checked against the chain.
+    The text is made by `offload` (the server's: a worker process, oncall.cpu).
     """
     yield csv_text([EVENT_COLUMNS])
     query = (
@@ -115,8 +122,9 @@ async def events_csv(
     )
     result = await session.stream(query.execution_options(yield_per=BATCH))
     async for batch in result.partitions(BATCH):
-        # Plain columns (no ORM objects) fetched on the loop; the text made in a thread.
-        yield await asyncio.to_thread(_event_csv, batch, zone)
+        # Plain columns (no ORM objects) fetched on the loop; the text made elsewhere.
+        text: str = await offload(_event_csv, [tuple(row) for row in batch], zone)
+        yield text
 
 
 _EVENT_FIELDS = (

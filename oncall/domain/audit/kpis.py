@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -179,19 +180,6 @@ async def kpi_report(
             .where(Contact.received_at >= start, Contact.received_at < end)
         )
     ).all()
-    forwarded = 0
-    contacts: list[ContactFacts] = []
-    for received, answered, channel, line, agency, worker, outcome, esc in rows:
-        if outcome == FORWARDED:
-            forwarded += 1
-            continue
-        contacts.append(
-            ContactFacts(
-                received_at=received, answered_at=answered, voice=channel == Channel.VOICE,
-                line=line or "unknown", agency=agency, worker=worker or "",
-                has_outcome=outcome is not None, escalated=bool(esc),
-            )
-        )  # fmt: skip
     acker = aliased(Person)
     alert_rows = (
         await session.execute(
@@ -213,6 +201,34 @@ async def kpi_report(
             )
         )
     ).all()
+    # A long period's figures are a lot of pure Python: made in a worker thread.
+    return await asyncio.to_thread(
+        _report, rows, alert_rows, start=start, end=end, zone=zone, night_boundary=night_boundary
+    )
+
+
+def _report(
+    rows: Sequence[Any],
+    alert_rows: Sequence[Any],
+    *,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    night_boundary: time,
+) -> KpiReport:
+    forwarded = 0
+    contacts: list[ContactFacts] = []
+    for received, answered, channel, line, agency, worker, outcome, esc in rows:
+        if outcome == FORWARDED:
+            forwarded += 1
+            continue
+        contacts.append(
+            ContactFacts(
+                received_at=received, answered_at=answered, voice=channel == Channel.VOICE,
+                line=line or "unknown", agency=agency, worker=worker or "",
+                has_outcome=outcome is not None, escalated=bool(esc),
+            )
+        )  # fmt: skip
     alerts = [
         AlertFacts(created, acked, by or "", line or "unknown", agency, received)
         for created, acked, by, line, agency, received in alert_rows

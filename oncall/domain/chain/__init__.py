@@ -19,7 +19,7 @@ from oncall.domain.chain.hashing import (
     is_redacted,
 )
 from oncall.domain.chain.kinds import EventKind
-from oncall.domain.chain.verify import ChainBreak, ChainReport, verify_chain
+from oncall.domain.chain.verify import ChainBreak, ChainReport, verify_chain, verify_chain_at
 
 __all__ = [
     "GENESIS_HASH",
@@ -36,4 +36,5 @@ __all__ = [
     "logged_before",
     "pending_events",
     "verify_chain",
+    "verify_chain_at",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from oncall.db.engine import Database
 from oncall.db.models import ChainHead, Event
 from oncall.domain.chain.append import HEAD_ID
 from oncall.domain.chain.hashing import GENESIS_HASH, details_digest, event_hash, is_redacted
@@ -124,3 +125,18 @@ async def verify_chain(session: AsyncSession, *, batch: int = 1000) -> ChainRepo
             ),
         )
     return ChainReport(walk.checked, expected_seq - 1, None)
+
+
+def verify_chain_at(database_url: str) -> ChainReport:
+    """`verify_chain` over an engine of its own, for a worker process (oncall.cpu.CpuWorkers):
+    the server's event loop then neither hashes the chain nor holds a connection for the walk."""
+
+    async def walk() -> ChainReport:
+        database = Database.connect(database_url)
+        try:
+            async with database.sessions() as session:
+                return await verify_chain(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(walk())

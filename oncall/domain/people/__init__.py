@@ -23,7 +23,6 @@ from oncall.domain.people.sessions import (
 from oncall.domain.people.sign_in_throttle import (
     Limit,
     attempt_succeeded,
-    attempt_unchecked,
     forget_old_attempts,
     limits_for,
     take_attempt,
@@ -93,7 +92,6 @@ __all__ = [
     "add_request",
     "add_unavailability",
     "attempt_succeeded",
-    "attempt_unchecked",
     "change_password",
     "check_password",
     "check_username",

@@ -4,9 +4,11 @@ An argon2 check costs about 100 ms of CPU and 64 MiB (PasswordHasher's defaults:
 lanes) and releases the GIL while it works. Run on the event loop, 150 sign-ins at once held a
 voice webhook for 17 s (issue 13). So checks run in a few threads of their own, with a lower
 scheduling priority (Linux `nice`, which argon2's own lane threads inherit) so that the kernel
-prefers the loop's thread; at most `threads` run and `queue` more wait. Past that a check is
+prefers the loop's thread; at most `threads` run and `queue` more wait. Past that a sign-in is
 refused at once (`PasswordChecksBusy`: the sign-in page answers 503 with Retry-After) instead of
-queueing without bound, holding memory and delaying every sign-in behind it.
+queueing without bound, holding memory and delaying every sign-in behind it. A sign-in reserves
+its place on arrival, before the throttle: a flood of sign-ins never reaches the database either
+(its connections are the webhooks' too).
 
 `Hasher` is the boundary: argon2 in production, a small real stand-in in tests.
 """
@@ -15,18 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Protocol
 
+from oncall import cpu
 from oncall.domain.people.users import hash_password, verify_password
 
 CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
 _NOT_A_PASSWORD = "not a real password"  # noqa: S105  (hashed to check unknown names against)
-LOWER_PRIORITY = 10  # nice increment of the checking threads (0: same priority as the loop)
 
 
 class Hasher(Protocol):
@@ -55,16 +55,6 @@ class PasswordChecksBusy(Exception):
         self.retry_after = retry_after
 
 
-def _lower_priority(increment: int) -> None:
-    """Run in each checking thread as it starts. On Linux the nice value belongs to the thread
-    (and to threads it starts); elsewhere this may apply to the process, so it is Linux only."""
-    if increment <= 0 or not hasattr(os, "setpriority") or os.uname().sysname != "Linux":
-        return
-    thread = threading.get_native_id()
-    with suppress(OSError):  # not permitted here: the checks still run off the loop
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
-
-
 class PasswordChecker:
     """A bounded pool for password hashing and checking. Call `close` when done."""
 
@@ -74,7 +64,7 @@ class PasswordChecker:
         threads: int,
         queue: int,
         hasher: Hasher | None = None,
-        lower_priority: int = LOWER_PRIORITY,
+        lower_priority: int = cpu.LOWER_PRIORITY,
     ) -> None:
         if threads < 1 or queue < 0:
             raise ValueError("a password checker needs a thread at least, and a queue of 0 or more")
@@ -82,7 +72,7 @@ class PasswordChecker:
         self.limit = threads + queue
         self._hasher = hasher or Argon2Hasher()
         self._executor = ThreadPoolExecutor(
-            threads, "password-check", initializer=_lower_priority, initargs=(lower_priority,)
+            threads, "password-check", initializer=cpu.lower_priority, initargs=(lower_priority,)
         )
         self._taken = 0  # checks running or waiting (only touched on the event loop)
         self._dummy: str | None = None
@@ -97,7 +87,10 @@ class PasswordChecker:
         return max(1, math.ceil(self.limit * CHECK_SECONDS / self.threads))
 
     @contextmanager
-    def _slot(self) -> Iterator[None]:
+    def reserve(self) -> Iterator[None]:
+        """A place in the checks, held until the block ends (a sign-in takes it on arrival,
+        before the throttle and the database, and checks within it with `check`); raises
+        PasswordChecksBusy at once when none is free."""
         if self.busy:
             raise PasswordChecksBusy(self.retry_after())
         self._taken += 1
@@ -115,25 +108,30 @@ class PasswordChecker:
             self._dummy = self._dummy or made
 
     async def hash(self, password: str) -> str:
-        with self._slot():
+        with self.reserve():
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        """Whether `password` matches; with no hash (no such user) a check of a made-up hash is
-        spent all the same, in the same threads, so the answer's time does not reveal a name."""
-        with self._slot():
-            loop = asyncio.get_running_loop()
-            if password_hash is None:
-                if self._dummy is None:
-                    await self.start()
-                await loop.run_in_executor(
-                    self._executor, self._hasher.verify, self._dummy or "", password
-                )
-                return False
-            return await loop.run_in_executor(
-                self._executor, self._hasher.verify, password_hash, password
+        """`check` in a place of its own (PasswordChecksBusy if none is free)."""
+        with self.reserve():
+            return await self.check(password_hash, password)
+
+    async def check(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches, within a place already reserved; with no hash (no such
+        user) a check of a made-up hash is spent all the same, in the same threads, so the
+        answer's time does not reveal a name."""
+        loop = asyncio.get_running_loop()
+        if password_hash is None:
+            if self._dummy is None:
+                await self.start()
+            await loop.run_in_executor(
+                self._executor, self._hasher.verify, self._dummy or "", password
             )
+            return False
+        return await loop.run_in_executor(
+            self._executor, self._hasher.verify, password_hash, password
+        )
 
     def close(self) -> None:
         """Stop the threads; checks still waiting are cancelled."""

@@ -9,9 +9,8 @@ Keys and limits (`limits_for`), in the OWASP manner ("device cookies"):
   then one every 30 seconds (a slow-down, never a wall, so nobody can lock the user out).
 
 An attempt that is refused takes nothing. A successful sign-in gives its slot back and clears
-the account's and the device's counts; a failed one keeps its slot; one whose password was
-never checked (the password checks were busy, a 503) gives its slots back. So however many
-guesses arrive at once, at most 5 are ever checked for a client in a window.
+the account's and the device's counts; a failed one keeps its slot. So however many guesses
+arrive at once, at most 5 are ever checked for a client in a window.
 """
 
 from __future__ import annotations
@@ -112,17 +111,6 @@ async def attempt_succeeded(session: AsyncSession, limits: Iterable[Limit]) -> N
             .where(SignInThrottle.key.in_(refunded), SignInThrottle.attempts > 0)
             .values(attempts=SignInThrottle.attempts - 1)
         )
-
-
-async def attempt_unchecked(session: AsyncSession, limits: Iterable[Limit]) -> None:
-    """The password was never checked (the checks were busy: a 503): every slot the attempt
-    took is given back, as if it had been refused."""
-    keys = [limit.key for limit in limits]
-    await session.execute(
-        update(SignInThrottle)
-        .where(SignInThrottle.key.in_(keys), SignInThrottle.attempts > 0)
-        .values(attempts=SignInThrottle.attempts - 1)
-    )
 
 
 async def forget_old_attempts(session: AsyncSession, *, now: datetime) -> int:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from oncall import cpu
 from oncall.db.models import RotaVersion
 from oncall.domain.rota.errors import RotaConflict, RotaInvalid
 from oncall.domain.rota.months import Month
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
 
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WORKERS = 2  # the production host has two cores; more workers only fight for them
+# Solves run here, never on the event loop; two at once at most per process (more would only
+# fight for the two cores), each thread at a lower scheduling priority (docs/routing.md).
+_SOLVER_THREADS = ThreadPoolExecutor(2, "rota-solver", initializer=cpu.lower_priority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,7 @@ async def solve_problem(
     seed: int = 0,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """The solution document for `problem`, solved in a worker thread."""
+    """The solution document for `problem`, solved in a worker thread (of lower priority)."""
     await warm_solver()
     import rota_solver
 
@@ -69,14 +75,15 @@ async def solve_problem(
             progress(SolveProgress(raw.stage, raw.elapsed_s, raw.best, raw.bound))
 
     try:
-        solution = await asyncio.to_thread(
-            rota_solver.solve,
-            parsed,
-            time_limit_s=time_limit_s,
-            workers=workers,
-            seed=seed,
-            progress=report,
-        )
+        # In a thread of the solver's own at a lower priority (the CP-SAT threads it starts
+        # inherit it): on a busy machine the kernel runs the webhooks' loop first.
+        solution = await asyncio.get_running_loop().run_in_executor(
+            _SOLVER_THREADS,
+            functools.partial(
+                rota_solver.solve, parsed, time_limit_s=time_limit_s, workers=workers,
+                seed=seed, progress=report,
+            ),
+        )  # fmt: skip
     except rota_solver.NoRotaFound:
         raise RotaConflict(
             f"time limit: no rota was found within {time_limit_s:g} s; try a longer time limit"

@@ -14,7 +14,6 @@ from oncall.domain.people import (
     Limit,
     PasswordChecksBusy,
     attempt_succeeded,
-    attempt_unchecked,
     end_session,
     end_user_sessions,
     limits_for,
@@ -115,11 +114,28 @@ async def login(request: web.Request) -> web.Response:
         secret, request.cookies.get(DEVICE_COOKIE, ""), username, time.time()
     )
     limits = limits_for(username, client, device)
-    database, now = request.config_dict[keys.DATABASE], request.config_dict[keys.CLOCK].now()
     passwords = request.config_dict[keys.PASSWORDS]
-    if passwords.busy:  # refused before it costs the database anything (docs/routing.md)
+    try:
+        # A place in the password checks, taken on arrival: past the cap a sign-in costs nothing
+        # more, neither the database nor a check (docs/routing.md, "Isolation").
+        with passwords.reserve():
+            return await _sign_in(request, username, password, target, device, limits)
+    except PasswordChecksBusy as busy:
         log.warning("sign-in refused: password checks busy", client=client)
-        return _busy(passwords.retry_after())
+        return _busy(busy.retry_after)
+
+
+async def _sign_in(
+    request: web.Request,
+    username: str,
+    password: str,
+    target: str,
+    device: str | None,
+    limits: list[Limit],
+) -> web.Response:
+    config, client = request.config_dict, client_address(request)
+    secret, passwords = config[keys.SIGNING_KEY], config[keys.PASSWORDS]
+    database, now = config[keys.DATABASE], config[keys.CLOCK].now()
     # The attempt is taken (and committed, for every replica to see) before the password is
     # checked: guesses sent all at once are counted one after another, not all let through.
     async with database.sessions() as session:
@@ -133,15 +149,8 @@ async def login(request: web.Request) -> web.Response:
         stored = await stored_password(session, username)
     # Checked off the event loop with no connection held (SQLite has one); an unknown name costs
     # the same check, in the same threads, so the time taken does not reveal which names exist.
-    try:
-        right = await passwords.verify(stored.password_hash if stored else None, password)
-    except PasswordChecksBusy as busy:  # filled up since the look above: the attempt is given back
-        async with database.sessions() as session:
-            await attempt_unchecked(session, limits)
-            await session.commit()
-        log.warning("sign-in refused: password checks busy", client=client)
-        return _busy(busy.retry_after)
-    user = None
+    right = await passwords.check(stored.password_hash if stored else None, password)
+    user, session_id = None, ""
     if stored is not None and right:
         async with database.sessions() as session:
             user = await note_sign_in(session, stored.user_id, now=now)

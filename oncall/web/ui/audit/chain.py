@@ -11,7 +11,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall import keys
-from oncall.domain.audit import ChainStatus, chain_status, verify_and_record
+from oncall.domain.audit import (
+    ChainStatus,
+    chain_status,
+    record_verification,
+    verify_and_record,
+)
+from oncall.domain.chain import verify_chain_at
 from oncall.log import get_logger
 from oncall.settings import Settings
 from oncall.web.ui.audit.common import AuditJobs
@@ -25,17 +31,27 @@ SETTLE_SECONDS = 1.0
 
 def start_verification(config: Mapping[Any, Any], *, actor: str = "") -> bool:
     """Walk the whole chain in a background task that records its result (`audit.verified`);
-    at most one at a time in this process. `actor` is the user who asked ("" = the service).
-    Returns False when one is already running."""
+    at most one at a time in this process, walked in a worker process (oncall.cpu). `actor` is
+    the user who asked ("" = the service). Returns False when one is already running."""
     jobs = config[keys.AUDIT_JOBS]
     if jobs.busy:
         return False
     database, clock = config[keys.DATABASE], config[keys.CLOCK]
+    workers, url = config.get(keys.CPU_WORKERS), config[keys.SETTINGS].database_url
 
     async def verify() -> None:
+        at = clock.now()
         try:
+            if workers is None or ":memory:" in url:  # (an in-memory database is this process's)
+                async with database.sessions() as session:
+                    await verify_and_record(session, at=at, actor=actor)
+                    await session.commit()
+                return
+            # Walked in a worker process with its own connection: this process's event loop
+            # (the webhooks') neither hashes the chain nor holds a connection meanwhile.
+            report = await workers.run(verify_chain_at, url)
             async with database.sessions() as session:
-                await verify_and_record(session, at=clock.now(), actor=actor)
+                await record_verification(session, report, at=at, actor=actor)
                 await session.commit()
         except Exception:  # pages keep showing the previous result, marked as not recent
             log.exception("chain verification failed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -143,7 +142,8 @@ async def monthly_report_pdf(request: web.Request) -> web.Response:
         prepared_by=manager(request).display_name, report=m.report, outcomes=m.outcomes,
         charts=chart_specs(m.report), chain=m.status, zone=zone,
     )  # fmt: skip
-    body = await asyncio.to_thread(report_pdf, content)  # drawing is CPU work: off the loop
+    # Drawing is pure-Python CPU work: in a worker process, off the loop and its GIL.
+    body = await request.config_dict[keys.CPU_WORKERS].run(report_pdf, content)
     return download(body, f"oncall-report-{m.key}.pdf", "application/pdf")
 
 
@@ -189,5 +189,6 @@ async def export_events(request: web.Request) -> web.StreamResponse:
     async with db.sessions() as session:
         return await _stream_csv(
             request, f"events-{first}-{last}.csv",
-            events_csv(session, start=start, end=end, zone=zone),
+            events_csv(session, start=start, end=end, zone=zone,
+                       offload=request.config_dict[keys.CPU_WORKERS].run),
         )  # fmt: skip

@@ -3,7 +3,6 @@ PDF of any morning (the periodic runner prepares and e-mails it at the handover 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from aiohttp import web
@@ -73,5 +72,6 @@ async def pack_print(request: web.Request) -> web.Response:
         pack=pack, zone=request.config_dict[keys.SETTINGS].zone, prepared_at=now_local(request),
         prepared_by=signed_in(request).display_name,
     )  # fmt: skip
-    body = await asyncio.to_thread(pack_pdf, content)  # drawing is CPU work: off the loop
+    # Drawing is pure-Python CPU work: in a worker process, off the loop and its GIL.
+    body = await request.config_dict[keys.CPU_WORKERS].run(pack_pdf, content)
     return download(body, f"missing-pack-{pack.day}.pdf", "application/pdf")

@@ -1,0 +1,71 @@
+"""CPU-heavy work away from the event loop that answers webhooks (docs/routing.md, "Isolation").
+
+Two tools. `lower_priority` lowers the scheduling priority of the thread that calls it (Linux
+`nice`; threads it starts inherit it), so that on a busy machine the kernel runs the loop's
+thread first. `CpuWorkers` runs a function in a process of its own, at that lower priority: the
+way for pure-Python work (hashing the chain), which in a thread would hold the GIL that the loop
+needs after every wait for the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+LOWER_PRIORITY = 10  # nice increment for background CPU work (0: the loop's own priority)
+
+
+def lower_priority(increment: int = LOWER_PRIORITY) -> None:
+    """Lower the calling thread's priority by `increment` (Linux only, where the nice value is
+    the thread's; elsewhere it would be the whole process's, so nothing is done)."""
+    if increment <= 0 or not hasattr(os, "setpriority") or os.uname().sysname != "Linux":
+        return
+    thread = threading.get_native_id()
+    with suppress(OSError):  # not permitted here: the work still runs off the loop
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
+
+
+class Offload(Protocol):
+    """Runs `fn(*args)` somewhere other than the event loop: `CpuWorkers.run`, or
+    `asyncio.to_thread` where no worker process is at hand (the command line, tests)."""
+
+    def __call__(self, fn: Callable[..., Any], /, *args: Any) -> Awaitable[Any]: ...
+
+
+class CpuWorkers:
+    """A small pool of worker processes, started (by spawning: no copy of the server's threads
+    or connections) when first needed. `fn` and its arguments must be picklable, and `fn` must
+    open whatever it needs itself (a database engine of its own, never the server's)."""
+
+    def __init__(self, processes: int = 1, *, increment: int = LOWER_PRIORITY) -> None:
+        self._processes, self._increment = processes, increment
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self._processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=lower_priority,
+                initargs=(self._increment,),
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        """Stop the processes, ending any work under way (a shutdown does not wait for a walk
+        of a million events; it runs again later)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        running = list((getattr(pool, "_processes", None) or {}).values())  # no public way
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in running:
+            process.terminate()

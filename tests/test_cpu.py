@@ -1,0 +1,36 @@
+"""oncall.cpu: CPU-heavy work in a worker process of its own, at a lower priority."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from oncall.cpu import CpuWorkers, lower_priority
+
+
+def _own_priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+async def test_work_runs_in_another_process_and_the_workers_stop() -> None:
+    workers = CpuWorkers(1)
+    try:
+        assert await workers.run(os.getpid) != os.getpid()
+        assert await workers.run(sum, [1, 2, 3]) == 6
+    finally:
+        workers.close()
+    workers.close()  # a second close does nothing
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the nice value is per thread on Linux only")
+async def test_the_workers_run_at_a_lower_priority_than_the_server() -> None:
+    workers = CpuWorkers(1, increment=5)
+    try:
+        assert await workers.run(_own_priority) == min(19, _own_priority() + 5)
+    finally:
+        workers.close()
+    before = _own_priority()
+    lower_priority(0)  # nothing to lower
+    assert _own_priority() == before
