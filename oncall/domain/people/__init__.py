@@ -7,10 +7,13 @@ the sign-in throttle (`sign_in_throttle`), and whether a person's links still wo
 from oncall.domain.people.leave_import import import_leave
 from oncall.domain.people.sessions import (
     SESSION_LIFETIME,
+    clear_notice,
     end_session,
     end_user_sessions,
     forget_expired_sessions,
+    peek_notice,
     session_user,
+    set_notice,
     start_session,
 )
 from oncall.domain.people.sign_in_throttle import (
@@ -81,6 +84,7 @@ __all__ = [
     "change_password",
     "check_password",
     "check_username",
+    "clear_notice",
     "create_api_token",
     "create_user",
     "delete_request",
@@ -98,6 +102,7 @@ __all__ = [
     "names_by_code",
     "new_user",
     "parse_reason",
+    "peek_notice",
     "person_by_code",
     "person_in_good_standing",
     "record_token_created",
@@ -106,6 +111,7 @@ __all__ = [
     "revoke_user_tokens",
     "save_person",
     "session_user",
+    "set_notice",
     "set_roles",
     "set_user_active",
     "sign_in",
