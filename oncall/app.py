@@ -24,6 +24,7 @@ from oncall.web.routes import add_routes
 from oncall.web.telephony import configure_fake_numbers, fake_twilio, telephony_ctx
 from oncall.web.twilio.failsafe import duty_numbers_ctx
 from oncall.web.ui.audit.chain import audit_jobs_ctx, verify_if_stale
+from oncall.web.ui.common import session_notices
 from oncall.web.ui.errors import html_errors
 from oncall.web.ui.rota.jobs import RotaJobs, forget_finished_jobs, rota_jobs_ctx
 from oncall.wiring import outcome_links, signing_key
@@ -83,7 +84,8 @@ def create_app(
     # refusals.
     app = web.Application(
         middlewares=[
-            measure, request_context, api_errors, validated_input, authenticate, html_errors,
+            measure, request_context, api_errors, validated_input, authenticate,
+            session_notices, html_errors,
         ]
     )  # fmt: skip
     app.on_response_prepare.append(security_headers)  # every response, sub-apps' too

@@ -37,10 +37,14 @@ async def site(aiohttp_client: ClientFactory, database: Database) -> Site:
     return Site(aiohttp_client, database, ManualClock(SATURDAY), settings)
 
 
-def _notice(location: str) -> str:
-    from urllib.parse import parse_qs, urlsplit
+async def _notice(client: Client, location: str) -> str:
+    """The one-time notice the page at `location` shows (kept in the session, not the URL)."""
+    import html
+    import re
 
-    return parse_qs(urlsplit(location).query).get("notice", [""])[0]
+    page = await (await client.get(location)).text()
+    found = re.search(r'<p class="notice" role="status">(.*?)</p>', page, re.S)
+    return html.unescape(found[1]) if found else ""
 
 
 async def _post(client: Client, path: str, data: dict[str, str]) -> tuple[str, str]:
@@ -49,7 +53,8 @@ async def _post(client: Client, path: str, data: dict[str, str]) -> tuple[str, s
     answer = await client.post(path, data={"csrf_token": token, **data}, allow_redirects=False)
     assert answer.status == 303, await answer.text()
     location = answer.headers["Location"]
-    return location.split("?")[0], _notice(location)
+    assert "notice=" not in location
+    return location.split("?")[0], await _notice(client, location)
 
 
 async def _episodes(database: Database) -> int:

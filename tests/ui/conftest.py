@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from oncall.app import create_app
@@ -50,6 +51,18 @@ class Site:
             )
             assert response.status == 303, await response.text()
         return client
+
+
+_NOTICE = re.compile(r'<p class="notice" role="status">(.*?)</p>', re.S)
+
+
+async def landed(client: Client, response: ClientResponse) -> str:
+    """Where a form post sent the browser, and the one-time notice that page shows (notices are
+    kept in the session, not the URL): "<location> <notice>"."""
+    location = response.headers["Location"]
+    page = await (await client.get(location)).text()
+    found = _NOTICE.search(page)
+    return f"{location} {html.unescape(found[1]) if found else ''}"
 
 
 async def csrf(client: Client, path: str = "/now") -> str:

@@ -3,12 +3,10 @@ escalation policy; managers read only."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from sqlalchemy import select
 
 from oncall.db.models import CallerNumber, FosterHousehold, Line
-from tests.ui.conftest import Site, csrf
+from tests.ui.conftest import Site, csrf, landed
 
 
 async def test_a_coordinator_edits_lines_callers_households_and_policies(site: Site) -> None:
@@ -25,7 +23,7 @@ async def test_a_coordinator_edits_lines_callers_households_and_policies(site: S
               "routing_policy": "default", "active": "1"},
         allow_redirects=False,
     )  # fmt: skip
-    where = unquote(bad.headers["Location"])
+    where = await landed(client, bad)
     assert "Line not saved" in where and "number:" in where and "greeting:" in where
     good = await client.post(
         f"/lines/{line.id}",
@@ -34,7 +32,7 @@ async def test_a_coordinator_edits_lines_callers_households_and_policies(site: S
               "active": "1"},
         allow_redirects=False,
     )  # fmt: skip
-    assert "saved" in unquote(good.headers["Location"])
+    assert "saved" in await landed(client, good)
 
     added = await client.post(
         "/lines/households",
@@ -42,14 +40,14 @@ async def test_a_coordinator_edits_lines_callers_households_and_policies(site: S
               "number": "07797 555123", "label": "home"},
         allow_redirects=False,
     )  # fmt: skip
-    assert "FC-901 added" in unquote(added.headers["Location"])
+    assert "FC-901 added" in await landed(client, added)
     again = await client.post(
         "/lines/callers",
         data={"csrf_token": token, "agency": "police", "name": "Test desk",
               "number": "07797555123"},
         allow_redirects=False,
     )  # fmt: skip
-    assert "already registered" in unquote(again.headers["Location"])
+    assert "already registered" in await landed(client, again)
     async with site.database.sessions() as session:
         household = await session.scalar(
             select(FosterHousehold).where(FosterHousehold.reference == "FC-901")
@@ -66,7 +64,7 @@ async def test_a_coordinator_edits_lines_callers_households_and_policies(site: S
               "steps": "duty_worker | sms, voice | 5\nsenior_manager | sms | 10", "repeat": "2"},
         allow_redirects=False,
     )  # fmt: skip
-    assert "Escalation policy saved" in unquote(policy.headers["Location"])
+    assert "Escalation policy saved" in await landed(client, policy)
     page = await (await client.get("/lines")).text()
     assert "duty_worker by sms and voice, then wait 5 min" in page
     broken = await client.post(
@@ -75,7 +73,7 @@ async def test_a_coordinator_edits_lines_callers_households_and_policies(site: S
               "steps": "nobody | pigeon | 5", "repeat": "1"},
         allow_redirects=False,
     )  # fmt: skip
-    assert "Policy not saved" in unquote(broken.headers["Location"])
+    assert "Policy not saved" in await landed(client, broken)
 
 
 async def test_managers_read_lines_but_cannot_change_them(site: Site) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime, timedelta
-from urllib.parse import unquote
 
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from oncall.db.models import CallLeg, Contact, Event, Person, Tier
 from oncall.domain.audit import record_verification, verify_and_record
 from oncall.domain.chain import ChainBreak, ChainReport
 from tests.support import JERSEY, ShiftSpec, publish_rota
-from tests.ui.conftest import Site, csrf
+from tests.ui.conftest import Site, csrf, landed
 
 FRIDAY_5PM = datetime(2027, 1, 8, 17, 0, tzinfo=JERSEY)
 
@@ -164,7 +163,7 @@ async def test_a_coordinator_arranges_cover_for_tonight_and_the_lines_ring_them(
               "start": "2027-01-08T19:00", "end": "2027-01-08T18:00", "reason": ""},
         allow_redirects=False,
     )  # fmt: skip
-    where = unquote(bad.headers["Location"])
+    where = await landed(client, bad)
     assert "Cover not recorded" in where and "replaces:" in where and "end:" in where
     good = await client.post(
         "/now/overrides",
@@ -172,7 +171,7 @@ async def test_a_coordinator_arranges_cover_for_tonight_and_the_lines_ring_them(
               "start": "2027-01-08T19:00", "end": "2027-01-09T09:00", "reason": "sickness"},
         allow_redirects=False,
     )  # fmt: skip
-    assert "Cover recorded" in unquote(good.headers["Location"])
+    assert "Cover recorded" in await landed(client, good)
     async with site.database.sessions() as session:
         name = await session.scalar(select(Person.name).where(Person.code == "sw007"))
         kinds = list(await session.scalars(select(Event.kind)))

@@ -72,6 +72,8 @@ class UserSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # A one-time message for the next page this browser shows ("Line saved."), then cleared.
+    notice: Mapped[str | None] = mapped_column(String(300))
 
 
 class SignInThrottle(Base):

@@ -1,4 +1,5 @@
-"""CSV exports of contacts and events, streamed in batches, with formula injection defused.
+"""CSV exports of contacts and events, streamed in batches, with formula injection defused
+(oncall/domain/spreadsheet.py).
 
 Rows are fetched on the event loop a small batch at a time and made into text in a worker
 thread, so a long export never holds the loop that answers webhooks (docs/routing.md,
@@ -7,8 +8,6 @@ thread, so a long export never holds the loop that answers webhooks (docs/routin
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -22,9 +21,10 @@ from sqlalchemy.orm import aliased
 from oncall.cpu import Offload
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
 from oncall.domain.audit.contacts import ContactFilter, filtered
+from oncall.domain.spreadsheet import csv_text, safe_cell
 
 BATCH = 500  # rows fetched at a time: each batch is a short turn of the event loop
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["contacts_csv", "csv_text", "events_csv", "safe_cell"]
 
 CONTACT_COLUMNS = (
     "reference", "received_local", "received_utc", "line", "channel", "caller_type", "caller",
@@ -36,25 +36,6 @@ EVENT_COLUMNS = (
     "seq", "occurred_utc", "occurred_local", "contact_reference", "kind", "actor_type", "actor",
     "details", "details_digest", "prev_hash", "hash",
 )  # fmt: skip
-
-
-def safe_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run: text starting = + - @ (or tab, CR) gets a leading '."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def csv_text(rows: Sequence[Sequence[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerows([[safe_cell(v) for v in row] for row in rows])
-    return buffer.getvalue()
 
 
 def _utc(at: datetime | None) -> str:

@@ -14,10 +14,13 @@ from oncall.domain.people.passwords import (
 )
 from oncall.domain.people.sessions import (
     SESSION_LIFETIME,
+    clear_notice,
     end_session,
     end_user_sessions,
     forget_expired_sessions,
+    peek_notice,
     session_user,
+    set_notice,
     start_session,
 )
 from oncall.domain.people.sign_in_throttle import (
@@ -95,6 +98,7 @@ __all__ = [
     "change_password",
     "check_password",
     "check_username",
+    "clear_notice",
     "create_api_token",
     "create_user",
     "delete_request",
@@ -113,6 +117,7 @@ __all__ = [
     "new_user",
     "note_sign_in",
     "parse_reason",
+    "peek_notice",
     "person_by_code",
     "person_in_good_standing",
     "record_token_created",
@@ -121,6 +126,7 @@ __all__ = [
     "revoke_user_tokens",
     "save_person",
     "session_user",
+    "set_notice",
     "set_roles",
     "set_user_active",
     "start_session",

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.models import User, UserSession
@@ -74,3 +74,32 @@ async def end_user_sessions(session: AsyncSession, user_id: int) -> int:
 async def forget_expired_sessions(session: AsyncSession, *, now: datetime) -> int:
     result = await session.execute(delete(UserSession).where(UserSession.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+NOTICE_LENGTH = 300
+
+
+async def set_notice(session: AsyncSession, session_id: str, notice: str) -> None:
+    """Keep `notice` for the next page this session shows (a one-time message)."""
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.id_hash == _digest(session_id))
+        .values(notice=notice[:NOTICE_LENGTH])
+    )
+
+
+async def peek_notice(session: AsyncSession, session_id: str) -> str | None:
+    """The session's waiting notice, if any, left in place (see clear_notice)."""
+    notice: str | None = await session.scalar(
+        select(UserSession.notice).where(UserSession.id_hash == _digest(session_id))
+    )
+    return notice
+
+
+async def clear_notice(session: AsyncSession, session_id: str, shown: str) -> None:
+    """Forget the notice once a page has shown it (unless a newer one replaced it meanwhile)."""
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.id_hash == _digest(session_id), UserSession.notice == shown)
+        .values(notice=None)
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +11,7 @@ from oncall.db.models import VersionStatus
 from oncall.domain.rota.ical import ShiftEvent, calendar_document, local_span, tier_words
 from oncall.domain.rota.months import Month
 from oncall.domain.rota.versions import LoadedVersion, find_version, load_version, published_version
+from oncall.domain.spreadsheet import csv_text
 
 CSV_COLUMNS = ["month", "version", "tier", "shift", "date", "start", "end", "hours", "position"]
 CSV_COLUMNS += ["person", "name"]
@@ -35,21 +34,19 @@ async def export_csv(
 ) -> str:
     """One row per shift and person, in local time."""
     loaded = await version_for_export(session, month, number)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    rows: list[list[Any]] = [CSV_COLUMNS]
     for shift in loaded.version.shifts:
         start, end = shift.start.astimezone(zone), shift.end.astimezone(zone)
         hours = (shift.end - shift.start).total_seconds() / 3600
         for position, person in enumerate(loaded.crew(shift), start=1):
-            writer.writerow(
+            rows.append(
                 [
                     loaded.month.key, loaded.version.number, shift.tier, shift.key,
                     start.date().isoformat(), start.isoformat(), end.isoformat(), f"{hours:g}",
                     position, person.code, person.name,
                 ]
             )  # fmt: skip
-    return out.getvalue()
+    return csv_text(rows)  # a name like =HYPERLINK(...) is defused, as in every CSV
 
 
 async def export_json(

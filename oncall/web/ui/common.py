@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from oncall import keys
+from oncall.domain.people import clear_notice, peek_notice, set_notice
 from oncall.web.auth import AuthUser, csrf_token, current_user
 from oncall.web.ui.navigation import EDITORS, READERS
 from oncall.web.ui.render import render
+
+NOTICE_WAITING = web.RequestKey("notice_waiting", str)  # the session's notice, if any
+NOTICE_SHOWN = web.RequestKey("notice_shown", str)  # set when a page has shown it
 
 
 def page(
@@ -26,7 +30,7 @@ def page(
         "user": user,
         "csrf": token,
         "path": request.path,
-        "notice": request.query.get("notice", "")[:300],
+        "notice": shown_notice(request),
         "zone": settings.zone,
         "now": request.config_dict[keys.CLOCK].now().astimezone(settings.zone),
     }
@@ -39,11 +43,53 @@ def signed_in(request: web.Request) -> AuthUser:
     return user
 
 
+class NoticeRedirect(web.HTTPSeeOther):
+    """A 303 with a one-line notice for the page it leads to; the notices middleware keeps the
+    notice in the signed-in session (never in the URL, where another site could write one)."""
+
+    def __init__(self, path: str, notice: str) -> None:
+        super().__init__(path)
+        self.notice = notice[:300]
+
+
 def redirect(path: str, notice: str = "") -> web.HTTPSeeOther:
-    """A 303 back to a page, with a one-line notice shown there."""
+    """A 303 back to a page, with a one-line notice shown there (once)."""
+    return NoticeRedirect(path, notice) if notice else web.HTTPSeeOther(path)
+
+
+def shown_notice(request: web.Request) -> str:
+    """The session's waiting notice, marked as shown (the middleware then forgets it)."""
+    notice: str = request.get(NOTICE_WAITING) or ""
     if notice:
-        path += ("&" if "?" in path else "?") + "notice=" + quote(notice[:300])
-    return web.HTTPSeeOther(path)
+        request[NOTICE_SHOWN] = notice
+    return notice
+
+
+@web.middleware
+async def session_notices(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Notices kept in the session: stored on a NoticeRedirect, offered to the next GET's page,
+    and forgotten once a page has shown one."""
+    user = current_user(request)
+    session_id = user.session_id if user is not None else None
+    if session_id is None:
+        return await handler(request)
+    database = request.config_dict[keys.DATABASE]
+    if request.method == "GET":
+        async with database.sessions() as session:
+            request[NOTICE_WAITING] = await peek_notice(session, session_id) or ""
+    try:
+        response = await handler(request)
+    except NoticeRedirect as exc:
+        async with database.sessions() as session:
+            await set_notice(session, session_id, exc.notice)
+            await session.commit()
+        raise web.HTTPSeeOther(exc.location) from None
+    shown = request.get(NOTICE_SHOWN)
+    if shown:
+        async with database.sessions() as session:
+            await clear_notice(session, session_id, shown)
+            await session.commit()
+    return response
 
 
 def download(content: str | bytes, filename: str, content_type: str) -> web.Response:

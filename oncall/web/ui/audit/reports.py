@@ -23,6 +23,8 @@ from oncall.domain.audit import (
     parse_filter,
 )
 from oncall.domain.outcomes import OUTCOME_LABELS
+from oncall.domain.spreadsheet import FAILED_LINE
+from oncall.log import get_logger
 from oncall.web.auth import require
 from oncall.web.ui.audit.chain import watched_chain_status
 from oncall.web.ui.audit.charts import bar_chart, chart_specs
@@ -30,6 +32,8 @@ from oncall.web.ui.audit.common import logged_read, manager, now, page_context
 from oncall.web.ui.audit.pdf import ReportPdf, report_pdf
 from oncall.web.ui.common import download
 from oncall.web.ui.render import render
+
+log = get_logger(__name__)
 
 routes = web.RouteTableDef()
 
@@ -158,8 +162,15 @@ async def _stream_csv(
         }
     )
     await response.prepare(request)
-    async for chunk in chunks:
-        await response.write(chunk.encode("utf-8"))
+    try:
+        async for chunk in chunks:
+            await response.write(chunk.encode("utf-8"))
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the browser went away: nobody is left to tell
+    except Exception:
+        # The status line has gone: the file itself must say it is incomplete, never just stop.
+        log.exception("CSV export failed part way", file=filename)
+        await response.write(FAILED_LINE.encode("utf-8"))
     await response.write_eof()
     return response
 
