@@ -348,9 +348,11 @@ async def simulate(
     database_url: str,
     *,
     progress: Callable[[NightCheck], None] | None = None,
+    stop_after_s: float | None = None,
 ) -> SimResult:
     """Run `config.nights` nights against the database at `database_url` (migrated and given
-    the demo's people if empty) and return the truth and checks of each."""
+    the demo's people if empty) and return the truth and checks of each. With `stop_after_s`,
+    stop after the night that ends past that much wall time (the bench's budget)."""
     started = time.perf_counter()
     rng = random.Random(config.seed)
     days = [config.first_night + timedelta(days=n) for n in range(config.nights)]
@@ -371,6 +373,8 @@ async def simulate(
             _forget(sim)
             if progress is not None:
                 progress(check)
+            if stop_after_s is not None and time.perf_counter() - started > stop_after_s:
+                break
     result.wall_s = time.perf_counter() - started
     return result
 
