@@ -23,7 +23,7 @@ from oncall.sim.report import markdown, summary
 pytestmark = pytest.mark.slow
 
 
-async def test_twenty_nights_with_faults_hold_every_invariant(db_url: str) -> None:
+async def test_nights_with_faults_hold_every_invariant(db_url: str) -> None:
     result = await simulate(SimConfig(seed=7, nights=8, fault_rate=0.8), db_url)
     figures = summary(result)
     assert figures["failures"] == []
