@@ -23,8 +23,9 @@ import platform
 import pstats
 import sys
 import tempfile
+import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,10 @@ import asyncpg
 
 from oncall.log import configure_logging
 from oncall.sim import SimConfig, simulate
+from oncall.sim.model import night_bounds
 from oncall.sim.report import chart, summary
+from oncall.sim.run import ZONE
+from oncall.sim.world import prepare_database
 
 RESULTS = Path(__file__).parents[1] / "results"
 PG_ADMIN = os.environ.get("ONCALL_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -62,7 +66,14 @@ GROUPS = [
 ]
 
 
-def _group(filename: str) -> str:
+IDLE = "waiting for I/O (idle: epoll; the database server, timeouts)"
+
+
+def _group(filename: str, function: str) -> str:
+    if "select.epoll" in function:
+        return IDLE
+    if "SimpleQueue" in function:  # aiosqlite hands each statement to its thread
+        return "database driver"
     for fragment, name in GROUPS:
         if fragment in filename:
             return name
@@ -95,26 +106,41 @@ def _run(config: SimConfig, url: str, budget_s: float | None) -> Any:
     return asyncio.run(simulate(config, url, progress=progress, stop_after_s=budget_s))
 
 
-def _profile(nights: int, seed: int, fault_rate: float) -> dict[str, Any]:
+def _profile(nights: int, seed: int, fault_rate: float, sqlite: bool) -> dict[str, Any]:
+    name = "oncall_bench_profile"
+    config = SimConfig(seed=seed, nights=nights, fault_rate=fault_rate)
     with tempfile.TemporaryDirectory(prefix="bench-nights-") as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'profile.db'}"
-        config = SimConfig(seed=seed, nights=nights, fault_rate=fault_rate)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        result = _run(config, url, None)
-        profiler.disable()
+        if not sqlite:
+            url = asyncio.run(_fresh_pg(name))
+        try:
+            # The demo data (and its password hashing) before the profiler starts: nights only.
+            loaded = night_bounds(config.first_night, ZONE)[0] - timedelta(days=1)
+            asyncio.run(prepare_database(url, zone=ZONE, loaded_at=loaded))
+            profiler = cProfile.Profile()
+            profiler.enable()
+            result = _run(config, url, None)
+            profiler.disable()
+        finally:
+            if not sqlite:
+                asyncio.run(_drop_pg(name))
     stats = pstats.Stats(profiler)
     own: dict[str, float] = defaultdict(float)
     top: list[tuple[float, str]] = []
     for (filename, line, function), row in stats.stats.items():  # type: ignore[attr-defined]
         tottime = row[2]
-        own[_group(filename)] += tottime
-        top.append((tottime, f"{filename.split('site-packages/')[-1]}:{line} {function}"))
+        group = _group(filename, function)
+        own[group] += tottime
+        if group != IDLE:
+            top.append((tottime, f"{filename.split('site-packages/')[-1]}:{line} {function}"))
+    idle = own.pop(IDLE, 0.0)
     total = sum(own.values())
     webhooks = max(1, result.webhooks)
     return {
+        "database": "SQLite" if sqlite else "PostgreSQL",
         "nights": len(result.nights),
         "webhooks": result.webhooks,
+        "idle_s": round(idle, 2),
         "profiled_s": round(total, 2),
         "ms_per_webhook": round(1000 * total / webhooks, 2),
         "groups": [
@@ -165,7 +191,10 @@ def _markdown(doc: dict[str, Any], run_chart: list[str]) -> str:
         "",
         f"Extrapolation: at {run['nights_per_minute']} nights a minute, {TARGET_NIGHTS} nights "
         f"take about {doc['extrapolated_minutes']} minutes on this machine "
-        f"(target {TARGET_MINUTES}).",
+        f"(target {TARGET_MINUTES}). The run's own process used {doc['cpu_s']} s of CPU "
+        f"({doc['cpu_s_per_night']} s a night): with a core to itself, {TARGET_NIGHTS} nights "
+        f"would take about {doc['extrapolated_cpu_minutes']} minutes of this process's CPU "
+        "(PostgreSQL's own time not counted).",
         "",
         "### Per fault kind",
         "",
@@ -180,11 +209,12 @@ def _markdown(doc: dict[str, Any], run_chart: list[str]) -> str:
         )
     lines += [
         "",
-        f"## Profile: {prof['nights']} nights on SQLite under cProfile",
+        f"## Profile: {prof['nights']} nights on {prof['database']} under cProfile",
         "",
-        f"{prof['webhooks']} webhooks, {prof['profiled_s']} s of own time in all: "
-        f"{prof['ms_per_webhook']} ms per webhook, everything included (the fake's side, the "
-        "simulator's checks and the escalation passes too).",
+        f"{prof['webhooks']} webhooks, {prof['profiled_s']} s of own time in the process "
+        f"besides {prof['idle_s']} s waiting for I/O: {prof['ms_per_webhook']} ms per webhook, "
+        "everything included (the fake's side, the simulator's checks and the escalation and "
+        "outbox passes too). cProfile's own overhead inflates the many small calls.",
         "",
         "| where | own s | share | ms per webhook |",
         "|---|---|---|---|",
@@ -217,14 +247,16 @@ def main() -> int:
         else:
             url = asyncio.run(_fresh_pg(name))
         try:
+            cpu_before = time.process_time()
             result = _run(config, url, args.minutes * 60)
+            cpu_s = time.process_time() - cpu_before
         finally:
             if not args.sqlite:
                 asyncio.run(_drop_pg(name))
     run = summary(result)
     run.pop("failures")
     run["failures"] = result.failures[:20]
-    profile = _profile(args.profile_nights, args.seed, args.fault_rate)
+    profile = _profile(args.profile_nights, args.seed, args.fault_rate, args.sqlite)
     per_minute = run["nights_per_minute"] or 0
     doc = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -234,6 +266,11 @@ def main() -> int:
         "load_after": round(os.getloadavg()[0], 2),
         "run": run,
         "extrapolated_minutes": round(TARGET_NIGHTS / per_minute) if per_minute else None,
+        # This process's CPU time (the service, the fake and the simulator share it; the
+        # database server's is not counted): what a night costs when the cores are not shared.
+        "cpu_s": round(cpu_s, 1),
+        "cpu_s_per_night": round(cpu_s / max(1, run["nights"]), 2),
+        "extrapolated_cpu_minutes": round(TARGET_NIGHTS * cpu_s / max(1, run["nights"]) / 60),
         "profile": profile,
     }
     RESULTS.mkdir(exist_ok=True)
