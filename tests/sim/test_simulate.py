@@ -97,7 +97,20 @@ def test_the_command_exits_1_naming_the_night_and_contact(
     assert figures["unreached"] == figures["contacts"] > 0
 
 
-def test_the_command_refuses_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_refuses_bad_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["simulate", "--fault-rate", "2"]) == 2
     assert main(["simulate", "--replicas", "2"]) == 2
     assert "--replicas" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    for document, named in [
+        ({"phones": {"acept": 1}}, "phones.acept: unknown"),
+        ({"rates": {"police_calls": -1}}, "rates.police_calls: expected a number"),
+        ({"fault_kinds": ["meteor"]}, "fault_kinds"),
+        ({"first_night": "soon"}, "first_night"),
+        ({"weather": "rain"}, "weather: unknown"),
+    ]:
+        bad.write_text(json.dumps(document))
+        assert main(["simulate", "--config", str(bad)]) == 2
+        assert named in capsys.readouterr().err, document
