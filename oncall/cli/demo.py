@@ -18,6 +18,8 @@ from oncall.settings import Settings
 from oncall.sim.history import lay_down_history
 from oncall.wiring import missing_rules
 
+HISTORY_WEEKS = 12
+
 
 def register(sub: Any) -> None:
     demo = add_group(sub, "demo", "synthetic demo data")
@@ -33,8 +35,9 @@ def register(sub: Any) -> None:
         "--rota-time-limit", type=float, default=30.0, help="seconds the solver may take"
     )
     load.add_argument(
-        "--history-weeks", type=int, default=12,
-        help="weeks of past nights to lay down (calls, alerts, outcomes; 0: none; default 12)",
+        "--history-weeks", type=int,
+        help="weeks of past nights before today to lay down (calls, alerts, outcomes; 0: none; "
+        f"default {HISTORY_WEEKS}, or none with --anchor)",
     )  # fmt: skip
 
 
@@ -69,10 +72,15 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
                     day=1
                 )
                 await _publish_rota(session, month, settings, args.rota_time_limit)
-            if args.history_weeks > 0:
-                print(f"laying down {args.history_weeks} weeks of past nights…", flush=True)
+            # The past is the weeks before today: a demo anchored in another month has none
+            # unless asked (its rota and leave are about that month, not about today).
+            weeks = args.history_weeks
+            if weeks is None:
+                weeks = 0 if anchor is not None else HISTORY_WEEKS
+            if weeks > 0:
+                print(f"laying down {weeks} weeks of past nights…", flush=True)
                 history = await lay_down_history(
-                    db, now=SystemClock().now(), zone=settings.zone, weeks=args.history_weeks
+                    db, now=SystemClock().now(), zone=settings.zone, weeks=weeks
                 )
                 print(
                     f"history: {history.nights} nights, {history.calls} calls "

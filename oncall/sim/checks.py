@@ -55,6 +55,7 @@ class NightCheck:
     duplicate_messages: int = 0
     lost_steps: int = 0
     late_steps: int = 0
+    given_up: int = 0  # rows the sender gave up on after its retries, the alert moved on
     chain_ok: bool = True
     kpi_ok: bool = True
     # per contact sid: the failures that name it (for the per-fault report)
@@ -74,6 +75,14 @@ def _name(contact: ContactTruth, zone: ZoneInfo) -> str:
     ref = f"OOH-{contact.ref}" if contact.ref else "(unrecorded)"
     when = contact.at.astimezone(zone).strftime("%a %d %b %H:%M")
     return f"contact {ref} ({contact.channel} to the {contact.line} line at {when}, {contact.sid})"
+
+
+def _moved_on(row: OutboundMessage, ran: dict[int, list[tuple[int, int]]], owned: set[int]) -> bool:
+    """Whether the alert of a row the sender gave up on was owned, or ran a later step."""
+    if row.alert_id is None or row.alert_id in owned:
+        return row.alert_id is not None
+    position = (row.round or 0, row.step_index or 0)
+    return any(later > position for later in ran.get(row.alert_id, []))
 
 
 def _aware(at: datetime) -> datetime:
@@ -150,6 +159,12 @@ async def check_night(sim: Running, truth: NightTruth, zone: ZoneInfo) -> NightC
         who = _name(contact, zone) if contact else f"alert {row.alert_id}"
         return f"{who}: {row.channel} #{row.id} (round {row.round}, step {row.step_index})"
 
+    ran: dict[int, list[tuple[int, int]]] = {}
+    for event in steps:
+        ran.setdefault(int(event.details["alert"]), []).append(
+            (int(event.details["round"]), int(event.details["step"]))
+        )
+    owned_alerts = {a.id for a in alerts if a.status is not AlertStatus.OPEN}
     for row in rows:
         count = handed.get(row.id, 0)
         if count:
@@ -157,10 +172,15 @@ async def check_night(sim: Running, truth: NightTruth, zone: ZoneInfo) -> NightC
         if count > 1:
             check.duplicate_messages += count - 1
             check.fail(f"{row_name(row)} was sent {count} times", about(row))
-        # 3. lost: decided but never handed over, nor cancelled because the alert was owned
-        if row.status is not OutboxStatus.CANCELLED and count == 0:
-            check.lost_steps += 1
-            check.fail(f"{row_name(row)} never reached Twilio (status {row.status})", about(row))
+        # 3. lost: decided but never handed over, nor cancelled because the alert was owned, nor
+        # given up after its retries with the alert moved on (the sender's escalate_now) or owned
+        if row.status is OutboxStatus.CANCELLED or count > 0:
+            continue
+        if row.status is OutboxStatus.FAILED and _moved_on(row, ran, owned_alerts):
+            check.given_up += 1
+            continue
+        check.lost_steps += 1
+        check.fail(f"{row_name(row)} never reached Twilio (status {row.status})", about(row))
     # Every step the engine ran is on the chain (alert.escalated, with its round, step, people
     # and lateness): each alert's steps in order from the first, and each step's rows written.
     rows_at: Counter[tuple[int, int, int]] = Counter(

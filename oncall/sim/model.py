@@ -179,7 +179,11 @@ def plan_faults(
     for kind in config.fault_kinds:
         if rng.random() < config.fault_rate:
             at = start + timedelta(seconds=rng.randint(0, NIGHT_HOURS * 3600 - 3600))
-            faults.append(FaultPlan(kind, at, rng.randint(120, 900)))
+            # A hung or lost request costs the client its timeout in real time: shorter windows.
+            slow = kind in ("rest-timeout", "rest-lost-response")
+            faults.append(
+                FaultPlan(kind, at, rng.randint(60, 300) if slow else rng.randint(120, 900))
+            )
     return sorted(faults, key=lambda f: f.at)
 
 

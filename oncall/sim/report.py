@@ -84,6 +84,7 @@ def summary(result: SimResult) -> dict[str, Any]:
         "duplicate_messages": sum(c.duplicate_messages for c in checks),
         "lost_steps": sum(c.lost_steps for c in checks),
         "late_steps": sum(c.late_steps for c in checks),
+        "given_up_messages": sum(c.given_up for c in checks),
         "chain_ok": all(c.chain_ok for c in checks),
         "kpi_ok": all(c.kpi_ok for c in checks),
         "replies_sent": sum(n.replies_sent for n in result.nights),
@@ -146,6 +147,8 @@ def markdown(result: SimResult) -> str:
         f"| escalation messages and alert calls sent | {figures['messages_sent']} |",
         f"| duplicated / lost / late steps | {figures['duplicate_messages']} / "
         f"{figures['lost_steps']} / {figures['late_steps']} |",
+        f"| messages given up after retries (the alert moved on) | "
+        f"{figures['given_up_messages']} |",
         f"| hash chain verifies | {'yes' if figures['chain_ok'] else 'NO'} |",
         f"| service KPIs equal the ground truth | {'yes' if figures['kpi_ok'] else 'NO'} |",
         f"| faults struck | {figures['faults']} |",

@@ -41,6 +41,7 @@ SPOKEN_REF = re.compile(r"reference (\d \d \d \d)\.")
 MIN_STEP = timedelta(seconds=5)
 DAY = timedelta(days=1)
 REST_FAULTS = ("rest-5xx", "rest-429", "rest-timeout", "rest-lost-response")
+SETTLE_S = 0.5  # real time for background passes to finish before a night is called over
 SENDER_CRASH_AFTER_S = 0.002  # real time into a sender pass before it is killed
 
 
@@ -279,11 +280,29 @@ class _Night:
     async def run(self, horizon: datetime) -> None:
         clock, now = self.sim.clock, self.truth.start
         await clock.set(now)
+        # The morning handover (a background job on the runner) raises the no-outcome reminders:
+        # run it here too once its time has come (it is done once a day, by whoever is first),
+        # so the night is not called over while it is still writing them.
+        morning = datetime.combine(
+            self.truth.start.astimezone(ZONE).date() + DAY, self.sim.settings.handover_at, ZONE
+        )
+        self.at(
+            morning + timedelta(minutes=1),
+            lambda: self.sim.runner.run_once("morning handover", self.sim.clock.now()),
+        )
+        settled = False
         while True:
             due = await self.next_due()
             candidates = [x for x in (self.queue[0].at if self.queue else None, due) if x]
             if not candidates:
-                break
+                if settled:
+                    break
+                # Nothing planned or due: let background passes in flight finish (they may
+                # raise an alert) and look once more before calling the night over.
+                await asyncio.sleep(SETTLE_S)
+                settled = True
+                continue
+            settled = False
             t = max(min(candidates), now)
             if t == now and not (self.queue and self.queue[0].at <= now):
                 t = now + MIN_STEP
@@ -348,9 +367,11 @@ async def simulate(
     database_url: str,
     *,
     progress: Callable[[NightCheck], None] | None = None,
+    stop_after_s: float | None = None,
 ) -> SimResult:
     """Run `config.nights` nights against the database at `database_url` (migrated and given
-    the demo's people if empty) and return the truth and checks of each."""
+    the demo's people if empty) and return the truth and checks of each. With `stop_after_s`,
+    stop after the night that ends past that much wall time (the bench's budget)."""
     started = time.perf_counter()
     rng = random.Random(config.seed)
     days = [config.first_night + timedelta(days=n) for n in range(config.nights)]
@@ -371,6 +392,8 @@ async def simulate(
             _forget(sim)
             if progress is not None:
                 progress(check)
+            if stop_after_s is not None and time.perf_counter() - started > stop_after_s:
+                break
     result.wall_s = time.perf_counter() - started
     return result
 
