@@ -211,7 +211,7 @@ class Stages:
         scaled value 1). Returns the bound and whether a rota at it was found."""
         zero: int | None = None  # the clique model's status
         bound = 0
-        for share, tight in ((0.05, False), (0.1, True), (0.3, False), (0.25, True)):
+        for share, tight in ((0.05, True), (0.3, False), (0.25, True)):
             seconds = min(deadline - time.monotonic(), budget * share)
             if seconds <= 0:
                 break
