@@ -215,7 +215,7 @@ class Stages:
         at it was found; if not, the stage's full search goes on from the best rota."""
         zero: int | None = None  # the clique model's status
         bound = 0
-        for share, tight in ((0.05, True), (0.3, False), (0.25, True)):
+        for share, tight in ((0.05, True), (0.1, False), (0.2, True), (0.3, False)):
             seconds = min(deadline - time.monotonic(), budget * share)
             if seconds <= 0:
                 break
@@ -235,12 +235,17 @@ class Stages:
                         return bound, True
             else:
                 # Local search only: it drives the pairs down far faster than the full search,
-                # and the proof comes from the cliques or the search after this.
-                status, solver_bound = self._solve(self.rm.model, figure, seconds, improve=True)
-                if status == cp_model.OPTIMAL:
-                    bound = max(bound, solver_bound)
-                if status == cp_model.OPTIMAL or self._meets(status, figure, bound):
-                    return bound, True
+                # and the proof comes from the cliques or the search after this. But once zero
+                # is disproved, a small model's optimum is proven at once by the full search,
+                # which local search alone cannot do: that goes first, briefly.
+                for improve in (False, True) if zero == cp_model.INFEASIBLE else (True,):
+                    part = seconds * 0.3 if not improve else seconds
+                    part = min(part, deadline - time.monotonic())
+                    status, solver_bound = self._solve(self.rm.model, figure, part, improve)
+                    if status == cp_model.OPTIMAL:
+                        bound = max(bound, solver_bound)
+                    if status == cp_model.OPTIMAL or self._meets(status, figure, bound):
+                        return bound, True
         return bound, False
 
     def _small_repair(self) -> bool:
