@@ -6,7 +6,7 @@ from ortools.sat.python import cp_model
 
 
 def solver_for(
-    seconds: float, workers: int, seed: int, deterministic: bool = False
+    seconds: float, workers: int, seed: int, deterministic: bool = False, improve: bool = False
 ) -> cp_model.CpSolver:
     """A CpSolver with a wall-clock limit, a worker count and a seed.
 
@@ -14,6 +14,11 @@ def solver_for(
     of several equally good rotas comes back can vary; `deterministic` interleaves them in fixed
     batches instead (reproducible, but several times slower here). Either way a solve cut short
     by its wall-clock limit depends on timing.
+
+    `improve` asks only for better solutions from the hint: every worker runs large
+    neighbourhood search (no full search, so no proof except by meeting a known bound) on the
+    model as given (presolving a large model first costs seconds and each neighbourhood is
+    presolved anyway). Not in deterministic mode, which keeps its one way of searching.
     """
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -21,4 +26,7 @@ def solver_for(
     params.num_workers = workers
     params.random_seed = seed
     params.interleave_search = deterministic and workers > 1
+    if improve and not deterministic and workers > 1:
+        params.use_lns_only = True
+        params.cp_model_presolve = False
     return solver

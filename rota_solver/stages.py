@@ -93,15 +93,18 @@ class Stages:
         for solver in list(self.running):
             solver.stop_search()
 
-    def _solve(self, model: cp_model.CpModel, figure: Figure, seconds: float) -> tuple[int, int]:
-        """Solve `model` (the rota model or a restricted copy); keep its solution if any."""
+    def _solve(
+        self, model: cp_model.CpModel, figure: Figure, seconds: float, improve: bool = False
+    ) -> tuple[int, int]:
+        """Solve `model` (the rota model or a restricted copy); keep its solution if any.
+        `improve`: only look for better rotas from the hint (see params.solver_for)."""
         model.clear_hints()  # type: ignore[no-untyped-call]
         if self.values is not None:
             # A complete hint: the previous rota keeps every constraint added since.
             known = len(model.proto.variables)
             for index, value in enumerate(self.values[:known]):
                 model.add_hint(model.get_int_var_from_proto_index(index), value)
-        solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
+        solver = solver_for(seconds, self.workers, self.seed, self.deterministic, improve)
         if self.stopped:
             return int(cp_model.UNKNOWN), 0
         self.running[:] = [solver]
@@ -205,13 +208,14 @@ class Stages:
 
     def _zero_first(self, figure: Figure, budget: float, deadline: float) -> tuple[int, bool]:
         """Close pairs, searched two ways in turn: a rota with none, stated tightly as cliques
-        (fast to find, or to disprove, on a long period), and the full model from the last rota
-        (whose pair booleans local search drives down fast where the cliques leave CP-SAT no
-        start). If no rota without a close pair exists the figure is at least one pair (its
-        scaled value 1). Returns the bound and whether a rota at it was found."""
+        (fast to find, or to disprove, on a long period), and local search on the full model
+        from the last rota (it drives the pairs down fast where the cliques leave CP-SAT no
+        start, and far faster than the full search). If no rota without a close pair exists the
+        figure is at least one pair (its scaled value 1). Returns the bound and whether a rota
+        at it was found; if not, the stage's full search goes on from the best rota."""
         zero: int | None = None  # the clique model's status
         bound = 0
-        for share, tight in ((0.05, False), (0.1, True), (0.3, False), (0.25, True)):
+        for share, tight in ((0.05, True), (0.1, False), (0.2, True), (0.3, False)):
             seconds = min(deadline - time.monotonic(), budget * share)
             if seconds <= 0:
                 break
@@ -230,11 +234,18 @@ class Stages:
                     if self._meets(int(cp_model.FEASIBLE), figure, bound):
                         return bound, True
             else:
-                status, solver_bound = self._solve(self.rm.model, figure, seconds)
-                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    bound = max(bound, solver_bound)
-                if status == cp_model.OPTIMAL or self._meets(status, figure, bound):
-                    return bound, True
+                # Local search only: it drives the pairs down far faster than the full search,
+                # and the proof comes from the cliques or the search after this. But once zero
+                # is disproved, a small model's optimum is proven at once by the full search,
+                # which local search alone cannot do: that goes first, briefly.
+                for improve in (False, True) if zero == cp_model.INFEASIBLE else (True,):
+                    part = seconds * 0.3 if not improve else seconds
+                    part = min(part, deadline - time.monotonic())
+                    status, solver_bound = self._solve(self.rm.model, figure, part, improve)
+                    if status == cp_model.OPTIMAL:
+                        bound = max(bound, solver_bound)
+                    if status == cp_model.OPTIMAL or self._meets(status, figure, bound):
+                        return bound, True
         return bound, False
 
     def _small_repair(self) -> bool:

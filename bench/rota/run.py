@@ -2,8 +2,8 @@
 
 Run `.venv/bin/python -m bench.rota.run` for the whole family (10 seeds per size) and the single
 scenarios; `--sizes month year --count 3` for part of it; `--label before` to keep a run under
-another name; `--report` to rewrite bench/results/rota.md from the runs kept. Exits 1 if a target
-is missed.
+another name (the latest label in report.ORDER, the default, is held to the targets); `--report`
+to rewrite bench/results/rota.md from the runs kept. Exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.rota.family import SIZES
 from bench.rota.measure import run_one, summarise
-from bench.rota.report import markdown, targets_met
+from bench.rota.report import ORDER, markdown, targets_met
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 WORKERS = 2
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--label", default="after")
+    parser.add_argument("--label", default=ORDER[-1])
     parser.add_argument("--deterministic", action="store_true")
     parser.add_argument("--scenarios", action="store_true", help="also the single scenarios")
     parser.add_argument("--report", action="store_true", help="only rewrite rota.md")
