@@ -1,4 +1,4 @@
-"""The domain's three ways to refuse: bad input, a state that forbids it, or nothing there.
+"""The domain's ways to refuse: bad input, a state that forbids it, nothing there, or too busy now.
 
 Every error a domain package raises for a person to read derives from one of these, so the web
 maps them to a page's notice or an HTTP status in one place (oncall/web/ui/forms.py and the
@@ -46,3 +46,12 @@ class Conflict(DomainError):
 
 class NotFound(DomainError, LookupError):
     """What the request names does not exist (or no longer does)."""
+
+
+class Busy(DomainError):
+    """Understood and well formed, but the service is at capacity for it right now: nothing was
+    done; the same request may succeed after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

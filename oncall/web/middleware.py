@@ -11,7 +11,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from oncall.domain.errors import Conflict, DomainError, NotFound
+from oncall.domain.errors import Busy, Conflict, DomainError, NotFound
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -52,7 +52,12 @@ def _is_api(request: web.Request) -> bool:
 
 def http_refusal(exc: DomainError) -> web.HTTPException:
     """The HTTP answer to a refusal no handler turned into a page: nothing there 404, a state that
-    forbids it 409, bad input (Invalid) 400; the reason is the domain's sentence."""
+    forbids it 409, too busy now 503 with Retry-After, bad input (Invalid) 400; the reason is the
+    domain's sentence."""
+    if isinstance(exc, Busy):
+        return web.HTTPServiceUnavailable(
+            reason=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        )
     if isinstance(exc, NotFound):
         return web.HTTPNotFound(reason=str(exc))
     if isinstance(exc, Conflict):

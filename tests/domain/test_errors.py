@@ -1,4 +1,4 @@
-"""The domain's error vocabulary: every refusal is Invalid, Conflict or NotFound."""
+"""The domain's error vocabulary: every refusal is Invalid, Conflict, NotFound or Busy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pkgutil
 import pytest
 
 import oncall.domain
-from oncall.domain.errors import Conflict, DomainError, Invalid, NotFound
+from oncall.domain.errors import Busy, Conflict, DomainError, Invalid, NotFound
 from oncall.domain.people import StaffInvalid, UserConflict
 from oncall.domain.rota import Month, RotaInvalid
 
@@ -27,15 +27,15 @@ def _domain_exceptions() -> dict[str, type[BaseException]]:
     return found
 
 
-def test_every_domain_error_is_invalid_conflict_or_not_found() -> None:
+def test_every_domain_error_is_invalid_conflict_not_found_or_busy() -> None:
     classes = _domain_exceptions()
     assert "oncall.domain.rota.errors.RotaConflict" in classes  # the scan sees the packages
     strays = [
         name
         for name, cls in classes.items()
-        if cls is not DomainError and not issubclass(cls, (Invalid, Conflict, NotFound))
+        if cls is not DomainError and not issubclass(cls, (Invalid, Conflict, NotFound, Busy))
     ]
-    assert not strays, f"domain errors outside Invalid / Conflict / NotFound: {strays}"
+    assert not strays, f"domain errors outside Invalid / Conflict / NotFound / Busy: {strays}"
 
 
 def test_invalid_names_its_field_however_it_is_given() -> None:

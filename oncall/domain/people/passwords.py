@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from oncall import cpu
+from oncall.domain.errors import Busy
 from oncall.domain.people.users import hash_password, verify_password
 
 CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
@@ -47,12 +48,11 @@ class Argon2Hasher:
         return verify_password(password_hash, password)
 
 
-class PasswordChecksBusy(Exception):
+class PasswordChecksBusy(Busy):
     """Every checking thread is busy and the queue is full; try again in `retry_after` s."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"password checks are busy: retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(f"password checks are busy: retry after {retry_after} s", retry_after)
 
 
 class PasswordChecker:

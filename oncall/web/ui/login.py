@@ -119,7 +119,7 @@ async def login(request: web.Request) -> web.Response:
         # A place in the password checks, taken on arrival: past the cap a sign-in costs nothing
         # more, neither the database nor a check (docs/routing.md, "Isolation").
         with passwords.reserve():
-            return await _sign_in(request, username, password, target, device, limits)
+            return await _sign_in(request, username, shown, password, target, device, limits)
     except PasswordChecksBusy as busy:
         log.warning("sign-in refused: password checks busy", client=client)
         return _busy(busy.retry_after)
@@ -128,6 +128,7 @@ async def login(request: web.Request) -> web.Response:
 async def _sign_in(
     request: web.Request,
     username: str,
+    shown: str,
     password: str,
     target: str,
     device: str | None,
