@@ -138,7 +138,7 @@ async def test_a_coordinator_generates_adjusts_publishes_and_repairs_a_month(
 async def _published_january(database: Database) -> None:
     async with database.sessions() as session:
         version = await generate(
-            session, "2027-01", zone=JERSEY, now=DECEMBER, by="test", time_limit_s=5
+            session, "2027-01", zone=JERSEY, now=DECEMBER, by="test", time_limit_s=120
         )
         await publish(session, "2027-01", version.number, now=DECEMBER, by="test")
         await session.commit()

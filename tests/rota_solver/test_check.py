@@ -98,7 +98,7 @@ def test_window_min_and_max_shifts() -> None:
 
 def test_wrong_figures_are_reported() -> None:
     problem = _problem()
-    solution = solve(problem, time_limit_s=5, workers=1)
+    solution = solve(problem, time_limit_s=60, workers=1)
     assert check(problem, solution) == []
     assert solution.objective is not None
     wrong = dataclasses.replace(solution.objective, fairness=solution.objective.fairness + 0.01)

@@ -39,7 +39,7 @@ def test_the_solvers_own_rota_evaluates_to_the_same_figures() -> None:
             [person("a", balance={"load": 1}), person("b", fte=0.5), person("c")],
         )
     )
-    solved = solve(problem, time_limit_s=10, workers=1)
+    solved = solve(problem, time_limit_s=60, workers=1)
     again = evaluate(problem, solved.assignments)
     assert again.status == "feasible"
     assert again.proven == {} and again.explanation == () and again.stats is None

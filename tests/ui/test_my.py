@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 async def _publish_january(site: Site) -> None:
     async with site.database.sessions() as session:
         version = await generate(
-            session, "2027-01", zone=JERSEY, now=DECEMBER, by="test", time_limit_s=8
+            session, "2027-01", zone=JERSEY, now=DECEMBER, by="test", time_limit_s=60
         )
         assert version.solver_status in ("optimal", "feasible")
         await publish(session, "2027-01", version.number, now=DECEMBER, by="test")
