@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import suppress
 
 from aiohttp import web
 
@@ -49,9 +51,14 @@ def _passwords(hasher: Hasher | None) -> Callable[[web.Application], AsyncIterat
             queue=settings.password_check_queue,
             hasher=hasher,
         )
-        await checker.start()
+        # The stand-in hash for unknown names is made in the checks' threads, in the background:
+        # start-up does not wait for an argon2 hash at low priority on a busy machine.
+        warming = asyncio.create_task(checker.start(), name="password-checks-start")
         app[keys.PASSWORDS] = checker
         yield
+        warming.cancel()
+        with suppress(asyncio.CancelledError, Exception):  # a failed warm-up is redone when needed
+            await warming
         checker.close()
 
     return ctx
