@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-# Beyond these the service has nothing to say, and older dates meet local-mean-time offsets
-# with seconds that no ISO 8601 date-time can carry.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
-# Contact ids are INTEGER columns: 32-bit signed on PostgreSQL.
-MAX_ID = 2**31 - 1
+from oncall.domain.inputs import FIRST_YEAR, LAST_YEAR, MAX_ID
+
+# The one range of dates every form, filter and import takes (oncall/domain/inputs.py).
+EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
 def whole(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -34,7 +33,7 @@ def record_id(raw: str, name: str) -> int:
 
 
 def instant(request: web.Request, name: str) -> datetime | None:
-    """An ISO 8601 time with a UTC offset from 1970 to 2999, or None when absent."""
+    """An ISO 8601 time with a UTC offset within the one range of years, or None when absent."""
     raw = request.query.get(name, "").strip()
     if not raw:
         return None
@@ -51,7 +50,7 @@ def instant(request: web.Request, name: str) -> datetime | None:
     except OverflowError:  # an offset that pushes it past year 1 or 9999
         in_range = False
     if not in_range:
-        raise web.HTTPBadRequest(reason=f"{name}: must be from 1970 to 2999")
+        raise web.HTTPBadRequest(reason=f"{name}: must be from {FIRST_YEAR} to {LAST_YEAR}")
     return at
 
 
