@@ -62,7 +62,9 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging(log_format=settings.log_format, level="error")
     # The sender-crash fault cancels a pass mid-transaction, as a dying process would; the pool
     # then logs the abandoned connection's rollback at error level, once per crash.
-    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
+    pool = logging.getLogger("sqlalchemy.pool")
+    pool_level = pool.level
+    pool.setLevel(logging.CRITICAL)
     try:
         raw = json.loads(Path(args.config).read_text()) if args.config else {}
         config = config_from_json(
@@ -82,7 +84,11 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
             result = await simulate(config, url, progress=_progress)
         return result
 
-    result = asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    finally:  # the process's logging as it was (the command may run inside another program)
+        pool.setLevel(pool_level)
+        configure_logging(log_format=settings.log_format, level=settings.log_level)
     figures = summary(result)
     report = markdown(result)
     if args.json:

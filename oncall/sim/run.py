@@ -420,9 +420,12 @@ async def run_one_night(
 ) -> NightTruth:
     truth = NightTruth(n + 1, start, end)
     night = _Night(sim, directory, config, rng, truth, on_duty_codes(directory, n))
-    for arrival in plan_arrivals(rng, day, ZONE, config):
+    # Each night's contacts and faults from a generator of its own: the same seed gives the same
+    # nights whatever happened in the ones before (phones and people draw from `rng`).
+    plan = random.Random(config.seed * 100_003 + n)
+    for arrival in plan_arrivals(plan, day, ZONE, config):
         night.at(arrival.at, lambda a=arrival: night.arrive(a))  # type: ignore[misc]
-    for fault in plan_faults(rng, day, ZONE, config):
+    for fault in plan_faults(plan, day, ZONE, config):
         night.at(fault.at, lambda f=fault: night.strike(f))  # type: ignore[misc]
     # Work left at the next night's start belongs to this one; stop a minute before it.
     await night.run(start + timedelta(days=1) - timedelta(minutes=1))
