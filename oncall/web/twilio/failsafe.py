@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,12 +49,20 @@ def failsafe_file_twiml(numbers: tuple[str, ...], fallback: str | None) -> str:
 
 
 def _replace_file(path: Path, content: str) -> None:
-    """Write `content` to `path` at once (a reader sees the old file or the new, never half)."""
+    """Write `content` to `path` at once (a reader sees the old file or the new, never half).
+    The partial file is this writer's own (a unique name): replicas sharing the folder (one
+    volume, docs/deploy.md) never write into, or move, one another's half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(content, encoding="utf-8")
-    partial.chmod(0o644)  # nginx's worker reads it
-    os.replace(partial, path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    partial = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(content)
+        partial.chmod(0o644)  # nginx's worker reads it
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 async def write_failsafe_file(app: App) -> bool:
