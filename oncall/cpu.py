@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from typing import Any, Protocol, TypeVar
 
@@ -57,7 +58,16 @@ class CpuWorkers:
                 initializer=lower_priority,
                 initargs=(self._increment,),
             )
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        pool = self._pool
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        except BrokenProcessPool:
+            # A worker died (the OOM killer, a crash): the pool refuses all work from now on, so
+            # it is dropped and the next call starts a fresh one; this call's work is lost.
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def close(self) -> None:
         """Stop the processes, ending any work under way (a shutdown does not wait for a walk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -34,3 +35,13 @@ async def test_the_workers_run_at_a_lower_priority_than_the_server() -> None:
     before = _own_priority()
     lower_priority(0)  # nothing to lower
     assert _own_priority() == before
+
+
+async def test_a_worker_that_dies_does_not_break_the_work_after_it() -> None:
+    workers = CpuWorkers(1)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            await workers.run(os._exit, 1)  # a worker killed mid-task (the OOM killer)
+        assert await workers.run(sum, [1, 2, 3]) == 6  # the next walk or export still runs
+    finally:
+        workers.close()
