@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall.db.models import Channel, Contact, Event, Person
 from oncall.domain.calls.flow import line_for
 from oncall.domain.calls.receipts import stored_reply
-from oncall.domain.chain import EventKind, append_event
+from oncall.domain.chain import EventKind, append_event, pending_events
 from oncall.domain.contacts import identify_caller, open_contact
 from oncall.phones import mask_phone
 
@@ -49,6 +50,12 @@ async def _who(session: AsyncSession, numbers: tuple[str, ...]) -> list[str]:
     return [people.get(n) or mask_phone(n) for n in numbers]
 
 
+def _same(given: FailsafeGiven, details: dict[str, Any]) -> bool:
+    """Whether a recorded fail-safe is `given`: the same step, or either found by the provider
+    recovery (which names no step the service saw: any fail-safe of the call is that one)."""
+    return details.get("step") == given.step or given.recovered or bool(details.get("recovered"))
+
+
 async def record_failsafe(
     session: AsyncSession, given: FailsafeGiven, *, zone: ZoneInfo
 ) -> Contact | None:
@@ -56,7 +63,15 @@ async def record_failsafe(
     when the call has no CallSid to find it by (nothing can be said about it later either)."""
     if not given.call_sid:
         return None
-    contact = await session.scalar(select(Contact).where(Contact.provider_sid == given.call_sid))
+    # The contact is locked (FOR NO KEY UPDATE, the one lock order: contact first) before asking
+    # whether the fail-safe is recorded: a second writer of the same record (the status callback
+    # and the runner's pass, another replica, the provider recovery) waits for this one's commit
+    # and then sees its event, instead of both seeing none and both writing.
+    contact = await session.scalar(
+        select(Contact)
+        .where(Contact.provider_sid == given.call_sid)
+        .with_for_update(key_share=True)
+    )
     if contact is None:
         caller = await identify_caller(session, given.from_)
         contact = await open_contact(
@@ -65,12 +80,19 @@ async def record_failsafe(
             at=given.at, zone_year=given.at.astimezone(zone).year,
         )  # fmt: skip
     else:
-        recorded = await session.scalars(
-            select(Event.details).where(
-                Event.contact_id == contact.id, Event.kind == EventKind.CALL_FAILSAFE
+        recorded = list(
+            await session.scalars(
+                select(Event.details).where(
+                    Event.contact_id == contact.id, Event.kind == EventKind.CALL_FAILSAFE
+                )
             )
         )
-        if any((details or {}).get("step") == given.step for details in recorded):
+        recorded += [
+            e.details
+            for e in pending_events(session)
+            if e.contact_id == contact.id and e.kind == EventKind.CALL_FAILSAFE
+        ]
+        if any(_same(given, details or {}) for details in recorded):
             return contact  # written already (two passes at once, or another replica's)
     # The step's own answer was committed after all (its commit was in flight at the deadline):
     # what it recorded was never given to the caller; this event says so.
