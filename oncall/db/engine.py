@@ -101,6 +101,13 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        # A connection given up on is closed, not "terminated": with aiosqlite 0.22 a terminate
+        # cancelled half way stops the connection's thread while a shielded graceful close still
+        # waits on it, and that orphaned task never ends, so shutdown (aiohttp's, or any event
+        # loop's) hangs for ever. A close runs the close and the stop through the same queue.
+        dialect = engine.dialect
+        dialect.has_terminate = False
+        dialect.do_terminate = dialect.do_close  # type: ignore[method-assign]
         return engine
     # hide_parameters: an error's message (and a debug log) never carries the values bound to a
     # statement (case notes, names, numbers); the statement itself is enough to find the fault.
