@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import Line, Person, Tier
 from oncall.settings import FAKE_AUTH_TOKEN, Settings
+from oncall.sim.service import free_port as free_port  # one copy, re-exported to the tests
 from tests.support import JERSEY, ShiftSpec, load_demo_data, publish_rota
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
@@ -28,13 +28,6 @@ FRIDAY_NIGHT = datetime(2027, 1, 8, 23, 0, tzinfo=JERSEY)
 SHIFT_START = datetime(2027, 1, 8, 17, 0, tzinfo=JERSEY)
 FALLBACK = "+441534700199"
 UNKNOWN_CALLER = "+447797999999"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
