@@ -70,6 +70,9 @@ class Settings:
     webhook_budget_seconds: float = 5.0
     # Where to keep the fail-safe TwiML nginx answers with when the app cannot ("": nowhere).
     failsafe_twiml_file: str = ""
+    # This replica's own file of fail-safe answers not yet recorded ("": memory only, lost on a
+    # restart before the database answers again; the provider recovery still finds the calls).
+    failsafe_journal: str = ""
 
     retention_days: int = 0  # 0: keep event details for ever
     handover_time: str = "09:00"
@@ -263,6 +266,13 @@ def _twiml_file(raw: str) -> str:
     return value
 
 
+def _journal_file(raw: str) -> str:
+    value = raw.strip()
+    if value and (not value.startswith("/") or value.endswith("/") or ".." in value):
+        raise ValueError(f"must be an absolute path to a file, got {raw!r}")
+    return value
+
+
 def _retention_days(raw: str) -> int:
     try:
         value = int(raw.strip())
@@ -358,6 +368,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], object]]] = {
     "call_check_seconds": ("ONCALL_CALL_CHECK_SECONDS", _whole(0, 24 * 3600)),
     "webhook_budget_seconds": ("ONCALL_WEBHOOK_BUDGET_SECONDS", _budget),
     "failsafe_twiml_file": ("ONCALL_FAILSAFE_TWIML_FILE", _twiml_file),
+    "failsafe_journal": ("ONCALL_FAILSAFE_JOURNAL", _journal_file),
     "retention_days": ("ONCALL_RETENTION_DAYS", _retention_days),
     "handover_time": ("ONCALL_HANDOVER_TIME", _clock_time),
     "handover_to": ("ONCALL_HANDOVER_TO", _addresses),

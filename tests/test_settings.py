@@ -116,6 +116,9 @@ def test_missing_episode_settings_have_defaults_and_take_good_values() -> None:
         ("ONCALL_FAILSAFE_TWIML_FILE", "failsafe.xml"),  # not absolute
         ("ONCALL_FAILSAFE_TWIML_FILE", "/var/lib/oncall/failsafe.txt"),
         ("ONCALL_FAILSAFE_TWIML_FILE", "/var/lib/oncall/../../etc/x.xml"),
+        ("ONCALL_FAILSAFE_JOURNAL", "journal.jsonl"),  # not absolute
+        ("ONCALL_FAILSAFE_JOURNAL", "/var/lib/oncall/"),  # a folder
+        ("ONCALL_FAILSAFE_JOURNAL", "/var/lib/oncall/../x"),
     ],
 )
 def test_the_webhook_budget_and_fail_safe_file_refuse_bad_values(name: str, raw: str) -> None:
@@ -127,11 +130,14 @@ def test_the_webhook_budget_and_fail_safe_file_refuse_bad_values(name: str, raw:
 def test_the_webhook_budget_and_fail_safe_file_take_good_values() -> None:
     assert load_settings({}).webhook_budget_seconds == 5.0
     assert load_settings({}).failsafe_twiml_file == ""
+    assert load_settings({}).failsafe_journal == ""
     settings = load_settings(
         {
             "ONCALL_WEBHOOK_BUDGET_SECONDS": "1.5",
             "ONCALL_FAILSAFE_TWIML_FILE": "/var/lib/oncall/failsafe.xml",
+            "ONCALL_FAILSAFE_JOURNAL": "/var/lib/oncall/failsafe-journal",
         }
     )
+    assert settings.failsafe_journal == "/var/lib/oncall/failsafe-journal"
     assert settings.webhook_budget_seconds == 1.5
     assert settings.failsafe_twiml_file == "/var/lib/oncall/failsafe.xml"

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from integrations.telephony import ReceivedMessage
 from oncall import keys
 from oncall.domain.audit import latest_handover_day, morning_jobs, next_handover_at
-from oncall.domain.calls import CallReconciler, ProviderRecovery, forget_old_replies
+from oncall.domain.calls import CallReconciler, ProviderRecovery, Recovered, forget_old_replies
+from oncall.domain.calls.recovery import takes_calls
 from oncall.domain.escalation import handle_inbound_sms, make_workers
 from oncall.domain.missing import morning_pack
 from oncall.domain.people import forget_expired_sessions, forget_old_attempts
@@ -32,6 +33,7 @@ log = get_logger(__name__)
 DUTY_NUMBERS_SECONDS = 60.0  # the fail-safe's copy of who is on duty
 FAILSAFE_RECORDS_SECONDS = 2.0  # fail-safe answers given while the database was away
 RECOVERY_SECONDS = 300.0  # calls and texts that never reached us, from the provider's records
+OUTAGE_SECONDS = 2.0  # after a database outage: does it answer again? (then a recovery pass)
 RECEIPTS_KEPT = timedelta(days=2)  # Twilio stops retrying a webhook within minutes
 PRUNE_SECONDS = 3600.0
 
@@ -43,6 +45,37 @@ class PagesWork:
 
     forget_finished_jobs: Callable[[web.Application, datetime], int]
     verify_chain_if_stale: Callable[[web.Application], Awaitable[object]]
+
+
+async def _database_answers(app: web.Application) -> bool:
+    """Whether the database takes webhook work again, within the webhook budget: a transaction
+    reading the contacts table (a lock held on it, or SQLite's write lock, makes it wait)."""
+
+    async def probe() -> None:
+        async with app[keys.DATABASE].sessions() as session:
+            await takes_calls(session)
+
+    try:
+        await app[keys.WEBHOOK_BUDGET].run(probe)
+    except Exception:
+        return False
+    return True
+
+
+async def recover_after_outage(
+    app: web.Application, recovery: ProviderRecovery, now: datetime
+) -> Recovered | None:
+    """A recovery pass owed after a database outage, once the database answers again (None: no
+    pass owed, or the database still away): the fail-safe answers kept are recorded first."""
+    outage = app[keys.WEBHOOK_BUDGET].outage
+    since = outage.owed(now)
+    if since is None or not await _database_answers(app):
+        return None
+    await record_failsafes(app)
+    found = await recovery.run_once(now, covered_since=since)
+    if not found.skipped:  # another replica's pass under way: asked again on the next tick
+        outage.passed(since)
+    return found
 
 
 def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
@@ -123,6 +156,13 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
             # At start-up too (the calls and texts of the outage this replica is back from), but
             # not in demo mode: the fake inside this server does not listen yet.
             at_start=settings.telephony == "twilio",
+            background=escalating and settings.call_check_seconds > 0,
+        ),
+        Job(
+            "recovery after an outage",
+            lambda now: recover_after_outage(app, recovery, now),
+            every=OUTAGE_SECONDS,
+            at_start=False,
             background=escalating and settings.call_check_seconds > 0,
         ),
         Job(

@@ -5,6 +5,7 @@ from oncall.db.models.alerts import (
     EscalationPolicy,
     InboundMessage,
     OutboundMessage,
+    PeriodicMark,
     ShiftConfirmation,
     WebhookReceipt,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "MissingFrom",
     "OutboundMessage",
     "OutboxStatus",
+    "PeriodicMark",
     "Person",
     "ReferenceCounter",
     "RequestKind",

@@ -131,6 +131,15 @@ class WebhookReceipt(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class PeriodicMark(Base):
+    """When a pass of a job shared by the replicas (the provider recovery) last started."""
+
+    __tablename__ = "periodic_marks"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_started_at: Mapped[datetime]
+
+
 class ShiftConfirmation(Base):
     """A person asked to confirm a shift before it starts, their answer, and any alert raised."""
 

@@ -14,8 +14,15 @@ recorded, marked as recovered:
   out, anyone else's text opening a contact and an alert), then `message.recovered`.
 
 Only calls that have ended and texts older than a minute are taken (a webhook for a newer one may
-still be in flight). Provider times are moved onto the service's clock by the clock's offset
-from real time (none in production; the demo's and the tests' clocks run elsewhere).
+still be in flight).
+
+After a database outage the pass runs at once when the database answers again (`Outage`), and
+again a minute later for the calls that ended just before it came back; once across replicas:
+each pass notes when it started (`periodic_marks`), and a replica back from the outage skips its
+pass if another replica's started after the last failure it saw.
+
+Provider times are moved onto the service's clock by the clock's offset from real time (none in
+production; the demo's and the tests' clocks run elsewhere).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from integrations.telephony import CallState, ReceivedMessage, Telephony, TelephonyError
 from oncall.clock import Clock
-from oncall.db.models import Contact, InboundMessage, Line
+from oncall.db.models import Contact, InboundMessage, Line, PeriodicMark
 from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
 from oncall.domain.chain import EventKind, append_event
 from oncall.log import get_logger
@@ -41,6 +48,7 @@ log = get_logger(__name__)
 LOOKBACK = timedelta(hours=6)  # how far back each pass lists the provider's records
 SETTLED = timedelta(minutes=1)  # younger than this, a webhook for it may still be in flight
 LEASE_KEY = 13_0001  # pg_try_advisory_xact_lock: one replica's pass at a time
+MARK = "provider recovery"  # its row in periodic_marks
 
 T = TypeVar("T")
 
@@ -54,6 +62,7 @@ class Recovered:
     calls: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     skipped: bool = False  # another replica held the lease
+    covered: bool = False  # another pass started after `covered_since`: nothing done
 
 
 async def _lease(session: AsyncSession) -> bool:
@@ -61,6 +70,57 @@ async def _lease(session: AsyncSession) -> bool:
     (SQLite serves one process, whose write lock, BEGIN IMMEDIATE, already serialises.)"""
     taken = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LEASE_KEY})
     return bool(taken)
+
+
+async def _covered(session: AsyncSession, now: datetime, since: datetime | None) -> bool:
+    """Whether a pass started at or after `since` (then nothing is done); else note this pass."""
+    mark = await session.get(PeriodicMark, MARK, with_for_update=True)
+    if since is not None and mark is not None and mark.last_started_at >= since:
+        return True
+    if mark is None:
+        session.add(PeriodicMark(job=MARK, last_started_at=now))
+    else:
+        mark.last_started_at = max(mark.last_started_at, now)
+    await session.flush()
+    return False
+
+
+@dataclass
+class Outage:
+    """What this replica saw of a database outage, and the recovery passes owed for it: one as
+    soon as the database answers again, one `SETTLED` later (calls that ended just before)."""
+
+    failed_at: datetime | None = None  # the last failure seen, not yet followed by a pass
+    follow_up: datetime | None = None  # the second pass's due time (and what it must cover)
+
+    def seen(self, now: datetime) -> None:
+        """The database failed (a webhook over budget, a refresh or a write that failed)."""
+        if self.failed_at is None or now > self.failed_at:
+            self.failed_at = now
+        self.follow_up = None
+
+    def owed(self, now: datetime) -> datetime | None:
+        """The instant a pass must have started after, if one is owed now (else None)."""
+        if self.failed_at is not None:
+            return self.failed_at
+        if self.follow_up is not None and now >= self.follow_up:
+            return self.follow_up
+        return None
+
+    def passed(self, covered_since: datetime) -> None:
+        """A pass covering `covered_since` was made (here or by another replica)."""
+        if self.failed_at is not None and covered_since >= self.failed_at:
+            self.failed_at = None
+            self.follow_up = covered_since + SETTLED
+        elif self.follow_up is not None and covered_since >= self.follow_up:
+            self.follow_up = None
+
+
+async def takes_calls(session: AsyncSession) -> None:
+    """Read the contacts table in a transaction: it waits while another holds a lock on it (or,
+    on SQLite, the write lock), so it ends only when calls can be recorded again."""
+    await session.execute(select(Contact.id).limit(1))
+    await session.commit()
 
 
 def _ended(call: CallState) -> bool:
@@ -83,7 +143,10 @@ class ProviderRecovery:
         self.sessions, self.telephony, self.clock = sessions, telephony, clock
         self.zone, self.handle_text, self.lookback = zone, handle_text, lookback
 
-    async def run_once(self, now: datetime | None = None) -> Recovered:
+    async def run_once(
+        self, now: datetime | None = None, *, covered_since: datetime | None = None
+    ) -> Recovered:
+        """One pass; with `covered_since`, none if another pass started at or after it."""
         now = now or self.clock.now()
         real = datetime.now(UTC)
         offset = now - real
@@ -96,8 +159,18 @@ class ProviderRecovery:
                 if not await _lease(lease):
                     found.skipped = True
                     return found
+                # the mark is committed with the lease's transaction, at the pass's end: a
+                # replica waiting for the lease then sees that this pass covered it
+                if await _covered(lease, now, covered_since):
+                    found.covered = True
+                    return found
             else:  # SQLite: one process, one pooled connection, which the records need
+                covered = await _covered(lease, now, covered_since)
+                await lease.commit()
                 await lease.close()
+                if covered:
+                    found.covered = True
+                    return found
             for number in numbers:
                 try:
                     calls = await self.telephony.calls_to(number, since=real - self.lookback)
@@ -119,6 +192,8 @@ class ProviderRecovery:
                         self._text, message, min(now, received + offset)
                     ):
                         found.texts.append(message.sid)
+            if lease.in_transaction():
+                await lease.commit()  # PostgreSQL: the mark, and the lease let go
         if found.calls or found.texts:
             log.warning(
                 "calls and texts recovered from the provider's records",

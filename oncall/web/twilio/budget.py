@@ -14,7 +14,10 @@ trip to a server that may hang), and `asyncio.timeout` waits for the cancelled w
 before it raises. The caller must not wait for that.
 
 A fail-safe given is remembered (`FailsafeGiven`) until the database takes its record
-(`oncall/domain/calls/failsafe.py`); see docs/routing.md.
+(`oncall/domain/calls/failsafe.py`), and written to this replica's journal (if set) so that a
+restart before then does not lose it. Work that ran over or failed on the database is noted as an
+outage (`Outage`): when the database answers again, the provider recovery runs at once. See
+docs/routing.md.
 """
 
 from __future__ import annotations
@@ -24,8 +27,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from oncall.clock import Clock
 from oncall.db.engine import waits_limited
 from oncall.domain.calls.failsafe import FailsafeGiven
+from oncall.domain.calls.journal import FailsafeJournal
+from oncall.domain.calls.recovery import Outage
 from oncall.log import get_logger
 
 log = get_logger(__name__)
@@ -33,6 +41,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 KEPT = 1000  # fail-safe records kept in memory while the database is away (the oldest dropped)
+JOURNAL_WAIT_S = 0.3  # how long a fail-safe answer waits for its journal line to reach the disk
 
 
 class OverBudget(Exception):
@@ -45,8 +54,12 @@ class WebhookBudget:
     answers given that the database has not recorded yet."""
 
     seconds: float
+    clock: Clock
+    journal: FailsafeJournal | None = None
     unwinding: set[asyncio.Future[Any]] = field(default_factory=set)
     failsafes: list[FailsafeGiven] = field(default_factory=list)
+    outage: Outage = field(default_factory=Outage)
+    _writes: set[asyncio.Future[None]] = field(default_factory=set)
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """`work()` within the budget, or OverBudget (the work cancelled, not waited for)."""
@@ -62,8 +75,14 @@ class WebhookBudget:
             self._abandon(task)
             raise
         if task in done:
+            error = task.exception()
+            if isinstance(error, OSError | SQLAlchemyError) and not isinstance(
+                error, IntegrityError
+            ):
+                self.outage.seen(self.clock.now())  # the database refused or failed
             return task.result()
         self._abandon(task)
+        self.outage.seen(self.clock.now())
         raise OverBudget(f"not done within {self.seconds:g} s")
 
     def _abandon(self, task: asyncio.Future[Any]) -> None:
@@ -77,8 +96,28 @@ class WebhookBudget:
             log.warning("webhook work over budget ended with an error", error=str(task.exception()))
 
     def remember(self, given: FailsafeGiven) -> None:
+        """Keep `given` until it is recorded: in memory, and in the journal (written in a
+        thread; `journalled` waits for it)."""
         self.failsafes.append(given)
         del self.failsafes[:-KEPT]
+        if self.journal is not None:
+            self._write(self.journal.given, given)
+
+    async def journalled(self) -> None:
+        """Wait (at most JOURNAL_WAIT_S: the caller is waiting) for the journal's lines so far
+        to reach the disk; a line still being written is written all the same."""
+        if self._writes:
+            await asyncio.wait(set(self._writes), timeout=JOURNAL_WAIT_S)
+
+    def _write(self, write: Callable[[FailsafeGiven], None], given: FailsafeGiven) -> None:
+        future = asyncio.ensure_future(asyncio.to_thread(write, given))
+        self._writes.add(future)
+        future.add_done_callback(self._written)
+
+    def _written(self, future: asyncio.Future[None]) -> None:
+        self._writes.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("fail-safe journal not written", error=str(future.exception())[:200])
 
     def pending(self, call_sid: str | None = None) -> list[FailsafeGiven]:
         """The fail-safe answers not yet recorded (only `call_sid`'s, if given)."""
@@ -87,8 +126,14 @@ class WebhookBudget:
     def forget(self, given: FailsafeGiven) -> None:
         """`given` is recorded."""
         self.failsafes = [g for g in self.failsafes if g != given]
+        if self.journal is not None:
+            self._write(self.journal.recorded, given)
 
     async def close(self) -> None:
         """At shutdown: let cancelled work finish unwinding (its connections returned)."""
         if self.unwinding:
             await asyncio.wait(set(self.unwinding), timeout=self.seconds + 1)
+        if self._writes:
+            await asyncio.wait(set(self._writes))
+        if self.journal is not None:
+            self.journal.close()

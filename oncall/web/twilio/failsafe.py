@@ -20,6 +20,7 @@ from oncall import keys
 from oncall.db.engine import waits_limited
 from oncall.domain.calls import spoken
 from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
+from oncall.domain.calls.journal import FailsafeJournal
 from oncall.domain.duty import on_duty_at
 from oncall.log import get_logger
 from oncall.web.twilio.budget import WebhookBudget
@@ -92,6 +93,7 @@ async def refresh_duty_numbers(app: web.Application, now: datetime) -> None:
             duty = await on_duty_at(session, now)
     except Exception:  # keep the old numbers: stale beats none when the database is down
         cache.failures += 1
+        app[keys.WEBHOOK_BUDGET].outage.seen(now)
         log.warning("could not refresh the on-duty numbers", failures=cache.failures)
         return
     cache.numbers = tuple(person.phone for person in duty.everyone)
@@ -114,6 +116,7 @@ async def record_failsafes(app: App, call_sid: str | None = None) -> int:
                     await session.commit()
         except Exception as exc:  # still away: kept, tried again on the next pass
             log.debug("fail-safe answer not recorded yet", error=type(exc).__name__)
+            budget.outage.seen(app[keys.CLOCK].now())
             continue
         budget.forget(given)  # only once written: a pass cancelled half-way loses nothing
         written += 1
@@ -138,8 +141,20 @@ def failsafe_given(app: App, *, step: str, receipt: str, params: dict[str, str])
 async def duty_numbers_ctx(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: fill the cache at start-up, before the first call can need it; keep the
     webhooks' budget (and the work it cancelled, until that has unwound)."""
-    app[keys.DUTY_NUMBERS] = DutyNumbers()
-    app[keys.WEBHOOK_BUDGET] = WebhookBudget(app[keys.SETTINGS].webhook_budget_seconds)
+    settings = app[keys.SETTINGS]
+    journal = None
+    if settings.failsafe_journal:
+        journal = await asyncio.to_thread(FailsafeJournal, Path(settings.failsafe_journal))
+    budget = WebhookBudget(settings.webhook_budget_seconds, app[keys.CLOCK], journal)
+    app[keys.DUTY_NUMBERS], app[keys.WEBHOOK_BUDGET] = DutyNumbers(), budget
+    if journal is not None:
+        # Answers given before a restart and never recorded: recorded by the next pass of the
+        # "fail-safe records" job (and a recovery pass follows, as after any outage).
+        for given in await asyncio.to_thread(journal.replay):
+            budget.failsafes.append(given)
+            budget.outage.seen(given.at)
+        if budget.failsafes:
+            log.warning("fail-safe answers from before a restart", waiting=len(budget.failsafes))
     await refresh_duty_numbers(app, app[keys.CLOCK].now())
     await write_failsafe_file(app)  # the database may be down: the fallback number at least
     yield

@@ -85,14 +85,16 @@ async def _run_step(
                 return twiml_response(earlier.body)
             raise
 
+    budget = request.config_dict[keys.WEBHOOK_BUDGET]
     try:
-        return await request.config_dict[keys.WEBHOOK_BUDGET].run(once)
+        return await budget.run(once)
     except OverBudget:
         log.warning("voice step over its time budget; answering its failure reply", key=key)
-        return on_failure()
     except Exception:
         log.exception("voice step failed; answering its failure reply (fail-safe or 503)", key=key)
-        return on_failure()
+    answer = on_failure()
+    await budget.journalled()  # a fail-safe given survives a restart (at most a moment's wait)
+    return answer
 
 
 async def _require_contact(session: AsyncSession, contact_id: int) -> None:
