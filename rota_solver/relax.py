@@ -28,6 +28,7 @@ from rota_solver.objectives import (
 )
 from rota_solver.options import Fixed, OptionModel
 from rota_solver.params import solver_for
+from rota_solver.request_bound import RequestBound
 from rota_solver.squares import Figure
 
 _RELAXED = ("fairness", "category_fairness")  # figures the counting model can price
@@ -174,9 +175,21 @@ def relax(
                     # The relaxation's optimum is within it, so it may prune options too.
                     limits.setdefault("fairness", budget)
                     options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp)
-        if options is not None and not options.too_many:
+        requests: RequestBound | None = None
+        if options is not None and options.too_many and name == "broken_requests":
+            # Too many options split by requests: options over kinds, counts per request group.
             assert tier is not None
-            target: cp_model.CpModel = options.model
+            by_kind = OptionModel(rm, tier, kinds, figs, budget, False, limits, lp)
+            if not by_kind.too_many:
+                requests = RequestBound(rm, by_kind)
+        if requests is not None:
+            target: cp_model.CpModel = requests.model
+            target.minimize(requests.expr)
+            if at_least is not None:
+                target.add(requests.expr >= at_least)
+        elif options is not None and not options.too_many:
+            assert tier is not None
+            target = options.model
             target.minimize(options.expr(name))
             if at_least is not None:
                 target.add(options.expr(name) >= at_least)  # no rota is below it
@@ -219,7 +232,10 @@ def relax(
         # The bound, not the value: only a proven bound is safe to impose on the rota.
         bound += int(solver.best_objective_bound)
         proven = proven and status == cp_model.OPTIMAL
-        if options is not None:
+        if requests is not None:
+            exact_tiers = False  # its counts are not options: none can be excluded
+            fixed.extend(requests.fixed(solver))
+        elif options is not None:
             picked, more = options.chosen(solver)
             choice.update(picked)
             fixed.extend(more)

@@ -1,0 +1,93 @@
+"""A lower bound on broken requests when spelling out options per request group is too much.
+
+The option model prices requests exactly by splitting each kind of shift by the requests it
+touches, but over a year a person's requests split their shifts into many groups and the
+options multiply past any limit. Here each person still picks one option over the kinds (few
+once fairness and category fairness are held), and integer counts per request group share
+out that option's count of each kind; a request is broken when its groups' counts say so. The
+LP is weaker than the full option hull, but it sees what the held figures leave each person (a
+count of weeknights fixed at zero, say, breaks every weeknight a person prefers), which CP-SAT's
+own relaxation of the rota model does not.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from rota_solver.build import RotaModel
+from rota_solver.figures import overlaps
+from rota_solver.objectives import most_shifts
+from rota_solver.options import Fixed, Kind, OptionModel
+from rota_solver.squares import weight_unit
+
+
+class RequestBound:
+    """Kind options (from `options`) with counts per request group and a cost per request."""
+
+    def __init__(self, rm: RotaModel, options: OptionModel) -> None:
+        problem = rm.problem
+        self.model = options.model
+        model = self.model
+        unit = weight_unit([q.weight for q in problem.requests])
+        pinned = {(a.shift, a.person) for a in problem.pinned}
+        self.counts: list[tuple[int, tuple[int, ...], cp_model.IntVar]] = []
+        costs: list[tuple[int, cp_model.IntVar]] = []
+        self.constant = 0
+        for pi, choices in options.options.items():
+            p = problem.people[pi]
+            asks = [r for r, q in enumerate(problem.requests) if q.person == p.id]
+
+            def touches(si: int, r: int) -> bool:
+                q, s = problem.requests[r], problem.shifts[si]
+                if q.shift is not None:
+                    return q.shift == s.id
+                assert q.start is not None and q.end is not None
+                return overlaps(s.start, s.end, q.start, q.end)
+
+            kind_of: dict[int, Kind] = {}
+            for (kind, _), shifts in options.groups[pi]:
+                kind_of.update(dict.fromkeys(shifts, kind))
+            split: dict[tuple[Kind, frozenset[int]], list[int]] = {}
+            for si in sorted(kind_of):
+                sig = frozenset(r for r in asks if touches(si, r))
+                split.setdefault((kind_of[si], sig), []).append(si)
+            per_kind: dict[Kind, list[cp_model.IntVar]] = {}
+            touching: dict[int, list[tuple[int, cp_model.IntVar]]] = {r: [] for r in asks}
+            for (kind, sig), shifts in sorted(split.items(), key=repr):
+                cap = most_shifts(rm, pi, shifts)
+                low = sum(1 for si in shifts if (problem.shifts[si].id, p.id) in pinned)
+                n = model.new_int_var(low, max(low, cap), "")
+                self.counts.append((pi, tuple(shifts), n))
+                per_kind.setdefault(kind, []).append(n)
+                for r in sig:
+                    touching[r].append((cap, n))
+            # The groups of a kind share out exactly the option's count of that kind.
+            for k, ((kind, _), _) in enumerate(options.groups[pi]):
+                chosen = cp_model.LinearExpr.weighted_sum(
+                    [z for _, z in choices], [vector[k] for vector, _ in choices]
+                )
+                model.add(sum(per_kind.get(kind, [])) == chosen)
+            held = [si for si in rm.candidates(pi) if (si, pi) in rm.fixed]
+            for r in asks:
+                q = problem.requests[r]
+                weight = int(q.weight * unit)
+                already = sum(1 for si in held if touches(si, r))
+                if already or not touching[r]:
+                    # Settled whatever the rota: given a held shift, or nothing open touches it.
+                    self.constant += weight if (already > 0) == (q.kind == "avoid") else 0
+                    continue
+                broken = model.new_bool_var("")
+                costs.append((weight, broken))
+                if q.kind == "avoid":
+                    for cap, n in touching[r]:
+                        model.add(n <= cap * broken)
+                else:
+                    model.add(sum(n for _, n in touching[r]) + broken >= 1)
+        self.expr = (
+            cp_model.LinearExpr.weighted_sum([b for _, b in costs], [w for w, _ in costs])
+            + self.constant
+        )
+
+    def fixed(self, solver: cp_model.CpSolver) -> list[Fixed]:
+        """Each person's count in each request group, as the solution has them."""
+        return [(pi, shifts, int(solver.value(n))) for pi, shifts, n in self.counts]
