@@ -12,6 +12,7 @@ from oncall.db.models import ApiToken, Role
 from oncall.domain.people import (
     UnknownUser,
     create_api_token,
+    hash_password,
     new_user,
     user_for_token,
     verify_password,
@@ -23,7 +24,13 @@ NOW = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
 async def test_tokens_are_stored_as_digests_and_can_be_revoked(database: Database) -> None:
     async with database.sessions() as session:
         session.add(
-            new_user(username="ana", display_name="Ana", password="pw", roles=[Role.ADMIN], now=NOW)
+            new_user(
+                username="ana",
+                display_name="Ana",
+                password_hash=hash_password("pw"),
+                roles=[Role.ADMIN],
+                now=NOW,
+            )
         )
         await session.flush()
         token = await create_api_token(session, username="ana", name="ci", now=NOW)
@@ -42,7 +49,9 @@ async def test_tokens_are_stored_as_digests_and_can_be_revoked(database: Databas
 
 
 def test_passwords_are_hashed_with_argon2() -> None:
-    user = new_user(username="u", display_name="U", password="s3cret", roles=[], now=NOW)
+    user = new_user(
+        username="u", display_name="U", password_hash=hash_password("s3cret"), roles=[], now=NOW
+    )
     assert user.password_hash.startswith("$argon2")
     assert verify_password(user.password_hash, "s3cret")
     assert not verify_password(user.password_hash, "S3cret")

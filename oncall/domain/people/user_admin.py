@@ -107,7 +107,8 @@ async def create_user(
             raise UserConflict("--person", f"{person_code} already has a user")
     name = display_name or (person.name if person is not None else username)
     user = new_user(
-        username=username, display_name=name[:120], password=password, roles=role_list, now=now,
+        username=username, display_name=name[:120], password_hash=hash_password(password),
+        roles=role_list, now=now,
         person_id=person.id if person is not None else None,
     )  # fmt: skip
     session.add(user)

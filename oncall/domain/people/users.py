@@ -44,16 +44,16 @@ def new_user(
     *,
     username: str,
     display_name: str,
-    password: str,
+    password_hash: str,
     roles: Iterable[Role],
     now: datetime,
     person_id: int | None = None,
 ) -> User:
-    """A user ready to add to a session, with the password hashed."""
+    """A user ready to add to a session; `password_hash` from `hash_password`."""
     user = User(
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         person_id=person_id,
         active=True,
         created_at=now,
