@@ -140,10 +140,12 @@ class CallInterpreter:
             leg.says += 1
             seconds = max(1.0, len(verb.text.split()) / WORDS_PER_SECOND)
             leg.trace.add("verb", leg.sid, "Say", text=verb.text)
-            if leg.context == "caller" and leg.party.hang_up_during_say == leg.says:
+            if leg.party.hang_up_during_say == leg.says:
+                # The caller, or a staff phone hearing the whisper or an alert call's message.
                 leg.elapsed += seconds / 2
-                leg.caller_hung_up = True
-                leg.trace.add("phone", leg.sid, "caller hung up during Say")
+                leg.caller_hung_up = leg.context == "caller"
+                who = "caller" if leg.context == "caller" else "phone"
+                leg.trace.add("phone", leg.sid, f"{who} hung up during Say")
                 return End("caller-hangup")
         elif verb.name == "Play":
             seconds = 5.0 * max(1, verb.attr_int("loop", 1))

@@ -42,7 +42,12 @@ class Party:
         """A staff phone that has answered: it presses the same key at every prompt."""
         # A phone's voicemail records whatever it hears for as long as it would "talk".
         voicemail_s = script.talk_s if script.behaviour is PhoneBehaviour.VOICEMAIL else 0
-        return cls(default_digits=script.digits_for_prompt(), voicemail_s=voicemail_s)
+        hang_up = 1 if script.behaviour is PhoneBehaviour.HANG_UP_WHISPER else None
+        return cls(
+            default_digits=script.digits_for_prompt(),
+            voicemail_s=voicemail_s,
+            hang_up_during_say=hang_up,
+        )
 
     def next_digits(self) -> str:
         """The keys pressed at the next Gather ("" = none)."""

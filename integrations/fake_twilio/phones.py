@@ -17,10 +17,20 @@ class PhoneBehaviour(StrEnum):
     BUSY = "busy"  # busy signal
     VOICEMAIL = "voicemail"  # the phone's voicemail answers and never presses a key
     DECLINE = "decline"  # answers, presses 2 (or hangs up if there is no prompt)
+    # answers and hangs up while the announcement plays (the whisper before a caller is put
+    # through, an alert call's message); with no announcement it is simply connected
+    HANG_UP_WHISPER = "hang-up-whisper"
     FAILED = "failed"  # the network cannot reach it (invalid or dead number)
 
 
-ANSWERS = frozenset({PhoneBehaviour.ACCEPT, PhoneBehaviour.VOICEMAIL, PhoneBehaviour.DECLINE})
+ANSWERS = frozenset(
+    {
+        PhoneBehaviour.ACCEPT,
+        PhoneBehaviour.VOICEMAIL,
+        PhoneBehaviour.DECLINE,
+        PhoneBehaviour.HANG_UP_WHISPER,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,9 @@ class WebhookSender:
 
     auth_token: str = field(repr=False)
     log: list[WebhookResult] = field(default_factory=list)
+    # A new connection for each webhook (as Twilio's many senders make), so a load balancer in
+    # front of several replicas spreads them; by default connections are kept alive.
+    new_connection_each: bool = False
     _duplicate: int = 0
     _forge: list[SignatureMode] = field(default_factory=list)
     _before: list[tuple[str, Callable[[], Awaitable[None]]]] = field(default_factory=list)
@@ -71,6 +74,10 @@ class WebhookSender:
         """Run `action` once, just before the next webhook whose URL contains `path` (a fault
         in the middle of a call, e.g. the service's database going away as Twilio asks)."""
         self._before.append((path, action))
+
+    def forget_before(self) -> None:
+        """Drop every `before_next` action not yet run."""
+        self._before.clear()
 
     def sign(self, url: str, params: dict[str, str]) -> str:
         """Twilio's signature: HMAC-SHA1 of the URL plus sorted POST params, base64."""
@@ -118,7 +125,8 @@ class WebhookSender:
     ) -> WebhookResult:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S)
+                timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_S),
+                connector=aiohttp.TCPConnector(force_close=self.new_connection_each),
             )
         try:
             async with self._session.request(

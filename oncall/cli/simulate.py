@@ -37,7 +37,10 @@ def register(sub: Any) -> None:
         "--database", default="sqlite",
         help="an empty database URL, or 'sqlite' for a new file in a temporary folder (default)",
     )  # fmt: skip
-    parser.add_argument("--replicas", type=int, default=1, help="service processes (only 1 so far)")
+    parser.add_argument(
+        "--replicas", type=int, default=1,
+        help="instances of the service sharing the database (more than 1: PostgreSQL only)",
+    )  # fmt: skip
     parser.add_argument(
         "--config", metavar="FILE",
         help="JSON: traffic rates, phone and reply odds, fault kinds (docs/simulator.md)",
@@ -55,8 +58,16 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     if args.nights < 1 or not 0 <= args.fault_rate <= 1:
         print("oncall: --nights must be at least 1 and --fault-rate in 0-1", file=sys.stderr)
         return EXIT_USAGE
-    if args.replicas != 1:
-        print("oncall: --replicas: only one replica is simulated so far", file=sys.stderr)
+    if (
+        args.replicas < 1
+        or (args.replicas > 1 and args.database == "sqlite")
+        or (args.replicas > 1 and args.database.startswith("sqlite"))
+    ):
+        print(
+            "oncall: --replicas: at least 1, and more than 1 needs a PostgreSQL --database "
+            "(SQLite serves one process)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     # A night writes thousands of log lines; the report says what happened.
     configure_logging(log_format=settings.log_format, level="error")
@@ -68,8 +79,9 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         raw = json.loads(Path(args.config).read_text()) if args.config else {}
         config = config_from_json(
-            raw, seed=args.seed, nights=args.nights, fault_rate=args.fault_rate
-        )
+            raw, seed=args.seed, nights=args.nights, fault_rate=args.fault_rate,
+            replicas=args.replicas,
+        )  # fmt: skip
     except (OSError, ValueError) as exc:
         print(f"oncall: --config: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -34,7 +34,7 @@ from oncall.domain.chain import EventKind, verify_chain
 from oncall.sim.truth import ContactTruth, NightTruth
 
 if TYPE_CHECKING:
-    from oncall.sim.service import Running
+    from oncall.sim.service import Service
 
 LATE_AFTER = timedelta(seconds=60)  # a step run later than this after it was due is late
 
@@ -89,7 +89,7 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-async def check_night(sim: Running, truth: NightTruth, zone: ZoneInfo) -> NightCheck:
+async def check_night(sim: Service, truth: NightTruth, zone: ZoneInfo) -> NightCheck:
     check = NightCheck(truth.night)
     by_ref = {c.ref: c for c in truth.contacts if c.ref}
     window_end = truth.start + timedelta(days=1)

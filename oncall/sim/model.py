@@ -45,6 +45,7 @@ class PhoneOdds:
     busy: float = 0.05
     voicemail: float = 0.06
     decline: float = 0.05
+    hang_up_whisper: float = 0.03
     failed: float = 0.02
     ring_s: tuple[int, int] = (3, 25)
 
@@ -55,6 +56,7 @@ class PhoneOdds:
             ("busy", self.busy),
             ("voicemail", self.voicemail),
             ("decline", self.decline),
+            ("hang-up-whisper", self.hang_up_whisper),
             ("failed", self.failed),
         ]
 
@@ -81,7 +83,14 @@ FAULT_KINDS = (
     "rest-lost-response",  # Twilio does the work but its answer never arrives
     "lost-callbacks",  # a phone's status callbacks never reach the service for a while
     "sender-crash",  # the outbox sender dies mid-pass and stays down for a few minutes
+    "db-hang",  # the database stops answering for seconds, in the middle of a call or callback
+    "db-refuse",  # ... drops its connections and refuses new ones (PostgreSQL only)
+    "replica-restart",  # a replica is killed mid-pass and a fresh one started
 )
+DB_HOLD_S = {"db-hang": (1.5, 3.0), "db-refuse": (0.5, 2.5)}  # real seconds
+# The webhooks a database fault waits for, so that it strikes in the middle of something.
+DB_FAULT_AT = ("/voice/incoming", "/voice/screen", "/voice/dial-result", "/sms/incoming",
+               "/status/")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,7 @@ class SimConfig:
     fault_kinds: tuple[str, ...] = FAULT_KINDS
     bank_holidays: tuple[date, ...] = ()
     rest_timeout_s: float = 1.0  # the service's Twilio client gives up after this (real time)
+    replicas: int = 1  # instances of the app (PostgreSQL only for more than one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +127,8 @@ class FaultPlan:
     kind: str
     at: datetime
     seconds: int
+    hold_s: float = 0.0  # database faults: real seconds the database stays away
+    during: str = ""  # database faults: the webhook it strikes just before (a path fragment)
 
 
 def night_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -181,9 +193,11 @@ def plan_faults(
             at = start + timedelta(seconds=rng.randint(0, NIGHT_HOURS * 3600 - 3600))
             # A hung or lost request costs the client its timeout in real time: shorter windows.
             slow = kind in ("rest-timeout", "rest-lost-response")
-            faults.append(
-                FaultPlan(kind, at, rng.randint(60, 300) if slow else rng.randint(120, 900))
-            )
+            seconds = rng.randint(60, 300) if slow else rng.randint(120, 900)
+            hold, during = 0.0, ""
+            if kind in DB_HOLD_S:
+                hold, during = round(rng.uniform(*DB_HOLD_S[kind]), 2), rng.choice(DB_FAULT_AT)
+            faults.append(FaultPlan(kind, at, seconds, hold, during))
     return sorted(faults, key=lambda f: f.at)
 
 
@@ -214,7 +228,9 @@ def _section(cls: Any, raw: Any, name: str) -> Any:
     return cls(**raw)
 
 
-def config_from_json(raw: Any, *, seed: int, nights: int, fault_rate: float) -> SimConfig:
+def config_from_json(
+    raw: Any, *, seed: int, nights: int, fault_rate: float, replicas: int = 1
+) -> SimConfig:
     """A SimConfig from a JSON document (docs/simulator.md, "Changing the assumptions")."""
     if not isinstance(raw, dict):
         raise ValueError("the configuration must be a JSON object")
@@ -240,4 +256,5 @@ def config_from_json(raw: Any, *, seed: int, nights: int, fault_rate: float) -> 
         replies=_section(ReplyOdds, raw.get("replies"), "replies"),
         fault_kinds=kinds,
         bank_holidays=holidays,
+        replicas=replicas,
     )

@@ -15,11 +15,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from integrations.fake_twilio import messaging
 from integrations.fake_twilio.phones import PhoneBehaviour
 from oncall.clock import ManualClock
-from oncall.db.models import Alert, AlertStatus, Contact, OutboundMessage, OutboxStatus
+from oncall.db.models import (
+    Alert,
+    AlertStatus,
+    Channel,
+    Contact,
+    Event,
+    OutboundMessage,
+    OutboxStatus,
+)
 from oncall.sim.checks import NightCheck, check_night
 from oncall.sim.model import (
     Arrival,
@@ -31,7 +40,8 @@ from oncall.sim.model import (
     plan_arrivals,
     plan_faults,
 )
-from oncall.sim.service import Running, running_service
+from oncall.sim.service import Service, running_service
+from oncall.sim.strike import Strikes
 from oncall.sim.truth import ContactTruth, NightTruth
 from oncall.sim.world import Directory, prepare_database, publish_nights, read_directory
 
@@ -40,9 +50,12 @@ ACK_REF = re.compile(r"Reply ACK (\d{4})")
 SPOKEN_REF = re.compile(r"reference (\d \d \d \d)\.")
 MIN_STEP = timedelta(seconds=5)
 DAY = timedelta(days=1)
-REST_FAULTS = ("rest-5xx", "rest-429", "rest-timeout", "rest-lost-response")
 SETTLE_S = 0.5  # real time for background passes to finish before a night is called over
 SENDER_CRASH_AFTER_S = 0.002  # real time into a sender pass before it is killed
+KILL_AFTER_S = (0.0, 0.02)  # real time into a pass before its replica is killed
+RECOVERY_AFTER = (timedelta(seconds=90), timedelta(minutes=6))  # provider recovery passes
+# A phone that takes the call as a person (a voicemail or an instant hang-up does not).
+HUMAN = (PhoneBehaviour.ACCEPT, PhoneBehaviour.HANG_UP_WHISPER)
 
 
 @dataclass
@@ -55,6 +68,7 @@ class SimResult:
     checks: list[NightCheck] = field(default_factory=list)
     wall_s: float = 0.0
     webhooks: int = 0
+    restarts: int = 0  # replicas killed and started afresh
 
     @property
     def failures(self) -> list[str]:
@@ -73,19 +87,20 @@ class _Night:
 
     def __init__(
         self,
-        sim: Running,
+        sim: Service,
         directory: Directory,
         config: SimConfig,
         rng: random.Random,
         truth: NightTruth,
         on_duty: tuple[str, ...],
+        turns: random.Random,
     ) -> None:
         self.sim, self.directory, self.config, self.rng = sim, directory, config, rng
-        self.truth, self.on_duty = truth, on_duty
+        self.truth, self.on_duty, self.turns = truth, on_duty, turns
         self.queue: list[_Event] = []
         self.seq = 0
-        self.crashed_until: datetime | None = None
-        self.rest_outages: list[tuple[str, datetime]] = []
+        self.strikes = Strikes(sim, rng, truth, config.rest_timeout_s, self.after_database_fault)
+        self.check_due: datetime | None = None  # the call check's next open call
         self.inbox_seen: dict[str, int] = {}
         self.calls_seen: set[str] = set()
         self.codes = directory.staff  # phone -> code
@@ -141,7 +156,8 @@ class _Night:
                 if event.kind == "phone" and event.data.get("bridged"):
                     leg = fake.calls.get(event.leg)
                     phone = leg.to if leg is not None else ""
-                    if phone in self.codes and "at_s" in event.data:
+                    human = fake.phones.script_for(phone).behaviour in HUMAN
+                    if phone in self.codes and "at_s" in event.data and human:
                         record.accepted_by = self.codes[phone]
                         record.accepted_after_s = float(event.data["at_s"])
                         break
@@ -204,45 +220,28 @@ class _Night:
     # Faults ------------------------------------------------------------------------------
 
     def strike(self, fault: FaultPlan) -> None:
+        phone = self.phones[self.rng.choice(self.on_duty)] if fault.kind == "lost-callbacks" else ""
+        lost_until = self.strikes.strike(fault, phone)
         faults = self.sim.fake.faults
-        end = fault.at + timedelta(seconds=fault.seconds)
-        self.truth.faults.append((fault.kind, fault.at, end))
-        if fault.kind in REST_FAULTS:
-            self.rest_outages.append((fault.kind, end))
-            self.arm_rest_faults()
-        elif fault.kind == "lost-callbacks":
-            phone = self.phones[self.rng.choice(self.on_duty)]
-            faults.lose_status_callbacks(phone)
-            self.at(end, lambda: faults.callbacks_lost_to.discard(phone))
-        elif fault.kind == "sender-crash":
-            self.crashed_until = end
+        if lost_until is not None:
+            self.at(lost_until, lambda: faults.callbacks_lost_to.discard(phone))
 
-    def arm_rest_faults(self) -> None:
-        """While a REST outage lasts, the next requests of each pass meet it (a timeout or a
-        lost answer costs the client its timeout in real time, so those take one a pass)."""
-        faults, timeout, now = (
-            self.sim.fake.faults,
-            self.config.rest_timeout_s,
-            self.sim.clock.now(),
-        )
-        self.rest_outages = [(kind, end) for kind, end in self.rest_outages if end > now]
-        faults.faults.clear()
-        for kind, _end in self.rest_outages:
-            if kind == "rest-5xx":
-                faults.fail_next(self.rng.randint(1, 3))
-            elif kind == "rest-429":
-                faults.rate_limit_next(
-                    self.rng.randint(1, 3), retry_after_s=self.rng.randint(1, 30)
-                )
-            elif kind == "rest-timeout":
-                faults.hang_next(1, seconds=timeout + 0.5)
-            elif kind == "rest-lost-response":
-                faults.lose_response_next(1, seconds=timeout + 0.5)
+    def after_database_fault(self, now: datetime) -> None:
+        # The provider recovery (every 5 minutes in the service) finds what never reached it:
+        # the simulator runs its passes after a database fault, where it has work.
+        for after in RECOVERY_AFTER:
+            self.at(now + after, self.recover)
+
+    async def recover(self) -> None:
+        await self.run_pass("provider recovery", self.sim.clock.now())
 
     # The clock ---------------------------------------------------------------------------
 
     async def next_due(self) -> datetime | None:
-        """The service's own next timer: an alert's next step, or an outbox row's attempt."""
+        """The service's own next timer: an alert's next step, an outbox row's attempt, the
+        call check's next open call; or at once, while a replica holds fail-safe answers that
+        its database has not taken yet."""
+        now, after = self.sim.clock.now(), timedelta(seconds=self.sim.settings.call_check_seconds)
         async with self.sim.database.sessions() as session:
             alert = await session.scalar(
                 select(func.min(Alert.next_action_at)).where(Alert.status == AlertStatus.OPEN)
@@ -252,30 +251,97 @@ class _Night:
                     OutboundMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
                 )
             )
-        found = [_aware(x) for x in (alert, row) if x is not None]
-        if self.crashed_until is not None and row is not None:
-            found = [_aware(x) for x in (alert,) if x is not None] + [self.crashed_until]
+            # Voice contacts left open (a step given the fail-safe, a callback lost): the call
+            # check asks the provider about each `after` its last event. One it cannot settle
+            # stops driving the clock a check later.
+            last = (
+                select(func.max(Event.occurred_at).label("last"))
+                .join(Contact, Event.contact_id == Contact.id)
+                .where(
+                    Contact.channel == Channel.VOICE,
+                    Contact.ended_at.is_(None),
+                    Contact.provider_sid.is_not(None),
+                    Contact.received_at >= self.truth.start,
+                )
+                .group_by(Contact.id)
+                .subquery()
+            )
+            oldest = await session.scalar(
+                select(func.min(last.c.last)).where(last.c.last > now - 2 * after)
+            )
+        self.check_due = _aware(oldest) + after if oldest is not None else None
+        found = [_aware(x) for x in (alert, self.check_due) if x is not None]
+        crashed = self.strikes.crashed_until
+        if row is not None:
+            found.append(crashed if crashed is not None else _aware(row))
+        if self.sim.failsafes_pending():
+            found.append(now + MIN_STEP)
         return min(found) if found else None
 
+    def pick(self) -> int:
+        """Which replica runs the next pass (either, by turns of a generator of their own)."""
+        replicas = len(self.sim.replicas)
+        return self.turns.randrange(replicas) if replicas > 1 else 0
+
+    async def run_pass(self, job: str, t: datetime, index: int | None = None) -> None:
+        """One pass of `job` on a replica; a pass that fails (the database away) is logged by
+        the runner and retried when next due, as the runner's loop does."""
+        task = self.sim.start_pass(self.pick() if index is None else index, job, t)
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not task.cancelled() or (current is not None and current.cancelling()):
+                raise
+            self.truth.failed_passes += 1  # its replica was killed under it
+        except Exception:
+            self.truth.failed_passes += 1
+
     async def passes(self) -> None:
-        runner, t = self.sim.runner, self.sim.clock.now()
-        await runner.run_once("escalation scheduler", t)
-        if self.crashed_until is not None and t >= self.crashed_until:
-            self.crashed_until = None
+        t, strikes = self.sim.clock.now(), self.strikes
+        await self.run_pass("escalation scheduler", t)
+        if strikes.crashed_until is not None and t >= strikes.crashed_until:
+            strikes.crashed_until = None
         self.draw_phones()
-        self.arm_rest_faults()
-        if self.crashed_until is None:
-            await runner.run_once("outbox sender", t)
+        strikes.arm_rest_faults()
+        if strikes.kill_pending:
+            strikes.kill_pending = False
+            await self._killing_pass(t)
+        elif strikes.crashed_until is None:
+            await self.run_pass("outbox sender", t)
         else:
             await self._crashing_sender(t)
+        await self.run_pass("fail-safe records", t)
+        if self.check_due is not None and t >= self.check_due:
+            await self.run_pass("call check", t)
         await self.sim.fake.settle(limit_s=60)
 
     async def _crashing_sender(self, t: datetime) -> None:
         # The sender process dies part-way through a pass: the task is cancelled wherever it is.
-        task = asyncio.ensure_future(self.sim.runner.run_once("outbox sender", t))
+        task = self.sim.start_pass(self.pick(), "outbox sender", t)
         await asyncio.sleep(SENDER_CRASH_AFTER_S)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+    async def _killing_pass(self, t: datetime) -> None:
+        # A replica is killed part-way through its sender pass (and whatever else it is doing:
+        # webhooks half answered, fail-safe answers not yet written), then started afresh.
+        index = self.pick()
+        task = self.sim.start_pass(index, "outbox sender", t)
+        await asyncio.sleep(self.turns.uniform(*KILL_AFTER_S))
+        await self.sim.kill(index)
+        await asyncio.gather(task, return_exceptions=True)
+
+    def age_records(self, moved: timedelta) -> None:
+        """The provider's records age as the service's clock moves (the fake stamps them in
+        real time; the provider recovery takes only those a minute old)."""
+        fake = self.sim.fake
+        for record in fake.calls.values():
+            record.created -= moved
+            record.updated -= moved
+        for message in fake.messages.values():
+            message.created -= moved
+            message.updated -= moved
 
     async def run(self, horizon: datetime) -> None:
         clock, now = self.sim.clock, self.truth.start
@@ -288,10 +354,11 @@ class _Night:
         )
         self.at(
             morning + timedelta(minutes=1),
-            lambda: self.sim.runner.run_once("morning handover", self.sim.clock.now()),
+            lambda: self.run_pass("morning handover", self.sim.clock.now()),
         )
         settled = False
         while True:
+            await self.sim.link.wait_over()  # a database fault lasts its seconds, then ends
             due = await self.next_due()
             candidates = [x for x in (self.queue[0].at if self.queue else None, due) if x]
             if not candidates:
@@ -308,6 +375,7 @@ class _Night:
                 t = now + MIN_STEP
             if t > horizon:
                 break
+            self.age_records(t - now)
             now = t
             await clock.set(now)
             while self.queue and self.queue[0].at <= now:
@@ -318,6 +386,8 @@ class _Night:
             self.read_inboxes()
             self.read_alert_calls()
         self.sim.fake.faults.clear()
+        self.sim.fake.webhooks.forget_before()
+        await self.sim.link.wait_over()
         await self.sim.fake.settle(limit_s=60)
 
 
@@ -325,7 +395,7 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-async def _fill_refs(sim: Running, truth: NightTruth) -> None:
+async def _fill_refs(sim: Service, truth: NightTruth) -> None:
     """The service's reference for each contact the fake saw (the recorded check uses it)."""
     sids = [c.sid for c in truth.contacts]
     async with sim.database.sessions() as session:
@@ -351,7 +421,7 @@ async def _fill_refs(sim: Running, truth: NightTruth) -> None:
         )
 
 
-def _forget(sim: Running) -> None:
+def _forget(sim: Service) -> None:
     """The fake's memory of the night, once checked: keeps each night's scans short."""
     fake = sim.fake
     fake.traces.clear()
@@ -373,6 +443,12 @@ async def simulate(
     the demo's people if empty) and return the truth and checks of each. With `stop_after_s`,
     stop after the night that ends past that much wall time (the bench's budget)."""
     started = time.perf_counter()
+    if config.replicas < 1:
+        raise ValueError("--replicas: at least 1")
+    if config.replicas > 1 and make_url(database_url).get_backend_name() == "sqlite":
+        raise ValueError(
+            "--replicas: more than one replica needs PostgreSQL (SQLite serves one process)"
+        )
     rng = random.Random(config.seed)
     days = [config.first_night + timedelta(days=n) for n in range(config.nights)]
     bounds = [night_bounds(day, ZONE) for day in days]
@@ -380,7 +456,9 @@ async def simulate(
     await prepare_database(database_url, zone=ZONE, loaded_at=loaded_at)
     clock = ManualClock(loaded_at)
     result = SimResult(config, database_url)
-    async with running_service(database_url, clock, rest_timeout_s=config.rest_timeout_s) as sim:
+    async with running_service(
+        database_url, clock, rest_timeout_s=config.rest_timeout_s, replicas=config.replicas
+    ) as sim:
         directory = await read_directory(sim.database)
         await publish_nights(sim.database, bounds, directory, zone=ZONE)
         for n, (day, (start, end)) in enumerate(zip(days, bounds, strict=True)):
@@ -389,6 +467,7 @@ async def simulate(
             result.nights.append(truth)
             result.checks.append(check)
             result.webhooks += len(sim.fake.webhooks.log)
+            result.restarts = sim.restarts
             _forget(sim)
             if progress is not None:
                 progress(check)
@@ -409,7 +488,7 @@ def on_duty_codes(directory: Directory, n: int) -> tuple[str, ...]:
 
 
 async def run_one_night(
-    sim: Running,
+    sim: Service,
     directory: Directory,
     config: SimConfig,
     rng: random.Random,
@@ -419,10 +498,12 @@ async def run_one_night(
     end: datetime,
 ) -> NightTruth:
     truth = NightTruth(n + 1, start, end)
-    night = _Night(sim, directory, config, rng, truth, on_duty_codes(directory, n))
     # Each night's contacts and faults from a generator of its own: the same seed gives the same
-    # nights whatever happened in the ones before (phones and people draw from `rng`).
+    # nights whatever happened in the ones before (phones and people draw from `rng`, which
+    # replica runs a pass from `turns`).
     plan = random.Random(config.seed * 100_003 + n)
+    turns = random.Random(config.seed * 100_019 + n)
+    night = _Night(sim, directory, config, rng, truth, on_duty_codes(directory, n), turns)
     for arrival in plan_arrivals(plan, day, ZONE, config):
         night.at(arrival.at, lambda a=arrival: night.arrive(a))  # type: ignore[misc]
     for fault in plan_faults(plan, day, ZONE, config):

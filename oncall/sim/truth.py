@@ -55,6 +55,7 @@ class NightTruth:
     acks: dict[str, list[tuple[datetime, str, str]]] = field(default_factory=dict)
     replies_sent: int = 0
     alert_calls: int = 0
+    failed_passes: int = 0  # passes that failed (the database away, a replica killed)
 
     def record_ack(self, ref: str, at: datetime, by: str, how: str) -> None:
         self.acks.setdefault(ref, []).append((at, by, how))
