@@ -108,6 +108,9 @@ class TraceEvent:
         return {"kind": self.kind, "leg": self.leg, "detail": self.detail, "data": self.data}
 
 
+CALL_ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
 @dataclass(slots=True)
 class CallRecord:
     """One call leg: inbound, outbound-api (REST) or outbound-dial (a Dial's child leg)."""
@@ -154,8 +157,9 @@ class CallRecord:
             "caller_name": None,
             "date_created": rfc2822(self.created),
             "date_updated": rfc2822(self.updated),
-            "start_time": None,
-            "end_time": None,
+            # As Twilio: set once the call has begun, and once it has ended.
+            "start_time": rfc2822(self.created) if self.status != "queued" else None,
+            "end_time": rfc2822(self.updated) if self.status in CALL_ENDED else None,
             "forwarded_from": None,
             "group_sid": None,
             "phone_number_sid": None,

@@ -41,6 +41,7 @@ from oncall.sim.model import (
     plan_faults,
 )
 from oncall.sim.service import Service, running_service
+from oncall.sim.stamps import ProviderTimes
 from oncall.sim.strike import Strikes
 from oncall.sim.truth import ContactTruth, NightTruth
 from oncall.sim.world import Directory, prepare_database, publish_nights, read_directory
@@ -49,6 +50,7 @@ ZONE = ZoneInfo("Europe/Jersey")
 ACK_REF = re.compile(r"Reply ACK (\d{4})")
 SPOKEN_REF = re.compile(r"reference (\d \d \d \d)\.")
 MIN_STEP = timedelta(seconds=5)
+APOLOGY = "Sorry, the out-of-hours service could not process your text"
 DAY = timedelta(days=1)
 SETTLE_S = 0.5  # real time for background passes to finish before a night is called over
 SENDER_CRASH_AFTER_S = 0.002  # real time into a sender pass before it is killed
@@ -101,6 +103,7 @@ class _Night:
         self.seq = 0
         self.strikes = Strikes(sim, rng, truth, config.rest_timeout_s, self.after_database_fault)
         self.check_due: datetime | None = None  # the call check's next open call
+        self.stamps = ProviderTimes()
         self.inbox_seen: dict[str, int] = {}
         self.calls_seen: set[str] = set()
         self.codes = directory.staff  # phone -> code
@@ -165,10 +168,14 @@ class _Night:
 
     async def reply(self, phone: str, to: str, body: str, ref: str | None, how: str) -> None:
         t = self.sim.clock.now()
-        await messaging.receive(self.sim.fake, from_=phone, to=to, body=body)
+        _inbound, answers = await messaging.receive(self.sim.fake, from_=phone, to=to, body=body)
         self.truth.replies_sent += 1
         if ref is not None and how in ("ack", "mgr"):
             self.truth.record_ack(ref, t, self.codes[phone], how)
+            if any(a.body.startswith(APOLOGY) for a in answers):
+                # The service could not take it (its database away): the provider recovery
+                # finds it later, its time from the provider's records (whole seconds).
+                self.truth.unheard.add((ref, t))
 
     def read_inboxes(self) -> None:
         """New texts on staff phones: each person decides what to do about each alert."""
@@ -221,10 +228,12 @@ class _Night:
 
     def strike(self, fault: FaultPlan) -> None:
         phone = self.phones[self.rng.choice(self.on_duty)] if fault.kind == "lost-callbacks" else ""
-        lost_until = self.strikes.strike(fault, phone)
+        window_end = self.strikes.strike(fault, phone)
         faults = self.sim.fake.faults
-        if lost_until is not None:
-            self.at(lost_until, lambda: faults.callbacks_lost_to.discard(phone))
+        if window_end is not None and fault.kind == "lost-callbacks":
+            self.at(window_end, lambda: faults.callbacks_lost_to.discard(phone))
+        elif window_end is not None:
+            self.at(window_end, lambda: self.strikes.rearm(fault))
 
     def after_database_fault(self, now: datetime) -> None:
         # The provider recovery (every 5 minutes in the service) finds what never reached it:
@@ -332,17 +341,6 @@ class _Night:
         await self.sim.kill(index)
         await asyncio.gather(task, return_exceptions=True)
 
-    def age_records(self, moved: timedelta) -> None:
-        """The provider's records age as the service's clock moves (the fake stamps them in
-        real time; the provider recovery takes only those a minute old)."""
-        fake = self.sim.fake
-        for record in fake.calls.values():
-            record.created -= moved
-            record.updated -= moved
-        for message in fake.messages.values():
-            message.created -= moved
-            message.updated -= moved
-
     async def run(self, horizon: datetime) -> None:
         clock, now = self.sim.clock, self.truth.start
         await clock.set(now)
@@ -375,9 +373,9 @@ class _Night:
                 t = now + MIN_STEP
             if t > horizon:
                 break
-            self.age_records(t - now)
-            now = t
+            was, now = now, t
             await clock.set(now)
+            self.stamps.restamp(self.sim.fake, was=was, now=now)
             while self.queue and self.queue[0].at <= now:
                 result = heapq.heappop(self.queue).action()
                 if asyncio.iscoroutine(result):

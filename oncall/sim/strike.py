@@ -28,17 +28,21 @@ class Strikes:
     crashed_until: datetime | None = None
     kill_pending: bool = False
     rest_outages: list[tuple[str, datetime]] = field(default_factory=list)
+    _fired: set[int] = field(default_factory=set)  # database faults that have struck
 
     def strike(self, fault: FaultPlan, phone_on_duty: str) -> datetime | None:
-        """Start `fault`; returns when its lost callbacks end, if it has such an end."""
+        """Start `fault`; returns when its window ends if something is due then (lost callbacks
+        found again, a database fault not yet struck armed for any webhook)."""
         faults = self.sim.fake.faults
         end = fault.at + timedelta(seconds=fault.seconds)
         if fault.kind.startswith("db-"):
             if not self.sim.link.supports(fault.kind):
                 return None  # not on this database (docs/simulator.md): the night goes on
-            # It waits for a webhook to strike just before, so it meets a call or a callback.
+            # It waits for a webhook of its kind to strike just before, so that it meets a call
+            # or a callback; past its window, for any webhook at all.
             self.sim.fake.webhooks.before_next(fault.during, lambda: self._database(fault))
-            return None
+            return end
+
         self.truth.faults.append((fault.kind, fault.at, end))
         if fault.kind in REST_FAULTS:
             self.rest_outages.append((fault.kind, end))
@@ -52,7 +56,15 @@ class Strikes:
             self.kill_pending = True
         return None
 
+    def rearm(self, fault: FaultPlan) -> None:
+        """A database fault still waiting at the end of its window strikes at the next webhook."""
+        if id(fault) not in self._fired:
+            self.sim.fake.webhooks.before_next("/twilio/", lambda: self._database(fault))
+
     async def _database(self, fault: FaultPlan) -> None:
+        if id(fault) in self._fired:
+            return
+        self._fired.add(id(fault))
         now = self.sim.clock.now()
         self.truth.faults.append((fault.kind, now, now + DB_WINDOW))
         self.sim.link.strike(fault.kind, fault.hold_s)

@@ -56,6 +56,8 @@ class NightTruth:
     replies_sent: int = 0
     alert_calls: int = 0
     failed_passes: int = 0  # passes that failed (the database away, a replica killed)
+    # (ref, when) of acknowledging replies the service answered with its apology (not taken)
+    unheard: set[tuple[str, datetime]] = field(default_factory=set)
 
     def record_ack(self, ref: str, at: datetime, by: str, how: str) -> None:
         self.acks.setdefault(ref, []).append((at, by, how))
