@@ -123,6 +123,9 @@ class CallState:
     ended_at: datetime | None = None  # the provider's end time, if it gives one
     from_: str = ""
     started_at: datetime | None = None  # when the provider created the call
+    # Who answered, where machine detection ran: a person, or a voicemail (the fail-safe ring
+    # cannot screen, so it asks the provider); None when not detected.
+    machine: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,10 @@ async def run_dial(interp: CallInterpreter, leg: Leg, url: str, verb: Verb) -> O
     caller_id = verb.attrs.get("callerId") or leg.call.from_
     targets = dial_targets(verb)
     leg.trace.add("verb", leg.sid, "Dial", numbers=[t[0] for t in targets], **verb.attrs)
-    result = await _ring(interp, leg, url, targets, caller_id, timeout_s=timeout)
+    detecting = {c.text for c in verb.children if c.attrs.get("machineDetection")}
+    result = await _ring(
+        interp, leg, url, targets, caller_id, timeout_s=timeout, detecting=detecting
+    )
     action = verb.attrs.get("action")
     method = verb.attrs.get("method", "POST")
     if leg.caller_hung_up:
@@ -74,6 +77,7 @@ async def _ring(
     caller_id: str,
     *,
     timeout_s: int,
+    detecting: set[str] | None = None,
 ) -> DialResult:
     phones = interp.host.phones
     scripts = [(target, phones.script_for(target[0])) for target in targets]
@@ -95,6 +99,10 @@ async def _ring(
         return _unanswered(interp, leg, scripts, caller_id, timeout_s)
     (number, whisper_url, whisper_method), script = min(answering, key=lambda a: a[1].ring_s)
     child = _child(interp, leg, number, caller_id)
+    if detecting and number in detecting:
+        # Machine detection on this <Number>: the leg's AnsweredBy says who picked up.
+        machine = script.behaviour is PhoneBehaviour.VOICEMAIL
+        child.answered_by = "machine_start" if machine else "human"
     child.set_status("ringing")
     leg.elapsed += script.ring_s
     child.set_status("in-progress")

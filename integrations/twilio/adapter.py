@@ -190,7 +190,19 @@ def _call_state(call: Any) -> CallState:
         ended_at=call.end_time if isinstance(call.end_time, datetime) else None,
         from_=str(call._from or ""),
         started_at=_started(call),
+        machine=answered_by_machine(call.answered_by),
     )
+
+
+def answered_by_machine(answered_by: object) -> bool | None:
+    """Twilio's AnsweredBy (machine detection): human, machine_start, machine_end_beep, …,
+    fax, unknown; None where detection did not run or could not tell."""
+    word = str(answered_by or "")
+    if word == "human":
+        return False
+    if word.startswith("machine") or word == "fax":
+        return True
+    return None
 
 
 def _started(call: Any) -> datetime | None:

@@ -103,7 +103,9 @@ def failsafe(
             action=_FOLLOW_UP.failsafe(), method="POST", timeout=FAILSAFE_RING_SECONDS
         )
         for number in ring:
-            dial.number(number)
+            # Unscreened (no database to say who pressed 1): the provider tells a voicemail that
+            # answers from a person, so the call check does not take it for one.
+            dial.number(number, machine_detection="Enable")
     elif fallback:
         response.dial(fallback, timeout=FORWARD_RING_SECONDS)
     else:

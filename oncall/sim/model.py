@@ -87,7 +87,7 @@ FAULT_KINDS = (
     "db-refuse",  # ... drops its connections and refuses new ones (PostgreSQL only)
     "replica-restart",  # a replica is killed mid-pass and a fresh one started
 )
-DB_HOLD_S = {"db-hang": (2.5, 4.0), "db-refuse": (0.5, 3.0)}  # real seconds
+DB_HOLD_S = {"db-hang": (1.6, 2.2), "db-refuse": (0.2, 1.2)}  # real seconds (budget: 1.5 s)
 # The webhooks a database fault waits for, so that it strikes in the middle of something.
 DB_FAULT_AT = ("/voice/incoming", "/voice/screen", "/voice/dial-result", "/sms/incoming",
                "/status/")  # fmt: skip

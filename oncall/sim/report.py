@@ -90,6 +90,9 @@ def summary(result: SimResult) -> dict[str, Any]:
         "replies_sent": sum(n.replies_sent for n in result.nights),
         "alert_calls": sum(n.alert_calls for n in result.nights),
         "faults": sum(len(n.faults) for n in result.nights),
+        "replicas": result.config.replicas,
+        "replica_restarts": result.restarts,
+        "failed_passes": sum(n.failed_passes for n in result.nights),
         "per_fault": per_fault,
         "by_line": {
             line: _group([c for c in contacts if c.line == line], failed)
@@ -152,6 +155,8 @@ def markdown(result: SimResult) -> str:
         f"| hash chain verifies | {'yes' if figures['chain_ok'] else 'NO'} |",
         f"| service KPIs equal the ground truth | {'yes' if figures['kpi_ok'] else 'NO'} |",
         f"| faults struck | {figures['faults']} |",
+        f"| replicas, restarts, passes that failed (and were retried) | {figures['replicas']}, "
+        f"{figures['replica_restarts']}, {figures['failed_passes']} |",
         f"| webhooks served, wall time | {figures['webhooks']}, {figures['wall_s']} s "
         f"({figures['nights_per_minute']} nights a minute) |",
         "",

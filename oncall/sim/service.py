@@ -37,7 +37,7 @@ from oncall.wiring import webhook_urls
 
 FALLBACK_NUMBER = "+441534700199"
 SECRET_KEY = "simulated-nights-" + "k" * 32  # the simulator's own: every replica signs with it
-WEBHOOK_BUDGET_S = 2.0  # the service's webhook budget in the simulator (real time; 5 s default)
+WEBHOOK_BUDGET_S = 1.5  # the service's webhook budget in the simulator (real time; 5 s default)
 
 # Which replica started the running task: every task a replica's app creates (its request
 # handlers, its runner's loops, the work its webhook budget cancels) inherits it.

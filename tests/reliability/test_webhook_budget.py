@@ -180,6 +180,30 @@ async def test_a_new_call_during_a_hang_gets_the_fail_safe_and_is_recorded_truth
     assert result.alerts == []
 
 
+async def test_a_voicemail_that_answers_the_fail_safe_ring_is_a_missed_call(
+    service: Service,
+) -> None:
+    """The fail-safe ring cannot screen (no database to say who pressed 1): a voicemail that
+    picks up is connected to the caller. Twilio's machine detection tells the call check it
+    was a machine, so the call is missed and alerted, not handled by the voicemail's owner."""
+    script(service, sw002=PhoneBehaviour.VOICEMAIL, sw004=PhoneBehaviour.VOICEMAIL)
+    service.fake.phones.set(service.phones["sm002"], PhoneBehaviour.VOICEMAIL)
+    async with database_hangs(service.database):
+        trace = await service.fake.place_inbound_call(
+            from_=POLICE_CONTROL_ROOM, to=service.lines["police"]
+        )
+        await service.fake.settle()
+    assert _dials(trace) == [_phones(service, *ON_DUTY)]
+    assert any(e.data.get("bridged") for e in trace.events)  # the voicemail took the caller
+    trace.events[:] = [e for e in trace.events if e.kind != "error"]
+    assert await _record_and_check(service) != []
+    result = await outcome(service, trace)
+    assert "call.connected_per_provider" not in result.kinds()
+    assert "call.unanswered" in result.kinds()
+    assert result.handled_by is None and result.contact.status == "missed"
+    assert [a.kind for a in result.alerts] == ["missed_call"]
+
+
 async def test_a_hang_mid_chain_gets_the_fail_safe_and_no_ring_is_invented(
     service: Service,
 ) -> None:
@@ -251,7 +275,7 @@ async def test_an_exhausted_pool_still_answers_in_budget(service: Service) -> No
         status, body, took = await _post(service, "/twilio/voice/incoming", params)
         assert status == 200 and took < IN_TIME_S, took
         for phone in _phones(service, *ON_DUTY):
-            assert f"<Number>{phone}</Number>" in body
+            assert f'<Number machineDetection="Enable">{phone}</Number>' in body
         sms = {"MessageSid": "SM" + "7" * 32, "From": POLICE_CONTROL_ROOM,
                "To": service.lines["police"], "Body": "hello"}  # fmt: skip
         status, body, took = await _post(service, "/twilio/sms/incoming", sms)

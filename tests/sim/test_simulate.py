@@ -24,10 +24,15 @@ pytestmark = pytest.mark.slow
 
 
 async def test_nights_with_faults_hold_every_invariant(db_url: str) -> None:
-    result = await simulate(SimConfig(seed=7, nights=8, fault_rate=0.8), db_url)
+    # PostgreSQL runs two replicas (webhooks spread across them, passes run by either, one
+    # killed mid-pass and started afresh); SQLite serves one process.
+    # Fewer nights there: its faults cost more real time (and its tests share the machine).
+    replicas, nights = (1, 8) if db_url.startswith("sqlite") else (2, 5)
+    config = SimConfig(seed=7, nights=nights, fault_rate=0.8, replicas=replicas)
+    result = await simulate(config, db_url)
     figures = summary(result)
     assert figures["failures"] == []
-    assert figures["nights"] == 8 and figures["contacts"] >= 24
+    assert figures["nights"] == nights and figures["contacts"] >= 3 * nights
     assert figures["reached"] == figures["contacts"] and figures["unreached"] == 0
     assert figures["duplicate_messages"] == 0 and figures["lost_steps"] == 0
     assert figures["chain_ok"] and figures["kpi_ok"]
@@ -35,7 +40,11 @@ async def test_nights_with_faults_hold_every_invariant(db_url: str) -> None:
     assert figures["answered_directly"] < figures["contacts"]
     assert figures["messages_sent"] > 20 and figures["alert_calls"] > 0
     struck = {kind for kind, group in figures["per_fault"].items() if group["nights_struck"]}
-    assert len(struck) >= 5, struck
+    assert {"db-hang", "replica-restart", "sender-crash", "rest-timeout"} <= struck, struck
+    assert ("db-refuse" in struck) is (replicas == 2)  # SQLite has no connections to refuse
+    assert figures["replicas"] == replicas and figures["replica_restarts"] >= 1
+    # Contacts met the database faults, and the fail-safe and the recovery kept them.
+    assert figures["per_fault"]["db-hang"]["contacts"] > 0
     times = figures["time_to_human_s"]
     assert 0 < times["p50"] <= times["p90"] <= times["p99"] <= times["max"]
     assert "time to a human" in markdown(result)

@@ -58,9 +58,11 @@ class ProviderCall:
 
     def connected(self) -> CallState | None:
         """The leg that talked longest, if any did: an answered leg the provider reports
-        completed."""
+        completed, and not answered by a voicemail (machine detection, on the fail-safe ring)."""
         talked = [
-            leg for leg in self.legs if leg.status is CallProgress.COMPLETED and leg.duration_s
+            leg
+            for leg in self.legs
+            if leg.status is CallProgress.COMPLETED and leg.duration_s and leg.machine is not True
         ]
         return max(talked, key=lambda leg: leg.duration_s or 0, default=None)
 
