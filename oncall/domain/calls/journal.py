@@ -92,20 +92,26 @@ class FailsafeJournal:
                 self._empty()
             return waiting
 
-    def given(self, given: FailsafeGiven) -> None:
-        """Note `given`, on the disk before this returns."""
+    def write(self, lines: list[tuple[str, FailsafeGiven]]) -> None:
+        """Note each ("given" or "recorded", answer), on the disk before this returns: one write
+        and one fsync for them all (a burst of calls over budget is one flush, not one each);
+        the file is emptied instead when nothing is left to record."""
         with self._lock:
-            self._waiting.add(given)
-            self._append(_line("given", given))
-
-    def recorded(self, given: FailsafeGiven) -> None:
-        """`given` is recorded in the database: note it, or empty the file if nothing is left."""
-        with self._lock:
-            self._waiting.discard(given)
+            for state, given in lines:
+                if state == "given":
+                    self._waiting.add(given)
+                else:
+                    self._waiting.discard(given)
             if self._waiting:
-                self._append(_line("recorded", given))
+                self._append(b"".join(_line(state, given) for state, given in lines))
             else:
                 self._empty()
+
+    def given(self, given: FailsafeGiven) -> None:
+        self.write([("given", given)])
+
+    def recorded(self, given: FailsafeGiven) -> None:
+        self.write([("recorded", given)])
 
     def close(self) -> None:
         with self._lock:

@@ -59,7 +59,10 @@ class WebhookBudget:
     unwinding: set[asyncio.Future[Any]] = field(default_factory=set)
     failsafes: list[FailsafeGiven] = field(default_factory=list)
     outage: Outage = field(default_factory=Outage)
-    _writes: set[asyncio.Future[None]] = field(default_factory=set)
+    _lines: list[tuple[str, FailsafeGiven]] = field(default_factory=list)
+    _next_batch: asyncio.Future[None] | None = None  # the flush that will take _lines
+    _last_batch: asyncio.Future[None] | None = None  # the flush taking the latest line
+    _writer: asyncio.Future[None] | None = None
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """`work()` within the budget, or OverBudget (the work cancelled, not waited for)."""
@@ -100,24 +103,37 @@ class WebhookBudget:
         thread; `journalled` waits for it)."""
         self.failsafes.append(given)
         del self.failsafes[:-KEPT]
-        if self.journal is not None:
-            self._write(self.journal.given, given)
+        self._journal("given", given)
 
     async def journalled(self) -> None:
         """Wait (at most JOURNAL_WAIT_S: the caller is waiting) for the journal's lines so far
         to reach the disk; a line still being written is written all the same."""
-        if self._writes:
-            await asyncio.wait(set(self._writes), timeout=JOURNAL_WAIT_S)
+        if self._last_batch is not None and not self._last_batch.done():
+            await asyncio.wait({self._last_batch}, timeout=JOURNAL_WAIT_S)
 
-    def _write(self, write: Callable[[FailsafeGiven], None], given: FailsafeGiven) -> None:
-        future = asyncio.ensure_future(asyncio.to_thread(write, given))
-        self._writes.add(future)
-        future.add_done_callback(self._written)
+    def _journal(self, state: str, given: FailsafeGiven) -> None:
+        """Queue a journal line. One writer at a time takes every line queued so far and writes
+        them with one fsync, so a burst of fail-safe answers waits for one or two flushes."""
+        if self.journal is None:
+            return
+        self._lines.append((state, given))
+        if self._next_batch is None:
+            self._next_batch = asyncio.get_running_loop().create_future()
+        self._last_batch = self._next_batch
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_lines(self.journal))
 
-    def _written(self, future: asyncio.Future[None]) -> None:
-        self._writes.discard(future)
-        if not future.cancelled() and future.exception() is not None:
-            log.error("fail-safe journal not written", error=str(future.exception())[:200])
+    async def _write_lines(self, journal: FailsafeJournal) -> None:
+        while self._lines:
+            lines, batch = self._lines, self._next_batch
+            self._lines, self._next_batch = [], None
+            try:
+                await asyncio.to_thread(journal.write, lines)
+            except Exception as exc:  # the answers stay in memory; a restart would lose them
+                log.error("fail-safe journal not written", error=str(exc)[:200])
+            finally:
+                if batch is not None and not batch.done():
+                    batch.set_result(None)
 
     def pending(self, call_sid: str | None = None) -> list[FailsafeGiven]:
         """The fail-safe answers not yet recorded (only `call_sid`'s, if given)."""
@@ -126,14 +142,13 @@ class WebhookBudget:
     def forget(self, given: FailsafeGiven) -> None:
         """`given` is recorded."""
         self.failsafes = [g for g in self.failsafes if g != given]
-        if self.journal is not None:
-            self._write(self.journal.recorded, given)
+        self._journal("recorded", given)
 
     async def close(self) -> None:
         """At shutdown: let cancelled work finish unwinding (its connections returned)."""
         if self.unwinding:
             await asyncio.wait(set(self.unwinding), timeout=self.seconds + 1)
-        if self._writes:
-            await asyncio.wait(set(self._writes))
+        if self._writer is not None:
+            await self._writer
         if self.journal is not None:
             self.journal.close()
