@@ -17,7 +17,13 @@ from oncall.domain.audit.contacts import (
 )
 from oncall.domain.audit.describe import describe_event
 from oncall.domain.audit.events import browse_events, events_in_order
-from oncall.domain.audit.exports import contacts_csv, csv_text, events_csv, safe_cell
+from oncall.domain.audit.exports import (
+    contacts_csv,
+    csv_text,
+    events_csv,
+    events_csv_into,
+    safe_cell,
+)
 from oncall.domain.audit.handover import (
     Handover,
     gather_handover,
@@ -65,6 +71,7 @@ __all__ = [
     "csv_text",
     "describe_event",
     "events_csv",
+    "events_csv_into",
     "events_in_order",
     "filter_query",
     "gather_handover",

@@ -1,9 +1,10 @@
 """CSV exports of contacts and events, streamed in batches, with formula injection defused
 (oncall/domain/spreadsheet.py).
 
-Rows are fetched on the event loop a small batch at a time and made into text in a worker
-thread, so a long export never holds the loop that answers webhooks (docs/routing.md,
-"Isolation")."""
+Contacts: rows are fetched on the event loop a small batch at a time and made into text in a
+worker thread. Events (a year is 100,000 rows and more): fetched and made into text entirely in a
+worker process with a connection of its own (`events_csv_into`), the loop only passing the bytes
+on; so a long export never holds the loop that answers webhooks (docs/routing.md, "Isolation")."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from oncall.cpu import Offload
+from oncall.db.engine import Database
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
 from oncall.domain.audit.contacts import ContactFilter, filtered
 from oncall.domain.spreadsheet import csv_text, safe_cell
 
 BATCH = 500  # rows fetched at a time: each batch is a short turn of the event loop
-__all__ = ["contacts_csv", "csv_text", "events_csv", "safe_cell"]
+PROCESS_BATCH = 5000  # rows per message from the worker process (about 2 MB of text)
+__all__ = ["contacts_csv", "csv_text", "events_csv", "events_csv_into", "safe_cell"]
 
 CONTACT_COLUMNS = (
     "reference", "received_local", "received_utc", "line", "channel", "caller_type", "caller",
@@ -88,6 +91,7 @@ async def events_csv(
     end: datetime,
     zone: ZoneInfo,
     offload: Offload = asyncio.to_thread,
+    batch: int = BATCH,
 ) -> AsyncIterator[str]:
     """The events that occurred in [start, end), in chain order, as CSV text in chunks.
 
@@ -101,11 +105,49 @@ async def events_csv(
         .where(Event.occurred_at >= start, Event.occurred_at < end)
         .order_by(Event.seq)
     )
-    result = await session.stream(query.execution_options(yield_per=BATCH))
-    async for batch in result.partitions(BATCH):
-        # Plain columns (no ORM objects) fetched on the loop; the text made elsewhere.
-        text: str = await offload(_event_csv, [tuple(row) for row in batch], zone)
+    result = await session.stream(query.execution_options(yield_per=batch))
+    async for rows in result.partitions(batch):
+        # Plain columns (no ORM objects) fetched here; the text made by `offload`.
+        text: str = await offload(_event_csv, [tuple(row) for row in rows], zone)
         yield text
+
+
+class BytesSink(Protocol):
+    """Where a worker process sends its output: a multiprocessing Connection's writing end."""
+
+    def send_bytes(self, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def events_csv_into(
+    out: BytesSink, database_url: str, start: datetime, end: datetime, zone_name: str
+) -> None:
+    """`events_csv` in a worker process (oncall.cpu.CpuWorkers), over an engine of its own: the
+    CSV sent through `out` as UTF-8 bytes, the header first, then PROCESS_BATCH rows at a time
+    (a send waits while the reader is behind); `out` is closed at the end, which the reader sees
+    as the end of the file. The server's loop neither fetches a row nor makes any text."""
+
+    async def inline(fn: Any, /, *args: Any) -> Any:
+        return fn(*args)
+
+    async def export() -> None:
+        database = Database.connect(database_url)
+        try:
+            async with database.sessions() as session:
+                chunks = events_csv(
+                    session, start=start, end=end, zone=ZoneInfo(zone_name), offload=inline,
+                    batch=PROCESS_BATCH,
+                )  # fmt: skip
+                async for text in chunks:
+                    out.send_bytes(text.encode("utf-8"))
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(export())
+    finally:
+        out.close()
 
 
 _EVENT_FIELDS = (

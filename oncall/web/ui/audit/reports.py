@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import multiprocessing
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from oncall.domain.audit import (
     KpiReport,
     contacts_csv,
     events_csv,
+    events_csv_into,
     filter_query,
     kpi_report,
     month_bounds,
@@ -152,16 +154,17 @@ async def monthly_report_pdf(request: web.Request) -> web.Response:
     return download(body, f"oncall-report-{m.key}.pdf", "application/pdf")
 
 
+_CSV_HEADERS = {"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store"}
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
 async def _stream_csv(
     request: web.Request, filename: str, chunks: AsyncIterator[str]
 ) -> web.StreamResponse:
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        }
-    )
+    response = web.StreamResponse(headers=_CSV_HEADERS | _attachment(filename))
     await response.prepare(request)
     try:
         async for chunk in chunks:
@@ -198,9 +201,62 @@ async def export_events(request: web.Request) -> web.StreamResponse:
     query = {"from": str(first), "to": str(last)}
     async with db.sessions() as session:
         await logged_read(request, session, "events export (CSV)", query=query)
-    async with db.sessions() as session:
-        return await _stream_csv(
-            request, f"events-{first}-{last}.csv",
-            events_csv(session, start=start, end=end, zone=zone,
-                       offload=request.config_dict[keys.CPU_WORKERS].run),
-        )  # fmt: skip
+    filename = f"events-{first}-{last}.csv"
+    workers, url = (
+        request.config_dict.get(keys.CPU_WORKERS),
+        request.config_dict[keys.SETTINGS].database_url,
+    )
+    if workers is None or ":memory:" in url:  # (an in-memory database is this process's)
+        async with db.sessions() as session:
+            return await _stream_csv(
+                request, filename, events_csv(session, start=start, end=end, zone=zone)
+            )
+    return await _stream_from_worker(
+        request, filename,
+        lambda out: workers.run(events_csv_into, out, url, start, end, zone.key),
+    )  # fmt: skip
+
+
+async def _stream_from_worker(
+    request: web.Request, filename: str, produce: Callable[[Any], Awaitable[None]]
+) -> web.StreamResponse:
+    """A CSV made in a worker process and sent through a pipe, passed on as it comes: the loop
+    copies bytes, nothing more (docs/routing.md, "Isolation")."""
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    producing = asyncio.ensure_future(produce(writer))
+    producing.add_done_callback(_worker_ended)
+    response = web.StreamResponse(headers=_CSV_HEADERS | _attachment(filename))
+    await response.prepare(request)
+    try:
+        first = asyncio.ensure_future(asyncio.to_thread(reader.recv_bytes))
+        await asyncio.wait({first, producing}, return_when=asyncio.FIRST_COMPLETED)
+        # The worker holds its own copy of the writing end now (it sent), or it has finished:
+        # with ours closed, its end is the last, and its closing is the reader's end of file.
+        writer.close()
+        chunk: bytes | None = await first
+        while chunk is not None:
+            await response.write(chunk)
+            chunk = await asyncio.to_thread(_next_chunk, reader)
+        await producing  # the worker's own failure, if it failed part way
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise  # the browser went away: nobody is left to tell
+    except Exception:
+        log.exception("CSV export failed part way", file=filename)
+        await response.write(FAILED_LINE.encode("utf-8"))
+    finally:
+        writer.close()
+        reader.close()
+    await response.write_eof()
+    return response
+
+
+def _next_chunk(reader: Any) -> bytes | None:
+    try:
+        return bytes(reader.recv_bytes())
+    except EOFError:
+        return None
+
+
+def _worker_ended(producing: asyncio.Future[None]) -> None:
+    if not producing.cancelled() and producing.exception() is not None:
+        log.warning("CSV export's worker ended with an error", error=str(producing.exception()))
