@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import importlib
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,9 +24,13 @@ if TYPE_CHECKING:
 
 DEFAULT_TIME_LIMIT_S = 60.0
 DEFAULT_WORKERS = 2  # the production host has two cores; more workers only fight for them
-# Solves run here, never on the event loop; two at once at most per process (more would only
-# fight for the two cores), each thread at a lower scheduling priority (docs/routing.md).
-_SOLVER_THREADS = ThreadPoolExecutor(2, "rota-solver", initializer=cpu.lower_priority)
+# Solves run in worker processes of their own (spawned when first needed, then kept), never on
+# the event loop nor in a thread of its process: reading the problem and building the CP-SAT
+# model is pure Python, which in a thread holds the GIL the loop needs (docs/routing.md,
+# "Isolation"). Two at once at most (more would only fight for the two cores), at a lower
+# scheduling priority, which CP-SAT's own threads inherit.
+_SOLVER_PROCESSES = cpu.CpuWorkers(2)
+RELAY_WAIT_S = 5.0  # after the solve, for its last progress reports to be passed on
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +48,6 @@ class SolveProgress:
 ProgressCallback = Callable[[SolveProgress], None]
 
 
-async def warm_solver() -> None:
-    """Import the solver in a worker thread, so that nothing imports it on the event loop."""
-    # Imported when first needed: OR-Tools (and the pandas it loads) costs most of a second, and
-    # every other `oncall` command would pay it at start-up; a second import is a dict look-up.
-    await asyncio.to_thread(importlib.import_module, "rota_solver")
-
-
 async def solve_problem(
     problem: dict[str, Any],
     *,
@@ -60,36 +56,93 @@ async def solve_problem(
     seed: int = 0,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """The solution document for `problem`, solved in a worker thread (of lower priority)."""
-    await warm_solver()
+    """The solution document for `problem`, solved in a worker process (of lower priority);
+    `progress` hears each report from a thread of this process."""
+    reader, writer = multiprocessing.Pipe(duplex=False) if progress else (None, None)
+    solving = asyncio.ensure_future(
+        _SOLVER_PROCESSES.run(_solve_here, problem, time_limit_s, workers, seed, writer)
+    )
+    relay: asyncio.Future[None] | None = None
+    try:
+        if reader is not None and writer is not None and progress is not None:
+            first = asyncio.ensure_future(asyncio.to_thread(_receive, reader))
+            await asyncio.wait({first, solving}, return_when=asyncio.FIRST_COMPLETED)
+            # The worker holds its own copy of the writing end now (it sent), or has finished:
+            # with ours closed, the worker's closing is the end of the reports.
+            writer.close()
+            relay = asyncio.ensure_future(_relay(first, reader, progress))
+        outcome, detail = await solving
+    finally:
+        if writer is not None:
+            writer.close()
+        if relay is not None:
+            await asyncio.wait({relay}, timeout=RELAY_WAIT_S)
+        if reader is not None:
+            reader.close()
+    if outcome == "invalid":
+        # Our own problem builder made it, so this is a bug or bad data in the database.
+        raise RotaInvalid(f"problem: {detail}")
+    if outcome == "none":
+        raise RotaConflict(
+            f"time limit: no rota was found within {time_limit_s:g} s; try a longer time limit"
+        )
+    result: dict[str, Any] = detail
+    return result
+
+
+def _receive(reader: Any) -> tuple[str, float, float | None, float | None] | None:
+    try:
+        report: tuple[str, float, float | None, float | None] = reader.recv()
+    except (EOFError, OSError):
+        return None
+    return report
+
+
+async def _relay(
+    first: asyncio.Future[tuple[str, float, float | None, float | None] | None],
+    reader: Any,
+    progress: ProgressCallback,
+) -> None:
+    """Pass each progress report on, from a thread (as the callback expects), until the end."""
+
+    def rest() -> None:
+        while (report := _receive(reader)) is not None:
+            progress(SolveProgress(*report))
+
+    report = await first
+    if report is not None:
+        await asyncio.to_thread(progress, SolveProgress(*report))
+        await asyncio.to_thread(rest)
+
+
+def _solve_here(
+    problem: dict[str, Any], time_limit_s: float, workers: int, seed: int, reports: Any
+) -> tuple[str, Any]:
+    """In the worker process: ("solved", the solution document), ("invalid", why) or ("none",
+    ""); each progress report sent through `reports` (closed at the end), if given."""
     import rota_solver
 
     try:
-        parsed = rota_solver.parse_problem(problem)
-    except rota_solver.InvalidProblem as exc:
-        # Our own problem builder made it, so this is a bug or bad data in the database.
-        raise RotaInvalid(f"problem: {exc}") from None
+        try:
+            parsed = rota_solver.parse_problem(problem)
+        except rota_solver.InvalidProblem as exc:
+            return "invalid", str(exc)
 
-    def report(raw: rota_solver.Progress) -> None:
-        if progress is not None:
-            progress(SolveProgress(raw.stage, raw.elapsed_s, raw.best, raw.bound))
+        def report(raw: rota_solver.Progress) -> None:
+            if reports is not None:
+                with suppress(OSError):  # nobody listening any more: solve on all the same
+                    reports.send((raw.stage, raw.elapsed_s, raw.best, raw.bound))
 
-    try:
-        # In a thread of the solver's own at a lower priority (the CP-SAT threads it starts
-        # inherit it): on a busy machine the kernel runs the webhooks' loop first.
-        solution = await asyncio.get_running_loop().run_in_executor(
-            _SOLVER_THREADS,
-            functools.partial(
-                rota_solver.solve, parsed, time_limit_s=time_limit_s, workers=workers,
-                seed=seed, progress=report,
-            ),
-        )  # fmt: skip
-    except rota_solver.NoRotaFound:
-        raise RotaConflict(
-            f"time limit: no rota was found within {time_limit_s:g} s; try a longer time limit"
-        ) from None
-    result: dict[str, Any] = rota_solver.solution_to_json(solution)
-    return result
+        try:
+            solution = rota_solver.solve(
+                parsed, time_limit_s=time_limit_s, workers=workers, seed=seed, progress=report
+            )
+        except rota_solver.NoRotaFound:
+            return "none", ""
+        return "solved", rota_solver.solution_to_json(solution)
+    finally:
+        if reports is not None:
+            reports.close()
 
 
 async def generate(
