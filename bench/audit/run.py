@@ -250,6 +250,14 @@ async def populate(url: str, contacts: int, per_contact: int) -> dict[str, float
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT max(id) FROM {table}))"
             )
+        # The contacts' reference numbers taken, as the service's counter would have them: a
+        # new contact of the year then gets the next number, not one of these.
+        await conn.execute(
+            "INSERT INTO reference_counters (year, last) "
+            "SELECT split_part(reference, '-', 2)::int, max(split_part(reference, '-', 3)::int) "
+            "FROM contacts GROUP BY 1 ON CONFLICT (year) "
+            "DO UPDATE SET last = GREATEST(reference_counters.last, EXCLUDED.last)"
+        )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()

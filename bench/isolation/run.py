@@ -89,7 +89,7 @@ async def _probe(url: str, line: str, seconds: float, interval: float) -> dict[s
     validator = RequestValidator(FAKE_AUTH_TOKEN)
     target = f"{url}/twilio/voice/incoming"
     samples: list[float] = []
-    statuses: Counter[int] = Counter()
+    statuses: Counter[str] = Counter()
 
     async def one(http: aiohttp.ClientSession) -> None:
         params = {
@@ -101,9 +101,12 @@ async def _probe(url: str, line: str, seconds: float, interval: float) -> dict[s
         try:
             async with http.post(target, data=params, headers=headers) as answer:
                 body = await answer.read()
-                statuses[answer.status if b"<Response" in body else -answer.status] += 1
+                # the ring-round, or the fail-safe ring (the step failed or ran over its budget)
+                kind = " fail-safe" if b"/twilio/voice/failsafe" in body else ""
+                status = answer.status if b"<Response" in body else -answer.status
+                statuses[f"{status}{kind}"] += 1
         except (aiohttp.ClientError, TimeoutError):  # no answer (Twilio waits 15 s at most)
-            statuses[0] += 1
+            statuses["0"] += 1
         samples.append(time.perf_counter() - started)
 
     connector = aiohttp.TCPConnector(limit=0)
@@ -415,7 +418,8 @@ def write(results: dict[str, Any], stem: str) -> None:
 {chr(10).join(rows)}
 
 Target: p99 under load ≤ 2 × idle p99, and max < 1 s. Webhook answers by status (negative:
-an answer without TwiML; 0: no answer): `{json.dumps(statuses)}`.
+an answer without TwiML; 0: no answer; "fail-safe": the fail-safe ring, not the ring-round):
+`{json.dumps(statuses)}`.
 
 ## What each load did
 

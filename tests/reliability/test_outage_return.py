@@ -16,10 +16,12 @@ from sqlalchemy import select
 from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import Contact, Event, InboundMessage
+from oncall.db.models import Channel, Contact, Event, InboundMessage
 from oncall.domain.calls import ProviderRecovery, Recovered
+from oncall.domain.calls.failsafe import FailsafeGiven
 from oncall.domain.calls.journal import FailsafeJournal, JournalInUse
 from oncall.domain.calls.recovery import SETTLED, Outage
+from oncall.domain.contacts import identify_caller, open_contact
 from tests.e2e.conftest import (
     FRIDAY_NIGHT,
     ServerFactory,
@@ -155,8 +157,6 @@ async def test_a_fail_safe_given_before_a_restart_is_recorded_after_it(
 
 
 def test_the_journal_keeps_what_is_not_recorded_and_skips_a_torn_line(tmp_path: Path) -> None:
-    from oncall.domain.calls.failsafe import FailsafeGiven
-
     path = tmp_path / "journal"
 
     def given(sid: str) -> FailsafeGiven:
@@ -180,3 +180,49 @@ def test_the_journal_keeps_what_is_not_recorded_and_skips_a_torn_line(tmp_path: 
     again.recorded(given("CA2"))
     assert path.read_text() == ""
     again.close()
+
+
+async def test_a_fail_safe_that_cannot_be_recorded_does_not_hold_up_the_others(
+    aiohttp_server: ServerFactory, seeded: Database
+) -> None:
+    """The database answers but refuses one record (here: a contact already holds the reference
+    the counter gives next): a pass stops at that failure instead of trying every record, the
+    failed one goes to the back, and it is not taken for an outage."""
+    service = await _start(aiohttp_server, seeded, ManualClock(FRIDAY_NIGHT), None)
+    async with seeded.sessions() as session:
+        known = await open_contact(
+            session, channel=Channel.VOICE, line=None, caller_number=POLICE_CONTROL_ROOM,
+            caller=await identify_caller(session, POLICE_CONTROL_ROOM),
+            provider_sid="CA" + "1" * 32, at=FRIDAY_NIGHT, zone_year=2027,
+        )  # fmt: skip
+        await session.flush()
+        session.add(
+            Contact(
+                reference="OOH-2027-00002",
+                short_ref="0002",
+                channel=Channel.VOICE,
+                caller_type=known.caller_type,
+                caller_number=POLICE_CONTROL_ROOM,
+                status=known.status,
+                received_at=FRIDAY_NIGHT,
+            )
+        )  # fmt: skip  (taken behind the counter's back)
+        await session.commit()
+    budget = service.app[keys.WEBHOOK_BUDGET]
+
+    def given(sid: str) -> FailsafeGiven:
+        return FailsafeGiven(
+            call_sid=sid, step="incoming", receipt="", from_=POLICE_CONTROL_ROOM,
+            to=service.lines["police"], numbers=(), fallback=True, at=FRIDAY_NIGHT,
+        )  # fmt: skip
+
+    refused, recordable = given("CA" + "2" * 32), given("CA" + "1" * 32)
+    budget.remember(refused)
+    budget.remember(recordable)
+    runner = service.app[keys.RUNNER]
+    await runner.run_once("fail-safe records")
+    assert budget.pending() == [recordable, refused]  # one attempt, the failed one moved back
+    await runner.run_once("fail-safe records")
+    assert budget.pending() == [refused]
+    assert "call.failsafe" in await _kinds(seeded, recordable.call_sid)
+    assert budget.outage.owed(service.clock.now()) is None  # the database answered: no outage

@@ -48,6 +48,14 @@ class OverBudget(Exception):
     """The webhook's work did not finish within its budget (it has been cancelled)."""
 
 
+def database_away(error: BaseException | None) -> bool:
+    """Whether `error` says the database is away (refused, dropped, timed out, over budget),
+    rather than that it answered and said no (a constraint, a bug)."""
+    if isinstance(error, OverBudget | OSError | TimeoutError):
+        return True
+    return isinstance(error, SQLAlchemyError) and not isinstance(error, IntegrityError)
+
+
 @dataclass
 class WebhookBudget:
     """This replica's webhook deadline, its cancelled work still unwinding, and the fail-safe
@@ -78,11 +86,8 @@ class WebhookBudget:
             self._abandon(task)
             raise
         if task in done:
-            error = task.exception()
-            if isinstance(error, OSError | SQLAlchemyError) and not isinstance(
-                error, IntegrityError
-            ):
-                self.outage.seen(self.clock.now())  # the database refused or failed
+            if database_away(task.exception()):
+                self.outage.seen(self.clock.now())
             return task.result()
         self._abandon(task)
         self.outage.seen(self.clock.now())
@@ -138,6 +143,11 @@ class WebhookBudget:
     def pending(self, call_sid: str | None = None) -> list[FailsafeGiven]:
         """The fail-safe answers not yet recorded (only `call_sid`'s, if given)."""
         return [g for g in self.failsafes if call_sid is None or g.call_sid == call_sid]
+
+    def later(self, given: FailsafeGiven) -> None:
+        """`given` could not be recorded: tried again after the others."""
+        if given in self.failsafes:
+            self.failsafes = [g for g in self.failsafes if g != given] + [given]
 
     def forget(self, given: FailsafeGiven) -> None:
         """`given` is recorded."""

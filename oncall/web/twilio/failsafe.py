@@ -23,7 +23,7 @@ from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
 from oncall.domain.calls.journal import FailsafeJournal
 from oncall.domain.duty import on_duty_at
 from oncall.log import get_logger
-from oncall.web.twilio.budget import WebhookBudget
+from oncall.web.twilio.budget import WebhookBudget, database_away
 
 log = get_logger(__name__)
 
@@ -103,7 +103,9 @@ async def refresh_duty_numbers(app: web.Application, now: datetime) -> None:
 
 async def record_failsafes(app: App, call_sid: str | None = None) -> int:
     """Write the fail-safe answers given and not yet recorded (only `call_sid`'s, if given),
-    each in its own transaction; those the database still refuses are kept for the next pass."""
+    each in its own transaction, until one fails: the rest would fail or wait the same way, and
+    a pass of a thousand failing writes every 2 s would take the loop from the webhooks. The one
+    that failed goes to the back (one that can never be written does not stop the others)."""
     budget = app[keys.WEBHOOK_BUDGET]
     zone = app[keys.SETTINGS].zone
     waiting = budget.pending(call_sid)
@@ -114,10 +116,14 @@ async def record_failsafes(app: App, call_sid: str | None = None) -> int:
                 async with app[keys.DATABASE].sessions() as session:
                     await record_failsafe(session, given, zone=zone)
                     await session.commit()
-        except Exception as exc:  # still away: kept, tried again on the next pass
-            log.debug("fail-safe answer not recorded yet", error=type(exc).__name__)
-            budget.outage.seen(app[keys.CLOCK].now())
-            continue
+        except Exception as exc:  # kept, tried again on the next pass
+            if database_away(exc):
+                log.debug("fail-safe answer not recorded yet", error=type(exc).__name__)
+                budget.outage.seen(app[keys.CLOCK].now())
+            else:
+                log.exception("fail-safe answer could not be recorded; tried again later")
+            budget.later(given)
+            break
         budget.forget(given)  # only once written: a pass cancelled half-way loses nothing
         written += 1
     if waiting:
