@@ -116,6 +116,11 @@ class WebhookBudget:
         if self._last_batch is not None and not self._last_batch.done():
             await asyncio.wait({self._last_batch}, timeout=JOURNAL_WAIT_S)
 
+    async def journal_written(self) -> None:
+        """Wait for every journal line queued so far to be written (nobody else waiting)."""
+        if self._last_batch is not None:
+            await asyncio.shield(self._last_batch)
+
     def _journal(self, state: str, given: FailsafeGiven) -> None:
         """Queue a journal line. One writer at a time takes every line queued so far and writes
         them with one fsync, so a burst of fail-safe answers waits for one or two flushes."""

@@ -126,6 +126,8 @@ async def record_failsafes(app: App, call_sid: str | None = None) -> int:
             break
         budget.forget(given)  # only once written: a pass cancelled half-way loses nothing
         written += 1
+    if written:
+        await budget.journal_written()  # the journal says so before the pass ends
     if waiting:
         log.info("fail-safe answers recorded", recorded=written, waiting=len(waiting) - written)
     return written
