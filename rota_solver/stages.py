@@ -242,12 +242,13 @@ class Stages:
         return found and self.values is not None and _value(figure.expr, self.values) <= bound
 
     def _zero_first(self, figure: Figure, budget: float, deadline: float) -> tuple[int, bool]:
-        """Close pairs, searched two ways in turn: a rota with none, stated tightly as cliques
-        (fast to find, or to disprove, on a long period), and local search on the full model
-        from the last rota (it drives the pairs down fast where the cliques leave CP-SAT no
-        start, and far faster than the full search). If no rota without a close pair exists the
-        figure is at least one pair (its scaled value 1). Returns the bound and whether a rota
-        at it was found; if not, the stage's full search goes on from the best rota."""
+        """Close pairs, searched two ways, side by side (two workers) or else in turn: a rota
+        with none, stated tightly as cliques (fast to find, or to disprove, on a long period),
+        and local search on the full model from the last rota (it drives the pairs down fast
+        where the cliques leave CP-SAT no start, and far faster than the full search). If no
+        rota without a close pair exists the figure is at least one pair (its scaled value 1).
+        Returns the bound and whether a rota at it was found; if not, the stage's full search
+        goes on from the best rota."""
         zero: int | None = None  # the clique model's status
         bound = 0
         slices: tuple[tuple[float, bool], ...] = (
