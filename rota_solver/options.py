@@ -28,6 +28,9 @@ Fixed = tuple[int, tuple[int, ...], int]  # person, shifts, how many of them
 
 # Above this many options for one person, the plain counting model is used instead.
 MAX_OPTIONS = 3000
+# With `wide`, up to this many per person (and in all) are enumerated before pricing prunes them.
+MAX_PRICED = 25_000
+MAX_PRICED_TOTAL = 400_000
 REQUESTS = "broken_requests"
 
 
@@ -44,13 +47,17 @@ class OptionModel:
         split_requests: bool = False,
         limits: dict[str, int] | None = None,
         prices: LpBound | None = None,
+        wide: bool = False,
     ) -> None:
         """`budget` bounds the tier's fairness cost in every solution of interest; with it,
         each person keeps only the loads that could fit beside everyone else's minimum.
         `limits` are the tier's held figures (fairness, category_fairness), imposed here and
         used to drop every option that cannot fit beside everyone else's cheapest.
         `split_requests` groups shifts by the requests they touch, to price broken requests
-        exactly (more options, so only when that figure is being bounded)."""
+        exactly (more options, so only when that figure is being bounded).
+        `wide`: with the fairness held and `prices`, enumerate many more options and let the
+        pricing prune them (a year whose fairness optimum is far from zero leaves each person
+        10⁴ count vectors, of which the pricing keeps a few hundred)."""
         problem = rm.problem
         self.model = cp_model.CpModel()
         self.kinds = [k for k in kinds if k[0] == tier]
@@ -80,6 +87,9 @@ class OptionModel:
                     return
                 allowed.update(fit)
         kind_of = {si: k for k in self.kinds for si in kinds[k]}
+        priced = wide and prices is not None and "fairness" in limits
+        cap = MAX_PRICED if priced else MAX_OPTIONS
+        enumerated = 0
         offered: dict[int, list[tuple[tuple[int, ...], dict[str, int]]]] = {}
         for pi, p in enumerate(problem.people):
             if p.tier != tier:
@@ -128,9 +138,13 @@ class OptionModel:
             vectors = []
             for vector in _vectors(caps, lows, units, window, most, ceilings):
                 vectors.append(vector)
-                if len(vectors) > MAX_OPTIONS:
+                if len(vectors) > cap:
                     self.too_many = True
                     return
+            enumerated += len(vectors)
+            if enumerated > MAX_PRICED_TOTAL:
+                self.too_many = True
+                return
             # (figure, table, units per group) for this person's squared terms.
             mine = [
                 (
@@ -175,6 +189,9 @@ class OptionModel:
         bounds = {name: limit for name, limit in limits.items() if name in self.cost}
         if prices is not None and "fairness" in bounds:
             offered = _priced(offered, self.groups, problem, prices, bounds["fairness"])
+        if any(len(o) > MAX_OPTIONS for o in offered.values()):
+            self.too_many = True  # too many even after pricing (only possible when `wide`)
+            return
         for pi, vectors_and_costs in offered.items():
             p = problem.people[pi]
             groups = self.groups[pi]
@@ -258,10 +275,11 @@ def _priced(
     r = {pi: [reduced(pi, v, c["fairness"]) for v, c in o] for pi, o in offered.items()}
     if any(not values for values in r.values()):
         return offered  # someone has no option at all: the model is infeasible anyway
-    bound = prices.constant + sum(min(values) for values in r.values())
+    least = {pi: min(values) for pi, values in r.items()}  # once: a year has 10⁵ options
+    bound = prices.constant + sum(least.values())
     slack = limit - bound + 1e-6 * abs(limit) + 1  # generous: floating point never cuts
     return {
-        pi: [o for o, value in zip(options, r[pi], strict=True) if value - min(r[pi]) <= slack]
+        pi: [o for o, value in zip(options, r[pi], strict=True) if value - least[pi] <= slack]
         for pi, options in offered.items()
     }
 

@@ -165,7 +165,10 @@ def relax(
                 if budget is not None:
                     limits.setdefault("fairness", budget)
             if options is None or limits != {"fairness": budget}:
-                options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp)
+                # Past the fairness stage its held value prices options tightly: many may be
+                # enumerated and the pricing left to prune them.
+                wide = name != "fairness" and not split
+                options = OptionModel(rm, tier, kinds, figs, budget, split, limits, lp, wide)
             if options.too_many and budget is None:
                 # No such budget found: a quick counting solution's cost is one.
                 budget = _quick_budget(
@@ -179,7 +182,7 @@ def relax(
         if options is not None and options.too_many and name == "broken_requests":
             # Too many options split by requests: options over kinds, counts per request group.
             assert tier is not None
-            by_kind = OptionModel(rm, tier, kinds, figs, budget, False, limits, lp)
+            by_kind = OptionModel(rm, tier, kinds, figs, budget, False, limits, lp, wide=True)
             if not by_kind.too_many:
                 requests = RequestBound(rm, by_kind)
         if requests is not None:

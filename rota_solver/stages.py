@@ -344,6 +344,8 @@ class Stages:
         if self.values is None:
             raise NoSolution
         value = _value(figure.expr, self.values)
+        if bound is not None and value <= bound:
+            proven = True  # the search was cut short just as it met a proven bound
         # Hold this figure where it got to while the next ones are optimised.
         rm.model.add(figure.expr <= value)
         per_tier = proven and figure.parts and all("" not in h for h in self.held.values())

@@ -6,7 +6,8 @@ from ortools.sat.python import cp_model
 
 from rota_solver import parse_problem
 from rota_solver.build import RotaModel
-from rota_solver.objectives import add_objectives, fairness_figure
+from rota_solver.lpbound import fairness_lp_bound
+from rota_solver.objectives import add_objectives, category_figure, fairness_figure
 from rota_solver.options import MAX_OPTIONS, OptionModel
 from rota_solver.relax import CountModel, relax
 from tests.rota_solver.helpers import at, document, person, shift
@@ -54,3 +55,41 @@ def test_budgeted_options_reach_the_counting_optimum() -> None:
     relaxed = relax(rm, "fairness", {}, 20, 2, 0, exact=figures)
     assert relaxed is not None and relaxed.proven
     assert relaxed.bound == best
+
+
+def test_options_pruned_by_prices_keep_the_category_optimum_under_a_loose_limit() -> None:
+    # Fairness held far above its optimum leaves each person many count vectors, which the LP
+    # prices may drop (`wide` lets many more be enumerated first, for a year); whatever is
+    # dropped, category fairness under that limit is the plain counting model's optimum.
+    rm = _many_kinds()
+    figures = add_objectives(rm)
+    kinds = CountModel.kinds(rm)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 30
+    solver.parameters.num_workers = 2
+    counting = CountModel(rm, "worker")
+    fair = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
+    counting.model.minimize(fair.expr)
+    assert solver.solve(counting.model) == cp_model.OPTIMAL
+    limit = int(solver.objective_value) * 10
+    lp = fairness_lp_bound(rm, "worker", figures["fairness"], kinds)
+    assert lp is not None
+    figs = [figures["fairness"], figures["category_fairness"]]
+    wide = OptionModel(rm, "worker", kinds, figs, limit, False, {"fairness": limit}, lp, True)
+    assert not wide.too_many
+    wide.model.minimize(wide.expr("category_fairness"))
+    solver.parameters.cp_model_presolve = False
+    assert solver.solve(wide.model) == cp_model.OPTIMAL
+    options_best = int(solver.objective_value)
+    counting = CountModel(rm, "worker")
+    fair = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
+    category = category_figure(counting.model, rm.problem, counting.values(), "worker")
+    counting.model.add(fair.expr <= limit)
+    counting.model.minimize(category.expr)
+    solver.parameters.cp_model_presolve = True
+    assert solver.solve(counting.model) == cp_model.OPTIMAL
+    assert options_best == int(solver.objective_value)
+    held = {"fairness": {"worker": limit}}
+    relaxed = relax(rm, "category_fairness", held, 20, 2, 0, exact=figures)
+    assert relaxed is not None and relaxed.proven
+    assert relaxed.bound == options_best
