@@ -27,7 +27,9 @@ from sqlalchemy.engine import make_url
 from oncall.sim.proxy import TcpProxy
 
 DB_FAULTS = ("db-hang", "db-refuse")
-POSTGRES_ONLY = ("db-refuse",)
+# SQLite: no connection to refuse (above); and a replica killed inside the simulator's process
+# can leave its SQLite connection open in a write transaction (see docs/simulator.md).
+POSTGRES_ONLY = ("db-refuse", "replica-restart")
 SQLITE_LOCK_WAIT_S = 30.0  # the lock holder waits this long for the service's transaction
 
 

@@ -35,9 +35,9 @@ class Strikes:
         found again, a database fault not yet struck armed for any webhook)."""
         faults = self.sim.fake.faults
         end = fault.at + timedelta(seconds=fault.seconds)
+        if not self.sim.link.supports(fault.kind):
+            return None  # not on this database (docs/simulator.md): the night goes on
         if fault.kind.startswith("db-"):
-            if not self.sim.link.supports(fault.kind):
-                return None  # not on this database (docs/simulator.md): the night goes on
             # It waits for a webhook of its kind to strike just before, so that it meets a call
             # or a callback; past its window, for any webhook at all.
             self.sim.fake.webhooks.before_next(fault.during, lambda: self._database(fault))
