@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from oncall.cli import main
+from oncall.domain.calls.journal import FailsafeJournal
 
 COMMANDS = [
     [],
@@ -84,6 +85,31 @@ def test_upgrade_load_and_token_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     assert verify.returncode == 0 and f"chain verified: {logged + 1} events" in verify.stdout
     unknown = run(["token", "create", "nobody"], env)
     assert unknown.returncode == 1 and "no active user named 'nobody'" in unknown.stderr
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "a-folder", "held"])
+def test_serve_refuses_a_fail_safe_journal_it_cannot_use_naming_the_setting(
+    tmp_path: Path, where: str
+) -> None:
+    env = {"ONCALL_DATABASE_URL": f"sqlite:///{tmp_path}/oncall.db", "ONCALL_PORT": "1"}
+    assert run(["db", "upgrade"], env).returncode == 0
+    journal = tmp_path / "journal"
+    held = None
+    if where == "missing-folder":
+        (tmp_path / "file").write_text("")
+        journal = tmp_path / "file" / "journal"  # its folder is a file
+    elif where == "a-folder":
+        journal.mkdir()
+    else:
+        held = FailsafeJournal(journal)  # another replica's
+    try:
+        result = run(["serve"], {**env, "ONCALL_FAILSAFE_JOURNAL": str(journal)})
+    finally:
+        if held is not None:
+            held.close()
+    assert result.returncode == 1, result.stderr
+    assert "cannot start: ONCALL_FAILSAFE_JOURNAL" in result.stderr
+    assert str(journal) in result.stderr and "Traceback" not in result.stderr
 
 
 def test_bad_settings_exit_2_naming_each_value() -> None:

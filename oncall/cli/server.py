@@ -8,6 +8,7 @@ from typing import Any
 
 from oncall.cli.base import EXIT_OK, CommandFailed, add_command, open_database
 from oncall.db.migrate import current_revision, head_revision
+from oncall.domain.errors import DomainError
 from oncall.domain.setup import DEMO_PASSWORD
 from oncall.settings import Settings
 
@@ -42,5 +43,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             f"manager or worker with the password {DEMO_PASSWORD!r}.",
             flush=True,
         )
-    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    except DomainError as exc:  # a start-up step refused (e.g. the fail-safe journal)
+        raise CommandFailed(f"cannot start: {exc}") from None
     return EXIT_OK

@@ -24,13 +24,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from oncall.domain.calls.failsafe import FailsafeGiven
+from oncall.domain.errors import Conflict, Invalid
 from oncall.log import get_logger
 
 log = get_logger(__name__)
 
 
-class JournalInUse(Exception):
+class JournalInUse(Conflict):
     """Another process holds the journal file."""
+
+
+class JournalUnusable(Invalid):
+    """The journal file cannot be created or opened (a missing or read-only folder, a folder
+    where the file should be): said at start-up, naming the setting, not at the first outage."""
 
 
 def _line(state: str, given: FailsafeGiven) -> bytes:
@@ -54,10 +60,15 @@ class FailsafeJournal:
     thread, never on the event loop."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._file: IO[bytes] = path.open("a+b")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: IO[bytes] = path.open("a+b")
+        except OSError as exc:
+            raise JournalUnusable(
+                "ONCALL_FAILSAFE_JOURNAL", f"cannot open {path}: {exc.strerror or exc}"
+            ) from None
         try:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
