@@ -193,6 +193,12 @@ def _database_url(raw: str) -> str:
     return value
 
 
+def database_url(raw: str) -> str:
+    """A database URL as ONCALL_DATABASE_URL reads it (a libpq `postgresql://` URL gets the
+    asyncpg driver); ValueError saying why one is refused."""
+    return _database_url(raw)
+
+
 def _timezone(raw: str) -> str:
     try:
         ZoneInfo(raw.strip())

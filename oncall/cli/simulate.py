@@ -15,7 +15,7 @@ from oncall.cli.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandFailed, add
 from oncall.db.engine import Database
 from oncall.domain.setup import database_is_empty
 from oncall.log import configure_logging
-from oncall.settings import Settings, redact_url
+from oncall.settings import Settings, database_url, redact_url
 from oncall.sim import SimResult, simulate
 from oncall.sim.checks import NightCheck
 from oncall.sim.model import config_from_json
@@ -85,13 +85,16 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, ValueError) as exc:
         print(f"oncall: --config: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        given = None if args.database == "sqlite" else database_url(args.database)
+    except ValueError as exc:
+        print(f"oncall: --database: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
     async def run() -> SimResult:
         with tempfile.TemporaryDirectory(prefix="oncall-sim-") as folder:
-            url = args.database
-            if url == "sqlite":
-                url = f"sqlite+aiosqlite:///{Path(folder) / 'sim.db'}"
-            else:
+            url = given or f"sqlite+aiosqlite:///{Path(folder) / 'sim.db'}"
+            if given is not None:
                 await _refuse_data(url)
             result = await simulate(config, url, progress=_progress)
         return result

@@ -133,6 +133,8 @@ def test_the_command_refuses_bad_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["simulate", "--fault-rate", "2"]) == 2
+    assert main(["simulate", "--database", "mysql://x/y"]) == 2
+    assert "--database: must be a sqlite:/// or postgresql:// URL" in capsys.readouterr().err
     assert main(["simulate", "--replicas", "2"]) == 2
     assert "--replicas" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
