@@ -99,11 +99,7 @@ class OptionModel:
                 asks = []
 
             def touches(si: int, r: int) -> bool:
-                q, s = problem.requests[r], problem.shifts[si]
-                if q.shift is not None:
-                    return q.shift == s.id
-                assert q.start is not None and q.end is not None
-                return overlaps(s.start, s.end, q.start, q.end)
+                return request_touches(problem, si, r)
 
             grouped: dict[Group, list[int]] = {}
             for si in rm.candidates(pi):
@@ -242,6 +238,15 @@ class OptionModel:
                     for (_, shifts), n in zip(self.groups[pi], vector, strict=True):
                         fixed.append((pi, tuple(shifts), n))
         return choice, fixed
+
+
+def request_touches(problem: Problem, si: int, r: int) -> bool:
+    """Whether request r names shift si, or its interval overlaps the shift."""
+    q, s = problem.requests[r], problem.shifts[si]
+    if q.shift is not None:
+        return q.shift == s.id
+    assert q.start is not None and q.end is not None
+    return overlaps(s.start, s.end, q.start, q.end)
 
 
 def _priced(

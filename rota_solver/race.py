@@ -10,6 +10,7 @@ interleaved on the other), each problem gets the one that suits it at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,11 +35,13 @@ class _Search(cp_model.CpSolverSolutionCallback):
         self.best: int | None = None
         self.enough = 0  # the least value any rota can have, as far as is known
         self.lock = threading.Lock()
+        self.reached = threading.Event()  # set once best <= enough
 
     def on_solution_callback(self) -> None:
         with self.lock:
             self.best = int(self.objective_value)
             if self.best <= self.enough:
+                self.reached.set()
                 self.stop_search()
 
 
@@ -78,6 +81,7 @@ def race(
     track([exact, local])
 
     def run_cliques() -> None:
+        started = time.monotonic()
         status = exact.solve(cliques)
         outcome.clique_status = int(status)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -87,7 +91,12 @@ def race(
             with watch.lock:
                 watch.enough = 1  # no rota is without a close pair
                 if watch.best is not None and watch.best <= 1:
-                    local.stop_search()
+                    watch.reached.set()
+            # Local search may reach one pair and so prove it, but where the optimum is two or
+            # more it never can: it gets as long again as the disproof took, and then the
+            # caller's full search (which proves a small model's optimum at once) takes over.
+            if not watch.reached.wait(time.monotonic() - started):
+                local.stop_search()
 
     thread = threading.Thread(target=run_cliques, name="rota-solver-cliques", daemon=True)
     thread.start()

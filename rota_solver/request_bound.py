@@ -15,9 +15,8 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from rota_solver.build import RotaModel
-from rota_solver.figures import overlaps
 from rota_solver.objectives import most_shifts
-from rota_solver.options import Fixed, Kind, OptionModel
+from rota_solver.options import Fixed, Kind, OptionModel, request_touches
 from rota_solver.squares import weight_unit
 
 
@@ -38,11 +37,7 @@ class RequestBound:
             asks = [r for r, q in enumerate(problem.requests) if q.person == p.id]
 
             def touches(si: int, r: int) -> bool:
-                q, s = problem.requests[r], problem.shifts[si]
-                if q.shift is not None:
-                    return q.shift == s.id
-                assert q.start is not None and q.end is not None
-                return overlaps(s.start, s.end, q.start, q.end)
+                return request_touches(problem, si, r)
 
             kind_of: dict[int, Kind] = {}
             for (kind, _), shifts in options.groups[pi]:
