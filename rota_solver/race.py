@@ -45,6 +45,13 @@ class _Search(cp_model.CpSolverSolutionCallback):
                 self.stop_search()
 
 
+def _halt(solver: cp_model.CpSolver, done: threading.Event) -> None:
+    """Stop a solve running in another thread, however soon it starts: a stop asked for
+    before the solve has begun is forgotten when it begins."""
+    while not done.wait(0.02):
+        solver.stop_search()
+
+
 def _values(solver: cp_model.CpSolver, model: cp_model.CpModel, count: int) -> list[int]:
     return [int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)]
 
@@ -56,10 +63,12 @@ def race(
     seconds: float,
     seed: int,
     track: Callable[[list[cp_model.CpSolver]], None],
+    halted: Callable[[], bool],
 ) -> Outcome:
     """Solve `cliques` (no close pair) and minimise `full` by local search from its hint,
     side by side for `seconds`. `count`: how many leading variables make a rota (both models
-    share them). `track` is given both solvers so that the caller can stop them."""
+    share them). `track` is given both solvers so that the caller can stop them; `halted`
+    says whether it has."""
     outcome = Outcome()
     exact = cp_model.CpSolver()
     exact.parameters.max_time_in_seconds = max(seconds, 0.01)
@@ -86,25 +95,30 @@ def race(
         outcome.clique_status = int(status)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             outcome.clique_values = _values(exact, cliques, count)
-            local.stop_search()
+            _halt(local, searched)
         elif status == cp_model.INFEASIBLE:
             with watch.lock:
                 watch.enough = 1  # no rota is without a close pair
                 if watch.best is not None and watch.best <= 1:
-                    watch.reached.set()
+                    watch.reached.set()  # already there: proven
             # Local search may reach one pair and so prove it, but where the optimum is two or
             # more it never can: it gets as long again as the disproof took, and then the
             # caller's full search (which proves a small model's optimum at once) takes over.
-            if not watch.reached.wait(time.monotonic() - started):
-                local.stop_search()
+            watch.reached.wait(time.monotonic() - started)
+            _halt(local, searched)
 
+    searched = threading.Event()  # local search has returned
     thread = threading.Thread(target=run_cliques, name="rota-solver-cliques", daemon=True)
     thread.start()
-    status = local.solve(full, watch)
+    try:
+        status = local.solve(full, watch)
+    finally:
+        searched.set()
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         outcome.search_values = _values(local, full, count)
         outcome.search_best = int(local.objective_value)
-        if outcome.search_best == 0:
-            exact.stop_search()
-    thread.join()
+    while thread.is_alive():
+        if outcome.search_best == 0 or halted():
+            exact.stop_search()  # again until it stops: it may not have started yet
+        thread.join(0.02)
     return outcome

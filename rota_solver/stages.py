@@ -142,7 +142,9 @@ class Stages:
                 for solver in solvers:
                     solver.stop_search()
 
-        outcome = race(cliques, self.rm.model, count, seconds, self.seed, track)
+        outcome = race(
+            cliques, self.rm.model, count, seconds, self.seed, track, lambda: self.stopped
+        )
         self.running.clear()
         if outcome.clique_values is not None:
             self.values = self.rm.tidy(outcome.clique_values)
