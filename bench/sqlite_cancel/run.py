@@ -4,9 +4,9 @@ Each round starts 20 writes on the service's engine (a one-connection pool, as t
 SQLite), cancels about half of them at random moments (as the webhook budget cancels work that
 runs over), sometimes while another process holds the write lock, then asks two things: can
 another process take the write lock (`BEGIN IMMEDIATE`, 5 s), and can the service write (15 s)?
-A "stuck" round is one where either failed: before the fixes in oncall/db/engine.py a cancelled
-task's connection could keep the lock with nobody to end it (the night simulator's SQLite runs
-then failed "database is locked" for good, about one run in three).
+A "stuck" round is one where either failed: a cancelled task's connection kept the lock with
+nobody to end it (the night simulator's SQLite runs then fail "database is locked" for good,
+about one run in three or four; still open, see docs/simulator.md).
 
 Target: no stuck round. Figures: rounds, stuck rounds, seeds with any.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,10 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite.core
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,9 +24,6 @@ class DatabaseUnavailable(Exception):
 
 
 SQLITE_BUSY_SECONDS = 10.0  # how long a transaction waits its turn for SQLite's write lock
-# What ends an aiosqlite connection's thread (see _sqlite_terminate).
-_STOP_RUNNING: object = getattr(aiosqlite.core, "_STOP_RUNNING_SENTINEL", None)
-RETRY_SECONDS = 1.0  # the retry after freeing abandoned connections (see _sqlite_begin_immediate)
 CONNECT_SECONDS = 10.0  # how long opening a PostgreSQL connection may take
 
 # The most any one wait inside a transaction may take (a lock, a statement, SQLite's write lock),
@@ -75,56 +69,8 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # A webhook waits for the lock no longer than its limit; everything else the usual time.
     limit = _WAIT_LIMIT.get()
     busy = _milliseconds(SQLITE_BUSY_SECONDS if limit is None else limit)
-    # First end any transaction a cancelled task left open on this connection: its BEGIN went on
-    # running in the driver's thread after the task gave up (SQLAlchemy saw no transaction and
-    # pooled the connection), so the pooled connection held the write lock with nobody to end
-    # it. The driver's calls run in order, so this runs after that BEGIN; with none open it is
-    # a no-op.
-    connection.connection.dbapi_connection.rollback()
     connection.exec_driver_sql(f"PRAGMA busy_timeout={busy}")
-    try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except OperationalError as exc:
-        if "database is locked" not in str(exc.orig):
-            raise
-        # The lock may be held by a connection of this process that nothing uses any more: one
-        # a cancelled task abandoned mid-transaction, kept alive only by the tracebacks of its
-        # cancellation (reference cycles) until the garbage collector frees it, which closes it.
-        # Free it now (its close then runs on its own thread) and try once more, briefly;
-        # another process's lock still fails.
-        gc.collect()
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={_milliseconds(RETRY_SECONDS)}")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_terminate(dbapi_connection: Any) -> None:
-    # Never waits, so nothing here can be cancelled half way or wait on a thread that has ended:
-    # the close of the sqlite3 connection (which rolls back, releasing the write lock) and the
-    # end of the driver's thread are queued behind whatever that thread is running. Not through
-    # aiosqlite's stop(): it hands the thread a future of the running event loop, and a loop
-    # closed before the thread gets to it (a test's, a server's at shutdown) makes the thread
-    # fail ("Event loop is closed").
-    driver = dbapi_connection._connection  # the aiosqlite connection
-    raw = getattr(driver, "_connection", None)
-    queue = getattr(driver, "_tx", None)
-    thread = getattr(driver, "_thread", None)
-    if queue is None or thread is None or _STOP_RUNNING is None:  # another aiosqlite
-        driver.stop()
-        return
-    driver._running = False
-    if not thread.is_alive():  # ended (or never started): nothing else can use the connection
-        if raw is not None:
-            raw.close()
-        driver._connection = None
-        return
-
-    def end() -> object:
-        if raw is not None:
-            raw.close()
-        driver._connection = None
-        return _STOP_RUNNING
-
-    queue.put_nowait((None, end))
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _postgres_limits(connection: Any) -> None:
@@ -155,17 +101,13 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        # A connection given up on (its task cancelled mid-transaction, or its session dropped
-        # unclosed) is ended without waiting: the close and the end of the driver's thread are
-        # queued behind whatever that thread is running, and the close rolls back, so SQLite's
-        # write lock is released. SQLAlchemy's own terminate first awaits a graceful close
-        # (shielded): cancelled half way it stopped the thread under that close, which then
-        # never ended and hung the event loop's shutdown; and without a terminate, SQLAlchemy
-        # drops a garbage-collected connection unclosed, holding the write lock until the
-        # collector frees it, so every later transaction failed "database is locked".
+        # A connection given up on is closed, not "terminated": with aiosqlite 0.22 a terminate
+        # cancelled half way stops the connection's thread while a shielded graceful close still
+        # waits on it, and that orphaned task never ends, so shutdown (aiohttp's, or any event
+        # loop's) hangs for ever. A close runs the close and the stop through the same queue.
         dialect = engine.dialect
-        dialect.has_terminate = True
-        dialect.do_terminate = _sqlite_terminate  # type: ignore[method-assign]
+        dialect.has_terminate = False
+        dialect.do_terminate = dialect.do_close  # type: ignore[method-assign]
         return engine
     # hide_parameters: an error's message (and a debug log) never carries the values bound to a
     # statement (case notes, names, numbers); the statement itself is enough to find the fault.

@@ -1,9 +1,11 @@
 """SQLite: work cancelled while it waits for the write lock leaves nothing holding the lock.
 
 A webhook over its budget is cancelled; if it was waiting in BEGIN IMMEDIATE, that BEGIN goes on
-in the driver's thread and takes the lock once it is free. Before, the pooled connection then
-held the write lock with nobody to end it: every later transaction of any process failed with
-"database is locked" (seen in the night simulator's SQLite runs).
+in the driver's thread and takes the lock once it is free. The pooled connection then
+could hold the write lock with nobody to end it, and every later transaction of any process
+failed with "database is locked" (seen in the night simulator's SQLite runs). This sequence does
+not reproduce it deterministically (bench/sqlite_cancel does, now and then); it guards the
+plain case.
 """
 
 from __future__ import annotations
