@@ -129,12 +129,14 @@ def failsafe_after_dial(
 
 def static_fallback(numbers: Sequence[str], *, greeting: str, unreachable: str) -> str:
     """For the Fallback URL in Twilio's console, when the service cannot answer at all: ring
-    `numbers` at once, then say `unreachable`."""
+    `numbers` at once, then say `unreachable`. Each with Twilio's machine detection, as the
+    app's own fail-safe ring: the call is found afterwards in the provider's records, and a leg
+    a voicemail answered must not be taken for the person (the missed-call alert instead)."""
     response = VoiceResponse()
     response.say(greeting, voice=VOICE)
     dial = response.dial(timeout=FORWARD_RING_SECONDS)
     for number in list(dict.fromkeys(numbers))[:MAX_STATIC_NUMBERS]:
-        dial.number(number)
+        dial.number(number, machine_detection="Enable")
     response.say(unreachable, voice=VOICE)
     return str(response)
 

@@ -9,10 +9,13 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
 
+from integrations.fake_twilio import PhoneBehaviour
+from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.web.twilio.failsafe import failsafe_file_twiml
@@ -25,7 +28,9 @@ from tests.e2e.conftest import (
     publish_friday_night,
     start_service,
 )
-from tests.e2e.test_calls import POLICE_CONTROL_ROOM
+from tests.e2e.test_calls import POLICE_CONTROL_ROOM, outcome, script
+from tests.reliability.test_provider_recovery import _age, _recover
+from tests.reliability.test_webhook_budget import CHECK_S
 from tests.support import load_demo_data
 
 pytestmark = pytest.mark.skipif(
@@ -86,6 +91,24 @@ async def _wait_for_port(port: int) -> None:
     raise AssertionError(f"nginx never listened on {port}")
 
 
+async def _start_nginx(workdir: Path, app_port: int, twiml_file: Path) -> tuple[Any, int]:
+    port = free_port()
+    conf = _nginx_conf(workdir, app_port, port, twiml_file)
+    nginx = subprocess.Popen(  # noqa: ASYNC220  (started once; the caller stops it)
+        ["nginx", "-p", str(workdir), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    await _wait_for_port(port)
+    return nginx, port
+
+
+def _stop_nginx(nginx: Any) -> None:
+    nginx.terminate()
+    _out, err = nginx.communicate(timeout=30)
+    assert b"[emerg]" not in err, err.decode()
+
+
 async def test_nginx_answers_the_fail_safe_when_the_app_is_stopped(
     aiohttp_server: ServerFactory, database: Database, nginx_workdir: Path, tmp_path: Path
 ) -> None:
@@ -101,19 +124,12 @@ async def test_nginx_answers_the_fail_safe_when_the_app_is_stopped(
     on_duty = [service.phones[code] for code in ("sw002", "sw004", "sm002")]
     written = twiml_file.read_text(encoding="utf-8")
     assert written == failsafe_file_twiml(tuple(on_duty), FALLBACK)
-    for number in [*on_duty, FALLBACK]:
-        assert f"<Number>{number}</Number>" in written
+    for number in [*on_duty, FALLBACK]:  # each with machine detection, as the app's own ring
+        assert f'<Number machineDetection="Enable">{number}</Number>' in written
     assert "http" not in written and "action" not in written
 
-    port = free_port()
-    conf = _nginx_conf(nginx_workdir, service.server.port or 0, port, twiml_file)
-    nginx = subprocess.Popen(  # noqa: ASYNC220  (started once; stopped below)
-        ["nginx", "-p", str(nginx_workdir), "-c", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    nginx, port = await _start_nginx(nginx_workdir, service.server.port or 0, twiml_file)
     try:
-        await _wait_for_port(port)
         params = {"CallSid": "CA" + "5" * 32, "From": POLICE_CONTROL_ROOM,
                   "To": service.lines["police"], "CallStatus": "ringing"}  # fmt: skip
         path = "/twilio/voice/incoming"
@@ -138,6 +154,54 @@ async def test_nginx_answers_the_fail_safe_when_the_app_is_stopped(
             async with http.get(base + "/oncall-failsafe.xml") as direct:
                 assert direct.status == 404  # internal only
     finally:
-        nginx.terminate()
-        _out, err = nginx.communicate(timeout=30)
-    assert b"[emerg]" not in err, err.decode()
+        _stop_nginx(nginx)
+
+
+async def test_a_voicemail_answering_nginx_s_fail_safe_ring_is_a_missed_call(
+    aiohttp_server: ServerFactory, database: Database, nginx_workdir: Path, tmp_path: Path
+) -> None:
+    """Twilio takes each number's Fallback URL, which nginx answers with the file alone (the app
+    never sees the call); voicemails answer the ring. Found afterwards in the provider's
+    records, the call is a missed call, alerted, not one handled by a voicemail's owner (the
+    file asks Twilio's machine detection on each number). A person who answers still counts."""
+    await load_demo_data(database)
+    await publish_friday_night(database)
+    twiml_file = tmp_path / "var" / "failsafe.xml"
+    service = await start_service(
+        aiohttp_server, database, ManualClock(FRIDAY_NIGHT),
+        escalation_workers=False, call_check_seconds=CHECK_S,  # type: ignore[arg-type]
+        failsafe_twiml_file=str(twiml_file),
+    )  # fmt: skip
+    nginx, port = await _start_nginx(nginx_workdir, service.server.port or 0, twiml_file)
+    police = service.fake.numbers[service.lines["police"]]
+    saved = police.voice_url
+    try:
+        police.voice_url = f"http://127.0.0.1:{port}{FALLBACK_PATH}"  # as Twilio's fallback
+        script(service, sw002=PhoneBehaviour.VOICEMAIL, sw004=PhoneBehaviour.VOICEMAIL)
+        service.fake.phones.set(service.phones["sm002"], PhoneBehaviour.VOICEMAIL)
+        to_voicemail = await service.fake.place_inbound_call(
+            from_=POLICE_CONTROL_ROOM, to=service.lines["police"]
+        )
+        await service.fake.settle()
+        script(service, sw002=PhoneBehaviour.NO_ANSWER, sw004=PhoneBehaviour.ACCEPT)
+        to_a_person = await service.fake.place_inbound_call(
+            from_=POLICE_CONTROL_ROOM, to=service.lines["police"]
+        )
+        await service.fake.settle()
+    finally:
+        police.voice_url = saved
+        _stop_nginx(nginx)
+    assert any(e.data.get("bridged") for e in to_voicemail.events)  # a voicemail took the caller
+    _age(service)
+    found = await _recover(service)
+    assert sorted(found.calls) == sorted([to_voicemail.call_sid, to_a_person.call_sid])
+    await service.clock.advance(CHECK_S + 1)
+    assert await service.app[keys.CALL_CHECK].run_once() != []
+    missed = await outcome(service, to_voicemail)
+    assert "call.connected_per_provider" not in missed.kinds()
+    assert "call.unanswered" in missed.kinds()
+    assert missed.handled_by is None and missed.contact.status == "missed"
+    assert [a.kind for a in missed.alerts] == ["missed_call"]
+    answered = await outcome(service, to_a_person)
+    assert "call.connected_per_provider" in answered.kinds()
+    assert answered.handled_by == "sw004" and answered.alerts == []
