@@ -20,6 +20,7 @@ from oncall.domain.outcomes import (
 )
 from tests.audit.conftest import anonymous, place_calls
 from tests.e2e.conftest import FRIDAY_NIGHT, Service
+from tests.e2e.test_escalation_support import tick
 
 
 async def _first_contact(service: Service) -> tuple[Contact, Person]:
@@ -132,3 +133,30 @@ async def test_done_by_sms_amends_and_reminders_go_to_contacts_without_outcome(
     assert reminded == [contacts[1].reference]
     assert twice == []
     assert [a.contact_id for a in alerts] == [contacts[1].id]
+
+
+async def test_done_by_text_records_the_outcome_of_an_answered_call(service: Service) -> None:
+    # The text sent when an answered call ends says "Record the outcome: <link> or reply DONE
+    # 0412 <note>": the reply records it although the call raised no alert.
+    await place_calls(service)
+    contact, person = await _first_contact(service)
+    await tick(service)  # the sender hands the after-call text to Twilio
+    texts = service.fake.phones.inboxes[person.phone]
+    assert any(f"OOH-{contact.short_ref} call ended" in m.body for m in texts)
+    replies = await service.fake.send_inbound_sms(
+        from_=person.phone, to=service.lines["police"],
+        body=f"DONE {contact.short_ref} advice given to the officer",
+    )  # fmt: skip
+    assert replies[0].body.startswith(f"{contact.short_ref} closed at "), replies[0].body
+    async with service.database.sessions() as session:
+        stored = await session.get(Contact, contact.id)
+        assert stored is not None and stored.outcome == "advice_given"
+        assert stored.outcome_notes == "advice given to the officer"
+        assert (await verify_chain(session)).ok
+        reminded = await remind_missing_outcomes(
+            session, received_from=contact.received_at - timedelta(hours=1),
+            received_to=contact.received_at + timedelta(minutes=1),
+            at=service.clock.now() + timedelta(hours=10),
+        )  # fmt: skip
+    assert contact.reference not in reminded  # (the second call, answered, has no outcome)
+    assert reminded

@@ -234,14 +234,7 @@ async def resolve(
     category = outcome_category(note)
     if contact is not None:
         contact.acknowledged_at = contact.acknowledged_at or at
-        if contact.outcome is None or contact.outcome == FORWARDED:
-            await record_outcome(
-                session, contact.id, person_id=person.id, category=category, notes=note,
-                at=at, via=via,
-            )  # fmt: skip
-        elif note not in contact.outcome_notes:  # recorded already (the web form, or another
-            # alert of this contact closed by the same DONE): keep it, add the words once
-            contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
+        await note_outcome(session, contact, person=person, note=note, at=at, via=via)
     await outbox.cancel_pending(session, alert_id=alert.id, now=at)
     await append_event(
         session, kind=EventKind.ALERT_RESOLVED, at=at, contact_id=alert.contact_id,
@@ -251,6 +244,21 @@ async def resolve(
     if was_open and zone is not None:
         await _tell_others(session, alert, person, at, zone, closed=True)
     return True
+
+
+async def note_outcome(
+    session: AsyncSession, contact: Contact, *, person: Person, note: str, at: datetime, via: str
+) -> None:
+    """A DONE note about `contact`: its outcome (the category its first word names) when none is
+    recorded yet, else its words added to the outcome's notes once."""
+    if contact.outcome is None or contact.outcome == FORWARDED:
+        await record_outcome(
+            session, contact.id, person_id=person.id, category=outcome_category(note),
+            notes=note, at=at, via=via,
+        )  # fmt: skip
+    elif note not in contact.outcome_notes:  # recorded already (the web form, or another
+        # alert of this contact closed by the same DONE): keep it, add the words once
+        contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
 
 
 async def cancel(

@@ -19,6 +19,7 @@ from oncall.domain.escalation.alerts import (
     acknowledge,
     live_alerts_of_contact,
     lock_alert,
+    note_outcome,
     raise_alert,
     resolve,
 )
@@ -160,7 +161,7 @@ async def carry_out(
         link = links.url(contact.id, person.id, now=now) if links and contact else ""
         return await _ack(session, person, ref, alerts, now=now, zone=zone, link=link)
     if command.verb == "DONE":
-        return await _done(session, person, ref, alerts, command.rest, now=now, zone=zone)
+        return await _done(session, person, ref, alerts, contact, command.rest, now=now, zone=zone)
     return await request_advice(session, person, ref, alerts, contact, now=now, zone=zone)
 
 
@@ -194,6 +195,7 @@ async def _done(
     person: Person,
     ref: str,
     alerts: list[Alert],
+    contact: Contact | None,
     note: str,
     *,
     now: datetime,
@@ -201,6 +203,11 @@ async def _done(
 ) -> str:
     if not note:
         return fit(f"Add what was done: DONE {ref} <note>")
+    if not alerts and contact is not None:
+        # An answered call raises no alert, and the text sent when it ends asks for the
+        # outcome by its link "or reply DONE 0412 <note>": the note is its outcome.
+        await note_outcome(session, contact, person=person, note=note, at=now, via="sms")
+        return text.resolved_reply(ref, now, zone)
     if not alerts:
         return fit(f"No open alert {ref}; nothing closed. Reply HELP for commands.")
     for alert in alerts:
