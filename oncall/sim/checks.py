@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from oncall.db.models import (
     Alert,
+    AlertKind,
     AlertStatus,
     Contact,
     Event,
@@ -237,6 +238,8 @@ async def check_night(sim: Service, truth: NightTruth, zone: ZoneInfo) -> NightC
         check.fail(f"KPIs {reported} but the ground truth is {expected_figures}")
     owned: dict[int, datetime] = {}
     for alert in alerts:
+        if alert.kind is AlertKind.NO_OUTCOME:
+            continue  # the morning's reminder to record an outcome: not reaching the caller
         if alert.contact_id is not None and alert.acknowledged_at is not None:
             at = _aware(alert.acknowledged_at)
             owned[alert.contact_id] = min(at, owned.get(alert.contact_id, at))

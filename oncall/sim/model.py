@@ -71,6 +71,10 @@ class ReplyOdds:
     ack_delay_s: tuple[int, int] = (20, 420)  # log-uniform between these
     done_after_ack: float = 0.8
     done_delay_s: tuple[int, int] = (300, 2700)
+    # A worker who took a call records its outcome by replying DONE to the after-call text (as
+    # the demo's history assumes); the others get the morning's no-outcome reminder.
+    outcome_after_call: float = 0.94
+    outcome_delay_s: tuple[int, int] = (120, 3600)
     delivered: float = 0.95
     undelivered: float = 0.03
     failed: float = 0.02

@@ -48,6 +48,10 @@ from oncall.sim.world import Directory, prepare_database, publish_nights, read_d
 
 ZONE = ZoneInfo("Europe/Jersey")
 ACK_REF = re.compile(r"Reply ACK (\d{4})")
+CALL_ENDED = re.compile(r"OOH-(\d{4}) call ended \d\d:\d\d\. Record the outcome")
+# The morning's no-outcome alert (its summary in oncall/domain/escalation/alerts.py): owning it
+# is about recording what was done, not about reaching the caller.
+NO_OUTCOME_WHAT = "no outcome recorded"
 SPOKEN_REF = re.compile(r"reference (\d \d \d \d)\.")
 MIN_STEP = timedelta(seconds=5)
 APOLOGY = "Sorry, the out-of-hours service could not process your text"
@@ -190,8 +194,18 @@ class _Night:
 
     def _decide(self, phone: str, line: str, body: str, t: datetime, odds: Any) -> None:
         found = ACK_REF.search(body)
-        if found is not None:
+        ended = CALL_ENDED.search(body)
+        if ended is not None:
+            # The call this person took has ended: most record its outcome (DONE by text).
+            if self.rng.random() < odds.outcome_after_call:
+                ref = ended.group(1)
+                when = t + timedelta(seconds=log_uniform(self.rng, odds.outcome_delay_s))
+                note = f"DONE {ref} advice given on the phone"
+                self.at(when, lambda: self.reply(phone, line, note, None, "done"))
+        elif found is not None:
             ref = found.group(1)
+            # Owning a no-outcome alert is not reaching the caller (invariant 1).
+            acked = ref if NO_OUTCOME_WHAT not in body else None
             # MGR asks the senior manager to call: only workers send it, managers acknowledge.
             mgr = odds.mgr if self.codes[phone] in self.directory.workers else 0.0
             choice = draw(self.rng, [("ack", odds.ack + odds.mgr - mgr), ("mgr", mgr),
@@ -200,7 +214,7 @@ class _Night:
                 return
             when = t + timedelta(seconds=log_uniform(self.rng, odds.ack_delay_s))
             verb = "ACK" if choice == "ack" else "MGR"
-            self.at(when, lambda: self.reply(phone, line, f"{verb} {ref}", ref, choice))
+            self.at(when, lambda: self.reply(phone, line, f"{verb} {ref}", acked, choice))
             if choice == "ack" and self.rng.random() < odds.done_after_ack:
                 later = when + timedelta(seconds=log_uniform(self.rng, odds.done_delay_s))
                 note = f"DONE {ref} advice given, no visit needed"
