@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import aliased
 
 from integrations.fake_twilio import messaging
 from integrations.fake_twilio.phones import PhoneBehaviour
@@ -29,6 +30,8 @@ from oncall.db.models import (
     OutboundMessage,
     OutboxStatus,
 )
+from oncall.domain.calls.reconcile import failsafe_wait
+from oncall.domain.chain import EventKind
 from oncall.sim.checks import NightCheck, check_night
 from oncall.sim.model import (
     Arrival,
@@ -275,10 +278,18 @@ class _Night:
                 )
             )
             # Voice contacts left open (a step given the fail-safe, a callback lost): the call
-            # check asks the provider about each `after` its last event. One it cannot settle
-            # stops driving the clock a check later.
+            # check asks the provider about each `after` its last event (sooner for a call
+            # given the fail-safe: failsafe_wait). One it cannot settle stops driving the clock
+            # a check later.
+            given = aliased(Event)
+            failsafe = (
+                select(given.seq)
+                .where(given.contact_id == Contact.id, given.kind == EventKind.CALL_FAILSAFE)
+                .correlate(Contact)
+                .exists()
+            )
             last = (
-                select(func.max(Event.occurred_at).label("last"))
+                select(func.max(Event.occurred_at).label("last"), failsafe.label("failsafe"))
                 .join(Contact, Event.contact_id == Contact.id)
                 .where(
                     Contact.channel == Channel.VOICE,
@@ -289,10 +300,13 @@ class _Night:
                 .group_by(Contact.id)
                 .subquery()
             )
-            oldest = await session.scalar(
-                select(func.min(last.c.last)).where(last.c.last > now - 2 * after)
-            )
-        self.check_due = _aware(oldest) + after if oldest is not None else None
+            open_calls = (
+                await session.execute(
+                    select(last.c.last, last.c.failsafe).where(last.c.last > now - 2 * after)
+                )
+            ).all()
+        dues = [_aware(at) + (failsafe_wait(after) if fs else after) for at, fs in open_calls]
+        self.check_due = min(dues, default=None)
         found = [_aware(x) for x in (alert, self.check_due) if x is not None]
         crashed = self.strikes.crashed_until
         if row is not None:

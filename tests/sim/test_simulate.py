@@ -23,7 +23,7 @@ from oncall.cli import main
 from oncall.db.engine import Database
 from oncall.log import configure_logging
 from oncall.sim import SimConfig, simulate
-from oncall.sim.model import TrafficRates
+from oncall.sim.model import PhoneOdds, TrafficRates
 from oncall.sim.report import markdown, summary
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,12 @@ async def test_nights_with_faults_hold_every_invariant(db_url: str) -> None:
     # killed mid-pass and started afresh); SQLite serves one process. Every fault kind is
     # planned every night (rate 1): what more nights would add is more of the same strikes.
     replicas, nights = (1, 3) if db_url.startswith("sqlite") else (2, 2)
-    config = SimConfig(seed=7, nights=nights, fault_rate=1.0, replicas=replicas)
+    # Half the phones accept and carers text more (each text is an alert): so that in so few
+    # nights the faults meet escalation texts and alert calls, not only calls answered at once.
+    config = SimConfig(
+        seed=7, nights=nights, fault_rate=1.0, replicas=replicas,
+        phones=PhoneOdds(accept=0.5), rates=TrafficRates(carer_texts=3.0),
+    )  # fmt: skip
     result = await simulate(config, db_url)
     figures = summary(result)
     assert figures["failures"] == []
@@ -60,7 +65,7 @@ async def test_nights_with_faults_hold_every_invariant(db_url: str) -> None:
     assert figures["chain_ok"] and figures["kpi_ok"]
     # The run was not a quiet one: people missed calls, alerts escalated, faults struck.
     assert figures["answered_directly"] < figures["contacts"]
-    assert figures["messages_sent"] > 20 and figures["alert_calls"] > 0
+    assert figures["messages_sent"] > 5 and figures["alert_calls"] > 0
     struck = {kind for kind, group in figures["per_fault"].items() if group["nights_struck"]}
     everywhere = {"rest-5xx", "rest-429", "rest-timeout", "rest-lost-response",
                   "lost-callbacks", "sender-crash", "db-hang"}  # fmt: skip

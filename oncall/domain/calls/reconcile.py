@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from integrations.telephony import CallProgress, CallState, Telephony, TelephonyError
 from oncall.clock import Clock
@@ -41,6 +42,11 @@ from oncall.phones import mask_phone
 log = get_logger(__name__)
 
 CHECK_WINDOW = timedelta(days=1)  # older open calls are left as they are
+# A call given the fail-safe ring cannot be finished by its callbacks (`record_call_end` leaves
+# it to this check): it is asked about this long after its last event (the ring's 25 s and the
+# fallback's 30 s are over by then), not after the whole wait, so that a missed call's alert is
+# not five minutes late. One still going then is asked again after the whole wait.
+FAILSAFE_AFTER = timedelta(seconds=90)
 CONCURRENCY = 4  # calls asked about at once
 _LEG_RESULTS = {
     CallProgress.BUSY: LegResult.BUSY,
@@ -70,8 +76,16 @@ class ProviderCall:
 async def open_calls(
     session: AsyncSession, *, now: datetime, after: timedelta, skip: Collection[int], limit: int
 ) -> list[tuple[int, str]]:
-    """(contact id, CallSid) of voice contacts with no end whose last event is `after` old."""
+    """(contact id, CallSid) of voice contacts with no end whose last event is `after` old
+    (`FAILSAFE_AFTER` when the fail-safe ring was given)."""
     last = func.max(Event.occurred_at)
+    given = aliased(Event)
+    failsafe = (
+        select(given.seq)
+        .where(given.contact_id == Contact.id, given.kind == EventKind.CALL_FAILSAFE)
+        .correlate(Contact)
+        .exists()
+    )
     query = (
         select(Contact.id, Contact.provider_sid)
         .join(Event, Event.contact_id == Contact.id)
@@ -83,13 +97,18 @@ async def open_calls(
             Contact.received_at > now - CHECK_WINDOW,
         )
         .group_by(Contact.id, Contact.provider_sid)
-        .having(last <= now - after)
+        .having(or_(last <= now - after, and_(failsafe, last <= now - failsafe_wait(after))))
         .order_by(last, Contact.id)
         .limit(limit)
     )
     if skip:
         query = query.where(Contact.id.not_in(list(skip)))
     return [(row_id, sid) for row_id, sid in (await session.execute(query)).all() if sid]
+
+
+def failsafe_wait(after: timedelta) -> timedelta:
+    """How long after its last event a call given the fail-safe ring is asked about."""
+    return min(after, FAILSAFE_AFTER)
 
 
 async def _person_for(session: AsyncSession, number: str) -> Person | None:
