@@ -105,6 +105,9 @@ class Relaxed:
     proven: bool
     per_tier: bool  # solved tier by tier with options, so impossible counts can be excluded
     choice: dict[int, tuple[int, ...]]  # each person's option, when options were used
+    # The request-group models that bounded broken requests (request_bound.py), kept for the
+    # spread stage's check that a rota without close pairs can exist.
+    requests: tuple[RequestBound, ...] = ()
 
 
 def relax(
@@ -136,6 +139,7 @@ def relax(
     fixed: list[Fixed] = []
     choice: dict[int, tuple[int, ...]] = {}
     exact_tiers = True
+    kept: list[RequestBound] = []
     for position, tier in enumerate(groups):
         options = None
         if tier is not None and exact is not None:
@@ -238,6 +242,7 @@ def relax(
         if requests is not None:
             exact_tiers = False  # its counts are not options: none can be excluded
             fixed.extend(requests.fixed(solver))
+            kept.append(requests)
         elif options is not None:
             picked, more = options.chosen(solver)
             choice.update(picked)
@@ -247,7 +252,7 @@ def relax(
             for (pi, kind), var in model.n.items():
                 shifts = tuple(si for si in kinds[kind] if (si, pi) in rm.x)
                 fixed.append((pi, shifts, int(solver.value(var))))
-    return Relaxed(bound, fixed, proven, exact_tiers and not joint, choice)
+    return Relaxed(bound, fixed, proven, exact_tiers and not joint, choice, tuple(kept))
 
 
 def _coupled_budget(

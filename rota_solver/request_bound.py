@@ -8,9 +8,17 @@ out that option's count of each kind; a request is broken when its groups' count
 LP is weaker than the full option hull, but it sees what the held figures leave each person (a
 count of weeknights fixed at zero, say, breaks every weeknight a person prefers), which CP-SAT's
 own relaxation of the rota model does not.
+
+The same model, with each person's groups that lie within one spread window allowed one shift
+between them and broken requests held, says whether a rota without close pairs can exist once
+the earlier figures are held (`without_close_pairs`): requests kept only by taking two shifts
+days apart force a pair, which the clique model alone may take minutes to prove.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left
+from datetime import timedelta
 
 from ortools.sat.python import cp_model
 
@@ -86,3 +94,54 @@ class RequestBound:
     def fixed(self, solver: cp_model.CpSolver) -> list[Fixed]:
         """Each person's count in each request group, as the solution has them."""
         return [(pi, shifts, int(solver.value(n))) for pi, shifts, n in self.counts]
+
+    def without_close_pairs(self, rm: RotaModel, limit: int | None) -> cp_model.CpModel:
+        """A copy of this model, its broken requests held to `limit` (scaled, if given), in
+        which no person has two shifts starting closer than spread_hours. Every rota without a
+        close pair, keeping the held figures, gives counts that satisfy it: a person's groups
+        whose shifts all start within one such window hold at most one shift between them (none
+        when a shift of the history starts there too). So if it has no solution, neither has the
+        rota model: the spread figure is at least one pair."""
+        model = self.model.clone()
+        model.clear_objective()  # type: ignore[no-untyped-call]
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        if limit is not None:
+            model.add(self.expr <= limit)
+        problem = rm.problem
+        if problem.rules.spread_hours is None:
+            return model
+        near = timedelta(hours=float(problem.rules.spread_hours))
+        shifts = problem.shifts
+        mine: dict[int, list[tuple[tuple[int, ...], cp_model.IntVar]]] = {}
+        for pi, group, n in self.counts:
+            mine.setdefault(pi, []).append((group, n))
+        for pi, groups in mine.items():
+            spans = sorted(
+                (
+                    (min(shifts[si].start for si in g), max(shifts[si].start for si in g), n)
+                    for g, n in groups
+                    if g
+                ),
+                key=lambda span: (span[0], span[1]),
+            )
+            held = sorted(shifts[si].start for si in rm.candidates(pi) if (si, pi) in rm.fixed)
+            anchors = sorted({first for first, _, _ in spans} | set(held))
+            previous: set[int] = set()
+            for anchor in anchors:
+                end = anchor + near
+                inside = [
+                    k for k, (first, last, _) in enumerate(spans) if first >= anchor and last < end
+                ]
+                before = bisect_left(held, anchor)
+                history = bisect_left(held, end) - before
+                if history >= 2:
+                    model.add_bool_or([])  # the history already has a close pair
+                    return model
+                if not inside or (set(inside) <= previous and not history):
+                    continue
+                previous = set(inside)
+                model.add(
+                    sum(model.get_int_var_from_proto_index(spans[k][2].index) for k in inside)
+                    <= 1 - history
+                )
+        return model

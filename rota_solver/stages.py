@@ -14,6 +14,7 @@ from rota_solver.objectives import add_objectives
 from rota_solver.params import solver_for
 from rota_solver.race import race
 from rota_solver.relax import Relaxed, fix_counts, relax
+from rota_solver.request_bound import RequestBound
 from rota_solver.squares import Figure
 from rota_solver.zero import forbid_close_pairs
 
@@ -27,15 +28,24 @@ _RETRIES = 5
 class _Reporter(cp_model.CpSolverSolutionCallback):
     """Forwards each improving solution, and bound moves now and then, to the callback."""
 
-    def __init__(self, figure: Figure, started: float, progress: ProgressCallback | None) -> None:
+    def __init__(
+        self,
+        figure: Figure,
+        started: float,
+        progress: ProgressCallback | None,
+        enough: int | None = None,
+    ) -> None:
         super().__init__()
         self._figure, self._started, self._progress = figure, started, progress
         self._best: float | None = None
         self._last_bound_report = 0.0
+        self._enough = enough  # a proven bound: a rota at it ends the search
 
     def on_solution_callback(self) -> None:
         self._best = self._figure.to_units(float(self.objective_value))
         self._report(self._figure.to_units(float(self.best_objective_bound)))
+        if self._enough is not None and self.objective_value <= self._enough:
+            self.stop_search()
 
     def on_bound(self, bound: float) -> None:
         # A long proof moves the bound many times a second; a few reports are enough.
@@ -82,6 +92,8 @@ class Stages:
         self.started = time.monotonic()
         self.running: list[cp_model.CpSolver] = []
         self.stopped = False
+        # The request-group models that bounded broken requests, for the spread stage.
+        self.request_bounds: tuple[RequestBound, ...] = ()
 
     def _track(self, solver: cp_model.CpSolver) -> None:
         """Remember the solver about to run, so that stop() can reach it."""
@@ -95,16 +107,22 @@ class Stages:
             solver.stop_search()
 
     def _solve(
-        self, model: cp_model.CpModel, figure: Figure, seconds: float, improve: bool = False
+        self,
+        model: cp_model.CpModel,
+        figure: Figure,
+        seconds: float,
+        improve: bool = False,
+        enough: int | None = None,
     ) -> tuple[int, int]:
         """Solve `model` (the rota model or a restricted copy); keep its solution if any.
-        `improve`: only look for better rotas from the hint (see params.solver_for)."""
+        `improve`: only look for better rotas from the hint (see params.solver_for).
+        `enough`: a proven bound; the search stops at a rota that meets it."""
         self._hint(model)
         solver = solver_for(seconds, self.workers, self.seed, self.deterministic, improve)
         if self.stopped:
             return int(cp_model.UNKNOWN), 0
         self.running[:] = [solver]
-        reporter = _Reporter(figure, self.started, self.progress)
+        reporter = _Reporter(figure, self.started, self.progress, enough)
         solver.best_bound_callback = reporter.on_bound
         status = solver.solve(model, reporter)
         self.running.clear()
@@ -195,6 +213,8 @@ class Stages:
             )
             if relaxed is None:
                 break
+            if name == "broken_requests":
+                self.request_bounds = relaxed.requests
             bound = relaxed.bound if bound is None else max(bound, relaxed.bound)
             if not relaxed.proven:
                 break
@@ -243,6 +263,21 @@ class Stages:
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         return found and self.values is not None and _value(figure.expr, self.values) <= bound
 
+    def _zero_impossible(self, seconds: float) -> bool:
+        """Whether the request-group counts (fairness and category fairness held in their
+        options, broken requests held here) leave no rota without a close pair (see
+        RequestBound.without_close_pairs): a proof that the spread figure is at least one."""
+        held = self.held.get("broken_requests", {})
+        tiers = self.rm.problem.tiers
+        limit = held.get("") if len(tiers) == 1 else None
+        for bound in self.request_bounds:
+            solver = solver_for(seconds, self.workers, self.seed, self.deterministic)
+            self._track(solver)
+            model = bound.without_close_pairs(self.rm, limit)
+            if solver.solve(model) == cp_model.INFEASIBLE:
+                return True
+        return False
+
     def _zero_first(self, figure: Figure, budget: float, deadline: float) -> tuple[int, bool]:
         """Close pairs, searched two ways, side by side (two workers) or else in turn: a rota
         with none, stated tightly as cliques (fast to find, or to disprove, on a long period),
@@ -259,7 +294,18 @@ class Stages:
             (0.2, True),
             (0.3, False),
         )
-        if not self.deterministic and self.workers > 1:
+        if self.request_bounds and self._zero_impossible(
+            min(deadline - time.monotonic(), budget * 0.1)
+        ):
+            zero, bound = int(cp_model.INFEASIBLE), 1
+            self.rm.model.add(figure.expr >= 1)
+            if self._meets(int(cp_model.FEASIBLE), figure, bound):
+                return bound, True
+            # Local search from the last rota: it proves the stage by reaching one pair.
+            seconds = min(deadline - time.monotonic(), budget * 0.35)
+            status, _ = self._solve(self.rm.model, figure, seconds, improve=True, enough=bound)
+            return bound, self._meets(status, figure, bound)
+        elif not self.deterministic and self.workers > 1:
             # Both ways at once, a thread each, for the first three slices' time.
             zero, bound, met = self._race(figure, min(deadline - time.monotonic(), budget * 0.35))
             if met:
