@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 
@@ -11,7 +12,9 @@ from rota_solver.budget import restrict
 from rota_solver.build import RotaModel
 from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import add_objectives
+from rota_solver.options import Fixed
 from rota_solver.params import solver_for
+from rota_solver.people import Chosen, broken_request_people, pick_people
 from rota_solver.race import race
 from rota_solver.relax import Relaxed, fix_counts, relax
 from rota_solver.request_bound import RequestBound
@@ -23,6 +26,10 @@ ProgressCallback = Callable[[Progress], None]
 # Figures the counting relaxation can bound, and how often impossible counts are excluded.
 _RELAXED = ("fairness", "category_fairness", "broken_requests")
 _RETRIES = 5
+# People-aimed local search (people.py): each step's limits, and how many are freed at once.
+_STEP_S = 5.0
+_STEP_DETERMINISTIC = 2.0
+_AIMED, _OTHERS = 2, 3
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
@@ -34,9 +41,11 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
         started: float,
         progress: ProgressCallback | None,
         enough: int | None = None,
+        bounds: bool = True,
     ) -> None:
         super().__init__()
         self._figure, self._started, self._progress = figure, started, progress
+        self._bounds = bounds  # False for a search over part of the model: its bound is not one
         self._best: float | None = None
         self._last_bound_report = 0.0
         self._enough = enough  # a proven bound: a rota at it ends the search
@@ -56,7 +65,8 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
         self._last_bound_report = time.monotonic()
         if self._progress is not None:
             elapsed = time.monotonic() - self._started
-            self._progress(Progress(self._figure.name, elapsed, self._best, bound))
+            shown = bound if self._bounds else None
+            self._progress(Progress(self._figure.name, elapsed, self._best, shown))
 
 
 def _value(expr: cp_model.LinearExprT, values: list[int]) -> int:
@@ -94,6 +104,7 @@ class Stages:
         self.stopped = False
         # The request-group models that bounded broken requests, for the spread stage.
         self.request_bounds: tuple[RequestBound, ...] = ()
+        self.request_counts: list[Fixed] = []  # their counts at the bound
 
     def _track(self, solver: cp_model.CpSolver) -> None:
         """Remember the solver about to run, so that stop() can reach it."""
@@ -215,6 +226,7 @@ class Stages:
                 break
             if name == "broken_requests":
                 self.request_bounds = relaxed.requests
+                self.request_counts = relaxed.fixed
             bound = relaxed.bound if bound is None else max(bound, relaxed.bound)
             if not relaxed.proven:
                 break
@@ -344,6 +356,60 @@ class Stages:
                         return bound, True
         return bound, False
 
+    def _people_search(
+        self,
+        figure: Figure,
+        bound: int,
+        deadline: float,
+        aims: Callable[[Chosen], list[set[int]]],
+    ) -> bool:
+        """Steps of people.py's local search from the last rota, each freeing a few people
+        and fixing everyone else, until a rota meets `bound` (then True) or the deadline.
+        Each step is limited in deterministic time, so a seed repeats its steps."""
+        rm = self.rm
+        rng = random.Random(self.seed)
+        everyone = sorted({pi for _, pi in rm.x})
+        count = len(rm.model.proto.variables)
+        others = _OTHERS
+        while not self.stopped and self.values is not None:
+            current = _value(figure.expr, self.values)
+            left = deadline - time.monotonic()
+            if current <= bound or left < 0.5:
+                break
+            chosen = set(rm.fixed) | {key for key, var in rm.x.items() if self.values[var.index]}
+            targets = aims(chosen)
+            if not targets:
+                break
+            people = pick_people(targets, everyone, rng, _AIMED, others)
+            step = rm.model.clone()
+            for (_, pi), var in rm.x.items():
+                if pi not in people:
+                    held = step.get_bool_var_from_proto_index(var.index)
+                    step.add(held == self.values[var.index])
+            self._hint(step)
+            solver = solver_for(min(left, _STEP_S), self.workers, self.seed, self.deterministic)
+            solver.parameters.max_deterministic_time = _STEP_DETERMINISTIC
+            if self.deterministic:
+                solver.parameters.max_time_in_seconds = left
+            self._track(solver)
+            reporter = _Reporter(figure, self.started, self.progress, bound, bounds=False)
+            status = solver.solve(step, reporter)
+            self.running.clear()
+            better = False
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                found = rm.tidy(
+                    [int(solver.value(step.get_int_var_from_proto_index(i))) for i in range(count)]
+                )
+                better = _value(figure.expr, found) < current
+                if better:
+                    self.values = found
+            # Nothing better among these people: free more next time; a step cut short: fewer.
+            if not better and status == cp_model.OPTIMAL:
+                others = min(others + 2, len(everyone))
+            elif not better:
+                others = max(others - 1, 1)
+        return self.values is not None and _value(figure.expr, self.values) <= bound
+
     def _small_repair(self) -> bool:
         """Changes are held to a handful: the relaxation knows nothing of changes, and within
         so few moves CP-SAT proves each figure directly, and faster."""
@@ -381,7 +447,17 @@ class Stages:
             bound, proven = self._relaxed_stage(name, figure, budget, deadline)
         elif name == "spread_pairs" and rm.problem.rules.spread_hours is not None:
             bound, proven = self._zero_first(figure, budget, deadline)
-        if not proven:
+        if not proven and name == "broken_requests" and self.request_bounds and bound is not None:
+            # A long period (the request-group bound was needed): the full search gets the
+            # figure down fast but stalls above the bound; exchanges between the people who
+            # carry the broken requests reach it.
+            left = deadline - time.monotonic()
+            status, _ = self._solve(rm.model, figure, left * 0.15, enough=bound)
+            proven = status == cp_model.OPTIMAL or self._meets(status, figure, bound)
+            if not proven:
+                aims = broken_request_people(rm, self.request_counts)
+                proven = self._people_search(figure, bound, deadline, aims)
+        elif not proven:
             status, solver_bound = self._solve(rm.model, figure, deadline - time.monotonic())
             if status == cp_model.INFEASIBLE and self.values is None:
                 raise Infeasible
