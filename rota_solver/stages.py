@@ -14,7 +14,7 @@ from rota_solver.model import Assignment, Problem, Progress, StageStats
 from rota_solver.objectives import add_objectives
 from rota_solver.options import Fixed
 from rota_solver.params import solver_for
-from rota_solver.people import Chosen, broken_request_people, pick_people
+from rota_solver.people import Chosen, broken_request_people, close_pair_people, pick_people
 from rota_solver.race import race
 from rota_solver.relax import Relaxed, fix_counts, relax
 from rota_solver.request_bound import RequestBound
@@ -313,10 +313,14 @@ class Stages:
             self.rm.model.add(figure.expr >= 1)
             if self._meets(int(cp_model.FEASIBLE), figure, bound):
                 return bound, True
-            # Local search from the last rota: it proves the stage by reaching one pair.
-            seconds = min(deadline - time.monotonic(), budget * 0.35)
+            # Local search from the last rota, then over the people with close pairs: either
+            # proves the stage by reaching one pair.
+            seconds = min(deadline - time.monotonic(), budget * 0.1)
             status, _ = self._solve(self.rm.model, figure, seconds, improve=True, enough=bound)
-            return bound, self._meets(status, figure, bound)
+            if self._meets(status, figure, bound):
+                return bound, True
+            until = min(deadline, time.monotonic() + budget * 0.3)
+            return bound, self._people_search(figure, bound, until, close_pair_people(self.rm))
         elif not self.deterministic and self.workers > 1:
             # Both ways at once, a thread each, for the first three slices' time.
             zero, bound, met = self._race(figure, min(deadline - time.monotonic(), budget * 0.35))
