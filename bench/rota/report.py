@@ -16,7 +16,13 @@ TARGETS = {
     "county_month": 10.0,
     "year": 60.0,
 }
-ORDER = ("before", "after", "second", "third", "fourth")  # the last one present is held to the targets
+ORDER = (
+    "before",
+    "after",
+    "second",
+    "third",
+    "fourth",
+)  # the last one present is held to the targets
 SHORT = {
     "changes": "chg",
     "fairness": "fair",
