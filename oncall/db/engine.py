@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Thread
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -48,7 +52,107 @@ def _milliseconds(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
+def _rollback_and_close(raw: sqlite3.Connection) -> None:
+    # Roll back first: a sqlite3 connection closed while a cursor still holds one of its
+    # statements is not closed at once but kept as a "zombie" until that cursor is freed (by the
+    # garbage collector, when a cancelled task's traceback holds it), and a zombie keeps its
+    # open transaction, so SQLite's write lock stayed held and every writer of any process
+    # failed "database is locked". A rollback ends the transaction whatever the cursors hold.
+    with suppress(sqlite3.Error):  # closed already, or beyond saving: the close frees what it can
+        raw.rollback()
+    raw.close()
+
+
+class _SQLiteDriverConnection(aiosqlite.Connection):
+    """aiosqlite's connection, closed so that it never keeps SQLite's write lock, and ended
+    without handing its thread an event loop's future when it is given up on or collected.
+
+    aiosqlite's `stop()` (which SQLAlchemy's terminate and the connection's `__del__` call)
+    gives its thread a future of whatever event loop `get_event_loop()` returns; a loop closed
+    before the thread gets to it (a server's at shutdown, a test's) makes the thread fail with
+    "Event loop is closed". Here the close (see `_rollback_and_close`) and the end of the thread
+    are queued behind whatever the thread is running, with no future: nothing waits, so nothing
+    can be cancelled half way.
+    """
+
+    async def close(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            await self._execute(_rollback_and_close, self._connection)  # type: ignore[no-untyped-call]
+        finally:
+            self.end_without_waiting()
+
+    def end_without_waiting(self) -> None:
+        self._running = False
+        raw, self._connection = self._connection, None
+        if not self._thread.is_alive():  # never started, or ended: nothing else can use it
+            if raw is not None:
+                with suppress(sqlite3.Error):  # made in that thread: may refuse this one
+                    _rollback_and_close(raw)
+            return
+
+        def close_and_stop() -> object:
+            if raw is not None:
+                _rollback_and_close(raw)  # a no-op if a close already ran
+            return _STOP_RUNNING
+
+        _ENDING.add(self._thread)
+        self._tx.put_nowait((None, close_and_stop))
+
+    def __del__(self) -> None:
+        if self._connection is not None:
+            self.end_without_waiting()
+
+
+# Threads of connections ended without waiting, until they have ended: `Database.dispose` waits
+# for them, so that whatever they still run (a statement a cancelled task gave up on, waiting
+# for the write lock) answers into an event loop that is still open.
+_ENDING: set[Thread] = set()
+
+
+async def _ended_threads(limit: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        _ENDING.difference_update([t for t in list(_ENDING) if not t.is_alive()])
+        if not _ENDING or loop.time() >= deadline:
+            return
+        await asyncio.sleep(0.01)
+
+
+# What ends an aiosqlite connection's thread: the value its queued call returns.
+_STOP_RUNNING: object = getattr(aiosqlite.core, "_STOP_RUNNING_SENTINEL", None)
+
+
+def _sqlite_terminate(dbapi_connection: Any) -> None:
+    # SQLAlchemy's own terminate first awaits a graceful close (shielded) and, cancelled half
+    # way, stops the thread under that close, which then never ends and hangs the event loop's
+    # shutdown. Ending without waiting cannot be cancelled; the queued close rolls back.
+    driver = dbapi_connection._connection
+    if isinstance(driver, _SQLiteDriverConnection):
+        driver.end_without_waiting()
+    else:  # not set up by _sqlite_pragmas (cannot happen): aiosqlite's own way
+        driver.stop()
+
+
+def _sqlite_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+    # A connection going back to the pool is rolled back even when SQLAlchemy saw no
+    # transaction: a BEGIN IMMEDIATE whose task was cancelled while it waited goes on in the
+    # driver's thread, takes the write lock when it is free, and SQLAlchemy (which saw the BEGIN
+    # fail) skips its own rollback, so the pooled connection kept the lock with nobody to end
+    # it: every later write, of this process or another, failed "database is locked". The
+    # driver's calls run in order, so this runs after that BEGIN; with no transaction open it
+    # sends nothing to SQLite. If this rollback is itself cancelled, SQLAlchemy invalidates the
+    # connection and `_sqlite_terminate` closes it.
+    if state.transaction_was_reset and state.asyncio_safe:
+        dbapi_connection.rollback()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    driver = dbapi_connection._connection
+    if type(driver) is aiosqlite.Connection and _STOP_RUNNING is not None:
+        driver.__class__ = _SQLiteDriverConnection
     # We issue BEGIN ourselves (below), so the driver must not open transactions on its own.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -101,13 +205,12 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        # A connection given up on is closed, not "terminated": with aiosqlite 0.22 a terminate
-        # cancelled half way stops the connection's thread while a shielded graceful close still
-        # waits on it, and that orphaned task never ends, so shutdown (aiohttp's, or any event
-        # loop's) hangs for ever. A close runs the close and the stop through the same queue.
-        dialect = engine.dialect
-        dialect.has_terminate = False
-        dialect.do_terminate = dialect.do_close  # type: ignore[method-assign]
+        event.listen(engine.pool, "reset", _sqlite_reset)
+        # A connection given up on (its reset cancelled, or dropped unreturned and collected) is
+        # ended without waiting (see _SQLiteDriverConnection). A terminate that awaited a close
+        # left the connection open when it was cancelled: it held the write lock until the
+        # garbage collector freed it.
+        engine.dialect.do_terminate = _sqlite_terminate  # type: ignore[method-assign]
         return engine
     # hide_parameters: an error's message (and a debug log) never carries the values bound to a
     # statement (case notes, names, numbers); the statement itself is enough to find the fault.
@@ -145,6 +248,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.is_sqlite:
+            await _ended_threads(SQLITE_BUSY_SECONDS + 1)
 
 
 def describe_db_error(exc: BaseException) -> str:
