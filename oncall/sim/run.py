@@ -43,7 +43,7 @@ from oncall.sim.model import (
     plan_arrivals,
     plan_faults,
 )
-from oncall.sim.service import Service, running_service
+from oncall.sim.service import OUTAGE_SECONDS, Service, running_service
 from oncall.sim.stamps import ProviderTimes
 from oncall.sim.strike import Strikes
 from oncall.sim.truth import ContactTruth, NightTruth
@@ -62,7 +62,8 @@ DAY = timedelta(days=1)
 SETTLE_S = 0.5  # real time for background passes to finish before a night is called over
 SENDER_CRASH_AFTER_S = 0.002  # real time into a sender pass before it is killed
 KILL_AFTER_S = (0.0, 0.02)  # real time into a pass before its replica is killed
-RECOVERY_AFTER = (timedelta(seconds=90), timedelta(minutes=6))  # provider recovery passes
+RECOVERY_AFTER = (timedelta(minutes=6),)  # the periodic provider recovery's (every 5 minutes)
+OUTAGE_JOB = "recovery after an outage"  # the runner's job (its loop is off here)
 # A phone that takes the call as a person (a voicemail or an instant hang-up does not).
 HUMAN = (PhoneBehaviour.ACCEPT, PhoneBehaviour.HANG_UP_WHISPER)
 
@@ -313,6 +314,7 @@ class _Night:
             found.append(crashed if crashed is not None else _aware(row))
         if self.sim.failsafes_pending():
             found.append(now + MIN_STEP)
+        found += [due for _index, due in self.sim.recovery_owed(now)]
         return min(found) if found else None
 
     def pick(self) -> int:
@@ -349,6 +351,13 @@ class _Night:
         else:
             await self._crashing_sender(t)
         await self.run_pass("fail-safe records", t)
+        # A replica that saw the database fail runs a provider recovery pass as soon as it
+        # answers again (its runner's "recovery after an outage" job, every 2 s), then a minute
+        # later: texts and calls that never reached it are found then, not at the next periodic
+        # recovery.
+        for index, due in self.sim.recovery_owed(t):
+            if due <= t + timedelta(seconds=OUTAGE_SECONDS):
+                await self.run_pass(OUTAGE_JOB, t, index)
         if self.check_due is not None and t >= self.check_due:
             await self.run_pass("call check", t)
         await self.sim.fake.settle(limit_s=60)

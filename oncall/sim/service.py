@@ -17,7 +17,7 @@ import socket
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Generator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +37,9 @@ from oncall.wiring import webhook_urls
 
 FALLBACK_NUMBER = "+441534700199"
 SECRET_KEY = "simulated-nights-" + "k" * 32  # the simulator's own: every replica signs with it
+# How often a replica's runner asks whether its database answers again after an outage (the
+# "recovery after an outage" job: OUTAGE_SECONDS in oncall/web/background.py).
+OUTAGE_SECONDS = 2.0
 WEBHOOK_BUDGET_S = 1.5  # the service's webhook budget in the simulator (real time; 5 s default)
 
 # Which replica started the running task: every task a replica's app creates (its request
@@ -96,6 +99,19 @@ class Service:
     def failsafes_pending(self) -> bool:
         """Whether a replica holds fail-safe answers its database has not taken yet."""
         return any(r.app[keys.WEBHOOK_BUDGET].pending() for r in self.replicas)
+
+    def recovery_owed(self, now: datetime) -> list[tuple[int, datetime]]:
+        """(replica, due) of each replica owing a provider recovery pass after a database
+        outage it saw: due every `OUTAGE_SECONDS` until the database answers (its runner's
+        "recovery after an outage" job), then once more `SETTLED` later."""
+        owed = []
+        for index, replica in enumerate(self.replicas):
+            outage = replica.app[keys.WEBHOOK_BUDGET].outage
+            if outage.failed_at is not None:
+                owed.append((index, now + timedelta(seconds=OUTAGE_SECONDS)))
+            elif outage.follow_up is not None:
+                owed.append((index, outage.follow_up))
+        return owed
 
     def start_pass(self, index: int, job: str, now: datetime) -> asyncio.Task[object]:
         """One pass of `job` on replica `index`, as a task of that replica (a kill cancels it)."""

@@ -23,8 +23,10 @@ from oncall.cli import main
 from oncall.db.engine import Database
 from oncall.log import configure_logging
 from oncall.sim import SimConfig, simulate
+from oncall.sim import service as sim_service
 from oncall.sim.model import PhoneOdds, TrafficRates
 from oncall.sim.report import markdown, summary
+from oncall.web import background
 
 pytestmark = pytest.mark.slow
 
@@ -155,3 +157,9 @@ def test_the_command_refuses_bad_options(
         bad.write_text(json.dumps(document))
         assert main(["simulate", "--config", str(bad)]) == 2
         assert named in capsys.readouterr().err, document
+
+
+def test_the_outage_recovery_runs_as_often_as_the_service_runs_it() -> None:
+    # The simulator runs the runner's "recovery after an outage" job by hand (its loop is off)
+    # as often as the loop would.
+    assert sim_service.OUTAGE_SECONDS == background.OUTAGE_SECONDS
