@@ -315,7 +315,7 @@ class Stages:
                 return bound, True
             # Local search from the last rota, then over the people with close pairs: either
             # proves the stage by reaching one pair.
-            seconds = min(deadline - time.monotonic(), budget * 0.1)
+            seconds = min(deadline - time.monotonic(), budget * 0.05)
             status, _ = self._solve(self.rm.model, figure, seconds, improve=True, enough=bound)
             if self._meets(status, figure, bound):
                 return bound, True
@@ -456,13 +456,18 @@ class Stages:
             # figure down fast but stalls above the bound; exchanges between the people who
             # carry the broken requests reach it.
             left = deadline - time.monotonic()
-            status, _ = self._solve(rm.model, figure, left * 0.15, enough=bound)
+            status, solver_bound = self._solve(rm.model, figure, left * 0.15, enough=bound)
             proven = status == cp_model.OPTIMAL or self._meets(status, figure, bound)
+            if status == cp_model.OPTIMAL:
+                bound = max(bound, solver_bound)
             if not proven:
                 aims = broken_request_people(rm, self.request_counts)
-                proven = self._people_search(figure, bound, deadline, aims)
-        elif not proven:
-            status, solver_bound = self._solve(rm.model, figure, deadline - time.monotonic())
+                until = time.monotonic() + (deadline - time.monotonic()) * 0.5
+                proven = self._people_search(figure, bound, until, aims)
+        if not proven:
+            # The full search from the best rota: it also proves an optimum above the bound.
+            left = deadline - time.monotonic()
+            status, solver_bound = self._solve(rm.model, figure, left, enough=bound)
             if status == cp_model.INFEASIBLE and self.values is None:
                 raise Infeasible
             if status == cp_model.OPTIMAL:
