@@ -37,13 +37,14 @@ def broken_request_people(rm: RotaModel, counts: list[Fixed]) -> Callable[[Chose
     for pi, shifts, n in counts:
         for si in shifts:
             given[si, pi] = n
+    counted = {pi for pi, _, _ in counts}
     asks = []
     for r, q in enumerate(problem.requests):
         pi = index[q.person]
         hits = [si for si in rm.candidates(pi) if request_touches(problem, si, r)]
         if any((si, pi) in rm.x for si in hits):
             taken = any(given.get((si, pi), 0) for si in hits)
-            kept = taken != (q.kind == "avoid")
+            kept = pi in counted and taken != (q.kind == "avoid")
             asks.append((pi, q.kind == "avoid", set(hits), _KEPT_WEIGHT if kept else 1))
 
     def aims(chosen: Chosen) -> list[set[int]]:

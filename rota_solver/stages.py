@@ -30,6 +30,7 @@ _RETRIES = 5
 _STEP_S = 5.0
 _STEP_DETERMINISTIC = 2.0
 _AIMED, _OTHERS = 2, 3
+_STALL_S = 10.0  # no better rota for this long: leave the rest to the full search
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
@@ -375,11 +376,12 @@ class Stages:
         everyone = sorted({pi for _, pi in rm.x})
         count = len(rm.model.proto.variables)
         others = _OTHERS
+        improved = time.monotonic()
         while not self.stopped and self.values is not None:
             current = _value(figure.expr, self.values)
             left = deadline - time.monotonic()
-            if current <= bound or left < 0.5:
-                break
+            if current <= bound or left < 0.5 or time.monotonic() - improved > _STALL_S:
+                break  # met, out of time, or stalled: the optimum may be above the bound
             chosen = set(rm.fixed) | {key for key, var in rm.x.items() if self.values[var.index]}
             targets = aims(chosen)
             if not targets:
@@ -393,8 +395,8 @@ class Stages:
             self._hint(step)
             solver = solver_for(min(left, _STEP_S), self.workers, self.seed, self.deterministic)
             solver.parameters.max_deterministic_time = _STEP_DETERMINISTIC
-            if self.deterministic:
-                solver.parameters.max_time_in_seconds = left
+            if self.deterministic or self.workers == 1:
+                solver.parameters.max_time_in_seconds = left  # the step ends by its own limit
             self._track(solver)
             reporter = _Reporter(figure, self.started, self.progress, bound, bounds=False)
             status = solver.solve(step, reporter)
@@ -407,6 +409,7 @@ class Stages:
                 better = _value(figure.expr, found) < current
                 if better:
                     self.values = found
+                    improved = time.monotonic()
             # Nothing better among these people: free more next time; a step cut short: fewer.
             if not better and status == cp_model.OPTIMAL:
                 others = min(others + 2, len(everyone))
