@@ -52,7 +52,7 @@ tools: $(STAMP)
 	@if ! command -v nginx >/dev/null && [ ! -x $(TOOLS)/usr/sbin/nginx ] && command -v apt-get >/dev/null; then $(call UNPACK,nginx); fi
 
 pytest: $(STAMP) browser tools
-	PATH="$(CURDIR)/$(TOOLS)/usr/bin:$(CURDIR)/$(TOOLS)/usr/sbin:$$PATH" $(BIN)/pytest
+	PATH="$(CURDIR)/$(TOOLS)/usr/bin:$(CURDIR)/$(TOOLS)/usr/sbin:$$PATH" $(BIN)/pytest --durations=25
 
 test: lint typecheck imports pytest
 
