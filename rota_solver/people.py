@@ -59,21 +59,29 @@ def broken_request_people(rm: RotaModel, counts: list[Fixed]) -> Callable[[Chose
 
 
 def close_pair_people(rm: RotaModel) -> Callable[[Chosen], list[set[int]]]:
-    """For each person with two shifts starting closer than spread_hours: that person."""
+    """For each close pair (two of a person's shifts starting closer than spread_hours): that
+    person, and who holds the shifts starting within spread_hours of the pair, the people one of
+    its shifts can most likely be exchanged with."""
     problem = rm.problem
     spread = problem.rules.spread_hours
     near = timedelta(hours=float(spread or 0))
 
     def aims(chosen: Chosen) -> list[set[int]]:
+        if spread is None:
+            return []
         mine: dict[int, list[int]] = {}
         for si, pi in chosen:
             mine.setdefault(pi, []).append(si)
         found = []
         for pi, shifts in mine.items():
             starts = sorted(problem.shifts[si].start for si in shifts)
-            if any(b - a < near for a, b in itertools.pairwise(starts)):
-                found.append({pi})
-        return found if spread is not None else []
+            for a, b in itertools.pairwise(starts):
+                if b - a < near:
+                    around = {
+                        pj for si, pj in chosen if a - near < problem.shifts[si].start < b + near
+                    }
+                    found.append({pi} | around)
+        return found
 
     return aims
 

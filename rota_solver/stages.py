@@ -30,7 +30,7 @@ _RETRIES = 5
 _STEP_S = 5.0
 _STEP_DETERMINISTIC = 2.0
 _AIMED, _OTHERS = 2, 3
-_STALL_S = 10.0  # no better rota for this long: leave the rest to the full search
+_STALL_STEPS = 60  # no better rota in this many steps: leave the rest to the full search
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
@@ -376,11 +376,11 @@ class Stages:
         everyone = sorted({pi for _, pi in rm.x})
         count = len(rm.model.proto.variables)
         others = _OTHERS
-        improved = time.monotonic()
+        stalled = 0  # steps since the last better rota
         while not self.stopped and self.values is not None:
             current = _value(figure.expr, self.values)
             left = deadline - time.monotonic()
-            if current <= bound or left < 0.5 or time.monotonic() - improved > _STALL_S:
+            if current <= bound or left < 0.5 or stalled >= _STALL_STEPS:
                 break  # met, out of time, or stalled: the optimum may be above the bound
             chosen = set(rm.fixed) | {key for key, var in rm.x.items() if self.values[var.index]}
             targets = aims(chosen)
@@ -409,10 +409,10 @@ class Stages:
                 better = _value(figure.expr, found) < current
                 if better:
                     self.values = found
-                    improved = time.monotonic()
+            stalled = 0 if better else stalled + 1
             # Nothing better among these people: free more next time; a step cut short: fewer.
             if not better and status == cp_model.OPTIMAL:
-                others = min(others + 2, len(everyone))
+                others = min(others + 2, max(len(everyone) // 2, _OTHERS))
             elif not better:
                 others = max(others - 1, 1)
         return self.values is not None and _value(figure.expr, self.values) <= bound
@@ -459,13 +459,13 @@ class Stages:
             # figure down fast but stalls above the bound; exchanges between the people who
             # carry the broken requests reach it.
             left = deadline - time.monotonic()
-            status, solver_bound = self._solve(rm.model, figure, left * 0.15, enough=bound)
+            status, solver_bound = self._solve(rm.model, figure, left * 0.25, enough=bound)
             proven = status == cp_model.OPTIMAL or self._meets(status, figure, bound)
             if status == cp_model.OPTIMAL:
                 bound = max(bound, solver_bound)
             if not proven:
                 aims = broken_request_people(rm, self.request_counts)
-                until = time.monotonic() + (deadline - time.monotonic()) * 0.5
+                until = time.monotonic() + (deadline - time.monotonic()) * 0.75
                 proven = self._people_search(figure, bound, until, aims)
         if not proven:
             # The full search from the best rota: it also proves an optimum above the bound.

@@ -1,4 +1,4 @@
-"""Who people-aimed local search frees: the people who carry a broken request or a close pair."""
+"""Who people-aimed local search frees: who carries a broken request or a close pair."""
 
 from __future__ import annotations
 
@@ -44,10 +44,11 @@ def test_a_broken_wish_frees_who_asked_and_who_holds_the_shift() -> None:
     assert weighted.count({a, c}) == 1
 
 
-def test_a_close_pair_frees_its_person() -> None:
+def test_a_close_pair_frees_its_person_and_who_holds_the_shifts_around_it() -> None:
     rm = _model()
+    # a's d0 and d2 are a close pair; b holds d4, within four days of it; c holds d6 and d10.
     chosen = _rota(rm, {"d0": "a", "d2": "a", "d4": "b", "d6": "c", "d8": "b", "d10": "c"})
-    assert close_pair_people(rm)(chosen) == [{0}]
+    assert close_pair_people(rm)(chosen) == [{0, 1}]
     chosen = _rota(rm, {"d0": "a", "d6": "a", "d2": "b", "d8": "b", "d4": "c", "d10": "c"})
     assert close_pair_people(rm)(chosen) == []
 
