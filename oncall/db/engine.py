@@ -136,19 +136,6 @@ def _sqlite_terminate(dbapi_connection: Any) -> None:
         driver.stop()
 
 
-def _sqlite_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
-    # A connection going back to the pool is rolled back even when SQLAlchemy saw no
-    # transaction: a BEGIN IMMEDIATE whose task was cancelled while it waited goes on in the
-    # driver's thread, takes the write lock when it is free, and SQLAlchemy (which saw the BEGIN
-    # fail) skips its own rollback, so the pooled connection kept the lock with nobody to end
-    # it: every later write, of this process or another, failed "database is locked". The
-    # driver's calls run in order, so this runs after that BEGIN; with no transaction open it
-    # sends nothing to SQLite. If this rollback is itself cancelled, SQLAlchemy invalidates the
-    # connection and `_sqlite_terminate` closes it.
-    if state.transaction_was_reset and state.asyncio_safe:
-        dbapi_connection.rollback()
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     driver = dbapi_connection._connection
     if type(driver) is aiosqlite.Connection and _STOP_RUNNING is not None:
@@ -205,7 +192,6 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
-        event.listen(engine.pool, "reset", _sqlite_reset)
         # A connection given up on (its reset cancelled, or dropped unreturned and collected) is
         # ended without waiting (see _SQLiteDriverConnection). A terminate that awaited a close
         # left the connection open when it was cancelled: it held the write lock until the
