@@ -152,6 +152,21 @@ async def test_done_by_text_records_the_outcome_of_an_answered_call(service: Ser
         stored = await session.get(Contact, contact.id)
         assert stored is not None and stored.outcome == "advice_given"
         assert stored.outcome_notes == "advice given to the officer"
+    # A second DONE adds its words as an amendment the log shows, not behind its back.
+    await service.fake.send_inbound_sms(
+        from_=person.phone, to=service.lines["police"],
+        body=f"DONE {contact.short_ref} called back, all settled",
+    )  # fmt: skip
+    async with service.database.sessions() as session:
+        stored = await session.get(Contact, contact.id)
+        assert stored is not None and stored.outcome == "advice_given"
+        assert stored.outcome_notes == "advice given to the officer\ncalled back, all settled"
+        kinds = list(
+            await session.scalars(
+                select(Event.kind).where(Event.contact_id == contact.id).order_by(Event.seq)
+            )
+        )
+        assert kinds[-2:] == ["outcome.recorded", "outcome.amended"], kinds
         assert (await verify_chain(session)).ok
         reminded = await remind_missing_outcomes(
             session, received_from=contact.received_at - timedelta(hours=1),

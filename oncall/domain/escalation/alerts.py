@@ -257,8 +257,14 @@ async def note_outcome(
             notes=note, at=at, via=via,
         )  # fmt: skip
     elif note not in contact.outcome_notes:  # recorded already (the web form, or another
-        # alert of this contact closed by the same DONE): keep it, add the words once
-        contact.outcome_notes = f"{contact.outcome_notes}\n{note}".strip()
+        # alert of this contact closed by the same DONE): keep it, add the words once, as an
+        # amendment the log shows (`outcome.amended`), not a field changed behind its back
+        await record_outcome(
+            session, contact.id, person_id=person.id, category=contact.outcome,
+            notes=f"{contact.outcome_notes}\n{note}", agencies_informed=contact.agencies_informed,
+            case_reference=contact.case_reference,
+            day_team_follow_up=contact.day_team_follow_up, at=at, via=via,
+        )  # fmt: skip
 
 
 async def cancel(
