@@ -97,6 +97,7 @@ class _SQLiteDriverConnection(aiosqlite.Connection):
                 _rollback_and_close(raw)  # a no-op if a close already ran
             return _STOP_RUNNING
 
+        _forget_ended_threads()  # a server runs for months: keep only those still running
         _ENDING.add(self._thread)
         self._tx.put_nowait((None, close_and_stop))
 
@@ -111,11 +112,15 @@ class _SQLiteDriverConnection(aiosqlite.Connection):
 _ENDING: set[Thread] = set()
 
 
+def _forget_ended_threads() -> None:
+    _ENDING.difference_update([t for t in list(_ENDING) if not t.is_alive()])
+
+
 async def _ended_threads(limit: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while True:
-        _ENDING.difference_update([t for t in list(_ENDING) if not t.is_alive()])
+        _forget_ended_threads()
         if not _ENDING or loop.time() >= deadline:
             return
         await asyncio.sleep(0.01)
