@@ -25,11 +25,20 @@ recorded are counted, and with none the phase's verdict says so.
 takes the webhooks (the prober posts there), the loads go to the first: what a process of the
 webhooks' own (nginx routing `/twilio/` to it) would buy.
 
+`--database sqlite`: the same on a SQLite file of the run's own (the data inserted through
+SQLAlchemy, where PostgreSQL's is copied in).
+
+Idle and loaded phases alternate (`--rounds`, default 2: idle, sign-ins, idle, chain, idle, csv,
+idle, rota, idle, then again): the machine is shared and its load drifts within minutes, so each
+load is judged against the idle phases on either side of it (their answers pooled), not against
+one idle phase at the start. A load's figures are its rounds' answers pooled.
+
 Targets (issue 13): in each loaded phase p99 <= 2 x idle p99 and max < 1 s. The machine's load
 average is recorded beside each phase: other engineers' tests share this 2-core machine.
 
 Run: .venv/bin/python -m bench.isolation.run [--seconds 20] [--chain-seconds 45]
-     [--interval 0.1] [--phases ...] [--webhook-replica]
+     [--interval 0.1] [--phases ...] [--rounds 2] [--database postgresql|sqlite]
+     [--webhook-replica]
      [--server-root PATH]  (serve another checkout, e.g. main before the change)
 Results: bench/results/isolation.json and isolation.md.
 """
@@ -44,8 +53,10 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,7 +83,7 @@ PG_ADMIN = os.environ.get("ONCALL_BENCH_POSTGRES_URL", "postgresql://postgres@12
 NIGHT = "2026-01-09T23:00:00+00:00"  # a Friday night of the demo rota
 CALLER = "+441534700201"  # the police control room (a known caller in the demo)
 PASSWORD = "oncall-demo"  # noqa: S105  (the demo users' published password)
-PHASES = ("idle", "sign-ins", "chain", "csv", "rota")
+LOADS = ("sign-ins", "chain", "csv", "rota")  # idle phases come before and after each
 SIGN_INS = 150
 PROBE_GIVES_UP_S = 60.0  # a webhook unanswered this long counts as no answer (status 0)
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -280,6 +291,8 @@ async def _phase(
     await asyncio.to_thread(prober.join)
     load_after = os.getloadavg()
     return {
+        "name": name,
+        "samples": probed["samples"],
         "voice_webhook": _figures(probed["samples"]),
         "webhook_statuses": probed["statuses"],
         "load": report,
@@ -329,7 +342,12 @@ async def _serve(
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    url_db, name = await create_database("isolation", PG_ADMIN)
+    scratch = None
+    if args.database == "sqlite":
+        scratch = tempfile.mkdtemp(prefix="oncall-isolation-")
+        url_db, name = f"sqlite+aiosqlite:///{scratch}/oncall.db", ""
+    else:
+        url_db, name = await create_database("isolation", PG_ADMIN)
     process = replica = None
     try:
         await asyncio.to_thread(upgrade, url_db)
@@ -353,14 +371,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         manager, coordinator = Site(url), Site(url)
         await manager.sign_in("manager")
         await coordinator.sign_in("coordinator")
-        phases: dict[str, Any] = {}
+        phases: list[dict[str, Any]] = []
+        order = [name for _ in range(args.rounds) for load in args.phases
+                 for name in ("idle", load)] + ["idle"]  # fmt: skip
         try:
             warm_up = argparse.Namespace(seconds=3, chain_seconds=3, interval=0.2)
             await _phase("idle", url, line, warm_up, manager, db, probe_url)  # not recorded
-            for phase in args.phases:
+            for phase in order:
                 site = coordinator if phase == "rota" else manager
-                phases[phase] = await _phase(phase, url, line, args, site, db, probe_url)
-                print(phase, json.dumps(phases[phase]["voice_webhook"]), flush=True)
+                phases.append(await _phase(phase, url, line, args, site, db, probe_url))
+                print(phase, json.dumps(phases[-1]["voice_webhook"]), phases[-1]["loadavg_1m"],
+                      flush=True)  # fmt: skip
                 await asyncio.sleep(2)  # let the last of the load finish before the next phase
         finally:
             await manager.close()
@@ -376,55 +397,100 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         await server.wait()
                 except TimeoutError:
                     server.kill()
-        await drop_database(name, PG_ADMIN)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        else:
+            await drop_database(name, PG_ADMIN)
 
 
-def _verdicts(phases: dict[str, Any]) -> dict[str, Any]:
-    idle = phases.get("idle", {}).get("voice_webhook")
-    verdicts = {}
-    for name, phase in phases.items():
-        if name == "idle" or idle is None:
-            continue
-        figures = phase["voice_webhook"]
-        verdicts[name] = {
+def summarise(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per load: its rounds' answers pooled, against the idle phases on either side of each of
+    its rounds (pooled); and every idle phase pooled. Verdicts against the neighbouring idle."""
+    summary: dict[str, Any] = {}
+    idle_all = [x for p in phases if p["name"] == "idle" for x in p["samples"]]
+    if idle_all:
+        summary["idle"] = {"voice_webhook": _figures(idle_all), "rounds": sum(
+            p["name"] == "idle" for p in phases)}  # fmt: skip
+    for load in dict.fromkeys(p["name"] for p in phases if p["name"] != "idle"):
+        samples, beside, loadavg, work = [], [], [], []
+        for i, phase in enumerate(phases):
+            if phase["name"] != load:
+                continue
+            samples += phase["samples"]
+            loadavg.append(phase["loadavg_1m"])
+            work.append(phase["load"])
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(phases) and phases[j]["name"] == "idle":
+                    beside += phases[j]["samples"]
+        figures, idle = _figures(samples), _figures(beside or idle_all)
+        verdict = {
             "p99_within_2x_idle": figures["p99_ms"] <= 2 * idle["p99_ms"],
             "max_under_1s": figures["max_ms"] < 1000,
         }
-        if name == "chain":  # a phase in which no walk finished measured no walk
-            verdicts[name]["a_walk_finished"] = phase["load"].get("verifications_recorded", 0) > 0
-    return verdicts
+        if load == "chain":  # a phase in which no walk finished measured no walk
+            verdict["a_walk_finished"] = all(w.get("verifications_recorded", 0) > 0 for w in work)
+        summary[load] = {
+            "voice_webhook": figures, "idle_beside": idle,
+            "ratio_p99": round(figures["p99_ms"] / idle["p99_ms"], 2) if idle["p99_ms"] else None,
+            "verdict": verdict, "loadavg_1m": loadavg, "load": work, "rounds": len(work),
+        }  # fmt: skip
+    return summary
 
 
 def write(results: dict[str, Any], stem: str) -> None:
-    (RESULTS / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
-    phases, verdicts = results["phases"], results["verdicts"]
+    phases, summary = results["phases"], results["summary"]
+    stored = {**results, "phases": [{k: v for k, v in p.items() if k != "samples"}
+                                    for p in phases]}  # fmt: skip
+    (RESULTS / f"{stem}.json").write_text(json.dumps(stored, indent=2) + "\n")
     rows = []
-    for name, phase in phases.items():
-        f = phase["voice_webhook"]
-        verdict = verdicts.get(name)
-        met = "" if verdict is None else ("met" if all(verdict.values()) else "**not met**")
-        if verdict is not None and not verdict.get("a_walk_finished", True):
-            met = "**not measured** (no walk finished)"
+    for name, each in summary.items():
+        f = each["voice_webhook"]
+        if name == "idle":
+            rows.append(f"| idle (all {each['rounds']} idle phases) | {f['n']} | {f['p50_ms']} | "
+                        f"{f['p99_ms']} | {f['max_ms']} | | | |")  # fmt: skip
+            continue
+        idle, verdict = each["idle_beside"], each["verdict"]
+        met = "met" if all(verdict.values()) else "**not met**"
+        if not verdict.get("a_walk_finished", True):
+            met = "**not measured** (a round with no walk finished)"
         rows.append(
-            f"| {name} | {phase.get('seconds', '')} | {f['n']} | {f['p50_ms']} | "
-            f"{f['p99_ms']} | {f['max_ms']} | "
-            f"{phase['loadavg_1m'][0]} → {phase['loadavg_1m'][1]} | {met} |"
+            f"| {name} ({each['rounds']} rounds) | {f['n']} | {f['p50_ms']} | {f['p99_ms']} | "
+            f"{f['max_ms']} | {idle['p99_ms']} | {each['ratio_p99']} × | {met} |"
         )
-    loads = "\n".join(f"- {name}: `{json.dumps(p['load'])}`" for name, p in phases.items())
-    statuses = {name: p["webhook_statuses"] for name, p in phases.items()}
+    timeline = "\n".join(
+        f"| {i + 1} | {p['name']} | {p['voice_webhook']['p50_ms']} | {p['voice_webhook']['p99_ms']}"
+        f" | {p['voice_webhook']['max_ms']} | {p['loadavg_1m'][0]} → {p['loadavg_1m'][1]} |"
+        for i, p in enumerate(phases)
+    )
+    loads = "\n".join(
+        f"- {p['name']} ({i + 1}): `{json.dumps(p['load'])}`"
+        for i, p in enumerate(phases)
+        if p["name"] != "idle"
+    )
+    statuses: dict[str, Counter[str]] = {}
+    for p in phases:
+        statuses.setdefault(p["name"], Counter()).update(p["webhook_statuses"])
     text = f"""# Isolation bench: a voice webhook while the server does CPU-heavy work
 
 {results["about"]}
 
 ## Voice webhook (`POST /twilio/voice/incoming`, ms, request to answer)
 
-| phase | seconds | n | p50 | p99 | max | load average (1 min) | target |
+Each load against the idle phases on either side of its rounds (pooled):
+
+| load | n | p50 | p99 | max | idle beside: p99 | p99 ÷ idle p99 | target |
 |---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 Target: p99 under load ≤ 2 × idle p99, and max < 1 s. Webhook answers by status (negative:
 an answer without TwiML; 0: no answer; "fail-safe": the fail-safe ring, not the ring-round):
 `{json.dumps(statuses)}`.
+
+Every phase in the order run, with the machine's load average (1 min) at its start and end:
+
+| # | phase | p50 | p99 | max | load average |
+|---|---|---|---|---|---|
+{timeline}
 
 ## What each load did
 
@@ -434,6 +500,15 @@ Run: `.venv/bin/python -m bench.isolation.run` (see the module docstring). Seede
 `{json.dumps(results["seeded"])}`.
 """
     (RESULTS / f"{stem}.md").write_text(text)
+
+
+def _commit(root: Path) -> str:
+    git = ["git", "-C", str(root)]
+    found = subprocess.run([*git, "rev-parse", "--short", "HEAD"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=False).stdout.strip()  # fmt: skip
+    return (found.stdout.strip() or "?") + (" (with uncommitted changes)" if dirty else "")
 
 
 def main() -> int:
@@ -447,18 +522,23 @@ def main() -> int:
         "--webhook-replica", action="store_true",
         help="probe a second server of the webhooks' own (escalation loops off)",
     )  # fmt: skip
-    parser.add_argument("--phases", nargs="+", choices=PHASES, default=list(PHASES))
+    parser.add_argument("--phases", nargs="+", choices=LOADS, default=list(LOADS),
+                        help="the loads, each between two idle phases")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="how many times each load runs")
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--server-root", type=Path, default=ROOT, help="the checkout to serve")
     parser.add_argument("--stem", default="isolation", help="results file name (no suffix)")
     parser.add_argument("--note", default="", help="a sentence for the results page")
     args = parser.parse_args()
     started = datetime.now(UTC)
     results = asyncio.run(run(args))
-    results["verdicts"] = _verdicts(results["phases"])
+    results["summary"] = summarise(results["phases"])
     cores = os.cpu_count()
+    database = "SQLite" if args.database == "sqlite" else "PostgreSQL"
     results["about"] = (
         f"Run {started.isoformat(timespec='seconds')} on {platform.machine()}, {cores} cores, "
-        f"Python {platform.python_version()}, PostgreSQL, serving {args.server_root.name}; each "
+        f"Python {platform.python_version()}, {database}, serving {args.server_root.name} at "
+        f"{_commit(args.server_root)}; {args.rounds} rounds, each "
         f"phase {args.seconds:g} s (the chain's {args.chain_seconds:g} s) with a webhook every "
         f"{args.interval:g} s"
         + (", posted to a second server of the webhooks' own" if args.webhook_replica else "")
@@ -466,7 +546,8 @@ def main() -> int:
         f"shared with other engineers' test runs (load averages below). {args.note}"
     ).strip()
     write(results, args.stem)
-    print(json.dumps(results["verdicts"], indent=2))
+    print(json.dumps({k: (v.get("verdict"), v.get("ratio_p99")) for k, v in
+                      results["summary"].items()}, indent=2))  # fmt: skip
     return 0
 
 
