@@ -90,7 +90,7 @@ class Settings:
     return_interview_hours: int = 72  # a return home interview is due this long after the return
     # Sign-in's argon2 checks run off the event loop: this many at once, this many more under way;
     # past that, POST /login answers 503 with Retry-After (docs/routing.md, "Isolation").
-    password_check_threads: int = 2
+    password_check_threads: int = 1
     password_check_queue: int = 30
 
     @property

@@ -74,6 +74,7 @@ from bench.scratch import create_database, drop_database
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
 from oncall.db.models import Event, Line
+from oncall.domain.calls import spoken
 from oncall.settings import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from tests.e2e.conftest import free_port
 
@@ -86,6 +87,7 @@ PASSWORD = "oncall-demo"  # noqa: S105  (the demo users' published password)
 LOADS = ("sign-ins", "chain", "csv", "rota")  # idle phases come before and after each
 SIGN_INS = 150
 PROBE_GIVES_UP_S = 60.0  # a webhook unanswered this long counts as no answer (status 0)
+FAILSAFE_GREETING = spoken.FAILSAFE_GREETING.encode()
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
@@ -113,7 +115,10 @@ async def _probe(url: str, line: str, seconds: float, interval: float) -> dict[s
             async with http.post(target, data=params, headers=headers) as answer:
                 body = await answer.read()
                 # the ring-round, or the fail-safe ring (the step failed or ran over its budget)
-                kind = " fail-safe" if b"/twilio/voice/failsafe" in body else ""
+                # (with nobody on duty the fail-safe rings the fallback alone, with no follow-up
+                # URL: its greeting tells it from the ring-round then)
+                failsafe = b"/twilio/voice/failsafe" in body or FAILSAFE_GREETING in body
+                kind = " fail-safe" if failsafe else ""
                 status = answer.status if b"<Response" in body else -answer.status
                 statuses[f"{status}{kind}"] += 1
         except (aiohttp.ClientError, TimeoutError):  # no answer (Twilio waits 15 s at most)
@@ -260,6 +265,41 @@ def _figures(samples: list[float]) -> dict[str, float]:
     }
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(stat_path: str) -> float:
+    """utime + stime of a /proc stat file (0 where there is none: not Linux, or gone)."""
+    try:
+        fields = Path(stat_path).read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _server_cpu(pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the server's event loop thread (its main thread), of the whole
+    server process, and of its live child processes (the CPU workers, the rota solvers)."""
+    if pid is None:
+        return {}
+    children = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            children += _cpu_seconds(str(stat))
+    return {
+        "loop_thread": _cpu_seconds(f"/proc/{pid}/task/{pid}/stat"),
+        "process": _cpu_seconds(f"/proc/{pid}/stat"),
+        "children": children,
+    }
+
+
+SERVER_PID: int | None = None  # the server whose CPU each phase records (set by `run`)
+
+
 async def _phase(
     name: str,
     url: str,
@@ -270,6 +310,7 @@ async def _phase(
     probe_url: str | None = None,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
+    cpu_before = _server_cpu(SERVER_PID)
     seconds = args.chain_seconds if name == "chain" else args.seconds
     reader, writer = multiprocessing.Pipe(duplex=False)
     prober = multiprocessing.get_context("spawn").Process(
@@ -290,7 +331,11 @@ async def _phase(
     probed = await asyncio.to_thread(reader.recv)
     await asyncio.to_thread(prober.join)
     load_after = os.getloadavg()
+    cpu_after = _server_cpu(SERVER_PID)
+    # Children that ended during the phase are missed (a rota solver is kept, so is a worker).
+    cpu = {k: round(max(0.0, cpu_after[k] - cpu_before.get(k, 0.0)), 2) for k in cpu_after}
     return {
+        "server_cpu_s": cpu,
         "name": name,
         "samples": probed["samples"],
         "voice_webhook": _figures(probed["samples"]),
@@ -360,6 +405,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         url = f"http://127.0.0.1:{port}"
         log = Path(tempfile.gettempdir()) / f"oncall-isolation-{os.getpid()}.log"
         process = await _serve(url_db, port, args.server_root, log)
+        global SERVER_PID
+        SERVER_PID = process.pid
         probe_url = None
         if args.webhook_replica:
             replica_port = free_port()
@@ -459,7 +506,8 @@ def write(results: dict[str, Any], stem: str) -> None:
         )
     timeline = "\n".join(
         f"| {i + 1} | {p['name']} | {p['voice_webhook']['p50_ms']} | {p['voice_webhook']['p99_ms']}"
-        f" | {p['voice_webhook']['max_ms']} | {p['loadavg_1m'][0]} → {p['loadavg_1m'][1]} |"
+        f" | {p['voice_webhook']['max_ms']} | {p['loadavg_1m'][0]} → {p['loadavg_1m'][1]} | "
+        f"{' / '.join(str(v) for v in p.get('server_cpu_s', {}).values())} |"
         for i, p in enumerate(phases)
     )
     loads = "\n".join(
@@ -488,8 +536,8 @@ an answer without TwiML; 0: no answer; "fail-safe": the fail-safe ring, not the 
 
 Every phase in the order run, with the machine's load average (1 min) at its start and end:
 
-| # | phase | p50 | p99 | max | load average |
-|---|---|---|---|---|---|
+| # | phase | p50 | p99 | max | load average | server CPU s: loop thread / process / children |
+|---|---|---|---|---|---|---|
 {timeline}
 
 ## What each load did

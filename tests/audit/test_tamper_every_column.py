@@ -6,6 +6,7 @@ import pytest
 
 from oncall.db.engine import Database
 from oncall.db.models import Event
+from oncall.db.reading import connect_for_reading
 from oncall.domain.chain import verify_chain
 from tests.audit.night import write_night
 from tests.domain.test_audit import _append, _tamper
@@ -65,3 +66,27 @@ async def test_deleting_any_row_fails_verify_where_it_was(database: Database, se
     assert report.broken is not None
     # The first row gone: the next no longer starts the chain; the last gone: the head says so.
     assert report.broken.seq == (seq + 1 if seq < 7 else 7), report.broken
+
+
+async def test_a_paced_walk_in_a_reading_database_finds_the_same_as_a_plain_one(
+    database: Database, db_url: str
+) -> None:
+    """The server's walk (a worker's: paced, its transactions only reading, committed between
+    batches) reports what an unpaced walk does, whole or broken."""
+    await _append(database, 7)
+    reader = connect_for_reading(db_url)
+    try:
+        async with reader.sessions() as session:
+            whole = await verify_chain(session, batch=2, share=0.5)
+        assert whole.ok and (whole.checked, whole.last_seq) == (7, 7)
+        await _tamper(database, "UPDATE events SET actor = 'someone else' WHERE seq = 6")
+        async with reader.sessions() as session:
+            paced = await verify_chain(session, batch=2, share=0.5)
+        async with database.sessions() as session:
+            plain = await verify_chain(session, batch=2)
+        assert paced == plain and paced.broken is not None and paced.broken.seq == 6
+        with pytest.raises(ValueError, match="share"):
+            async with reader.sessions() as session:
+                await verify_chain(session, share=0)
+    finally:
+        await reader.dispose()

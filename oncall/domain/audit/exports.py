@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from oncall.cpu import Offload
-from oncall.db.engine import Database
 from oncall.db.models import Contact, Event, FosterHousehold, KnownCaller, Line, Person
+from oncall.db.reading import connect_for_reading
 from oncall.domain.audit.contacts import ContactFilter, filtered
 from oncall.domain.spreadsheet import csv_text, safe_cell
 
@@ -132,7 +132,7 @@ def events_csv_into(
         return fn(*args)
 
     async def export() -> None:
-        database = Database.connect(database_url)
+        database = connect_for_reading(database_url)
         try:
             async with database.sessions() as session:
                 chunks = events_csv(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from oncall.db.engine import Database
 from oncall.db.models import ChainHead, Event
+from oncall.db.reading import connect_for_reading
 from oncall.domain.chain.append import HEAD_ID
 from oncall.domain.chain.hashing import GENESIS_HASH, details_digest, event_hash, is_redacted
 
@@ -89,29 +90,52 @@ def _check_rows(walk: _Walk, rows: Sequence[Any]) -> ChainBreak | None:
     return None
 
 
-async def verify_chain(session: AsyncSession, *, batch: int = 1000) -> ChainReport:
+# A walk in the server's worker process (verify_chain_at) is paced: after each batch it rests so
+# that the database's fetches take at most this share of its time. The walk's PostgreSQL backend
+# runs at full priority (the worker's `nice` does not reach it), beside the webhooks' own; the
+# hashing, in the worker at its lower priority, is not counted (under load it waits for the CPU,
+# and counting that wait would slow the walk down for nothing).
+WALK_SHARE = 0.25
+WALK_BATCH = 500
+
+
+async def verify_chain(
+    session: AsyncSession, *, batch: int = 1000, share: float = 1.0
+) -> ChainReport:
     """Walk every event in order and report the first broken link, if any.
 
     The walk ends at the chain head as it was when the walk began: events appended meanwhile
     (their seq is above it, and every event at or below it had committed when the head moved
     there) are left for the next verification instead of reading as a tail that was deleted.
     Each batch is hashed in a worker thread, so a long walk does not stall the event loop (the
-    server keeps answering while a manager's verification runs).
+    server keeps answering while a manager's verification runs). With `share` below 1 the walk
+    rests after each batch, so that the database's fetches take at most that share of the
+    walk's time.
     """
+    if not 0 < share <= 1:
+        raise ValueError("share must be more than 0 and at most 1")
     head = (
         await session.execute(select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == HEAD_ID))
     ).first()
     walk = _Walk()
     while True:
+        started = time.monotonic()
         query = select(*_COLUMNS).where(Event.seq >= walk.expected_seq)
         if head is not None:
             query = query.where(Event.seq <= head.seq)
         rows = (await session.execute(query.order_by(Event.seq).limit(batch))).all()
+        fetched = time.monotonic() - started
         broken = await asyncio.to_thread(_check_rows, walk, rows)
         if broken is not None:
             return ChainReport(walk.checked, walk.expected_seq - 1, broken)
         if len(rows) < batch:
             break
+        if share < 1:
+            # No transaction stays open while resting (a PostgreSQL snapshot, or SQLite's
+            # read mark holding back the WAL's checkpoint): the walk reads by seq, and the head
+            # read first bounds it.
+            await session.commit()
+            await asyncio.sleep(fetched * (1 - share) / share)
     expected_seq, prev_hash = walk.expected_seq, walk.prev_hash
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
         return ChainReport(
@@ -132,10 +156,10 @@ def verify_chain_at(database_url: str) -> ChainReport:
     the server's event loop then neither hashes the chain nor holds a connection for the walk."""
 
     async def walk() -> ChainReport:
-        database = Database.connect(database_url)
+        database = connect_for_reading(database_url)
         try:
             async with database.sessions() as session:
-                return await verify_chain(session)
+                return await verify_chain(session, batch=WALK_BATCH, share=WALK_SHARE)
         finally:
             await database.dispose()
 

@@ -7,6 +7,7 @@ the sign-in throttle (`sign_in_throttle`), and whether a person's links still wo
 
 from oncall.domain.people.leave_import import import_leave
 from oncall.domain.people.passwords import (
+    DATABASE_WAIT_SECONDS,
     Argon2Hasher,
     Hasher,
     PasswordChecker,
@@ -79,6 +80,7 @@ from oncall.domain.people.users import (
 )
 
 __all__ = [
+    "DATABASE_WAIT_SECONDS",
     "MIN_PASSWORD_LENGTH",
     "SESSION_LIFETIME",
     "Argon2Hasher",

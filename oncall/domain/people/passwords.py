@@ -10,6 +10,13 @@ queueing without bound, holding memory and delaying every sign-in behind it. A s
 its place on arrival, before the throttle: a flood of sign-ins never reaches the database either
 (its connections are the webhooks' too).
 
+A sign-in admitted so still uses the database (the throttle's counters, the user's hash) over
+the pool the webhooks use too. `database_turn` lets at most `DATABASE_TURNS` sign-ins hold a
+connection at once, each transaction's waits limited to `DATABASE_WAIT_SECONDS`: when the
+database is slow, or a table the throttle needs is held, the places admitted cannot take the
+whole pool (20 connections on PostgreSQL, fewer than the places) and leave a call waiting for
+one to its budget and the fail-safe ring.
+
 `Hasher` is the boundary: argon2 in production, a small real stand-in in tests.
 """
 
@@ -17,16 +24,19 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol
 
 from oncall import cpu
+from oncall.db.engine import waits_limited
 from oncall.domain.errors import Busy
 from oncall.domain.people.users import hash_password, verify_password
 
 CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
+DATABASE_TURNS = 2  # sign-ins holding a database connection at once (a turn is a few ms)
+DATABASE_WAIT_SECONDS = 5.0  # the most any one wait of a sign-in's transaction may take
 _NOT_A_PASSWORD = "not a real password"  # noqa: S105  (hashed to check unknown names against)
 
 
@@ -76,6 +86,7 @@ class PasswordChecker:
         )
         self._taken = 0  # checks running or waiting (only touched on the event loop)
         self._dummy: str | None = None
+        self._turns = asyncio.Semaphore(DATABASE_TURNS)
 
     @property
     def busy(self) -> bool:
@@ -98,6 +109,15 @@ class PasswordChecker:
             yield
         finally:
             self._taken -= 1
+
+    @asynccontextmanager
+    async def database_turn(self) -> AsyncIterator[None]:
+        """A turn at the database for a sign-in holding a place: at most DATABASE_TURNS at
+        once, and within one each wait limited to DATABASE_WAIT_SECONDS (the database gives
+        up, and lets go, on its own side too)."""
+        async with self._turns:
+            with waits_limited(DATABASE_WAIT_SECONDS):
+                yield
 
     async def start(self) -> None:
         """Make the stand-in hash checked for unknown names now, in the threads, so that the

@@ -15,11 +15,12 @@ arrive at once, at most 5 are ever checked for a client in a window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, delete, or_, update
+from sqlalchemy import ColumnElement, case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,27 +63,20 @@ def _insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
     return sqlite.insert(SignInThrottle)
 
 
-async def _take(session: AsyncSession, limit: Limit, now: datetime) -> bool:
-    """One attempt under `limit.key` in a single statement (an upsert with RETURNING): the row
-    lock it takes makes concurrent attempts, in any replica, count one after another."""
+def _allowed(limit: Limit, now: datetime) -> ColumnElement[bool]:
+    """Whether the counter row under `limit.key` lets one more attempt through now."""
     row = SignInThrottle.__table__.c
-    # A window that has passed starts again; so does one "from the future" (a demo clock that
-    # was moved back), which would otherwise hold until the clock caught up.
-    stale = or_(row.window_start <= now - limit.window, row.window_start > now)
-    allowed = or_(stale, row.attempts < limit.allowed)
+    allowed = or_(_stale(limit, now), row.attempts < limit.allowed)
     if limit.spacing is not None:
         allowed = or_(allowed, row.last_at <= now - limit.spacing, row.last_at > now)
-    insert = _insert(session).values(key=limit.key, window_start=now, attempts=1, last_at=now)
-    statement = insert.on_conflict_do_update(
-        index_elements=[row.key],
-        set_={
-            "attempts": case((stale, 1), else_=row.attempts + 1),
-            "window_start": case((stale, insert.excluded.window_start), else_=row.window_start),
-            "last_at": insert.excluded.last_at,
-        },
-        where=allowed,
-    ).returning(row.attempts)
-    return (await session.execute(statement)).first() is not None
+    return allowed
+
+
+def _stale(limit: Limit, now: datetime) -> ColumnElement[bool]:
+    # A window that has passed starts again; so does one "from the future" (a demo clock that
+    # was moved back), which would otherwise hold until the clock caught up.
+    row = SignInThrottle.__table__.c
+    return or_(row.window_start <= now - limit.window, row.window_start > now)
 
 
 async def take_attempt(
@@ -90,10 +84,38 @@ async def take_attempt(
 ) -> Limit | None:
     """Take one attempt under every limit and return None, or return a limit that is spent (of
     those, the one with the longest wait, which is what the user is told): then the caller rolls
-    back, so a refused attempt takes nothing. The keys go in one order, so two requests never
-    wait for each other's rows in a circle."""
-    spent = [limit for limit in sorted(limits, key=lambda each: each.key)
-             if not await _take(session, limit, now)]  # fmt: skip
+    back, so a refused attempt takes nothing.
+
+    All the limits in one statement (a round trip of the event loop's, not one each): a
+    multi-row upsert with RETURNING, each row's condition its own limit's. The row locks it
+    takes make concurrent attempts, in any replica, count one after another; the keys go in one
+    order, so two requests never wait for each other's rows in a circle."""
+    ordered = sorted({limit.key: limit for limit in limits}.values(), key=lambda each: each.key)
+    if not ordered:
+        return None
+    row = SignInThrottle.__table__.c
+
+    def per_key(condition: Callable[[Limit], ColumnElement[Any]]) -> ColumnElement[Any]:
+        if len(ordered) == 1:
+            return condition(ordered[0])
+        return case(*((row.key == limit.key, condition(limit)) for limit in ordered))
+
+    stale = per_key(lambda limit: _stale(limit, now))
+    insert = _insert(session).values(
+        [{"key": limit.key, "window_start": now, "attempts": 1, "last_at": now}
+         for limit in ordered]
+    )  # fmt: skip
+    statement = insert.on_conflict_do_update(
+        index_elements=[row.key],
+        set_={
+            "attempts": case((stale, 1), else_=row.attempts + 1),
+            "window_start": case((stale, insert.excluded.window_start), else_=row.window_start),
+            "last_at": insert.excluded.last_at,
+        },
+        where=per_key(lambda limit: _allowed(limit, now)),
+    ).returning(row.key)
+    taken = set((await session.execute(statement)).scalars())
+    spent = [limit for limit in ordered if limit.key not in taken]
     return max(spent, key=lambda limit: limit.spacing or limit.window) if spent else None
 
 

@@ -8,9 +8,11 @@ import time
 from datetime import UTC, datetime
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from oncall import keys
 from oncall.domain.people import (
+    DATABASE_WAIT_SECONDS,
     Limit,
     PasswordChecksBusy,
     attempt_succeeded,
@@ -104,6 +106,9 @@ async def login(request: web.Request) -> web.Response:
     if from_another_site(request):  # login CSRF: another site signing a browser in as someone
         log.warning("sign-in from another site refused", client=client_address(request))
         raise web.HTTPForbidden(reason="sign in from this site's own sign-in page")
+    passwords = request.config_dict[keys.PASSWORDS]
+    if passwords.busy:  # refused before the form is even read: a flood costs next to nothing
+        return _refused(request, passwords.retry_after())
     form = await request.post()
     typed = str(form.get("username", ""))
     username, shown = typed[:60].strip(), _loggable(typed)
@@ -114,15 +119,46 @@ async def login(request: web.Request) -> web.Response:
         secret, request.cookies.get(DEVICE_COOKIE, ""), username, time.time()
     )
     limits = limits_for(username, client, device)
-    passwords = request.config_dict[keys.PASSWORDS]
     try:
         # A place in the password checks, taken on arrival: past the cap a sign-in costs nothing
         # more, neither the database nor a check (docs/routing.md, "Isolation").
         with passwords.reserve():
             return await _sign_in(request, username, shown, password, target, device, limits)
     except PasswordChecksBusy as busy:
-        log.warning("sign-in refused: password checks busy", client=client)
-        return _busy(busy.retry_after)
+        return _refused(request, busy.retry_after)
+    except (OSError, TimeoutError, OperationalError, DBAPIError) as exc:
+        # The database slow or away (a sign-in's waits are limited): try again shortly, not a
+        # 500; the attempt, if it was taken, stays counted.
+        log.warning("sign-in failed: database", client=client, error=type(exc).__name__)
+        return _busy(int(DATABASE_WAIT_SECONDS))
+
+
+class _RefusalLog:
+    """Refusals for busy password checks are logged once, then counted: a flood of thousands
+    is a line every LOG_EVERY seconds naming how many (and the last client), not a line each,
+    which would cost the loop (and the disk) as much as the sign-ins it spares."""
+
+    LOG_EVERY = 10.0
+
+    def __init__(self) -> None:
+        self.unlogged = 0
+        self.logged_at = float("-inf")
+
+    def refused(self, client: str) -> None:
+        self.unlogged += 1
+        now = time.monotonic()
+        if now - self.logged_at >= self.LOG_EVERY:
+            log.warning("sign-in refused: password checks busy", client=client,
+                        refused=self.unlogged, seconds=self.LOG_EVERY)  # fmt: skip
+            self.unlogged, self.logged_at = 0, now
+
+
+_refusals = _RefusalLog()
+
+
+def _refused(request: web.Request, retry_after: int) -> web.Response:
+    _refusals.refused(client_address(request))
+    return _busy(retry_after)
 
 
 async def _sign_in(
@@ -139,21 +175,24 @@ async def _sign_in(
     database, now = config[keys.DATABASE], config[keys.CLOCK].now()
     # The attempt is taken (and committed, for every replica to see) before the password is
     # checked: guesses sent all at once are counted one after another, not all let through.
-    async with database.sessions() as session:
+    # One transaction takes it and reads the password's hash: a few round trips of the event
+    # loop's (the webhooks' too), where two transactions made twice as many.
+    # A turn at the database: a few sign-ins at once, so that a slow database cannot let the
+    # places admitted take every pooled connection from the webhooks (passwords.py).
+    async with passwords.database_turn(), database.sessions() as session:
         spent = await take_attempt(session, limits, now=now)
+        stored = None if spent else await stored_password(session, username)
         await (session.rollback() if spent else session.commit())
     if spent is not None:
         log.warning("sign-in refused: too many attempts", username=shown, client=client,
                     limit=spent.key.split(":", 1)[0])  # fmt: skip
         return _too_many(target, username, spent)
-    async with database.sessions() as session:
-        stored = await stored_password(session, username)
     # Checked off the event loop with no connection held (SQLite has one); an unknown name costs
     # the same check, in the same threads, so the time taken does not reveal which names exist.
     right = await passwords.check(stored.password_hash if stored else None, password)
     user, session_id = None, ""
     if stored is not None and right:
-        async with database.sessions() as session:
+        async with passwords.database_turn(), database.sessions() as session:
             user = await note_sign_in(session, stored.user_id, now=now)
             if user is not None:
                 await attempt_succeeded(session, limits)
