@@ -377,6 +377,9 @@ class _Night:
         await asyncio.sleep(self.turns.uniform(*KILL_AFTER_S))
         await self.sim.kill(index)
         await asyncio.gather(task, return_exceptions=True)
+        # The fresh replica's runner starts with a provider recovery pass (its loop is off
+        # here): the texts and calls whose webhooks the killed one never answered are found now.
+        await self.run_pass("provider recovery", t, index)
 
     async def run(self, horizon: datetime) -> None:
         clock, now = self.sim.clock, self.truth.start
