@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import socket
+import warnings
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Generator
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SAWarning
 
 from integrations.fake_twilio import FakeTwilio, create_fake_app
 from integrations.twilio import TwilioTelephony
@@ -153,6 +156,12 @@ class Service:
         self.restarts += 1
         # What the operating system frees when a process dies: its sockets and its pool.
         await _release(old)
+        # And the connections its cancelled tasks still held: a dead process's sockets close
+        # with it; here the garbage collector ends them, now, rather than in the middle of
+        # whatever runs next (SQLAlchemy warns about each, as expected for a killed replica).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            gc.collect()
 
     async def close(self) -> None:
         for replica in self.replicas:
