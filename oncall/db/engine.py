@@ -183,8 +183,15 @@ def _postgres_limits(connection: Any) -> None:
     )
 
 
-def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An engine for `url`; for SQLite the file's folder is created and pragmas are set."""
+def _sqlite_begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False, reads_only: bool = False) -> AsyncEngine:
+    """An engine for `url`; for SQLite the file's folder is created and pragmas are set.
+
+    `reads_only`: its transactions only read (see oncall/db/reading.py); on SQLite they begin
+    DEFERRED, take no write lock, and in WAL mode neither block a writer nor wait for one."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -196,7 +203,8 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             url, echo=echo, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        begin = _sqlite_begin_deferred if reads_only else _sqlite_begin_immediate
+        event.listen(engine.sync_engine, "begin", begin)
         # A connection given up on (its reset cancelled, or dropped unreturned and collected) is
         # ended without waiting (see _SQLiteDriverConnection). A terminate that awaited a close
         # left the connection open when it was cancelled: it held the write lock until the
@@ -221,8 +229,8 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def connect(cls, url: str) -> Database:
-        engine = make_engine(url)
+    def connect(cls, url: str, *, reads_only: bool = False) -> Database:
+        engine = make_engine(url, reads_only=reads_only)
         return cls(engine, async_sessionmaker(engine, expire_on_commit=False))
 
     @property

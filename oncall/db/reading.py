@@ -14,27 +14,9 @@ only then, and could fail with "database is locked" instead of waiting its turn.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event
-
-from oncall.db import engine as engine_module
 from oncall.db.engine import Database
 
 
-def _sqlite_begin_deferred(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
-
-
 def connect_for_reading(url: str) -> Database:
-    """`Database.connect(url)` whose transactions only read; see the module's docstring. (If
-    the engine's SQLite BEGIN is ever no longer the hook known here, the engine is left as it
-    is: IMMEDIATE, correct, only holding the lock.)"""
-    database = Database.connect(url)
-    if database.is_sqlite:
-        sync_engine = database.engine.sync_engine
-        immediate = getattr(engine_module, "_sqlite_begin_immediate", None)
-        if immediate is not None and event.contains(sync_engine, "begin", immediate):
-            event.remove(sync_engine, "begin", immediate)
-            event.listen(sync_engine, "begin", _sqlite_begin_deferred)
-    return database
+    """`Database.connect(url)` whose transactions only read; see the module's docstring."""
+    return Database.connect(url, reads_only=True)
