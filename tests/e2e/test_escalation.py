@@ -160,6 +160,22 @@ async def test_pressing_1_on_the_alert_call_acknowledges(escalated: Service) -> 
     assert texts_to(service, "sm002") == []  # owned: no escalation
 
 
+async def test_declining_the_alert_call_escalates_at_once(escalated: Service) -> None:
+    # The call says "Not acknowledged. The alert will go to the next person": so it does, now.
+    service = escalated
+    contact = await _missed_police_call(service)
+    service.fake.phones.set(service.phones["sw002"], PhoneBehaviour.DECLINE)
+    await tick(service)  # text and alert call; the phone answers and presses 2
+    assert texts_to(service, "sm002") == []
+    await tick(service)  # same minute: the senior manager is texted without the 5-minute wait
+    assert len(texts_to(service, "sm002")) == 1
+    async with service.database.sessions() as session:
+        early = await session.scalar(select(Event).where(Event.kind == "alert.escalating_early"))
+        alert = (await session.scalars(select(Alert).where(Alert.contact_id == contact.id))).one()
+    assert early is not None and early.details["reason"] == "declined on the alert call"
+    assert alert.status == "open"
+
+
 async def test_a_failed_sms_escalates_at_once(escalated: Service) -> None:
     service = escalated
     service.fake.faults.undeliverable(service.phones["sw002"], "undelivered")

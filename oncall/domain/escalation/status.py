@@ -88,11 +88,14 @@ async def alert_call_script(
 async def alert_call_key(
     session: AsyncSession, *, row_id: int, digits: str, now: datetime, zone: ZoneInfo
 ) -> voice.Instruction:
-    """The key pressed on an alert call: 1 acknowledges for the person called."""
+    """The key pressed on an alert call: 1 acknowledges for the person called; any other key
+    declines, and the alert goes to the next step now, as the call then says, instead of after
+    the step's wait (as a failed text does)."""
     row = await _row_and_alert_open(session, row_id)
     if row is None or row.alert_id is None or row.person_id is None:
         return voice.HangUp(ALREADY_DEALT_WITH)
     if digits != "1":
+        await escalate_now(session, row, now, "declined on the alert call")
         return voice.HangUp(NOT_ACKNOWLEDGED)
     alert = await lock_alert(session, row.alert_id)
     person = await session.get(Person, row.person_id)
