@@ -8,9 +8,13 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from rota_solver import parse_problem
 from rota_solver.check import hard_rule_violations
 from rota_solver.check_figures import exact_figures
 from rota_solver.model import Assignment, Problem
+from rota_solver.options import OptionModel
+from rota_solver.relax import CountModel
+from rota_solver.stages import Stages
 
 MONDAY = datetime.fromisoformat("2027-01-04T00:00:00+00:00")
 
@@ -96,3 +100,24 @@ def brute_force(problem: Problem) -> tuple[Key, tuple[Assignment, ...]] | None:
         if best is None or key < best[0]:
             best = (key, rota)
     return best
+
+
+def held_options(doc: dict[str, Any]) -> tuple[Problem, Stages, OptionModel]:
+    """The problem of `doc`, its stages run through fairness and category fairness (proven
+    optimal), and the workers' kind options with those figures held, as the stages hold them."""
+    problem = parse_problem(doc)
+    stages = Stages(problem, 1, 0, None)
+    stages.first_rota(10)
+    for name in ("fairness", "category_fairness"):
+        assert stages.stage(name, 10).status == "optimal"
+    rm, figures = stages.rm, stages.figures
+    limits = {name: held["worker"] for name, held in stages.held.items()}
+    options = OptionModel(
+        rm,
+        "worker",
+        CountModel.kinds(rm),
+        [figures["fairness"], figures["category_fairness"]],
+        limits=limits,
+    )
+    assert not options.too_many
+    return problem, stages, options

@@ -6,33 +6,23 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from rota_solver import parse_problem
-from rota_solver.options import OptionModel
-from rota_solver.relax import CountModel
 from rota_solver.request_bound import RequestBound
 from rota_solver.squares import weight_unit
-from rota_solver.stages import Stages
-from tests.rota_solver.helpers import at, brute_force, document, person, shift
+from tests.rota_solver.helpers import (
+    at,
+    brute_force,
+    document,
+    held_options,
+    person,
+    shift,
+)
 
 
 def _bound_and_optimum(doc: dict[str, Any]) -> tuple[int, int]:
     """The bound with fairness and category fairness held at their optima (as the stages hold
     them), and the true least broken requests (scaled) by enumeration."""
-    problem = parse_problem(doc)
-    stages = Stages(problem, 1, 0, None)
-    stages.first_rota(10)
-    for name in ("fairness", "category_fairness"):
-        assert stages.stage(name, 10).status == "optimal"
-    rm, figures = stages.rm, stages.figures
-    limits = {name: held["worker"] for name, held in stages.held.items()}
-    options = OptionModel(
-        rm,
-        "worker",
-        CountModel.kinds(rm),
-        [figures["fairness"], figures["category_fairness"]],
-        limits=limits,
-    )
-    assert not options.too_many
+    problem, stages, options = held_options(doc)
+    rm = stages.rm
     bound = RequestBound(rm, options)
     bound.model.minimize(bound.expr)
     solver = cp_model.CpSolver()
