@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import aliased
 
 from integrations.fake_twilio import messaging
 from integrations.fake_twilio.phones import PhoneBehaviour
@@ -30,8 +29,7 @@ from oncall.db.models import (
     OutboundMessage,
     OutboxStatus,
 )
-from oncall.domain.calls.reconcile import failsafe_wait
-from oncall.domain.chain import EventKind
+from oncall.domain.calls.reconcile import failsafe_given_to_contact, failsafe_wait
 from oncall.sim.checks import NightCheck, check_night
 from oncall.sim.model import (
     Arrival,
@@ -282,13 +280,7 @@ class _Night:
             # check asks the provider about each `after` its last event (sooner for a call
             # given the fail-safe: failsafe_wait). One it cannot settle stops driving the clock
             # a check later.
-            given = aliased(Event)
-            failsafe = (
-                select(given.seq)
-                .where(given.contact_id == Contact.id, given.kind == EventKind.CALL_FAILSAFE)
-                .correlate(Contact)
-                .exists()
-            )
+            failsafe = failsafe_given_to_contact()
             last = (
                 select(func.max(Event.occurred_at).label("last"), failsafe.label("failsafe"))
                 .join(Contact, Event.contact_id == Contact.id)

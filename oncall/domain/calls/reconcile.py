@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import Exists
 
 from integrations.telephony import CallProgress, CallState, Telephony, TelephonyError
 from oncall.clock import Clock
@@ -79,13 +80,7 @@ async def open_calls(
     """(contact id, CallSid) of voice contacts with no end whose last event is `after` old
     (`FAILSAFE_AFTER` when the fail-safe ring was given)."""
     last = func.max(Event.occurred_at)
-    given = aliased(Event)
-    failsafe = (
-        select(given.seq)
-        .where(given.contact_id == Contact.id, given.kind == EventKind.CALL_FAILSAFE)
-        .correlate(Contact)
-        .exists()
-    )
+    failsafe = failsafe_given_to_contact()
     query = (
         select(Contact.id, Contact.provider_sid)
         .join(Event, Event.contact_id == Contact.id)
@@ -104,6 +99,18 @@ async def open_calls(
     if skip:
         query = query.where(Contact.id.not_in(list(skip)))
     return [(row_id, sid) for row_id, sid in (await session.execute(query)).all() if sid]
+
+
+def failsafe_given_to_contact() -> Exists:
+    """Whether the contact of the enclosing query (correlated on Contact) was given the
+    fail-safe ring: such a call is asked about sooner (`failsafe_wait`)."""
+    given = aliased(Event)
+    return (
+        select(given.seq)
+        .where(given.contact_id == Contact.id, given.kind == EventKind.CALL_FAILSAFE)
+        .correlate(Contact)
+        .exists()
+    )
 
 
 def failsafe_wait(after: timedelta) -> timedelta:
