@@ -7,7 +7,6 @@ counting `Hasher`."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -21,13 +20,12 @@ from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
 from oncall.db.models import SignInThrottle
-from oncall.domain.people import Argon2Hasher
 from oncall.domain.people.passwords import DATABASE_TURNS
-from oncall.settings import Settings
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM
 from tests.reliability.test_webhook_budget import start_budgeted
 from tests.support import load_demo_data
+from tests.web.test_password_checks import GateHasher, _settings
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 Client = TestClient[web.Request, web.Application]
@@ -35,25 +33,17 @@ RIGHT = "oncall-demo"
 WAIT = 60.0  # generous: the machine running the tests may be busy
 
 
-class CountingHasher(Argon2Hasher):
-    """argon2, counting the checks; the first waits for the test's gate, so that the others
-    arrive while a check is surely under way and every place is taken."""
+class CountingHasher(GateHasher):
+    """argon2, counting the checks; each waits for the test's gate, so that the others arrive
+    while a check is surely under way and every place is taken."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.checked: list[str] = []
-        self.entered = threading.Event()
-        self.gate = threading.Event()
 
     def verify(self, password_hash: str, password: str) -> bool:
         self.checked.append(password)
-        self.entered.set()
-        self.gate.wait(WAIT)
         return super().verify(password_hash, password)
-
-
-def _settings(database: Database, **extra: int) -> Settings:
-    url = database.engine.url.render_as_string(hide_password=False)
-    return Settings(database_url=url, secret_key="k" * 40, **extra)  # type: ignore[arg-type]
 
 
 async def _guess(client: Client, username: str, password: str, address: str) -> int:
