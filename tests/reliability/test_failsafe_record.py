@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from oncall.db.engine import Database
-from oncall.db.models import Channel, Event
-from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
+from oncall.db.models import Channel, Contact, Event
+from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe, write_failsafe
 from oncall.domain.chain import EventKind
 from oncall.domain.contacts import identify_caller, open_contact
-from tests.support import JERSEY
+from tests.support import JERSEY, lock_waiters
 
 AT = datetime(2027, 1, 8, 23, 0, tzinfo=UTC)
 SID = "CA" + "f" * 32
@@ -76,4 +77,33 @@ async def test_one_transaction_recording_twice_writes_once(database: Database) -
         await record_failsafe(session, _given(), zone=JERSEY)
         await record_failsafe(session, _given(), zone=JERSEY)
         await session.commit()
+    assert await _failsafes(database) == 1
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # the unique index waits there
+async def test_a_contact_the_timed_out_step_commits_meanwhile_takes_the_record(
+    database: Database,
+) -> None:
+    """The step that missed its budget opened the call's contact, and its commit was in flight:
+    the record found no contact, and its own insert waited on the unique call id, then was
+    refused when the step committed. The record is then made on the step's contact."""
+    async with database.sessions() as step:
+        await open_contact(
+            step, channel=Channel.VOICE, line=None, caller_number="+447797000001",
+            caller=await identify_caller(step, "+447797000001"), provider_sid=SID, at=AT,
+            zone_year=2027,
+        )  # fmt: skip
+        record = asyncio.ensure_future(write_failsafe(database.sessions, _given(), zone=JERSEY))
+        for _ in range(1000):
+            if await lock_waiters(database) or record.done():
+                break
+            await asyncio.sleep(0.01)
+        assert not record.done(), record  # it waits for the step's insert
+        await step.commit()
+    await record
+    async with database.sessions() as session:
+        contacts = await session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.provider_sid == SID)
+        )
+    assert contacts == 1
     assert await _failsafes(database) == 1

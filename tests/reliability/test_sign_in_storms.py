@@ -24,7 +24,7 @@ from oncall.domain.people.passwords import DATABASE_TURNS
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM
 from tests.reliability.test_webhook_budget import start_budgeted
-from tests.support import load_demo_data
+from tests.support import load_demo_data, lock_waiters
 from tests.web.test_password_checks import GateHasher, _settings
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
@@ -123,17 +123,6 @@ async def test_parallel_guesses_from_many_addresses_check_the_account_s_ten(
     assert await _attempts(database, "account:manager") == len(hasher.checked)
 
 
-async def _lock_waiters(database: Database) -> int:
-    async with database.engine.connect() as conn:
-        found = await conn.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return int(found or 0)
-
-
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # the pool is PostgreSQL's
 async def test_sign_ins_stuck_on_a_slow_database_leave_connections_for_the_calls(
     aiohttp_server: ServerFactory, database: Database
@@ -159,11 +148,11 @@ async def test_sign_ins_stuck_on_a_slow_database_leave_connections_for_the_calls
 
             signing_in = [asyncio.create_task(sign_in(n)) for n in range(30)]
             for _ in range(int(WAIT * 10)):  # until the turns wait on the lock
-                if await _lock_waiters(database) >= DATABASE_TURNS:
+                if await lock_waiters(database) >= DATABASE_TURNS:
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.5)  # every other sign-in has had its chance at the pool
-            assert await _lock_waiters(database) == DATABASE_TURNS
+            assert await lock_waiters(database) == DATABASE_TURNS
             params = {"CallSid": "CA" + "9" * 32, "From": POLICE_CONTROL_ROOM,
                       "To": service.lines["police"], "CallStatus": "ringing"}  # fmt: skip
             headers = {"X-Twilio-Signature": service.signature("/twilio/voice/incoming", params)}

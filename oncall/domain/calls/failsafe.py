@@ -16,7 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from oncall.db.models import Channel, Contact, Event, Person
 from oncall.domain.calls.flow import line_for
@@ -111,3 +112,25 @@ async def record_failsafe(
         },
     )
     return contact
+
+
+async def write_failsafe(
+    sessions: async_sessionmaker[AsyncSession], given: FailsafeGiven, *, zone: ZoneInfo
+) -> None:
+    """`record_failsafe` in a transaction of its own, committed.
+
+    The step that missed its budget was cancelled, but its own commit may still be in flight,
+    with the call's contact in it: then this record found no contact and opened one, and
+    PostgreSQL's unique index on the call's id made that insert wait for the step's commit and
+    then refuse it. Nothing is wrong: the record is made once more, in a new transaction, on the
+    contact the step opened (the only such race: every later writer locks that contact first).
+    """
+    for last in (False, True):
+        try:
+            async with sessions() as session:
+                await record_failsafe(session, given, zone=zone)
+                await session.commit()
+            return
+        except IntegrityError:
+            if last:
+                raise

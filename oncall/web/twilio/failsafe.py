@@ -19,7 +19,7 @@ from integrations.twilio import twiml
 from oncall import keys
 from oncall.db.engine import waits_limited
 from oncall.domain.calls import spoken
-from oncall.domain.calls.failsafe import FailsafeGiven, record_failsafe
+from oncall.domain.calls.failsafe import FailsafeGiven, write_failsafe
 from oncall.domain.calls.journal import FailsafeJournal
 from oncall.domain.duty import on_duty_at
 from oncall.log import get_logger
@@ -113,9 +113,7 @@ async def record_failsafes(app: App, call_sid: str | None = None) -> int:
     for given in waiting:
         try:
             with waits_limited(budget.seconds):
-                async with app[keys.DATABASE].sessions() as session:
-                    await record_failsafe(session, given, zone=zone)
-                    await session.commit()
+                await write_failsafe(app[keys.DATABASE].sessions, given, zone=zone)
         except Exception as exc:  # kept, tried again on the next pass
             if database_away(exc):
                 log.debug("fail-safe answer not recorded yet", error=type(exc).__name__)
