@@ -17,6 +17,7 @@ import pytest
 
 from oncall.db.engine import Database
 from oncall.db.migrate import upgrade
+from oncall.log import configure_logging
 from tests.support import truncate_all
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -46,6 +47,10 @@ POSTGRES_AVAILABLE = _postgres_answers(PG_URL)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # Logging as the service sets it up (plain tracebacks, to the current stderr), not
+    # structlog's defaults: those draw every logged exception as a rich traceback, which took
+    # the loop for seconds under the tests that log many (a sign-in storm on a locked database).
+    configure_logging(log_format="console", level="info")
     if PG_REQUIRED and not POSTGRES_AVAILABLE:
         pytest.exit(
             f"PostgreSQL is required (ONCALL_TEST_REQUIRE_POSTGRES=1) but does not answer at "

@@ -114,10 +114,13 @@ class PasswordChecker:
     async def database_turn(self) -> AsyncIterator[None]:
         """A turn at the database for a sign-in holding a place: at most DATABASE_TURNS at
         once, and within one each wait limited to DATABASE_WAIT_SECONDS (the database gives
-        up, and lets go, on its own side too)."""
+        up, and lets go, on its own side too), the whole turn too (TimeoutError): the wait for
+        a pooled connection is not the database's to limit, and on SQLite (one connection)
+        the periodic jobs queued for it with a write lock held elsewhere kept a sign-in 45 s."""
         async with self._turns:
             with waits_limited(DATABASE_WAIT_SECONDS):
-                yield
+                async with asyncio.timeout(DATABASE_WAIT_SECONDS):
+                    yield
 
     async def start(self) -> None:
         """Make the stand-in hash checked for unknown names now, in the threads, so that the
