@@ -32,7 +32,7 @@ async def test_every_escalation_event_is_on_the_timeline(escalated: Service) -> 
         )
     assert contact is not None
     await tick(service)
-    await tick(service, minutes=5)
+    await tick(service, minutes=1)
     await service.fake.send_inbound_sms(
         from_=service.phones["sw002"], to=service.lines["police"], body=f"ACK {contact.short_ref}"
     )

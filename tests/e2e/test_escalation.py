@@ -42,29 +42,35 @@ async def test_unanswered_police_call_escalates_on_time_and_ack_stops_it(
     contact = await _missed_police_call(service)
     ref = contact.short_ref
     await tick(service)
-    sw002 = texts_to(service, "sw002")
-    assert len(sw002) == 1
-    assert sw002[0].startswith(f"OOH-{ref} Police HQ call missed")
-    assert sw002[0].endswith(f"Reply ACK {ref}")
+    # The default policy: both workers on duty (sw002, then sw004) by text and call at once.
+    for worker in ("sw002", "sw004"):
+        texts = texts_to(service, worker)
+        assert len(texts) == 1, worker
+        assert texts[0].startswith(f"OOH-{ref} Police HQ call missed")
+        assert texts[0].endswith(f"Reply ACK {ref}")
+        calls = [
+            c
+            for c in service.fake.calls.values()
+            if c.to == service.phones[worker] and c.direction == "outbound-api"
+        ]
+        assert len(calls) == 1, worker
     assert texts_to(service, "sm002") == []
-    # An alert call too (the default policy: SMS and voice for the duty worker).
-    calls = [
-        c
-        for c in service.fake.calls.values()
-        if c.to == service.phones["sw002"] and c.direction == "outbound-api"
-    ]
-    assert len(calls) == 1
 
-    await tick(service, minutes=4)
-    assert texts_to(service, "sm002") == []  # not yet: the duty worker has 5 minutes
-    await tick(service, minutes=1)
+    await tick(service, minutes=0.5)
+    assert texts_to(service, "sm002") == []  # not yet: the workers have a minute
+    await tick(service, minutes=0.5)
     assert len(texts_to(service, "sm002")) == 1
-    await tick(service, minutes=10)  # round 2: the duty worker again, as a reminder
-    assert [b.startswith("REMINDER") for b in texts_to(service, "sw002")] == [False, True]
-    await tick(service, minutes=5)
+    await tick(service, minutes=13)
+    assert len(texts_to(service, "sw002")) == 1
+    await tick(service, minutes=1)  # round 2 at +15: both workers again, as a reminder
+    for worker in ("sw002", "sw004"):
+        assert [b.startswith("REMINDER") for b in texts_to(service, worker)] == [False, True]
+    await tick(service, minutes=1)
     assert len(texts_to(service, "sm002")) == 2
     assert texts_to(service, "sm001") == []
-    await tick(service, minutes=10)  # then every manager
+    await tick(service, minutes=13)
+    assert texts_to(service, "sm001") == []
+    await tick(service, minutes=1)  # then every manager, at +30 as before
     for code in MANAGERS:
         assert len(texts_to(service, code)) >= 1, code
 
@@ -167,7 +173,7 @@ async def test_declining_the_alert_call_escalates_at_once(escalated: Service) ->
     service.fake.phones.set(service.phones["sw002"], PhoneBehaviour.DECLINE)
     await tick(service)  # text and alert call; the phone answers and presses 2
     assert texts_to(service, "sm002") == []
-    await tick(service)  # same minute: the senior manager is texted without the 5-minute wait
+    await tick(service)  # same instant: the senior manager is texted without the step's wait
     assert len(texts_to(service, "sm002")) == 1
     async with service.database.sessions() as session:
         early = await session.scalar(select(Event).where(Event.kind == "alert.escalating_early"))
@@ -182,7 +188,7 @@ async def test_a_failed_sms_escalates_at_once(escalated: Service) -> None:
     await _missed_police_call(service)
     await tick(service)  # duty worker texted: undelivered → the next step is due now
     assert texts_to(service, "sm002") == []
-    await tick(service)  # same minute: the senior manager is texted without the 5-minute wait
+    await tick(service)  # same instant: the senior manager is texted without the step's wait
     assert len(texts_to(service, "sm002")) == 1
     async with service.database.sessions() as session:
         kinds = list(await session.scalars(select(Event.kind).order_by(Event.seq)))
@@ -277,8 +283,9 @@ async def test_a_foster_carer_texts_the_line(escalated: Service) -> None:
         contacts = list(await session.scalars(select(Contact).where(Contact.channel == "sms")))
         alerts = list(await session.scalars(select(Alert)))
     assert len(contacts) == 1 and len(alerts) == 1  # bundled, not repeated
+    # One text to each worker on duty (the default's first step), not one per carer's text.
     texts = [t for code in ("sw002", "sw004") for t in texts_to(service, code)]
-    assert len(texts) == 1
+    assert len(texts) == 2 and texts[0] == texts[1]
     assert "Foster carers text message" in texts[0] and "Placement" not in texts[0]
 
 

@@ -11,7 +11,12 @@ from oncall.db.models import Event, OutboundMessage
 from oncall.domain.chain import verify_chain
 from tests.e2e.conftest import FRIDAY_NIGHT, ServerFactory, Service
 from tests.e2e.test_calls import POLICE_CONTROL_ROOM
-from tests.e2e.test_escalation_support import escalation_service, texts_to, tick
+from tests.e2e.test_escalation_support import (
+    duty_worker_for_five_minutes,
+    escalation_service,
+    texts_to,
+    tick,
+)
 
 
 async def _text_to_duty_worker(service: Service) -> OutboundMessage:
@@ -111,4 +116,9 @@ async def test_a_text_still_on_its_way_is_asked_about_again_later(lost: Service)
 
 @pytest.fixture
 async def lost(aiohttp_server: ServerFactory, database: Database) -> Service:
-    return await escalation_service(aiohttp_server, database, ManualClock(FRIDAY_NIGHT))
+    clock = ManualClock(FRIDAY_NIGHT)
+    service = await escalation_service(aiohttp_server, database, clock)
+    # The senior manager's step five minutes on, so that a failure found by a lookup at two
+    # minutes is seen to move the alert on before it (the default's step is a minute on).
+    await duty_worker_for_five_minutes(database, clock)
+    return service

@@ -6,6 +6,7 @@ from integrations.fake_twilio import PhoneBehaviour
 from oncall import keys
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
+from oncall.domain.escalation import update_policy
 from tests.e2e.conftest import ServerFactory, Service, publish_friday_night, start_service
 from tests.support import load_demo_data
 
@@ -26,6 +27,21 @@ async def escalation_service(
     )
     service.fake.phones.set_default(PhoneBehaviour.NO_ANSWER)
     return service
+
+
+async def duty_worker_for_five_minutes(database: Database, clock: ManualClock) -> None:
+    """Missed calls page the duty worker alone, the senior manager five minutes later: for tests
+    of what moves an alert on before its step's wait is over (the default waits one minute)."""
+    steps = [
+        {"targets": ["duty_worker"], "channels": ["sms", "voice"], "wait_minutes": 5},
+        {"targets": ["senior_manager"], "channels": ["sms", "voice"], "wait_minutes": 10},
+    ]
+    async with database.sessions() as session:
+        await update_policy(
+            session, line_id=None, kind="missed_call", steps=steps, repeat=2, now=clock.now(),
+            by="test",
+        )  # fmt: skip
+        await session.commit()
 
 
 async def tick(service: Service, *, minutes: float = 0) -> None:

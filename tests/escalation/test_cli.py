@@ -35,7 +35,7 @@ def test_alerts_commands(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
 def _run_commands(capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["alerts", "policies"]) == 0
     out = capfd.readouterr().out
-    assert "missed_call (every line): duty_worker by sms+voice, wait 5 min" in out
+    assert "missed_call (every line): duty_worker+second_worker by sms+voice, wait 1 min" in out
     assert main(["alerts", "list"]) == 0
     assert capfd.readouterr().out.strip() == "no alerts"
     assert main(["alerts", "run-once"]) == 0  # nothing due: nothing sent, no provider needed

@@ -32,14 +32,36 @@ async def test_defaults_walk_two_rounds_then_all_managers(database: Database) ->
             break
         positions.append(nxt)
     steps = [policy.step_at(*p) for p in positions]
+    workers = ("duty_worker", "second_worker")
     assert [s.targets if s else None for s in steps] == [
-        ("duty_worker",), ("senior_manager",), ("duty_worker",), ("senior_manager",),
-        ("all_managers",),
+        workers, ("senior_manager",), workers, ("senior_manager",), ("all_managers",),
     ]  # fmt: skip
     assert steps[-1] == FINAL_STEP
-    assert [s.wait_minutes for s in steps[:-1] if s] == [5, 10, 5, 10]
+    # Both workers at once, the senior manager a minute later; round two at +15, all at +30.
+    assert [s.wait_minutes for s in steps[:-1] if s] == [1, 14, 1, 14]
     assert steps[0] is not None and steps[0].channels == ("sms", "voice")
     assert policy.before(1, 0) == (0, 1) and policy.before(0, 0) is None
+
+
+@pytest.mark.parametrize("kind", ["missed_call", "voicemail", "inbound_sms"])
+async def test_the_default_for_a_contact_pages_both_workers_and_the_manager_a_minute_on(
+    database: Database, kind: str
+) -> None:
+    """The shipped default for a contact nobody took (docs/escalation.md, "Why this default"):
+    both workers on duty at once, the senior manager at +1 min if neither owned it, both
+    workers again at +15, the manager at +16, every manager at +30, by text and call."""
+    async with database.sessions() as session:
+        policy = await policy_for(session, line_id=None, kind=kind, now=NOW)
+    timeline, at, position = [], 0, (0, 0)
+    while (step := policy.step_at(*position)) is not None:
+        timeline.append((at, step.targets, step.channels))
+        at += step.wait_minutes
+        position = policy.after(*position)
+    both, call = ("duty_worker", "second_worker"), ("sms", "voice")
+    assert timeline == [
+        (0, both, call), (1, ("senior_manager",), call), (15, both, call),
+        (16, ("senior_manager",), call), (30, ("all_managers",), ("sms",)),
+    ]  # fmt: skip
 
 
 async def test_a_line_policy_wins_and_edits_are_logged(database: Database) -> None:

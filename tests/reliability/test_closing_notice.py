@@ -32,7 +32,7 @@ async def _missed_call_texted_to_worker_and_manager(service: Service) -> Contact
         )
     assert contact is not None
     await tick(service)  # sw002 is texted
-    await tick(service, minutes=5)  # then sm002, the senior manager
+    await tick(service, minutes=1)  # then sm002, the senior manager (and sw004 at once)
     assert len(texts_to(service, "sw002")) == 1 and len(texts_to(service, "sm002")) == 1
     return contact
 

@@ -81,7 +81,13 @@ def _step(*targets: str, channels: tuple[str, ...] = ("sms", "voice"), wait: int
     return Step(tuple(targets), channels, wait)
 
 
-_CALL_STEPS = (_step("duty_worker", wait=5), _step("senior_manager", wait=10))
+# A missed call, a voicemail or a carer's text (docs/escalation.md, "Why this default"): both
+# workers on duty at once, the senior manager a minute later if neither has owned it, both
+# workers again at +15 min and the manager at +16, every manager at +30.
+_CALL_STEPS = (
+    _step("duty_worker", "second_worker", wait=1),
+    _step("senior_manager", wait=14),
+)
 DEFAULTS: dict[str, tuple[tuple[Step, ...], int]] = {
     AlertKind.MISSED_CALL: (_CALL_STEPS, 2),
     AlertKind.VOICEMAIL: (_CALL_STEPS, 2),
