@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from integrations.telephony import SentMessage
 from integrations.twilio import TwilioTelephony, WebhookUrls
 from oncall import keys
 from oncall.clock import ManualClock
@@ -145,6 +146,63 @@ async def test_sender_crash_after_claim_is_not_resent_and_escalates(escalated: S
     assert len(texts_to(service, "sm002")) == 1  # the senior manager is told at once
     (row, *_) = await _rows(service)
     assert row.status == "failed" and "outcome unknown" in row.last_error
+
+
+class _FirstTextBreaks(TwilioTelephony):
+    """A Twilio client whose first text raises what no client should (a bug, an unexpected
+    answer): one message of a batch that fails unexpectedly."""
+
+    texts = 0
+
+    async def send_sms(
+        self, *, to: str, from_: str, body: str, status_callback: str | None = None
+    ) -> SentMessage:
+        self.texts += 1
+        if self.texts == 1:
+            raise RuntimeError("unexpected answer")
+        await asyncio.sleep(0.05)  # the other text is still on its way when the first fails
+        return await super().send_sms(
+            to=to, from_=from_, body=body, status_callback=status_callback
+        )
+
+
+async def test_a_text_failing_unexpectedly_does_not_lose_its_batch_s_acceptances(
+    on_sqlite: Service,
+) -> None:
+    """A send that raises something unexpected ends the pass (the runner logs it and tries
+    again), but the texts of its batch that Twilio accepted keep their SIDs: before, the pass
+    ended at the first exception and they stayed `sending` until their lease ran out, then were
+    marked failed ("outcome unknown") and escalated, although they had been sent."""
+    service = on_sqlite
+    await _sms_only(service)
+    await _alerts(service, 2)
+    await service.app[keys.SCHEDULER].run_once()
+    # No status callback comes to find the row either (lost, or not yet sent by Twilio).
+    service.fake.faults.lose_status_callbacks(service.phones["sw002"])
+    settings = service.settings
+    telephony = _FirstTextBreaks(
+        account_sid=settings.account_sid, auth_token=settings.auth_tokens[0],
+        api_base=settings.rest_api_base,
+    )  # fmt: skip
+    sender = alert_sender(
+        service.database.sessions, telephony, SenderConfig(WebhookUrls(settings.public_url))
+    )
+    try:
+        with pytest.raises(RuntimeError, match="unexpected answer"):
+            await sender.run_once(service.clock.now())
+        for _ in range(500):  # before, the other send went on by itself after the pass ended
+            if texts_to(service, "sw002"):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await telephony.close()
+    await service.fake.settle()
+    assert len(texts_to(service, "sw002")) == 1
+    rows = await _rows(service)
+    sent = [r for r in rows if r.provider_sid is not None]
+    assert len(sent) == 1 and sent[0].status == "queued"
+    (unknown,) = [r for r in rows if r.provider_sid is None]
+    assert unknown.status == "sending"  # left to its lease: at most once
 
 
 @pytest.mark.parametrize(

@@ -143,8 +143,21 @@ class OutboxSender:
                 await session.commit()
             if not claimed:
                 return report
-            results = await asyncio.gather(*(self._send_limited(r, now, report) for r in claimed))
-            await self._record_accepted([r for r in results if r is not None], now, report)
+            # Every send of the batch is waited for, even when one raises something unexpected:
+            # the texts Twilio accepted keep their SIDs (else they would stay `sending` until
+            # their lease ran out, then be marked failed and escalated although sent). The one
+            # that raised is left to its lease (at most once) and the pass ends with its error.
+            results = await asyncio.gather(
+                *(self._send_limited(r, now, report) for r in claimed), return_exceptions=True
+            )
+            await self._record_accepted(
+                [r for r in results if r is not None and not isinstance(r, BaseException)],
+                now,
+                report,
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
 
     async def _send_limited(
         self, row: outbox.Claimed, now: datetime, report: SendReport
