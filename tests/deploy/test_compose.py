@@ -60,6 +60,17 @@ def test_every_dependency_is_a_service_and_the_order_is_migrate_then_app() -> No
     assert app["deploy"]["replicas"] == 2
     assert app["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["nginx"]["depends_on"]["app"]["condition"] == "service_healthy"
+    assert services["nginx"]["depends_on"]["webhooks"]["condition"] == "service_healthy"
+
+
+def test_the_webhook_process_is_the_app_without_the_loops() -> None:
+    services = _services()
+    app, webhooks = services["app"], services["webhooks"]
+    assert webhooks["deploy"]["replicas"] == 1
+    assert webhooks["environment"] == {**app["environment"], "ONCALL_ESCALATION_WORKERS": "off"}
+    assert "ONCALL_ESCALATION_WORKERS" not in app["environment"]
+    same = {k: v for k, v in app.items() if k not in ("deploy", "environment")}
+    assert {k: v for k, v in webhooks.items() if k not in ("deploy", "environment")} == same
 
 
 def test_postgres_keeps_its_data_and_reports_health() -> None:
@@ -77,7 +88,7 @@ def test_only_nginx_publishes_ports() -> None:
 
 
 def test_app_environment_names_real_settings_and_no_secret() -> None:
-    for name in ("migrate", "app"):
+    for name in ("migrate", "app", "webhooks"):
         service = _services()[name]
         environment = service.get("environment", {})
         assert set(environment) <= set(ENVIRONMENT_NAMES)
@@ -96,6 +107,11 @@ def test_nginx_upstream_and_health_check_use_the_port_the_app_listens_on(tmp_pat
     site = NGINX / "compose.conf"
     directives = inlined(parse(main_config(site, tmp_path)))
     assert upstream_servers(directives, "oncall") == [f"app:{port}"]
+    webhooks = _services()["webhooks"]["environment"]["ONCALL_PORT"]
+    assert upstream_servers(directives, "oncall_webhooks") == [
+        f"webhooks:{webhooks}",
+        f"app:{port}",
+    ]
     mounts = {v.split(":")[0]: v.split(":")[1] for v in _services()["nginx"]["volumes"]}
     assert mounts["./nginx/compose.conf"] == "/etc/nginx/conf.d/default.conf"
     assert mounts["./nginx/oncall-proxy.conf"] == SNIPPET_INSTALLED_AT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,9 +20,15 @@ KUSTOMIZATIONS = [KUBERNETES, KUBERNETES / "migrate"]
 MANIFESTS = sorted(p for p in KUBERNETES.rglob("*.yaml") if p.name != "kustomization.yaml")
 
 
-def _by_kind(kind: str) -> dict[str, Any]:
-    found = [d for p in MANIFESTS for d in yaml_documents(p) if d["kind"] == kind]
-    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+def _by_kind(kind: str, name: str | None = None) -> dict[str, Any]:
+    """The one manifest of `kind` (named `name`, where there are several of the kind)."""
+    found = [
+        d
+        for p in MANIFESTS
+        for d in yaml_documents(p)
+        if d["kind"] == kind and name in (None, d["metadata"]["name"])
+    ]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
     return found[0]
 
 
@@ -91,8 +98,9 @@ def test_config_map_holds_real_settings_and_no_secret() -> None:
     assert not secret_names & set(data)
 
 
-def test_deployment_runs_two_ready_non_root_replicas() -> None:
-    deployment = _by_kind("Deployment")
+@pytest.mark.parametrize("name", ["oncall", "oncall-webhooks"])
+def test_deployment_runs_two_ready_non_root_replicas(name: str) -> None:
+    deployment = _by_kind("Deployment", name)
     spec = deployment["spec"]
     assert spec["replicas"] == 2
     assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
@@ -123,17 +131,31 @@ def test_migration_job_upgrades_the_schema_once() -> None:
     assert set(_env_from(pod)) == {("configMap", "oncall-config"), ("secret", "oncall-secrets")}
 
 
+def _selected(service: dict[str, Any]) -> list[str]:
+    """The Deployments whose pods `service` selects."""
+    selector = service["spec"]["selector"].items()
+    return [
+        d["metadata"]["name"]
+        for p in MANIFESTS
+        for d in yaml_documents(p)
+        if d["kind"] == "Deployment"
+        and selector <= d["spec"]["template"]["metadata"]["labels"].items()
+    ]
+
+
 def test_service_and_ingress_reach_the_app_port() -> None:
-    service = _by_kind("Service")
-    (port,) = service["spec"]["ports"]
-    assert port["targetPort"] == "http"
-    selector = service["spec"]["selector"]
-    labels = _by_kind("Deployment")["spec"]["template"]["metadata"]["labels"]
-    assert selector.items() <= labels.items()
+    for name in ("oncall", "oncall-webhooks"):
+        service = _by_kind("Service", name)
+        (port,) = service["spec"]["ports"]
+        assert port["targetPort"] == "http"
+        assert _selected(service) == [name]  # the webhooks' pods and the app's, never both
     ingress = _by_kind("Ingress")
     (rule,) = ingress["spec"]["rules"]
-    (path,) = rule["http"]["paths"]
-    assert path["backend"]["service"] == {"name": "oncall", "port": {"name": "http"}}
+    paths = {p["path"]: p for p in rule["http"]["paths"]}
+    assert paths["/"]["backend"]["service"] == {"name": "oncall", "port": {"name": "http"}}
+    twilio = paths["/twilio/"]
+    assert twilio["pathType"] == "Prefix"
+    assert twilio["backend"]["service"] == {"name": "oncall-webhooks", "port": {"name": "http"}}
     public_host = _by_kind("ConfigMap")["data"]["ONCALL_PUBLIC_URL"].removeprefix("https://")
     assert rule["host"] == public_host
     assert ingress["spec"]["tls"][0]["hosts"] == [public_host]
@@ -155,3 +177,23 @@ def test_config_map_and_secret_filled_in_are_a_valid_configuration() -> None:
     }
     settings = load_settings(filled)
     assert (settings.telephony, settings.port) == ("twilio", 8080)
+
+
+def test_the_webhook_pods_are_the_app_s_without_the_loops() -> None:
+    """Everything but the labels, the escalation loops and the memory is the app's own."""
+    app, webhooks = _by_kind("Deployment", "oncall"), _by_kind("Deployment", "oncall-webhooks")
+    (own,) = webhooks["spec"]["template"]["spec"]["containers"]
+    assert {"name": "ONCALL_ESCALATION_WORKERS", "value": "off"} in own["env"]
+    (app_container,) = app["spec"]["template"]["spec"]["containers"]
+    assert not any(e["name"] == "ONCALL_ESCALATION_WORKERS" for e in app_container["env"])
+
+    def apart(deployment: dict[str, Any]) -> dict[str, Any]:
+        text = json.dumps(deployment).replace('"webhooks"', '"web"')
+        pod: dict[str, Any] = json.loads(text.replace('"oncall-webhooks"', '"oncall"'))
+        (container,) = pod["spec"]["template"]["spec"]["containers"]
+        container["env"] = [e for e in container["env"] if e["name"] != "ONCALL_ESCALATION_WORKERS"]
+        del container["resources"]
+        return pod
+
+    assert apart(webhooks) == apart(app)
+    assert _by_kind("PodDisruptionBudget", "oncall-webhooks")["spec"]["minAvailable"] == 1

@@ -67,19 +67,46 @@ def test_requests_reach_the_app_unchanged_with_forwarded_headers(
     assert _in(metrics, "deny") == [["all"]]
 
 
-def test_plain_server_site_proxies_to_the_address_the_systemd_unit_listens_on(
-    tmp_path: Path,
-) -> None:
-    unit = (SYSTEMD / "oncall.service").read_text(encoding="utf-8")
+def _listens_on(unit: str) -> str:
+    text = (SYSTEMD / unit).read_text(encoding="utf-8")
     environment = dict(
         pair.split("=", 1)
-        for line in unit.splitlines()
+        for line in text.splitlines()
         if line.startswith("Environment=")
         for pair in line.removeprefix("Environment=").split()
     )
+    return f"{environment['ONCALL_HOST']}:{environment['ONCALL_PORT']}"
+
+
+def test_plain_server_site_proxies_to_the_addresses_the_systemd_units_listen_on(
+    tmp_path: Path,
+) -> None:
     directives = _directives(NGINX / "oncall.conf", tmp_path)
-    expected = f"{environment['ONCALL_HOST']}:{environment['ONCALL_PORT']}"
-    assert upstream_servers(directives, "oncall") == [expected]
+    app, webhooks = _listens_on("oncall.service"), _listens_on("oncall-webhooks.service")
+    assert upstream_servers(directives, "oncall") == [app]
+    # Twilio's webhooks: their own process first, the app when it is down.
+    assert upstream_servers(directives, "oncall_webhooks") == [webhooks, app]
+
+
+@pytest.mark.parametrize("site", SITES, ids=lambda p: p.name)
+def test_every_twilio_webhook_goes_to_the_webhook_process_and_nothing_else_does(
+    site: Path, tmp_path: Path
+) -> None:
+    tls = _servers(_directives(site, tmp_path))["443"]
+    passes = {
+        " ".join(d["args"]): _in(d["block"], "proxy_pass")
+        for d in tls
+        if d["directive"] == "location" and _in(d["block"], "proxy_pass")
+    }
+    webhooks = [["http://oncall_webhooks"]]
+    assert passes["/twilio/"] == passes["= /twilio/voice/incoming"] == webhooks
+    assert all(v != webhooks for k, v in passes.items() if "/twilio/" not in k), passes
+    backup = [
+        d["args"]
+        for d, parents in walk(_directives(site, tmp_path))
+        if d["directive"] == "server" and parents[-1]["args"] == ["oncall_webhooks"]
+    ][-1]
+    assert "backup" in backup, backup
 
 
 def test_a_broken_site_is_caught(tmp_path: Path) -> None:

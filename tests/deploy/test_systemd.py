@@ -47,8 +47,12 @@ def _analyze(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_units_are_the_service_and_its_migration() -> None:
-    assert [u.name for u in UNITS] == ["oncall-migrate.service", "oncall.service"]
+def test_units_are_the_service_its_webhook_process_and_its_migration() -> None:
+    assert [u.name for u in UNITS] == [
+        "oncall-migrate.service",
+        "oncall-webhooks.service",
+        "oncall.service",
+    ]
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
@@ -89,3 +93,33 @@ def test_service_runs_the_venv_as_oncall_and_restarts() -> None:
     migrate = (SYSTEMD / "oncall-migrate.service").read_text(encoding="utf-8")
     assert "ExecStart=/opt/oncall/bin/oncall db upgrade" in migrate.splitlines()
     assert "Type=oneshot" in migrate.splitlines()
+
+
+def _environment(unit: str) -> dict[str, str]:
+    text = (SYSTEMD / unit).read_text(encoding="utf-8")
+    return dict(
+        pair.split("=", 1)
+        for line in text.splitlines()
+        if line.startswith("Environment=")
+        for pair in line.removeprefix("Environment=").split()
+    )
+
+
+def test_the_webhook_process_is_the_service_on_its_own_port_without_the_loops() -> None:
+    """Everything but its port, its journal and the loops is the service's own: the same
+    program, user, settings and hardening, line for line."""
+    service = (SYSTEMD / "oncall.service").read_text(encoding="utf-8").splitlines()
+    webhooks = (SYSTEMD / "oncall-webhooks.service").read_text(encoding="utf-8").splitlines()
+    settings = [line for line in service if line and not line.startswith(("#", "Environment="))]
+    differ = {"Description", "SyslogIdentifier"}
+    assert [line for line in settings if line.split("=", 1)[0] not in differ] == [
+        line
+        for line in webhooks
+        if line
+        and not line.startswith(("#", "Environment="))
+        and line.split("=", 1)[0] not in differ
+    ]
+    app, own = _environment("oncall.service"), _environment("oncall-webhooks.service")
+    assert own["ONCALL_ESCALATION_WORKERS"] == "off" and "ONCALL_ESCALATION_WORKERS" not in app
+    assert own["ONCALL_HOST"] == app["ONCALL_HOST"] and own["ONCALL_PORT"] != app["ONCALL_PORT"]
+    assert own["ONCALL_FAILSAFE_JOURNAL"] != app["ONCALL_FAILSAFE_JOURNAL"]

@@ -1,6 +1,7 @@
 """When the app cannot be reached at all, the shipped nginx answers a new call with the
 fail-safe TwiML file the app wrote at start-up (tonight's on-duty phones and the fallback
-number), and serves it at the Fallback URL too; the real nginx, in front of a stopped app."""
+number), and serves it at the Fallback URL too; the real nginx, in front of a stopped app.
+Twilio's webhooks go to a process of their own, and to the app when that one is down."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ FALLBACK_PATH = "/twilio/voice/fallback/replace-with-a-random-word"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-def _nginx_conf(workdir: Path, app_port: int, port: int, twiml_file: Path) -> Path:
+def _nginx_conf(
+    workdir: Path, app_port: int, port: int, twiml_file: Path, webhooks_port: int
+) -> Path:
     snippet = (NGINX / "oncall-proxy.conf").read_text(encoding="utf-8")
     assert "/var/lib/oncall/failsafe.xml" in snippet
     (workdir / "oncall-proxy.conf").write_text(
@@ -60,6 +63,10 @@ http {{
     {temp}
     access_log off;
     upstream oncall {{ server 127.0.0.1:{app_port}; }}
+    upstream oncall_webhooks {{
+        server 127.0.0.1:{webhooks_port};
+        server 127.0.0.1:{app_port} backup;
+    }}
     server {{
         listen 127.0.0.1:{port};
         include {workdir}/oncall-proxy.conf;
@@ -91,9 +98,13 @@ async def _wait_for_port(port: int) -> None:
     raise AssertionError(f"nginx never listened on {port}")
 
 
-async def _start_nginx(workdir: Path, app_port: int, twiml_file: Path) -> tuple[Any, int]:
+async def _start_nginx(
+    workdir: Path, app_port: int, twiml_file: Path, webhooks_port: int | None = None
+) -> tuple[Any, int]:
+    """nginx in front of the app; the webhooks' own process at `webhooks_port` (None: that
+    process is down, nothing listens there, and the webhooks go to the app, its backup)."""
     port = free_port()
-    conf = _nginx_conf(workdir, app_port, port, twiml_file)
+    conf = _nginx_conf(workdir, app_port, port, twiml_file, webhooks_port or free_port())
     nginx = subprocess.Popen(  # noqa: ASYNC220  (started once; the caller stops it)
         ["nginx", "-p", str(workdir), "-c", str(conf)],
         stdout=subprocess.DEVNULL,
@@ -205,3 +216,38 @@ async def test_a_voicemail_answering_nginx_s_fail_safe_ring_is_a_missed_call(
     answered = await outcome(service, to_a_person)
     assert "call.connected_per_provider" in answered.kinds()
     assert answered.handled_by == "sw004" and answered.alerts == []
+
+
+async def test_calls_reach_the_webhook_process_while_the_app_is_stopped(
+    aiohttp_server: ServerFactory, database: Database, nginx_workdir: Path, tmp_path: Path
+) -> None:
+    """The shipped layout: Twilio's webhooks go to a process of their own (docs/routing.md,
+    "Isolation"). With the app's process stopped (a crash, a deploy, a page that hangs it),
+    a new call still gets the ring-round from the webhook process, not the fail-safe file."""
+    await load_demo_data(database)
+    await publish_friday_night(database)
+    twiml_file = tmp_path / "var" / "failsafe.xml"
+    clock = ManualClock(FRIDAY_NIGHT)
+    app = await start_service(aiohttp_server, database, clock, escalation_workers=False,  # type: ignore[arg-type]
+                              failsafe_twiml_file=str(twiml_file))  # fmt: skip
+    webhooks = await start_service(aiohttp_server, database, clock, escalation_workers=False)  # type: ignore[arg-type]
+    nginx, port = await _start_nginx(
+        nginx_workdir, app.server.port or 0, twiml_file, webhooks.server.port
+    )
+    try:
+        await app.server.close()
+        params = {"CallSid": "CA" + "6" * 32, "From": POLICE_CONTROL_ROOM,
+                  "To": webhooks.lines["police"], "CallStatus": "ringing"}  # fmt: skip
+        path = "/twilio/voice/incoming"
+        headers = {"X-Twilio-Signature": webhooks.signature(path, params)}
+        base = f"http://127.0.0.1:{port}"
+        async with ClientSession() as http:
+            async with http.post(base + path, data=params, headers=headers) as answer:
+                assert answer.status == 200
+                body = await answer.text()
+            assert body != twiml_file.read_text(encoding="utf-8")
+            assert "/twilio/voice/whisper" in body, body  # the ring-round: sw002 first
+            async with http.get(base + "/login") as page:
+                assert page.status == 502  # the pages were the stopped app's
+    finally:
+        _stop_nginx(nginx)
