@@ -88,12 +88,15 @@ def register(sub: Any) -> None:
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
     async def verify() -> ChainReport:
-        async with open_database(settings) as db, db.sessions() as session:
+        # The walk only reads: on SQLite it then holds no write lock for its whole length
+        # (every call's first write would wait for it), and only the record takes one.
+        async with open_database(settings, reads_only=True) as db, db.sessions() as session:
             report = await verify_chain(session)
-            if args.record:
+        if args.record:
+            async with open_database(settings) as db, db.sessions() as session:
                 await record_verification(session, report, at=datetime.now(UTC), actor=CLI_ACTOR)
                 await session.commit()
-            return report
+        return report
 
     report = asyncio.run(verify())
     if report.broken is None:
@@ -141,24 +144,24 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     async def export(f: ContactFilter) -> int:
         rows = 0
-        async with open_database(settings) as db:
-            async with db.sessions() as session:
-                chunks = (
-                    contacts_csv(session, f, zone=zone)
-                    if args.what == "contacts"
-                    else events_csv(session, start=start, end=end, zone=zone)
-                )
-                async for chunk in chunks:
-                    out.write(chunk)
-                    rows += chunk.count("\r\n")
-            async with db.sessions() as session:
-                await log_read(
-                    session, username=CLI_ACTOR, what=f"{args.what} export (CSV, command line)",
-                    at=datetime.now(UTC), query={**query, "from": str(args.first),
-                                                          "to": str(args.last)},
-                    rows=rows - 1,
-                )  # fmt: skip
-                await session.commit()
+        # Read without the write lock (SQLite): the rows stream for as long as the output takes.
+        async with open_database(settings, reads_only=True) as db, db.sessions() as session:
+            chunks = (
+                contacts_csv(session, f, zone=zone)
+                if args.what == "contacts"
+                else events_csv(session, start=start, end=end, zone=zone)
+            )
+            async for chunk in chunks:
+                out.write(chunk)
+                rows += chunk.count("\r\n")
+        async with open_database(settings) as db, db.sessions() as session:
+            await log_read(
+                session, username=CLI_ACTOR, what=f"{args.what} export (CSV, command line)",
+                at=datetime.now(UTC), query={**query, "from": str(args.first),
+                                                      "to": str(args.last)},
+                rows=rows - 1,
+            )  # fmt: skip
+            await session.commit()
         return rows - 1
 
     try:

@@ -20,9 +20,11 @@ class CommandFailed(Exception):
 
 
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[Database]:
-    """A database for the length of one command; an unreachable one becomes CommandFailed."""
-    db = Database.connect(settings.database_url)
+async def open_database(settings: Settings, *, reads_only: bool = False) -> AsyncIterator[Database]:
+    """A database for the length of one command; an unreachable one becomes CommandFailed.
+    `reads_only`: its transactions only read (on SQLite they take no write lock, so a long walk
+    or export never holds up the server's calls: oncall/db/reading.py)."""
+    db = Database.connect(settings.database_url, reads_only=reads_only)
     try:
         await db.ping()
     except DatabaseUnavailable as exc:

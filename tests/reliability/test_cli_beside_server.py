@@ -37,3 +37,27 @@ async def test_a_command_waits_for_the_server_s_write_transaction(sqlite_url: st
     assert command.returncode == 0, err.decode()
     assert b"database is locked" not in err
     assert time.monotonic() - started >= HELD_S  # it did wait for the lock
+
+
+async def test_the_chain_is_verified_while_the_server_holds_the_write_lock(
+    sqlite_url: str,
+) -> None:
+    """`oncall audit verify` only reads: it takes no write lock, so it neither waits for the
+    server's write transaction nor (for a long walk) holds up every call's first write."""
+    path = sqlite_url.split(":///", 1)[1]
+    server = sqlite3.connect(path, isolation_level=None)
+    server.execute("BEGIN IMMEDIATE")  # held until the command has finished
+    server.execute("UPDATE users SET username = username")
+    env = {**os.environ, "ONCALL_DATABASE_URL": sqlite_url, "ONCALL_LOG_LEVEL": "error"}
+    try:
+        command = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "oncall", "audit", "verify",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=Path(__file__).parents[2],
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(command.communicate(), 60)
+    finally:
+        server.execute("ROLLBACK")
+        server.close()
+    assert command.returncode == 0, err.decode()
+    assert b"chain verified" in out
