@@ -2,9 +2,9 @@
 
 Two tools. `lower_priority` lowers the scheduling priority of the thread that calls it (Linux
 `nice`; threads it starts inherit it), so that on a busy machine the kernel runs the loop's
-thread first. `CpuWorkers` runs a function in a process of its own, at that lower priority: the
-way for pure-Python work (hashing the chain), which in a thread would hold the GIL that the loop
-needs after every wait for the network.
+thread first. `CpuWorkers` runs a function in a process of its own, in a session of its own at
+that lower priority (`in_background`): the way for pure-Python work (hashing the chain), which
+in a thread would hold the GIL that the loop needs after every wait for the network.
 """
 
 from __future__ import annotations
@@ -34,6 +34,27 @@ def lower_priority(increment: int = LOWER_PRIORITY) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
 
 
+def in_background(increment: int = LOWER_PRIORITY) -> None:
+    """For a worker process, once at its start: a session of its own at a lower priority, then
+    `lower_priority` for its threads.
+
+    Linux shares the CPU between sessions ("autogroup") before it shares it between the
+    threads within one, and a thread's `nice` only counts within its session. A worker left in
+    the server's session at nice +10 still took the CPU as one of the server's own: a rota solve
+    or a chain walk that kept the session busy made the loop's thread wait behind every other
+    session's work when it woke for a webhook. In a session of its own, whose autogroup has the
+    lower priority (a process may lower its own, never raise it), the worker's CPU counts
+    against itself. Where that cannot be done (another system, a process group leader) the
+    thread's priority alone is lowered. Under a service manager that puts the service in a
+    control group (systemd, containers) autogroups do not apply; its CPU weight does."""
+    if increment > 0 and os.uname().sysname == "Linux":
+        with suppress(OSError):
+            os.setsid()
+            with open("/proc/self/autogroup", "w", encoding="ascii") as autogroup:
+                autogroup.write(str(min(increment, 19)))
+    lower_priority(increment)
+
+
 class Offload(Protocol):
     """Runs `fn(*args)` somewhere other than the event loop: `CpuWorkers.run`, or
     `asyncio.to_thread` where no worker process is at hand (the command line, tests)."""
@@ -55,7 +76,7 @@ class CpuWorkers:
             self._pool = ProcessPoolExecutor(
                 self._processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=lower_priority,
+                initializer=in_background,
                 initargs=(self._increment,),
             )
         pool = self._pool

@@ -45,3 +45,23 @@ async def test_a_worker_that_dies_does_not_break_the_work_after_it() -> None:
         assert await workers.run(sum, [1, 2, 3]) == 6  # the next walk or export still runs
     finally:
         workers.close()
+
+
+def _session_and_autogroup() -> tuple[int, str]:
+    with open("/proc/self/autogroup", encoding="ascii") as autogroup:
+        return os.getsid(0), autogroup.read()
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/autogroup"), reason="no autogroup scheduling (Linux only)"
+)
+async def test_the_workers_cpu_counts_against_a_session_of_their_own() -> None:
+    """The kernel shares the CPU between sessions first: a worker left in the server's session
+    took the CPU as the server's own, whatever its nice value (cpu.in_background)."""
+    workers = CpuWorkers(1, increment=7)
+    try:
+        session, autogroup = await workers.run(_session_and_autogroup)
+    finally:
+        workers.close()
+    assert session != os.getsid(0)
+    assert autogroup.strip().endswith("nice 7"), autogroup

@@ -363,9 +363,12 @@ async def _serve(
     }  # fmt: skip
     python = root / ".venv" / "bin" / "python"
     with log.open("wb") as out:
+        # In a session of its own, as a service manager starts a service (and gives it a
+        # control group of its own): the kernel shares the CPU between sessions first, so a
+        # server sharing the bench's session would be charged for the bench's CPU.
         process = await asyncio.create_subprocess_exec(
             str(python if python.exists() else sys.executable), "-m", "oncall", "serve",
-            env=env, cwd=root, stdout=out, stderr=out,
+            env=env, cwd=root, stdout=out, stderr=out, start_new_session=True,
         )  # fmt: skip
     async with aiohttp.ClientSession() as http:
         for _ in range(600):
