@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from oncall.db.engine import Database
 from oncall.db.models import Channel, Contact, Event
@@ -46,13 +47,18 @@ async def _failsafes(database: Database) -> int:
         return int(count or 0)
 
 
+async def _open_call(session: AsyncSession) -> None:
+    """The call's contact, as the call's first step opens it (not committed)."""
+    await open_contact(
+        session, channel=Channel.VOICE, line=None, caller_number="+447797000001",
+        caller=await identify_caller(session, "+447797000001"), provider_sid=SID, at=AT,
+        zone_year=2027,
+    )  # fmt: skip
+
+
 async def _call(database: Database) -> None:
     async with database.sessions() as session:
-        await open_contact(
-            session, channel=Channel.VOICE, line=None, caller_number="+447797000001",
-            caller=await identify_caller(session, "+447797000001"), provider_sid=SID, at=AT,
-            zone_year=2027,
-        )  # fmt: skip
+        await _open_call(session)
         await session.commit()
 
 
@@ -88,11 +94,7 @@ async def test_a_contact_the_timed_out_step_commits_meanwhile_takes_the_record(
     the record found no contact, and its own insert waited on the unique call id, then was
     refused when the step committed. The record is then made on the step's contact."""
     async with database.sessions() as step:
-        await open_contact(
-            step, channel=Channel.VOICE, line=None, caller_number="+447797000001",
-            caller=await identify_caller(step, "+447797000001"), provider_sid=SID, at=AT,
-            zone_year=2027,
-        )  # fmt: skip
+        await _open_call(step)
         record = asyncio.ensure_future(write_failsafe(database.sessions, _given(), zone=JERSEY))
         for _ in range(1000):
             if await lock_waiters(database) or record.done():
