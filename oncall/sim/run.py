@@ -250,6 +250,8 @@ class _Night:
             self.at(window_end, lambda: faults.callbacks_lost_to.discard(phone))
         elif window_end is not None:
             self.at(window_end, lambda: self.strikes.rearm(fault))
+        if fault.kind == "sender-crash":
+            self.strikes.crashed_replica = self.pick()
 
     def after_database_fault(self, now: datetime) -> None:
         # The provider recovery (every 5 minutes in the service) finds what never reached it:
@@ -301,7 +303,8 @@ class _Night:
         dues = [_aware(at) + (failsafe_wait(after) if fs else after) for at, fs in open_calls]
         self.check_due = min(dues, default=None)
         found = [_aware(x) for x in (alert, self.check_due) if x is not None]
-        crashed = self.strikes.crashed_until
+        # While the only replica's sender is down, nothing is sent before it is back.
+        crashed = self.strikes.crashed_until if len(self.sim.replicas) == 1 else None
         if row is not None:
             found.append(crashed if crashed is not None else _aware(row))
         if self.sim.failsafes_pending():
@@ -342,6 +345,9 @@ class _Night:
             await self.run_pass("outbox sender", t)
         else:
             await self._crashing_sender(t)
+            others = [i for i in range(len(self.sim.replicas)) if i != strikes.crashed_replica]
+            if others:  # the other replicas' senders go on (each replica runs its own)
+                await self.run_pass("outbox sender", t, self.turns.choice(others))
         await self.run_pass("fail-safe records", t)
         # A replica that saw the database fail runs a provider recovery pass as soon as it
         # answers again (its runner's "recovery after an outage" job, every 2 s), then a minute
@@ -355,8 +361,9 @@ class _Night:
         await self.sim.fake.settle(limit_s=60)
 
     async def _crashing_sender(self, t: datetime) -> None:
-        # The sender process dies part-way through a pass: the task is cancelled wherever it is.
-        task = self.sim.start_pass(self.pick(), "outbox sender", t)
+        # The struck replica's sender dies part-way through each pass while the fault lasts
+        # (it keeps crashing): the task is cancelled wherever it is.
+        task = self.sim.start_pass(self.strikes.crashed_replica, "outbox sender", t)
         await asyncio.sleep(SENDER_CRASH_AFTER_S)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

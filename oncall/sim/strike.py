@@ -26,6 +26,7 @@ class Strikes:
     rest_timeout_s: float
     on_database: Callable[[datetime], None]  # a database fault has struck at this instant
     crashed_until: datetime | None = None
+    crashed_replica: int = 0  # whose sender is down (each replica runs its own)
     kill_pending: bool = False
     rest_outages: list[tuple[str, datetime]] = field(default_factory=list)
     _fired: set[int] = field(default_factory=set)  # database faults that have struck
