@@ -48,6 +48,9 @@ class PhoneOdds:
     hang_up_whisper: float = 0.03
     failed: float = 0.02
     ring_s: tuple[int, int] = (3, 25)
+    # A caller the unscreened fail-safe ring puts through to a voicemail box leaves a message of
+    # this long and hangs up (a person taking the call talks for five minutes).
+    message_s: tuple[int, int] = (20, 60)
 
     def table(self) -> list[tuple[str, float]]:
         return [

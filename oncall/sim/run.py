@@ -134,7 +134,10 @@ class _Night:
         for phone in self.directory.staff:
             behaviour = draw(self.rng, table)
             ring = self.rng.randint(*odds.ring_s)
-            self.sim.fake.phones.set(phone, PhoneBehaviour(behaviour), ring_s=ring, talk_s=300)
+            talk = 300
+            if behaviour == PhoneBehaviour.VOICEMAIL:
+                talk = self.rng.randint(*odds.message_s)
+            self.sim.fake.phones.set(phone, PhoneBehaviour(behaviour), ring_s=ring, talk_s=talk)
             fate = draw(self.rng, delivery)
             if fate == "delivered":
                 faults.delivery_rules.pop(phone, None)
