@@ -211,7 +211,7 @@ def _markdown(doc: dict[str, Any], run_chart: list[str]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for kind, group in run["per_fault"].items():
-        gt = group["time_to_human_s"]
+        gt = {k: v if v is None else round(v, 1) for k, v in group["time_to_human_s"].items()}
         lines.append(
             f"| {kind} | {group['nights_struck']} | {group['contacts']} | {group['reached']} | "
             f"{gt['p99']} | {gt['max']} |"

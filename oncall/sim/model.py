@@ -89,7 +89,7 @@ FAULT_KINDS = (
     "rest-timeout",  # a request hangs past the client's timeout, then fails
     "rest-lost-response",  # Twilio does the work but its answer never arrives
     "lost-callbacks",  # a phone's status callbacks never reach the service for a while
-    "sender-crash",  # the outbox sender dies mid-pass and stays down for a few minutes
+    "sender-crash",  # one replica's outbox sender dies mid-pass and stays down for minutes
     "db-hang",  # the database stops answering for seconds, in the middle of a call or callback
     "db-refuse",  # ... drops its connections and refuses new ones (PostgreSQL only)
     "replica-restart",  # a replica is killed mid-pass and a fresh one started
