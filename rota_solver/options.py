@@ -10,7 +10,9 @@ far tighter than counting variables, so CP-SAT proves it quickly while options s
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
+from weakref import WeakKeyDictionary
 
 from ortools.sat.python import cp_model
 
@@ -32,6 +34,36 @@ MAX_OPTIONS = 3000
 MAX_PRICED = 25_000
 MAX_PRICED_TOTAL = 400_000
 REQUESTS = "broken_requests"
+
+
+@dataclass(frozen=True, slots=True)
+class _Enumerated:
+    """What a wide option model kept per person after pricing, and under which limits."""
+
+    tier: str
+    figures: tuple[str, ...]
+    limits: frozenset[tuple[str, int]]
+    vectors: dict[int, list[tuple[int, ...]]]
+
+
+# Per rota model, the wide option sets already enumerated and priced: a later model of the same
+# tier under the same limits and more (the category stage's, then the broken-requests stage's
+# with category fairness held too) starts from them instead of enumerating 10⁴ vectors a person
+# again (a year: 9 s of Python each time).
+_ENUMERATED: WeakKeyDictionary[RotaModel, list[_Enumerated]] = WeakKeyDictionary()
+
+
+def _earlier(
+    rm: RotaModel, tier: str, figures: tuple[str, ...], limits: dict[str, int]
+) -> dict[int, list[tuple[int, ...]]] | None:
+    """Vectors priced under a subset of `limits` (the fairness limit among them, the same):
+    a superset of every vector that can take part in a solution within `limits`."""
+    for earlier in _ENUMERATED.get(rm, []):
+        same = earlier.tier == tier and earlier.figures == figures
+        fairness = ("fairness", limits["fairness"]) in earlier.limits
+        if same and fairness and earlier.limits <= frozenset(limits.items()):
+            return earlier.vectors
+    return None
 
 
 class OptionModel:
@@ -70,6 +102,7 @@ class OptionModel:
         self.groups: dict[int, list[tuple[Group, list[int]]]] = {}
         self.options: dict[int, list[tuple[tuple[int, ...], cp_model.IntVar]]] = {}
         self.too_many = False
+        self.reused = False  # started from the vectors of a model under fewer limits
         totals: dict[Kind, list[tuple[int, cp_model.IntVar]]] = {k: [] for k in self.kinds}
         skilled: dict[tuple[Kind, str], list[tuple[int, cp_model.IntVar]]] = {}
         loads = {t.person: t for t in tables.values() if t.category == "" and t.tier == tier}
@@ -90,6 +123,11 @@ class OptionModel:
         priced = wide and prices is not None and "fairness" in limits
         cap = MAX_PRICED if priced else MAX_OPTIONS
         enumerated = 0
+        names_key = tuple(f.name for f in figures)
+        # Vectors that a model under fewer limits kept: with the same fairness limit, every
+        # vector pruned there (by pricing or by a limit) is in no solution here either.
+        earlier = _earlier(rm, tier, names_key, limits) if priced and not split_requests else None
+        self.reused = earlier is not None
         offered: dict[int, list[tuple[tuple[int, ...], dict[str, int]]]] = {}
         for pi, p in enumerate(problem.people):
             if p.tier != tier:
@@ -131,8 +169,13 @@ class OptionModel:
                 for (person, c), t in tables.items()
                 if person == pi and c and (pi, c) in allowed
             ]
-            vectors = []
-            for vector in _vectors(caps, lows, units, window, most, ceilings):
+            vectors: list[tuple[int, ...]] = []
+            found = (
+                iter(earlier.get(pi, []))
+                if earlier is not None
+                else _vectors(caps, lows, units, window, most, ceilings)
+            )
+            for vector in found:
                 vectors.append(vector)
                 if len(vectors) > cap:
                     self.too_many = True
@@ -188,6 +231,15 @@ class OptionModel:
         if any(len(o) > MAX_OPTIONS for o in offered.values()):
             self.too_many = True  # too many even after pricing (only possible when `wide`)
             return
+        if priced and not split_requests and earlier is None:
+            _ENUMERATED.setdefault(rm, []).append(
+                _Enumerated(
+                    tier,
+                    names_key,
+                    frozenset(limits.items()),
+                    {pi: [v for v, _ in o] for pi, o in offered.items()},
+                )
+            )
         for pi, vectors_and_costs in offered.items():
             p = problem.people[pi]
             groups = self.groups[pi]

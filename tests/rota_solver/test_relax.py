@@ -93,3 +93,54 @@ def test_options_pruned_by_prices_keep_the_category_optimum_under_a_loose_limit(
     relaxed = relax(rm, "category_fairness", held, 20, 2, 0, exact=figures)
     assert relaxed is not None and relaxed.proven
     assert relaxed.bound == options_best
+
+
+def test_a_wide_option_model_under_more_limits_reuses_the_vectors_priced_under_fewer() -> None:
+    # The category stage prices a year's options under the held fairness; the broken-requests
+    # stage, with category fairness held too, starts from those instead of enumerating again,
+    # and must keep exactly the options a fresh enumeration keeps.
+    rm = _many_kinds()
+    figures = add_objectives(rm)
+    kinds = CountModel.kinds(rm)
+    figs = [figures["fairness"], figures["category_fairness"]]
+    counting = CountModel(rm, "worker")
+    fair = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
+    counting.model.minimize(fair.expr)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 30
+    solver.parameters.num_workers = 2
+    assert solver.solve(counting.model) == cp_model.OPTIMAL
+    limit = int(solver.objective_value) * 10
+    lp = fairness_lp_bound(rm, "worker", figures["fairness"], kinds)
+    assert lp is not None
+    first = OptionModel(rm, "worker", kinds, figs, limit, False, {"fairness": limit}, lp, True)
+    assert not first.too_many and not first.reused
+    first.model.minimize(first.expr("category_fairness"))
+    solver.parameters.cp_model_presolve = False
+    assert solver.solve(first.model) == cp_model.OPTIMAL
+    category = int(solver.objective_value) + 3  # a held category figure that still prunes
+    limits = {"fairness": limit, "category_fairness": category}
+    later = OptionModel(rm, "worker", kinds, figs, limit, False, limits, lp, True)
+    assert later.reused
+    fresh_rm = RotaModel(rm.problem)  # nothing enumerated for it yet
+    fresh_figures = add_objectives(fresh_rm)
+    fresh = OptionModel(
+        fresh_rm,
+        "worker",
+        CountModel.kinds(fresh_rm),
+        [fresh_figures["fairness"], fresh_figures["category_fairness"]],
+        limit,
+        False,
+        limits,
+        lp,
+        True,
+    )
+    assert not fresh.reused
+    assert sum(len(o) for o in fresh.options.values()) < sum(
+        len(o) for o in first.options.values()
+    ), "the category limit should drop some options"
+
+    def vectors(options: OptionModel) -> dict[int, set[tuple[int, ...]]]:
+        return {pi: {v for v, _ in choices} for pi, choices in options.options.items()}
+
+    assert vectors(later) == vectors(fresh)
