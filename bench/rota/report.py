@@ -22,6 +22,7 @@ ORDER = (
     "second",
     "third",
     "fourth",
+    "fifth",
 )  # the last one present is held to the targets
 SHORT = {
     "changes": "chg",
