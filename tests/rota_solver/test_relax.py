@@ -32,20 +32,31 @@ def _many_kinds() -> RotaModel:
     return RotaModel(parse_problem(doc))
 
 
+def _solver() -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 30
+    solver.parameters.num_workers = 2
+    return solver
+
+
+def _counting_fairness(rm: RotaModel) -> int:
+    """The workers' least fairness cost in the plain counting model."""
+    counting = CountModel(rm, "worker")
+    fair = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
+    counting.model.minimize(fair.expr)
+    solver = _solver()
+    assert solver.solve(counting.model) == cp_model.OPTIMAL
+    return int(solver.objective_value)
+
+
 def test_budgeted_options_reach_the_counting_optimum() -> None:
     rm = _many_kinds()
     figures = add_objectives(rm)
     kinds = CountModel.kinds(rm)
     unfiltered = OptionModel(rm, "worker", kinds, [figures["fairness"]])
     assert unfiltered.too_many, f"needs more than {MAX_OPTIONS} options to test the budget path"
-    counting = CountModel(rm, "worker")
-    figure = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
-    counting.model.minimize(figure.expr)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = 30
-    solver.parameters.num_workers = 2
-    assert solver.solve(counting.model) == cp_model.OPTIMAL
-    best = int(solver.objective_value)
+    best = _counting_fairness(rm)
+    solver = _solver()
     budgeted = OptionModel(rm, "worker", kinds, [figures["fairness"]], budget=best)
     assert not budgeted.too_many
     budgeted.model.minimize(budgeted.expr("fairness"))
@@ -64,14 +75,8 @@ def test_options_pruned_by_prices_keep_the_category_optimum_under_a_loose_limit(
     rm = _many_kinds()
     figures = add_objectives(rm)
     kinds = CountModel.kinds(rm)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = 30
-    solver.parameters.num_workers = 2
-    counting = CountModel(rm, "worker")
-    fair = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
-    counting.model.minimize(fair.expr)
-    assert solver.solve(counting.model) == cp_model.OPTIMAL
-    limit = int(solver.objective_value) * 10
+    limit = _counting_fairness(rm) * 10
+    solver = _solver()
     lp = fairness_lp_bound(rm, "worker", figures["fairness"], kinds)
     assert lp is not None
     figs = [figures["fairness"], figures["category_fairness"]]
@@ -103,14 +108,8 @@ def test_a_wide_option_model_under_more_limits_reuses_the_vectors_priced_under_f
     figures = add_objectives(rm)
     kinds = CountModel.kinds(rm)
     figs = [figures["fairness"], figures["category_fairness"]]
-    counting = CountModel(rm, "worker")
-    fair = fairness_figure(counting.model, rm.problem, counting.values(), "worker")
-    counting.model.minimize(fair.expr)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = 30
-    solver.parameters.num_workers = 2
-    assert solver.solve(counting.model) == cp_model.OPTIMAL
-    limit = int(solver.objective_value) * 10
+    limit = _counting_fairness(rm) * 10
+    solver = _solver()
     lp = fairness_lp_bound(rm, "worker", figures["fairness"], kinds)
     assert lp is not None
     first = OptionModel(rm, "worker", kinds, figs, limit, False, {"fairness": limit}, lp, True)
