@@ -26,6 +26,11 @@ def solver_for(
     params.num_workers = workers
     params.random_seed = seed
     params.interleave_search = deterministic and workers > 1
+    if params.interleave_search:
+        # OR-Tools 9.15 aborts the process (a failed CHECK, heuristics.fixed_search) when the
+        # max_lp subsolver runs interleaved on some hinted models that turn out infeasible
+        # (county month seed 5's managers, the focused fairness model); the others are enough.
+        params.ignore_subsolvers.append("max_lp")
     if improve and not deterministic and workers > 1:
         params.use_lns_only = True
         params.cp_model_presolve = False
