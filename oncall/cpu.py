@@ -2,7 +2,7 @@
 
 Two tools. `lower_priority` lowers the scheduling priority of the thread that calls it (Linux
 `nice`; threads it starts inherit it), so that on a busy machine the kernel runs the loop's
-thread first. `CpuWorkers` runs a function in a process of its own, in a session of its own at
+thread first. `CpuWorkers` runs a function in a process of its own, in a session of its own, at
 that lower priority (`in_background`): the way for pure-Python work (hashing the chain), which
 in a thread would hold the GIL that the loop needs after every wait for the network.
 """
@@ -35,23 +35,23 @@ def lower_priority(increment: int = LOWER_PRIORITY) -> None:
 
 
 def in_background(increment: int = LOWER_PRIORITY) -> None:
-    """For a worker process, once at its start: a session of its own at a lower priority, then
-    `lower_priority` for its threads.
+    """For a worker process, once at its start: a session of its own, then `lower_priority`
+    for its threads.
 
     Linux shares the CPU between sessions ("autogroup") before it shares it between the
     threads within one, and a thread's `nice` only counts within its session. A worker left in
     the server's session at nice +10 still took the CPU as one of the server's own: a rota solve
-    or a chain walk that kept the session busy made the loop's thread wait behind every other
-    session's work when it woke for a webhook. In a session of its own, whose autogroup has the
-    lower priority (a process may lower its own, never raise it), the worker's CPU counts
-    against itself. Where that cannot be done (another system, a process group leader) the
-    thread's priority alone is lowered. Under a service manager that puts the service in a
-    control group (systemd, containers) autogroups do not apply; its CPU weight does."""
+    that kept the session busy made the loop's thread wait behind every other session's work
+    when it woke for a webhook. In a session of its own the worker's CPU counts against itself,
+    and the server's session, mostly idle, is run first when it wakes. The session's own
+    priority is left as it is: lowered (autogroup nice +10) it starved the worker on a busy
+    machine (a walk or a rota solve given a tenth of every other session's share). Where a
+    session cannot be made (another system) the thread's priority alone is lowered. Under a
+    service manager that puts the service in a control group (systemd, containers) autogroups
+    do not apply; its CPU weight does."""
     if increment > 0 and os.uname().sysname == "Linux":
         with suppress(OSError):
             os.setsid()
-            with open("/proc/self/autogroup", "w", encoding="ascii") as autogroup:
-                autogroup.write(str(min(increment, 19)))
     lower_priority(increment)
 
 

@@ -49,7 +49,7 @@ async def test_a_worker_that_dies_does_not_break_the_work_after_it() -> None:
 
 def _session_and_autogroup() -> tuple[int, str]:
     with open("/proc/self/autogroup", encoding="ascii") as autogroup:
-        return os.getsid(0), autogroup.read()
+        return os.getsid(0), autogroup.read().split()[0]
 
 
 @pytest.mark.skipif(
@@ -58,10 +58,10 @@ def _session_and_autogroup() -> tuple[int, str]:
 async def test_the_workers_cpu_counts_against_a_session_of_their_own() -> None:
     """The kernel shares the CPU between sessions first: a worker left in the server's session
     took the CPU as the server's own, whatever its nice value (cpu.in_background)."""
-    workers = CpuWorkers(1, increment=7)
+    workers = CpuWorkers(1)
     try:
         session, autogroup = await workers.run(_session_and_autogroup)
     finally:
         workers.close()
     assert session != os.getsid(0)
-    assert autogroup.strip().endswith("nice 7"), autogroup
+    assert autogroup != _session_and_autogroup()[1]

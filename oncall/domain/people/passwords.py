@@ -37,6 +37,10 @@ from oncall.domain.people.users import hash_password, verify_password
 CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
 DATABASE_TURNS = 2  # sign-ins holding a database connection at once (a turn is a few ms)
 DATABASE_WAIT_SECONDS = 5.0  # the most any one wait of a sign-in's transaction may take
+# The most a whole turn may take, the wait for a pooled connection included: longer than the
+# database's own limits above, so that they end a wait on the database's side first (a turn
+# ended here leaves its statement to be cancelled, and the next turn would start meanwhile).
+TURN_SECONDS = 2 * DATABASE_WAIT_SECONDS
 _NOT_A_PASSWORD = "not a real password"  # noqa: S105  (hashed to check unknown names against)
 
 
@@ -114,12 +118,13 @@ class PasswordChecker:
     async def database_turn(self) -> AsyncIterator[None]:
         """A turn at the database for a sign-in holding a place: at most DATABASE_TURNS at
         once, and within one each wait limited to DATABASE_WAIT_SECONDS (the database gives
-        up, and lets go, on its own side too), the whole turn too (TimeoutError): the wait for
-        a pooled connection is not the database's to limit, and on SQLite (one connection)
-        the periodic jobs queued for it with a write lock held elsewhere kept a sign-in 45 s."""
+        up, and lets go, on its own side too), and the whole turn to TURN_SECONDS
+        (TimeoutError): the wait for a pooled connection is not the database's to limit, and on
+        SQLite (one connection) the periodic jobs queued for it with a write lock held
+        elsewhere kept a sign-in 45 s."""
         async with self._turns:
             with waits_limited(DATABASE_WAIT_SECONDS):
-                async with asyncio.timeout(DATABASE_WAIT_SECONDS):
+                async with asyncio.timeout(TURN_SECONDS):
                     yield
 
     async def start(self) -> None:
