@@ -100,7 +100,7 @@ def _jobs(app: web.Application, pages: PagesWork) -> list[Job]:
 
     recovery = ProviderRecovery(
         database.sessions, app[keys.TELEPHONY], clock, zone=settings.zone,
-        handle_text=recovered_text,
+        handle_text=recovered_text, unrecorded=app[keys.WEBHOOK_BUDGET].apologised,
     )  # fmt: skip
     poll = settings.escalation_poll_seconds
     # Tests switch the escalation loops off (ONCALL_ESCALATION_WORKERS=off) and run passes by hand.

@@ -95,6 +95,30 @@ async def test_a_text_lost_in_an_outage_is_recovered_as_soon_as_the_database_ans
     assert await runner.run_once(AFTER_OUTAGE) is None
 
 
+async def test_a_text_answered_with_the_apology_is_recovered_by_the_first_pass_however_new(
+    aiohttp_server: ServerFactory, seeded: Database
+) -> None:
+    """A text less than a minute old is left to its webhook, which may still be in flight; one
+    this replica answered with the apology has no webhook left: the first pass after the
+    database answers takes it (it waited a minute more before)."""
+    service = await _start(aiohttp_server, seeded, ManualClock(FRIDAY_NIGHT), None)
+    runner = service.app[keys.RUNNER]
+    async with database_hangs(service.database):
+        await service.fake.send_inbound_sms(
+            from_=FOSTER_CARER, to=service.lines["foster"], body="ring me now please"
+        )
+        await service.fake.settle()
+    assert service.app[keys.WEBHOOK_BUDGET].apologised  # the webhook answered the apology
+    found = await runner.run_once(AFTER_OUTAGE)
+    assert isinstance(found, Recovered) and len(found.texts) == 1
+    assert not service.app[keys.WEBHOOK_BUDGET].apologised
+    async with service.database.sessions() as session:
+        text = await session.scalar(
+            select(InboundMessage).where(InboundMessage.body == "ring me now please")
+        )
+    assert text is not None and text.contact_id is not None
+
+
 async def test_two_replicas_back_from_one_outage_make_one_pass(
     aiohttp_server: ServerFactory, seeded: Database
 ) -> None:

@@ -139,9 +139,13 @@ class ProviderRecovery:
         zone: ZoneInfo,
         handle_text: TextHandler,
         lookback: timedelta = LOOKBACK,
+        unrecorded: set[str] | None = None,
     ) -> None:
         self.sessions, self.telephony, self.clock = sessions, telephony, clock
         self.zone, self.handle_text, self.lookback = zone, handle_text, lookback
+        # MessageSids of texts this replica answered with the apology, not recorded: their
+        # webhooks are over, so a pass takes them at once, not only once SETTLED old.
+        self.unrecorded = unrecorded if unrecorded is not None else set()
 
     async def run_once(
         self, now: datetime | None = None, *, covered_since: datetime | None = None
@@ -188,10 +192,12 @@ class ProviderRecovery:
                         found.calls.append(call.sid)
                 for message in texts:
                     received = message.received_at or real
-                    if received <= real - SETTLED and await self._one(
-                        self._text, message, min(now, received + offset)
-                    ):
+                    answered = message.sid in self.unrecorded
+                    if not answered and received > real - SETTLED:
+                        continue  # its webhook may still be in flight
+                    if await self._one(self._text, message, min(now, received + offset)):
                         found.texts.append(message.sid)
+                    self.unrecorded.discard(message.sid)
             if lease.in_transaction():
                 await lease.commit()  # PostgreSQL: the mark, and the lease let go
         if found.calls or found.texts:

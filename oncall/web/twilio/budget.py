@@ -66,11 +66,20 @@ class WebhookBudget:
     journal: FailsafeJournal | None = None
     unwinding: set[asyncio.Future[Any]] = field(default_factory=set)
     failsafes: list[FailsafeGiven] = field(default_factory=list)
+    # MessageSids of texts answered with the apology and not recorded (the provider recovery
+    # takes them on its next pass; oncall/domain/calls/recovery.py).
+    apologised: set[str] = field(default_factory=set)
     outage: Outage = field(default_factory=Outage)
     _lines: list[tuple[str, FailsafeGiven]] = field(default_factory=list)
     _next_batch: asyncio.Future[None] | None = None  # the flush that will take _lines
     _last_batch: asyncio.Future[None] | None = None  # the flush taking the latest line
     _writer: asyncio.Future[None] | None = None
+
+    def apologise(self, message_sid: str) -> None:
+        """Note a text answered with the apology, not recorded (at most KEPT are noted: past
+        that the recovery still finds the rest, a minute later)."""
+        if len(self.apologised) < KEPT:
+            self.apologised.add(message_sid)
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """`work()` within the budget, or OverBudget (the work cancelled, not waited for)."""

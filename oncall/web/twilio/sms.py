@@ -55,14 +55,18 @@ async def incoming(request: web.Request) -> web.Response:
             async with db.sessions() as session:
                 return await stored_sms_reply(session, sid) or ""
 
+    budget = request.config_dict[keys.WEBHOOK_BUDGET]
     try:
-        reply = await request.config_dict[keys.WEBHOOK_BUDGET].run(handle)
+        reply = await budget.run(handle)
     except OverBudget:
-        # Not recorded; the provider's records bring it back (oncall/domain/calls/recovery.py).
+        # Not recorded; the provider's records bring it back (oncall/domain/calls/recovery.py),
+        # at the first pass after the database answers again.
         log.warning("inbound text over its time budget; the sender is asked to call", sid=sid)
+        budget.apologise(sid)
         reply = SORRY
     except Exception:
         log.exception("inbound text could not be handled", sid=sid)
+        budget.apologise(sid)
         reply = SORRY
     # One <Message>, or none (a rate-limited sender hears nothing back).
     return twiml_response(twiml.sms_reply(reply))
