@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     FALLBACK,
     FRIDAY_NIGHT,
     ServerFactory,
+    Service,
     free_port,
     publish_friday_night,
     start_service,
@@ -114,6 +115,16 @@ async def _start_nginx(
     return nginx, port
 
 
+INCOMING = "/twilio/voice/incoming"
+
+
+def _new_call(service: Service, digit: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A new police call's webhook parameters, and its headers signed as Twilio signs them."""
+    params = {"CallSid": "CA" + digit * 32, "From": POLICE_CONTROL_ROOM,
+              "To": service.lines["police"], "CallStatus": "ringing"}  # fmt: skip
+    return params, {"X-Twilio-Signature": service.signature(INCOMING, params)}
+
+
 def _stop_nginx(nginx: Any) -> None:
     nginx.terminate()
     _out, err = nginx.communicate(timeout=30)
@@ -141,11 +152,8 @@ async def test_nginx_answers_the_fail_safe_when_the_app_is_stopped(
 
     nginx, port = await _start_nginx(nginx_workdir, service.server.port or 0, twiml_file)
     try:
-        params = {"CallSid": "CA" + "5" * 32, "From": POLICE_CONTROL_ROOM,
-                  "To": service.lines["police"], "CallStatus": "ringing"}  # fmt: skip
-        path = "/twilio/voice/incoming"
-        headers = {"X-Twilio-Signature": service.signature(path, params)}
-        base = f"http://127.0.0.1:{port}"
+        params, headers = _new_call(service, "5")
+        path, base = INCOMING, f"http://127.0.0.1:{port}"
         async with ClientSession() as http:
             # The app answers: its own TwiML passes through (the ring-round: sw002 first).
             async with http.post(base + path, data=params, headers=headers) as answer:
@@ -236,11 +244,8 @@ async def test_calls_reach_the_webhook_process_while_the_app_is_stopped(
     )
     try:
         await app.server.close()
-        params = {"CallSid": "CA" + "6" * 32, "From": POLICE_CONTROL_ROOM,
-                  "To": webhooks.lines["police"], "CallStatus": "ringing"}  # fmt: skip
-        path = "/twilio/voice/incoming"
-        headers = {"X-Twilio-Signature": webhooks.signature(path, params)}
-        base = f"http://127.0.0.1:{port}"
+        params, headers = _new_call(webhooks, "6")
+        path, base = INCOMING, f"http://127.0.0.1:{port}"
         async with ClientSession() as http:
             async with http.post(base + path, data=params, headers=headers) as answer:
                 assert answer.status == 200
