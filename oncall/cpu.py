@@ -10,8 +10,10 @@ in a thread would hold the GIL that the loop needs after every wait for the netw
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 T = TypeVar("T")
 
 LOWER_PRIORITY = 10  # nice increment for background CPU work (0: the loop's own priority)
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
 
 
 def lower_priority(increment: int = LOWER_PRIORITY) -> None:
@@ -34,9 +37,15 @@ def lower_priority(increment: int = LOWER_PRIORITY) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
 
 
-def in_background(increment: int = LOWER_PRIORITY) -> None:
+def in_background(increment: int = LOWER_PRIORITY, parent: int | None = None) -> None:
     """For a worker process, once at its start: a session of its own, then `lower_priority`
-    for its threads.
+    for its threads; and an end with its `parent` (pid), however that one ends.
+
+    Out of the server's session a worker is out of its process group too, which a terminal's
+    hang-up or a kill of the group no longer reaches; and a pool's worker whose server was
+    killed waits for work for ever (it holds both ends of its queue's pipe). So it asks the
+    kernel for SIGTERM when its parent dies (Linux's parent-death signal), and ends at once if
+    the parent is gone already. (systemd and containers end every process of the service.)
 
     Linux shares the CPU between sessions ("autogroup") before it shares it between the
     threads within one, and a thread's `nice` only counts within its session. A worker left in
@@ -49,9 +58,15 @@ def in_background(increment: int = LOWER_PRIORITY) -> None:
     session cannot be made (another system) the thread's priority alone is lowered. Under a
     service manager that puts the service in a control group (systemd, containers) autogroups
     do not apply; its CPU weight does."""
-    if increment > 0 and os.uname().sysname == "Linux":
-        with suppress(OSError):
-            os.setsid()
+    if os.uname().sysname == "Linux":
+        with suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if parent is not None and os.getppid() != parent:
+            os._exit(0)  # the server ended before this worker had started
+        if increment > 0:
+            with suppress(OSError):
+                os.setsid()
     lower_priority(increment)
 
 
@@ -77,7 +92,7 @@ class CpuWorkers:
                 self._processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=in_background,
-                initargs=(self._increment,),
+                initargs=(self._increment, os.getpid()),
             )
         pool = self._pool
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from concurrent.futures.process import BrokenProcessPool
@@ -65,3 +66,46 @@ async def test_the_workers_cpu_counts_against_a_session_of_their_own() -> None:
         workers.close()
     assert session != os.getsid(0)
     assert autogroup != _session_and_autogroup()[1]
+
+
+_SERVER = """
+import asyncio, os, sys, time
+from oncall.cpu import CpuWorkers
+
+async def main():
+    workers = CpuWorkers(1)
+    print(await workers.run(os.getpid), flush=True)
+    time.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+async def test_a_worker_ends_when_its_server_is_killed() -> None:
+    """A worker is out of the server's session and process group (above), so a kill of the
+    group no longer reaches it, and a pool's worker waits for work for ever: it asks to be
+    ended with its parent."""
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _SERVER, stdout=asyncio.subprocess.PIPE
+    )
+    assert server.stdout is not None
+    worker = int(await asyncio.wait_for(server.stdout.readline(), 60))
+    assert _alive(worker)
+    server.kill()
+    for _ in range(600):
+        if not _alive(worker):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        os.kill(worker, 9)
+        raise AssertionError("the worker outlived its server")
+    await asyncio.wait_for(server.wait(), 60)  # (the worker held the server's stdout too)
