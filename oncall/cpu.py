@@ -10,11 +10,10 @@ in a thread would hold the GIL that the loop needs after every wait for the netw
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import multiprocessing
 import os
-import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 T = TypeVar("T")
 
 LOWER_PRIORITY = 10  # nice increment for background CPU work (0: the loop's own priority)
-_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its server is still there
 
 
 def lower_priority(increment: int = LOWER_PRIORITY) -> None:
@@ -43,9 +42,11 @@ def in_background(increment: int = LOWER_PRIORITY, parent: int | None = None) ->
 
     Out of the server's session a worker is out of its process group too, which a terminal's
     hang-up or a kill of the group no longer reaches; and a pool's worker whose server was
-    killed waits for work for ever (it holds both ends of its queue's pipe). So it asks the
-    kernel for SIGTERM when its parent dies (Linux's parent-death signal), and ends at once if
-    the parent is gone already. (systemd and containers end every process of the service.)
+    killed waits for work for ever (it holds both ends of its queue's pipe). So a thread of its
+    own ends it once its parent is gone (checked every second; not Linux's parent-death signal,
+    which follows the thread that started the worker, not the process: a pool started from a
+    thread that later ended lost its workers). (systemd and containers end every process of the
+    service.)
 
     Linux shares the CPU between sessions ("autogroup") before it shares it between the
     threads within one, and a thread's `nice` only counts within its session. A worker left in
@@ -58,16 +59,20 @@ def in_background(increment: int = LOWER_PRIORITY, parent: int | None = None) ->
     session cannot be made (another system) the thread's priority alone is lowered. Under a
     service manager that puts the service in a control group (systemd, containers) autogroups
     do not apply; its CPU weight does."""
-    if os.uname().sysname == "Linux":
-        with suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if parent is not None and os.getppid() != parent:
-            os._exit(0)  # the server ended before this worker had started
-        if increment > 0:
-            with suppress(OSError):
-                os.setsid()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
+    if increment > 0 and os.uname().sysname == "Linux":
+        with suppress(OSError):
+            os.setsid()
     lower_priority(increment)
+
+
+def _end_with(parent: int) -> None:
+    """End this process once `parent` is no longer its parent (it ended; the orphan was taken
+    in by another process)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 class Offload(Protocol):

@@ -108,4 +108,4 @@ async def test_a_worker_ends_when_its_server_is_killed() -> None:
     else:
         os.kill(worker, 9)
         raise AssertionError("the worker outlived its server")
-    await asyncio.wait_for(server.wait(), 60)  # (the worker held the server's stdout too)
+    await asyncio.wait_for(server.communicate(), 60)  # (the worker held its stdout too)
