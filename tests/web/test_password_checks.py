@@ -9,15 +9,16 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+import argon2
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from oncall.app import create_app
 from oncall.clock import ManualClock
 from oncall.db.engine import Database
-from oncall.db.models import SignInThrottle
+from oncall.db.models import SignInThrottle, User, UserSession
 from oncall.domain.people import (
     Argon2Hasher,
     PasswordChecker,
@@ -154,3 +155,44 @@ def test_the_password_check_settings_are_validated() -> None:
         with pytest.raises(SettingsError, match=name) as error:
             load_settings({name: bad})
         assert len(error.value.problems) == 1
+
+
+async def _hash_of(database: Database, username: str) -> str:
+    async with database.sessions() as session:
+        stored = await session.scalar(select(User.password_hash).where(User.username == username))
+    assert stored is not None
+    return stored
+
+
+async def test_a_hash_of_an_earlier_release_is_made_again_in_one_lane_at_the_next_sign_in(
+    aiohttp_client: ClientFactory, database: Database
+) -> None:
+    """An earlier release hashed with four lanes: four threads a check, both cores of a small
+    server (issue 13). A right password made with other parameters is hashed again, once; a
+    wrong one changes nothing; the user's other sessions go on."""
+    await load_demo_data(database)
+    client = await aiohttp_client(create_app(_settings(database), clock=ManualClock(NIGHT)))
+    assert (await _sign_in(client, "manager", RIGHT, "192.0.2.1"))[0] == 303  # a session
+    assert argon2.extract_parameters(await _hash_of(database, "manager")).parallelism == 1
+    four_lanes = argon2.PasswordHasher(parallelism=4).hash(RIGHT)
+    async with database.sessions() as session:
+        await session.execute(
+            update(User).where(User.username == "manager").values(password_hash=four_lanes)
+        )
+        await session.commit()
+    assert (await _sign_in(client, "manager", "not the password", "192.0.2.2"))[0] == 401
+    assert await _hash_of(database, "manager") == four_lanes
+    assert (await _sign_in(client, "manager", RIGHT, "192.0.2.3"))[0] == 303
+    renewed = await _hash_of(database, "manager")
+    assert argon2.extract_parameters(renewed).parallelism == 1
+    assert argon2.PasswordHasher().verify(renewed, RIGHT)
+    assert (await _sign_in(client, "manager", RIGHT, "192.0.2.4"))[0] == 303
+    assert await _hash_of(database, "manager") == renewed  # today's parameters: kept as it is
+    async with database.sessions() as session:
+        sessions = await session.scalar(
+            select(func.count())
+            .select_from(UserSession)
+            .join(User)
+            .where(User.username == "manager")
+        )
+    assert sessions == 3  # a hash made again is not a new password: none was ended

@@ -1,7 +1,7 @@
 """Checking passwords off the event loop, a bounded number at a time.
 
-An argon2 check costs about 100 ms of CPU and 64 MiB (PasswordHasher's defaults: 3 passes, 4
-lanes) and releases the GIL while it works. Run on the event loop, 150 sign-ins at once held a
+An argon2 check costs about 100 ms of CPU and 64 MiB (3 passes, one lane: users.py) and releases
+the GIL while it works. Run on the event loop, 150 sign-ins at once held a
 voice webhook for 17 s (issue 13). So checks run in a few threads of their own, with a lower
 scheduling priority (Linux `nice`, which argon2's own lane threads inherit) so that the kernel
 prefers the loop's thread; at most `threads` run and `queue` more wait. Past that a sign-in is
@@ -32,7 +32,7 @@ from typing import Protocol
 from oncall import cpu
 from oncall.db.engine import waits_limited
 from oncall.domain.errors import Busy
-from oncall.domain.people.users import hash_password, verify_password
+from oncall.domain.people.users import hash_password, password_needs_rehash, verify_password
 
 CHECK_SECONDS = 0.12  # about one argon2 check on one core, for the Retry-After estimate
 DATABASE_TURNS = 2  # sign-ins holding a database connection at once (a turn is a few ms)
@@ -51,15 +51,20 @@ class Hasher(Protocol):
 
     def verify(self, password_hash: str, password: str) -> bool: ...
 
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
 
 class Argon2Hasher:
-    """argon2id with argon2-cffi's default parameters (users.py)."""
+    """argon2id, one lane (users.py)."""
 
     def hash(self, password: str) -> str:
         return hash_password(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
         return verify_password(password_hash, password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return password_needs_rehash(password_hash)
 
 
 class PasswordChecksBusy(Busy):
@@ -160,6 +165,16 @@ class PasswordChecker:
         return await loop.run_in_executor(
             self._executor, self._hasher.verify, password_hash, password
         )
+
+    async def renewed(self, password_hash: str, password: str) -> tuple[str, str] | None:
+        """Within a place already reserved, after `check` said yes: (the hash, the password
+        hashed anew) when the hash was made with other parameters than today's (an earlier
+        release's four lanes), else None. Once a user: the next sign-in finds today's."""
+        if not self._hasher.needs_rehash(password_hash):
+            return None
+        loop = asyncio.get_running_loop()
+        made = await loop.run_in_executor(self._executor, self._hasher.hash, password)
+        return password_hash, made
 
     def close(self) -> None:
         """Stop the threads; checks still waiting are cancelled."""

@@ -16,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from oncall.db.models import ApiToken, Role, User, UserRole
 from oncall.domain.errors import NotFound
 
-_hasher = PasswordHasher()
+# argon2id with argon2-cffi's default memory (64 MiB) and passes (3), in one lane: four lanes
+# ran four threads at once, so one sign-in's check took both cores of a small server from the
+# webhooks beside it for its whole length (issue 13); one lane costs an attacker the same memory
+# and passes, and stays above OWASP's minimum (19 MiB, 2 passes, 1 lane). Hashes made with other
+# parameters (earlier releases: 4 lanes) are made again at the user's next sign-in.
+_hasher = PasswordHasher(parallelism=1)
 
 TOKEN_PREFIX = "oc_"  # noqa: S105  (a prefix that makes leaked tokens easy to spot, not a secret)
 
@@ -34,6 +39,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return bool(_hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    """Whether a hash that was just verified was made with other parameters than today's."""
+    try:
+        return bool(_hasher.check_needs_rehash(password_hash))
+    except InvalidHashError:
+        return False  # nothing to make again from: verify_password refused it
 
 
 def token_digest(token: str) -> str:
@@ -121,10 +134,20 @@ async def stored_password(session: AsyncSession, username: str) -> StoredPasswor
     return None if row is None else StoredPassword(row.id, row.password_hash)
 
 
-async def note_sign_in(session: AsyncSession, user_id: int, *, now: datetime) -> User | None:
+async def note_sign_in(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    now: datetime,
+    renewed: tuple[str, str] | None = None,
+) -> User | None:
     """The active user whose password was just checked, with the time noted (None if they were
-    disabled meanwhile)."""
+    disabled meanwhile). `renewed` is (the hash checked, the same password hashed with today's
+    parameters): stored unless the password was changed meanwhile. A hash made again is not a
+    new password: the user's other sessions go on."""
     user = await user_by_id(session, user_id)
     if user is not None:
         user.last_login_at = now
+        if renewed is not None and user.password_hash == renewed[0]:
+            user.password_hash = renewed[1]
     return user

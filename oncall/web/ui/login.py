@@ -192,8 +192,9 @@ async def _sign_in(
     right = await passwords.check(stored.password_hash if stored else None, password)
     user, session_id = None, ""
     if stored is not None and right:
+        renewed = await passwords.renewed(stored.password_hash, password)
         async with passwords.database_turn(), database.sessions() as session:
-            user = await note_sign_in(session, stored.user_id, now=now)
+            user = await note_sign_in(session, stored.user_id, now=now, renewed=renewed)
             if user is not None:
                 await attempt_succeeded(session, limits)
                 session_id = await start_session(session, user.id, now=datetime.now(UTC))
