@@ -25,6 +25,12 @@ recorded are counted, and with none the phase's verdict says so.
 takes the webhooks (the prober posts there), the loads go to the first: what a process of the
 webhooks' own (nginx routing `/twilio/` to it) would buy.
 
+`--cgroups` (with `--webhook-replica`; Linux, cgroup v1's `cpu` controller writable, as root
+here): each server in a control group of its own with the CPU weight its systemd unit gives it
+(`CPUWeight=` in deploy/systemd, converted to `cpu.shares` as systemd does on cgroup v1: weight
+x 1024 / 100), what the shipped plain-server layout runs under. Without it each server is a
+session (an autogroup) of its own at nice 0, a service manager with no weights.
+
 `--database sqlite`: the same on a SQLite file of the run's own (the data inserted through
 SQLAlchemy, where PostgreSQL's is copied in).
 
@@ -38,7 +44,7 @@ average is recorded beside each phase: other engineers' tests share this 2-core 
 
 Run: .venv/bin/python -m bench.isolation.run [--seconds 20] [--chain-seconds 45]
      [--interval 0.1] [--phases ...] [--rounds 2] [--database postgresql|sqlite]
-     [--webhook-replica]
+     [--webhook-replica [--cgroups]]
      [--server-root PATH]  (serve another checkout, e.g. main before the change)
 Results: bench/results/isolation.json and isolation.md.
 """
@@ -346,8 +352,49 @@ async def _phase(
     }
 
 
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
+SYSTEMD_UNITS = ROOT / "deploy" / "systemd"
+
+
+def _unit_weight(unit: str) -> int:
+    """The unit's `CPUWeight=` (systemd's default, 100, when it sets none)."""
+    text = (SYSTEMD_UNITS / unit).read_text(encoding="utf-8")
+    found = re.search(r"^CPUWeight=(\d+)$", text, re.MULTILINE)
+    return int(found.group(1)) if found else 100
+
+
+class ControlGroup:
+    """A cgroup v1 `cpu` group of the bench's own, weighted as a systemd unit would be."""
+
+    def __init__(self, unit: str) -> None:
+        self.weight = _unit_weight(unit)
+        self.path = CGROUP_CPU / f"oncall-bench-{os.getpid()}-{unit.removesuffix('.service')}"
+        self.path.mkdir()
+        (self.path / "cpu.shares").write_text(str(self.weight * 1024 // 100))
+
+    def take(self, pid: int) -> None:
+        """Move `pid` in (its children forked from now on are born in it)."""
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def remove(self) -> None:
+        """Once every process in it has ended (a server's workers end within a second or so)."""
+        for _ in range(100):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+        print(f"left behind, not empty: {self.path}", file=sys.stderr)
+
+
 async def _serve(
-    url_db: str, port: int, root: Path, log: Path, *, loops: bool = True
+    url_db: str,
+    port: int,
+    root: Path,
+    log: Path,
+    *,
+    loops: bool = True,
+    group: ControlGroup | None = None,
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
@@ -370,6 +417,8 @@ async def _serve(
             str(python if python.exists() else sys.executable), "-m", "oncall", "serve",
             env=env, cwd=root, stdout=out, stderr=out, start_new_session=True,
         )  # fmt: skip
+    if group is not None:
+        group.take(process.pid)  # before it starts any worker (they start with the first load)
     async with aiohttp.ClientSession() as http:
         for _ in range(600):
             try:
@@ -397,7 +446,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         url_db, name = await create_database("isolation", PG_ADMIN)
     process = replica = None
+    groups: dict[str, ControlGroup] = {}
     try:
+        if args.cgroups:
+            groups = {unit: ControlGroup(unit) for unit in ("oncall.service",
+                                                            "oncall-webhooks.service")}  # fmt: skip
         await asyncio.to_thread(upgrade, url_db)
         seeded = await populate(url_db, 10_000, 10)
         db = Database.connect(url_db)
@@ -407,7 +460,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = Path(tempfile.gettempdir()) / f"oncall-isolation-{os.getpid()}.log"
-        process = await _serve(url_db, port, args.server_root, log)
+        process = await _serve(url_db, port, args.server_root, log,
+                               group=groups.get("oncall.service"))  # fmt: skip
         global SERVER_PID
         SERVER_PID = process.pid
         probe_url = None
@@ -415,7 +469,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             replica_port = free_port()
             replica = await _serve(
                 url_db, replica_port, args.server_root, log.with_suffix(".webhooks.log"),
-                loops=False,
+                loops=False, group=groups.get("oncall-webhooks.service"),
             )  # fmt: skip
             probe_url = f"http://127.0.0.1:{replica_port}"
         manager, coordinator = Site(url), Site(url)
@@ -447,6 +501,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         await server.wait()
                 except TimeoutError:
                     server.kill()
+        for group in groups.values():
+            await asyncio.to_thread(group.remove)
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         else:
@@ -573,6 +629,10 @@ def main() -> int:
         "--webhook-replica", action="store_true",
         help="probe a second server of the webhooks' own (escalation loops off)",
     )  # fmt: skip
+    parser.add_argument(
+        "--cgroups", action="store_true",
+        help="each server in a cgroup weighted as its systemd unit (needs --webhook-replica)",
+    )  # fmt: skip
     parser.add_argument("--phases", nargs="+", choices=LOADS, default=list(LOADS),
                         help="the loads, each between two idle phases")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=2, help="how many times each load runs")
@@ -581,6 +641,10 @@ def main() -> int:
     parser.add_argument("--stem", default="isolation", help="results file name (no suffix)")
     parser.add_argument("--note", default="", help="a sentence for the results page")
     args = parser.parse_args()
+    if args.cgroups and not args.webhook_replica:
+        parser.error("--cgroups weighs the app against the webhook process: add --webhook-replica")
+    if args.cgroups and not os.access(CGROUP_CPU, os.W_OK):
+        parser.error(f"--cgroups needs cgroup v1's cpu controller writable at {CGROUP_CPU}")
     started = datetime.now(UTC)
     results = asyncio.run(run(args))
     results["summary"] = summarise(results["phases"])
@@ -593,6 +657,13 @@ def main() -> int:
         f"phase {args.seconds:g} s (the chain's {args.chain_seconds:g} s) with a webhook every "
         f"{args.interval:g} s"
         + (", posted to a second server of the webhooks' own" if args.webhook_replica else "")
+        + (
+            ", each server in a cgroup weighted as its systemd unit (cpu.shares "
+            f"{_unit_weight('oncall.service') * 1024 // 100} for the app, "
+            f"{_unit_weight('oncall-webhooks.service') * 1024 // 100} for the webhooks)"
+            if args.cgroups
+            else ""
+        )
         + ". The machine was "
         f"shared with other engineers' test runs (load averages below). {args.note}"
     ).strip()

@@ -69,8 +69,11 @@ def test_the_webhook_process_is_the_app_without_the_loops() -> None:
     assert webhooks["deploy"]["replicas"] == 1
     assert webhooks["environment"] == {**app["environment"], "ONCALL_ESCALATION_WORKERS": "off"}
     assert "ONCALL_ESCALATION_WORKERS" not in app["environment"]
-    same = {k: v for k, v in app.items() if k not in ("deploy", "environment")}
-    assert {k: v for k, v in webhooks.items() if k not in ("deploy", "environment")} == same
+    apart = ("deploy", "environment", "cpu_shares")
+    same = {k: v for k, v in app.items() if k not in apart}
+    assert {k: v for k, v in webhooks.items() if k not in apart} == same
+    # When the CPU is short, the callers' process gets the larger share (Docker's default: 1024).
+    assert webhooks["cpu_shares"] > app.get("cpu_shares", 1024)
 
 
 def test_postgres_keeps_its_data_and_reports_health() -> None:

@@ -180,7 +180,7 @@ def test_config_map_and_secret_filled_in_are_a_valid_configuration() -> None:
 
 
 def test_the_webhook_pods_are_the_app_s_without_the_loops() -> None:
-    """Everything but the labels, the escalation loops and the memory is the app's own."""
+    """Everything but the labels, the escalation loops and the resources is the app's own."""
     app, webhooks = _by_kind("Deployment", "oncall"), _by_kind("Deployment", "oncall-webhooks")
     (own,) = webhooks["spec"]["template"]["spec"]["containers"]
     assert {"name": "ONCALL_ESCALATION_WORKERS", "value": "off"} in own["env"]
@@ -197,3 +197,14 @@ def test_the_webhook_pods_are_the_app_s_without_the_loops() -> None:
 
     assert apart(webhooks) == apart(app)
     assert _by_kind("PodDisruptionBudget", "oncall-webhooks")["spec"]["minAvailable"] == 1
+    # When a node's CPU is short, the callers' pods get the larger share (the request is the
+    # container's weight).
+    assert _millicores(own["resources"]["requests"]["cpu"]) > _millicores(
+        app_container["resources"]["requests"]["cpu"]
+    )
+
+
+def _millicores(quantity: str) -> int:
+    return (
+        int(quantity.removesuffix("m")) if quantity.endswith("m") else int(float(quantity) * 1000)
+    )

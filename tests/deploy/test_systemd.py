@@ -111,7 +111,7 @@ def test_the_webhook_process_is_the_service_on_its_own_port_without_the_loops() 
     service = (SYSTEMD / "oncall.service").read_text(encoding="utf-8").splitlines()
     webhooks = (SYSTEMD / "oncall-webhooks.service").read_text(encoding="utf-8").splitlines()
     settings = [line for line in service if line and not line.startswith(("#", "Environment="))]
-    differ = {"Description", "SyslogIdentifier"}
+    differ = {"Description", "SyslogIdentifier", "CPUWeight"}
     assert [line for line in settings if line.split("=", 1)[0] not in differ] == [
         line
         for line in webhooks
@@ -123,3 +123,10 @@ def test_the_webhook_process_is_the_service_on_its_own_port_without_the_loops() 
     assert own["ONCALL_ESCALATION_WORKERS"] == "off" and "ONCALL_ESCALATION_WORKERS" not in app
     assert own["ONCALL_HOST"] == app["ONCALL_HOST"] and own["ONCALL_PORT"] != app["ONCALL_PORT"]
     assert own["ONCALL_FAILSAFE_JOURNAL"] != app["ONCALL_FAILSAFE_JOURNAL"]
+    # When the CPU is short, the callers' process gets the larger share (systemd's default: 100).
+    assert _weight(webhooks) > _weight(service)
+
+
+def _weight(unit: list[str]) -> int:
+    (weight,) = [line for line in unit if line.startswith("CPUWeight=")] or ["CPUWeight=100"]
+    return int(weight.removeprefix("CPUWeight="))
