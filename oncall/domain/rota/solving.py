@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -55,28 +56,40 @@ async def solve_problem(
     workers: int = DEFAULT_WORKERS,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    pool: cpu.CpuWorkers = _SOLVER_PROCESSES,
 ) -> dict[str, Any]:
-    """The solution document for `problem`, solved in a worker process (of lower priority);
-    `progress` hears each report from a thread of this process."""
+    """The solution document for `problem`, solved in a worker process of `pool` (the solver's
+    own, of lower priority); `progress` hears each report from a thread of this process."""
     reader, writer = multiprocessing.Pipe(duplex=False) if progress else (None, None)
+    reports = _Reports(reader) if reader is not None else None
     solving = asyncio.ensure_future(
-        _SOLVER_PROCESSES.run(_solve_here, problem, time_limit_s, workers, seed, writer)
+        pool.run(_solve_here, problem, time_limit_s, workers, seed, writer)
     )
-    relay: asyncio.Future[None] | None = None
+    reading: asyncio.Future[Any] | None = None
     try:
-        if reader is not None and writer is not None and progress is not None:
-            first = asyncio.ensure_future(asyncio.to_thread(_receive, reader))
+        if reports is not None and writer is not None and progress is not None:
+            first = asyncio.ensure_future(asyncio.to_thread(reports.receive))
+            reading = first
             await asyncio.wait({first, solving}, return_when=asyncio.FIRST_COMPLETED)
             # The worker holds its own copy of the writing end now (it sent), or has finished:
             # with ours closed, the worker's closing is the end of the reports.
             writer.close()
-            relay = asyncio.ensure_future(_relay(first, reader, progress))
+            reading = asyncio.ensure_future(_relay(first, reports, progress))
         outcome, detail = await solving
     finally:
         if writer is not None:
             writer.close()
-        if relay is not None:
-            await asyncio.wait({relay}, timeout=RELAY_WAIT_S)
+        if reading is not None and reports is not None:
+            if solving.done() and (solving.cancelled() or solving.exception() is not None):
+                reports.end()  # the solve failed: whatever it reported is of no use now
+            await asyncio.wait({reading}, timeout=RELAY_WAIT_S)
+            # However the solve ended, nothing waits on the pipe after it: a worker that died
+            # before it took its copy of the writing end (the OOM killer, a pool broken under
+            # it) left that copy with multiprocessing's resource sharer, which keeps it open
+            # for ever, so the end of the reports never comes, and a thread left reading held
+            # the server's exit.
+            reports.end()
+            await asyncio.wait({reading}, timeout=RELAY_WAIT_S)
         if reader is not None:
             reader.close()
     if outcome == "invalid":
@@ -90,23 +103,41 @@ async def solve_problem(
     return result
 
 
-def _receive(reader: Any) -> tuple[str, float, float | None, float | None] | None:
-    try:
-        report: tuple[str, float, float | None, float | None] = reader.recv()
-    except (EOFError, OSError):
+Report = tuple[str, float, float | None, float | None]
+
+
+class _Reports:
+    """The solve's progress reports, read in a thread, until the worker closes its end of the
+    pipe or `end` is called (the reading thread then stops within POLL_S)."""
+
+    POLL_S = 0.1
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._ended = threading.Event()
+
+    def receive(self) -> Report | None:
+        """The next report, or None at the end (blocking: called in a thread)."""
+        while not self._ended.is_set():
+            try:
+                if self._reader.poll(self.POLL_S):
+                    report: Report = self._reader.recv()
+                    return report
+            except (EOFError, OSError):
+                return None
         return None
-    return report
+
+    def end(self) -> None:
+        self._ended.set()
 
 
 async def _relay(
-    first: asyncio.Future[tuple[str, float, float | None, float | None] | None],
-    reader: Any,
-    progress: ProgressCallback,
+    first: asyncio.Future[Report | None], reports: _Reports, progress: ProgressCallback
 ) -> None:
     """Pass each progress report on, from a thread (as the callback expects), until the end."""
 
     def rest() -> None:
-        while (report := _receive(reader)) is not None:
+        while (report := reports.receive()) is not None:
             progress(SolveProgress(*report))
 
     report = await first
