@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -13,7 +14,7 @@ from threading import Thread
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -183,6 +184,43 @@ def _postgres_limits(connection: Any) -> None:
     )
 
 
+# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out; one
+# used more recently is only checked for a close its driver has seen (no round trip). See
+# `_postgres_checkout`.
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED_AT = "oncall_returned_at"
+
+
+def _postgres_connected(_dbapi_connection: Any, record: Any) -> None:
+    record.info.pop(_RETURNED_AT, None)  # a new connection: nothing to ping on its first use
+
+
+def _postgres_checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _postgres_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """The pool's pessimistic check, cheaper than `pool_pre_ping` (which costs three round
+    trips on every checkout with asyncpg: BEGIN, an empty query, ROLLBACK).
+
+    A connection the server or a proxy closed (a restart, a failover's pg_terminate_backend, a
+    cut) is known to the driver as soon as the event loop has read the close: refused here with
+    no round trip. A connection idle in the pool for more than PING_AFTER_IDLE_SECONDS is also
+    pinged, as before: a network that dropped it without a word is found only by asking. One
+    used within the last second is handed out as it is (HikariCP's "alive bypass window"); if
+    it fails anyway, the statement's error invalidates the pool as before. Either refusal here
+    invalidates every pooled connection older than it, as a failed pre-ping did."""
+    if dbapi_connection._connection.is_closed():
+        raise exc.InvalidatePoolError("the connection was closed by the server or the network")
+    returned = record.info.get(_RETURNED_AT)
+    if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:  # any failure of the ping means "do not use this connection"
+        raise exc.InvalidatePoolError(f"the pooled connection did not answer: {error}") from error
+
+
 def _sqlite_begin_deferred(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
@@ -214,10 +252,14 @@ def make_engine(url: str, *, echo: bool = False, reads_only: bool = False) -> As
     # hide_parameters: an error's message (and a debug log) never carries the values bound to a
     # statement (case notes, names, numbers); the statement itself is enough to find the fault.
     engine = create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10,
+        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_use_lifo=True,
         connect_args={"timeout": CONNECT_SECONDS},
     )  # fmt: skip
     event.listen(engine.sync_engine, "begin", _postgres_limits)
+    pool = engine.sync_engine.pool
+    event.listen(pool, "connect", _postgres_connected)
+    event.listen(pool, "checkin", _postgres_checked_in)
+    event.listen(pool, "checkout", _postgres_checkout)
     return engine
 
 
