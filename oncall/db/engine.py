@@ -14,6 +14,7 @@ from threading import Thread
 from typing import Any
 
 import aiosqlite
+import asyncpg
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -170,18 +171,31 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _postgres_limits(connection: Any) -> None:
-    # Only inside `waits_limited`: one round trip, in the transaction (is_local), so the limits
-    # end with it and the pooled connection goes back with the server's defaults.
-    limit = _WAIT_LIMIT.get()
-    if limit is None:
-        return
+def _postgres_limits_sql(limit: float) -> str:
     ms = _milliseconds(limit)
-    connection.exec_driver_sql(
+    return (
         f"SELECT set_config('statement_timeout', '{ms}', true), "
         f"set_config('lock_timeout', '{ms}', true), "
         f"set_config('idle_in_transaction_session_timeout', '{ms + 1000}', true)"
     )
+
+
+class _PostgresConnection(asyncpg.Connection):  # type: ignore[misc]
+    """asyncpg's connection, sending the limits of `waits_limited` with the transaction's BEGIN.
+
+    Inside `waits_limited` every transaction runs with the limits as SET LOCAL values (so they
+    end with it and the pooled connection goes back with the server's defaults). Sent as a
+    statement of their own they cost a round trip each time (one a webhook); here they go in
+    the same simple query as the BEGIN that SQLAlchemy's asyncpg adapter sends through asyncpg's
+    `Transaction.start` (`Connection.execute` with no arguments), run in order by the server.
+    """
+
+    async def execute(self, query: str, *args: Any, **kwargs: Any) -> str:
+        limit = _WAIT_LIMIT.get()
+        if limit is not None and not args and query.startswith("BEGIN"):
+            query = f"{query.rstrip().rstrip(';')}; {_postgres_limits_sql(limit)};"
+        result: str = await super().execute(query, *args, **kwargs)
+        return result
 
 
 # A pooled PostgreSQL connection idle longer than this is pinged before it is handed out; one
@@ -253,9 +267,8 @@ def make_engine(url: str, *, echo: bool = False, reads_only: bool = False) -> As
     # statement (case notes, names, numbers); the statement itself is enough to find the fault.
     engine = create_async_engine(
         url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_use_lifo=True,
-        connect_args={"timeout": CONNECT_SECONDS},
+        connect_args={"timeout": CONNECT_SECONDS, "connection_class": _PostgresConnection},
     )  # fmt: skip
-    event.listen(engine.sync_engine, "begin", _postgres_limits)
     pool = engine.sync_engine.pool
     event.listen(pool, "connect", _postgres_connected)
     event.listen(pool, "checkin", _postgres_checked_in)
