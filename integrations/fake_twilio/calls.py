@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from integrations.fake_twilio.interpreter import CallInterpreter
+from integrations.fake_twilio.interpreter import CallInterpreter, keep_pace
 from integrations.fake_twilio.legs import Fetch, Leg, Party
 from integrations.fake_twilio.phones import CallerScript, PhoneBehaviour
 from integrations.fake_twilio.state import CallRecord, CallTrace, is_e164, new_sid, now, rfc2822
@@ -95,6 +95,7 @@ async def _progress(host: FakeTwilio, leg: Leg, event: str, status: str) -> None
     if event == "completed":
         params["CallDuration"] = str(call.duration_s)
         params["Duration"] = str(math.ceil(call.duration_s / 60))
+    await keep_pace(host, leg)
     result = await host.webhooks.send(call.status_callback, params)
     leg.trace.add("webhook", call.sid, f"POST {call.status_callback}", status=result.status)
     leg.trace.add("status", call.sid, status)

@@ -107,7 +107,7 @@ async def _ring(
     leg.elapsed += script.ring_s
     child.set_status("in-progress")
     leg.trace.add("phone", child.sid, f"{number} answered ({script.behaviour})")
-    child_leg = Leg(child, leg.trace, Party.phone(script), "whisper")
+    child_leg = Leg(child, leg.trace, Party.phone(script), "whisper", parent=leg)
     bridged = True
     if whisper_url:
         ended = await interp.run(child_leg, Fetch(urljoin(url, whisper_url), whisper_method))

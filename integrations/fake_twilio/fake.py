@@ -8,6 +8,7 @@ from typing import Any
 
 from integrations.fake_twilio import calls, messaging
 from integrations.fake_twilio.faults import FaultInjector
+from integrations.fake_twilio.interpreter import Pace
 from integrations.fake_twilio.phones import CallerScript, PhoneBook
 from integrations.fake_twilio.state import (
     API_VERSION,
@@ -52,6 +53,11 @@ class FakeTwilio:
         self.faults = FaultInjector()
         self.webhooks = WebhookSender(auth_token)
         self.app_errors: list[TraceEvent] = []
+        # Awaited before each webhook about an inbound call, with its CallSid and the seconds
+        # into it (rings, speech and talk so far, which the fake plays without waiting): a
+        # driver whose service runs on a clock of its own (the night simulator) holds the
+        # webhook there until its clock reaches that moment. None: every webhook at once.
+        self.pace: Pace | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
@@ -19,6 +19,10 @@ MAX_DOCUMENTS_PER_LEG = 50
 WORDS_PER_SECOND = 2.5
 
 
+# Awaited before each webhook about an inbound call: (its CallSid, seconds into the call).
+Pace = Callable[[str, float], Awaitable[None]]
+
+
 class Host(Protocol):
     """What the interpreter needs from the fake Twilio around it."""
 
@@ -26,10 +30,20 @@ class Host(Protocol):
     webhooks: WebhookSender
     phones: PhoneBook
     recordings_base: str
+    pace: Pace | None
 
     def register_call(self, call: CallRecord) -> None: ...
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None: ...
+
+
+async def keep_pace(host: Host, leg: Leg) -> None:
+    """Before a webhook about an inbound call's leg: the host's `pace`, if it has one, may hold
+    it until its own clock reaches that moment of the call (the fake plays rings, speech and
+    talk without waiting; a driver with a clock of its own keeps the two in step)."""
+    root = leg.root
+    if host.pace is not None and root.call.direction == "inbound":
+        await host.pace(root.call.sid, leg.into_call_s)
 
 
 class CallInterpreter:
@@ -57,6 +71,7 @@ class CallInterpreter:
         """Request a TwiML document; None (and a trace error) if Twilio could not run it."""
         status = "ringing" if leg.context == "caller" and not leg.trace.webhooks() else None
         params = {**leg.params(status or "in-progress"), **step.params}
+        await keep_pace(self.host, leg)
         result = await self.host.webhooks.send(step.url, params, step.method)
         leg.trace.add(
             "webhook",
@@ -80,6 +95,7 @@ class CallInterpreter:
     async def notify_ignored(self, leg: Leg, url: str, method: str, params: dict[str, str]) -> None:
         """Request an action after the caller hung up: Twilio sends it, ignores the answer."""
         full = {**leg.params("completed"), **params}
+        await keep_pace(self.host, leg)
         result = await self.host.webhooks.send(url, full, method)
         leg.trace.add(
             "webhook",

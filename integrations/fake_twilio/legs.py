@@ -66,6 +66,18 @@ class Leg:
     says: int = 0
     dials: int = 0
     caller_hung_up: bool = False
+    parent: Leg | None = None  # the caller's leg, for a phone's leg that a Dial rang
+
+    @property
+    def root(self) -> Leg:
+        """The leg of the call this leg belongs to (itself, unless a Dial rang it)."""
+        return self if self.parent is None else self.parent.root
+
+    @property
+    def into_call_s(self) -> float:
+        """Seconds into the call this leg belongs to: a rung phone's leg starts at its
+        parent's time when it picked up."""
+        return self.elapsed + (0.0 if self.parent is None else self.parent.into_call_s)
 
     @property
     def sid(self) -> str:

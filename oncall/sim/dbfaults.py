@@ -60,6 +60,12 @@ class DatabaseLink:
         return not (self.is_sqlite and kind in POSTGRES_ONLY)
 
     @property
+    def round_trips(self) -> int | None:
+        """The service's requests to PostgreSQL so far (each burst a client wrote before it
+        waited: a query, a prepare, a BEGIN, a COMMIT, a pool's ping); None on SQLite."""
+        return None if self._proxy is None else self._proxy.client_reads
+
+    @property
     def active(self) -> bool:
         return bool(self._faults)
 

@@ -61,6 +61,9 @@ class TcpProxy:
         self.port = 0
         self.timings: list[Timing] = []
         self.refused = 0
+        # Reads of client data: each a burst the client wrote before waiting for an answer, so
+        # for a database link about one round trip (a query, a prepare, a BEGIN or COMMIT).
+        self.client_reads = 0
         self._measure = measure_http
         self._taps: list[tuple[bytes, Action]] = []
         self._server: asyncio.Server | None = None
@@ -142,6 +145,7 @@ class TcpProxy:
         try:
             while data := await reader.read(65536):
                 if from_client:
+                    self.client_reads += 1
                     for tap in [t for t in self._taps if t[0] in data]:
                         self._taps.remove(tap)
                         await tap[1]()

@@ -89,6 +89,7 @@ def summary(result: SimResult) -> dict[str, Any]:
         "kpi_ok": all(c.kpi_ok for c in checks),
         "replies_sent": sum(n.replies_sent for n in result.nights),
         "alert_calls": sum(n.alert_calls for n in result.nights),
+        "overlapping_calls": sum(n.overlapping_calls for n in result.nights),
         "faults": sum(len(n.faults) for n in result.nights),
         "replicas": result.config.replicas,
         "replica_restarts": result.restarts,
@@ -99,6 +100,10 @@ def summary(result: SimResult) -> dict[str, Any]:
             for line in sorted({c.line for c in contacts})
         },
         "webhooks": result.webhooks,
+        "db_round_trips": result.db_round_trips,
+        "db_round_trips_per_webhook": round(result.db_round_trips / result.webhooks, 1)
+        if result.db_round_trips is not None and result.webhooks
+        else None,
         "wall_s": round(result.wall_s, 1),
         "nights_per_minute": round(60 * len(result.nights) / result.wall_s, 2)
         if result.wall_s
@@ -143,6 +148,7 @@ def markdown(result: SimResult) -> str:
         "|---|---|",
         f"| contacts (calls + texts) | {figures['contacts']} "
         f"({figures['calls']} + {figures['texts']}) |",
+        f"| calls that arrived while another was going | {figures['overlapping_calls']} |",
         f"| reached a human | {figures['reached']} ({figures['reached_pct']}%) |",
         f"| answered directly (pressed 1 and connected) | {figures['answered_directly']} |",
         f"| time to a human p50 / p90 / p99 / max | {_s(times['p50'])} / {_s(times['p90'])} / "
@@ -159,6 +165,8 @@ def markdown(result: SimResult) -> str:
         f"{figures['replica_restarts']}, {figures['failed_passes']} |",
         f"| webhooks served, wall time | {figures['webhooks']}, {figures['wall_s']} s "
         f"({figures['nights_per_minute']} nights a minute) |",
+        f"| the service's database round trips (a webhook) | {figures['db_round_trips']} "
+        f"({figures['db_round_trips_per_webhook']}) |",
         "",
         *chart(result),
         "",

@@ -41,6 +41,7 @@ from oncall.sim.model import (
     plan_arrivals,
     plan_faults,
 )
+from oncall.sim.pace import CallPace
 from oncall.sim.service import OUTAGE_SECONDS, Service, running_service
 from oncall.sim.stamps import ProviderTimes
 from oncall.sim.strike import Strikes
@@ -64,6 +65,7 @@ RECOVERY_AFTER = (timedelta(minutes=6),)  # the periodic provider recovery's (ev
 OUTAGE_JOB = "recovery after an outage"  # the runner's job (its loop is off here)
 # A phone that takes the call as a person (a voicemail or an instant hang-up does not).
 HUMAN = (PhoneBehaviour.ACCEPT, PhoneBehaviour.HANG_UP_WHISPER)
+TALK = re.compile(r"connected for (\d+)s")  # the fake's trace of a bridge
 
 
 @dataclass
@@ -77,6 +79,9 @@ class SimResult:
     wall_s: float = 0.0
     webhooks: int = 0
     restarts: int = 0  # replicas killed and started afresh
+    # The service's round trips to PostgreSQL (through the link: every replica's, the passes
+    # the simulator runs included, its own reads not); None on SQLite.
+    db_round_trips: int | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -114,6 +119,9 @@ class _Night:
         self.calls_seen: set[str] = set()
         self.codes = directory.staff  # phone -> code
         self.phones = {code: phone for phone, code in directory.staff.items()}
+        # Each inbound call's webhooks at their moment on the clock (oncall/sim/pace.py).
+        self.pace = CallPace(sim.clock)
+        sim.fake.pace = self.pace
 
     def at(self, when: datetime, action: Callable[[], Any]) -> None:
         self.seq += 1
@@ -131,8 +139,11 @@ class _Night:
             ("failed", replies.failed),
         ]
         faults = self.sim.fake.faults
+        talking = self.talking()
         for phone in self.directory.staff:
             behaviour = draw(self.rng, table)
+            if phone in talking:  # on another call: busy to this one
+                behaviour = PhoneBehaviour.BUSY
             ring = self.rng.randint(*odds.ring_s)
             talk = 300
             if behaviour == PhoneBehaviour.VOICEMAIL:
@@ -143,6 +154,24 @@ class _Night:
                 faults.delivery_rules.pop(phone, None)
             else:
                 faults.undeliverable(phone, fate)
+
+    def talking(self) -> set[str]:
+        """Staff phones put through to a caller whose call is still going at this moment."""
+        now, fake, phones = self.sim.clock.now(), self.sim.fake, set()
+        for sid, start in self.pace.starts.items():
+            trace = fake.traces.get(sid)
+            if trace is None or trace.done:
+                continue
+            for event in trace.events:
+                if event.kind != "phone" or not event.data.get("bridged"):
+                    continue
+                talk = TALK.search(event.detail)
+                begin = start + timedelta(seconds=float(event.data.get("at_s", 0)))
+                end = begin + timedelta(seconds=int(talk.group(1)) if talk else 0)
+                leg = fake.calls.get(event.leg)
+                if leg is not None and begin <= now < end:
+                    phones.add(leg.to)
+        return phones
 
     # Contacts ----------------------------------------------------------------------------
 
@@ -161,19 +190,33 @@ class _Night:
             )
             record.sid = inbound.sid
         else:
+            if self.pace.in_flight:
+                self.truth.overlapping_calls += 1  # another call is still going
             self.draw_phones()
-            trace = await fake.place_inbound_call(from_=caller, to=to)
-            record.sid, record.duration_s = trace.call_sid, trace.duration_s
-            for event in trace.events:
-                if event.kind == "phone" and event.data.get("bridged"):
-                    leg = fake.calls.get(event.leg)
-                    phone = leg.to if leg is not None else ""
-                    human = fake.phones.script_for(phone).behaviour in HUMAN
-                    if phone in self.codes and "at_s" in event.data and human:
-                        record.accepted_by = self.codes[phone]
-                        record.accepted_after_s = float(event.data["at_s"])
-                        break
+            # In flight from now: its webhooks come at their moments as the clock moves on.
+            self.pace.start(self.call(record, caller, to))
         self.truth.contacts.append(record)
+
+    async def call(self, record: ContactTruth, caller: str, to: str) -> None:
+        fake = self.sim.fake
+        trace = await fake.place_inbound_call(from_=caller, to=to)
+        record.sid, record.duration_s = trace.call_sid, trace.duration_s
+        # How each phone picked up, as the fake played it (the phones' scripts are drawn again
+        # before each pass, which may have run while the call went on).
+        picked_up = {
+            e.leg: e.detail.rsplit("(", 1)[-1].rstrip(")")
+            for e in trace.events
+            if e.kind == "phone" and " answered (" in e.detail
+        }
+        for event in trace.events:
+            if event.kind == "phone" and event.data.get("bridged"):
+                leg = fake.calls.get(event.leg)
+                phone = leg.to if leg is not None else ""
+                human = picked_up.get(event.leg) in HUMAN
+                if phone in self.codes and "at_s" in event.data and human:
+                    record.accepted_by = self.codes[phone]
+                    record.accepted_after_s = float(event.data["at_s"])
+                    break
 
     async def reply(self, phone: str, to: str, body: str, ref: str | None, how: str) -> None:
         t = self.sim.clock.now()
@@ -400,7 +443,8 @@ class _Night:
         while True:
             await self.sim.link.wait_over()  # a database fault lasts its seconds, then ends
             due = await self.next_due()
-            candidates = [x for x in (self.queue[0].at if self.queue else None, due) if x]
+            planned = self.queue[0].at if self.queue else None
+            candidates = [x for x in (planned, due, self.pace.next_at) if x]
             if not candidates:
                 if settled:
                     break
@@ -411,20 +455,28 @@ class _Night:
                 continue
             settled = False
             t = max(min(candidates), now)
-            if t == now and not (self.queue and self.queue[0].at <= now):
+            if t == now and not (planned is not None and planned <= now):
                 t = now + MIN_STEP
             if t > horizon:
                 break
             was, now = now, t
             await clock.set(now)
             self.stamps.restamp(self.sim.fake, was=was, now=now)
+            work = (planned is not None and planned <= now) or (due is not None and due <= now)
             while self.queue and self.queue[0].at <= now:
                 result = heapq.heappop(self.queue).action()
                 if asyncio.iscoroutine(result):
                     await result
-            await self.passes()
+            # Calls in flight take their next steps (and new ones their first) at this moment.
+            self.pace.release(now)
+            await self.pace.settle()
+            # An instant only a call's step brought has nothing else due (what its webhook
+            # raised for now is found by the next look at the service's timers).
+            if work:
+                await self.passes()
             self.read_inboxes()
             self.read_alert_calls()
+        await self.pace.finish()  # a call still going at the horizon: the rest at once
         self.sim.fake.faults.clear()
         self.sim.fake.webhooks.forget_before()
         await self.sim.link.wait_over()
@@ -508,6 +560,7 @@ async def simulate(
             result.checks.append(check)
             result.webhooks += len(sim.fake.webhooks.log)
             result.restarts = sim.restarts
+            result.db_round_trips = sim.link.round_trips
             _forget(sim)
             if progress is not None:
                 progress(check)

@@ -32,14 +32,15 @@ class ContactTruth:
     def time_to_human_s(self) -> float | None:
         """From the call's start to an accepting human (service clock, ring time included).
 
-        The fake plays a call's rings without the service clock moving, so a call that went to
-        an alert adds the call's own length to the wait from its arrival to the acknowledgement.
+        A call's webhooks reach the service at their moments of the call (oncall/sim/pace.py),
+        so a call that went to an alert is the wait from its arrival to the acknowledgement on
+        the service's clock, the call's own length in it.
         """
         if self.accepted_after_s is not None:
             return self.accepted_after_s
         if self.ack_at is None:
             return None
-        return self.duration_s + (self.ack_at - self.at).total_seconds()
+        return (self.ack_at - self.at).total_seconds()
 
 
 @dataclass
@@ -55,6 +56,7 @@ class NightTruth:
     acks: dict[str, list[tuple[datetime, str, str]]] = field(default_factory=dict)
     replies_sent: int = 0
     alert_calls: int = 0
+    overlapping_calls: int = 0  # calls that arrived while another was still going
     failed_passes: int = 0  # passes that failed (the database away, a replica killed)
     # (ref, when) of acknowledging replies the service answered with its apology (not taken)
     unheard: set[tuple[str, datetime]] = field(default_factory=set)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import structlog
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from oncall.cli import main
 from oncall.db.engine import Database
+from oncall.db.models import Contact
 from oncall.log import configure_logging
 from oncall.sim import SimConfig, simulate
 from oncall.sim import service as sim_service
@@ -82,6 +83,74 @@ async def test_nights_with_faults_hold_every_invariant(db_url: str) -> None:
     times = figures["time_to_human_s"]
     assert 0 < times["p50"] <= times["p90"] <= times["p99"] <= times["max"]
     assert "time to a human" in markdown(result)
+
+
+async def test_a_call_takes_its_time_on_the_service_clock(db_url: str) -> None:
+    # Each phone rings 10 s before it picks up or the ring-out; half of them ring out. The fake
+    # plays a call without waiting, and its webhooks reach the service at their moments of the
+    # call (oncall/sim/pace.py): a call answered after one or more rings is recorded answered
+    # that many seconds after it arrived, and one that nobody took ended after its rings.
+    # Before, the service's clock stood still during a call: every step at its arrival (0 s),
+    # and a fail-safe call's 90 s call check counted after the call instead of beside it.
+    phones = PhoneOdds(accept=0.5, no_answer=0.5, busy=0, voicemail=0, decline=0,
+                       hang_up_whisper=0, failed=0, ring_s=(10, 10))  # fmt: skip
+    calls = TrafficRates(police_calls=4, hospital_calls=0, carer_calls=0, carer_texts=0,
+                         unverified_calls=0)  # fmt: skip
+    config = SimConfig(seed=3, nights=1, fault_rate=0.0, phones=phones, rates=calls)
+    result = await simulate(config, db_url)
+    assert result.failures == []
+    truth = {c.sid: c for c in result.nights[0].contacts}
+    database = Database.connect(db_url)
+    try:
+        async with database.sessions() as session:
+            rows = (await session.execute(
+                select(Contact.provider_sid, Contact.received_at, Contact.answered_at,
+                       Contact.ended_at)
+                .where(Contact.provider_sid.in_(list(truth)))
+            )).all()  # fmt: skip
+    finally:
+        await database.dispose()
+    assert len(rows) == len(truth) >= 2
+
+    def after(at: datetime, received: datetime) -> float:
+        return (at - received).total_seconds()
+
+    answered = [r for r in rows if truth[r[0] or ""].accepted_by is not None]
+    assert answered, "no call answered directly: the seed no longer makes one"
+    for sid, received, answered_at, ended in rows:
+        contact = truth[sid or ""]
+        assert ended is not None and after(ended, received) >= contact.duration_s - 1, sid
+        if contact.accepted_by is not None:
+            # Picked up after its rings (10 s each), before the whisper's end put it through.
+            assert answered_at is not None
+            assert 10 <= after(answered_at, received) <= (contact.accepted_after_s or 0), sid
+
+
+async def test_calls_overlap_and_a_phone_on_one_is_busy_to_the_next(db_url: str) -> None:
+    # A busy police line (40 calls a night) and phones that always accept and talk 5 minutes:
+    # calls arrive while another is still going, and the person talking on one is busy to the
+    # next, which the ring-round puts through to someone else. Before, each call was played to
+    # its end before anything else happened: no two calls overlapped.
+    phones = PhoneOdds(accept=1, no_answer=0, busy=0, voicemail=0, decline=0, hang_up_whisper=0,
+                       failed=0)  # fmt: skip
+    busy_line = TrafficRates(police_calls=40, hospital_calls=0, carer_calls=0, carer_texts=0,
+                             unverified_calls=0)  # fmt: skip
+    config = SimConfig(seed=2, nights=1, fault_rate=0.0, phones=phones, rates=busy_line)
+    result = await simulate(config, db_url)
+    assert result.failures == []
+    assert summary(result)["overlapping_calls"] > 0
+    contacts = sorted(result.nights[0].contacts, key=lambda c: c.at)
+    pairs = 0
+    for first in contacts:
+        if first.accepted_by is None or first.accepted_after_s is None:
+            continue
+        talking_from = first.at + timedelta(seconds=first.accepted_after_s)
+        talking_until = first.at + timedelta(seconds=first.duration_s)
+        for later in contacts:
+            if talking_from <= later.at < talking_until and later.accepted_by is not None:
+                pairs += 1
+                assert later.accepted_by != first.accepted_by, (first, later)
+    assert pairs > 0, "no call arrived while another was being answered: change the seed"
 
 
 async def test_a_tampered_chain_fails_the_next_night(db_url: str) -> None:
