@@ -30,8 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
+from bench.scratch import DEFAULT_ADMIN_URL, create_database, drop_database
 from oncall.log import configure_logging
 from oncall.sim import SimConfig, simulate
 from oncall.sim.model import night_bounds
@@ -40,7 +39,7 @@ from oncall.sim.run import ZONE
 from oncall.sim.world import prepare_database
 
 RESULTS = Path(__file__).parents[1] / "results"
-PG_ADMIN = os.environ.get("ONCALL_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get("ONCALL_BENCH_POSTGRES", DEFAULT_ADMIN_URL)
 TARGET_NIGHTS, TARGET_MINUTES = 10_000, 30
 
 # Own time of each function, grouped by where it lives (first match wins).
@@ -81,23 +80,11 @@ def _group(filename: str, function: str) -> str:
     return "other (standard library, built-ins)"
 
 
-async def _fresh_pg(name: str) -> str:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}"
-
-
-async def _drop_pg(name: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+# Each run's PostgreSQL databases have names of their own (bench/scratch.py: the purpose, this
+# process's id and a random suffix), dropped when the run ends however it ends. Fixed names
+# (oncall_bench_nights, oncall_bench_profile) were dropped WITH (FORCE) before each run: a second
+# nights bench on the machine (another session's) killed the first one's connections.
+PURPOSE_RUN, PURPOSE_PROFILE = "nights", "nights_profile"
 
 
 def _run(config: SimConfig, url: str, budget_s: float | None) -> Any:
@@ -108,12 +95,11 @@ def _run(config: SimConfig, url: str, budget_s: float | None) -> Any:
 
 
 def _profile(nights: int, seed: int, fault_rate: float, sqlite: bool) -> dict[str, Any]:
-    name = "oncall_bench_profile"
     config = SimConfig(seed=seed, nights=nights, fault_rate=fault_rate)
     with tempfile.TemporaryDirectory(prefix="bench-nights-") as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'profile.db'}"
+        url, name = f"sqlite+aiosqlite:///{Path(folder) / 'profile.db'}", ""
         if not sqlite:
-            url = asyncio.run(_fresh_pg(name))
+            url, name = asyncio.run(create_database(PURPOSE_PROFILE, PG_ADMIN))
         try:
             # The demo data (and its password hashing) before the profiler starts: nights only.
             loaded = night_bounds(config.first_night, ZONE)[0] - timedelta(days=1)
@@ -127,8 +113,8 @@ def _profile(nights: int, seed: int, fault_rate: float, sqlite: bool) -> dict[st
             result = _run(config, url, None)
             profiler.disable()
         finally:
-            if not sqlite:
-                asyncio.run(_drop_pg(name))
+            if name:
+                asyncio.run(drop_database(name, PG_ADMIN))
     stats = pstats.Stats(profiler)
     own: dict[str, float] = defaultdict(float)
     top: list[tuple[float, str]] = []
@@ -195,6 +181,9 @@ def _markdown(doc: dict[str, Any], run_chart: list[str]) -> str:
         f"| KPIs equal ground truth | {'yes' if run['kpi_ok'] else 'NO'} | yes |",
         f"| faults struck | {run['faults']} | |",
         f"| webhooks the fake sent | {run['webhooks']} | |",
+        f"| the service's database round trips (a webhook) | {run['db_round_trips']} "
+        f"({run['db_round_trips_per_webhook']}) | |",
+        f"| calls that arrived while another was going | {run['overlapping_calls']} | |",
         "",
         *run_chart,
         "",
@@ -264,19 +253,17 @@ def main() -> int:
     config = SimConfig(
         seed=args.seed, nights=2000, fault_rate=args.fault_rate, replicas=args.replicas
     )
-    name = "oncall_bench_nights"
     with tempfile.TemporaryDirectory(prefix="bench-nights-") as folder:
-        if args.sqlite:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'nights.db'}"
-        else:
-            url = asyncio.run(_fresh_pg(name))
+        url, name = f"sqlite+aiosqlite:///{Path(folder) / 'nights.db'}", ""
+        if not args.sqlite:
+            url, name = asyncio.run(create_database(PURPOSE_RUN, PG_ADMIN))
         try:
             cpu_before = time.process_time()
             result = _run(config, url, args.minutes * 60)
             cpu_s = time.process_time() - cpu_before
         finally:
-            if not args.sqlite:
-                asyncio.run(_drop_pg(name))
+            if name:
+                asyncio.run(drop_database(name, PG_ADMIN))
     run = summary(result)
     run.pop("failures")
     run["failures"] = result.failures[:20]
