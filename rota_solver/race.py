@@ -56,6 +56,72 @@ def _values(solver: cp_model.CpSolver, model: cp_model.CpModel, count: int) -> l
     return [int(solver.value(model.get_int_var_from_proto_index(i))) for i in range(count)]
 
 
+def _exact(seconds: float, seed: int) -> cp_model.CpSolver:
+    """One thread: the full search, with feasibility jump interleaved for a first rota (on a
+    year it finds one in 2.5 s where the plain one-thread search takes 6 s)."""
+    exact = cp_model.CpSolver()
+    exact.parameters.max_time_in_seconds = max(seconds, 0.01)
+    exact.parameters.num_workers = 1
+    exact.parameters.interleave_search = True
+    exact.parameters.subsolvers.append("default_lp")
+    exact.parameters.random_seed = seed
+    return exact
+
+
+# Our own local search (window.py): from `enough()` (the least value known possible) and a
+# `stop()` to ask between steps, the best solution and its value.
+Search = Callable[[Callable[[], int], Callable[[], bool]], tuple[list[int], int]]
+
+
+def race_search(
+    cliques: cp_model.CpModel,
+    count: int,
+    seconds: float,
+    seed: int,
+    track: Callable[[list[cp_model.CpSolver]], None],
+    halted: Callable[[], bool],
+    search: Search,
+) -> Outcome:
+    """As race(), with the local side a search of our own run on this thread (window.py's
+    steps: a model of a few weeks each, where CP-SAT's own neighbourhoods copy the whole
+    model). The search stops once the cliques settle, or reaches what is known to be least."""
+    outcome = Outcome()
+    exact = _exact(seconds, seed)
+    track([exact])
+    enough = [0]
+    stopped = threading.Event()  # the search is to stop at its next step
+    searched = threading.Event()  # the search has returned
+    deadline = time.monotonic() + seconds
+
+    def run_cliques() -> None:
+        started = time.monotonic()
+        status = exact.solve(cliques)
+        outcome.clique_status = int(status)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            outcome.clique_values = _values(exact, cliques, count)
+        elif status == cp_model.INFEASIBLE:
+            enough[0] = 1  # no rota is without a close pair
+            # As in race(): the search gets as long again as the disproof took to reach one.
+            searched.wait(time.monotonic() - started)
+        stopped.set()
+
+    thread = threading.Thread(target=run_cliques, name="rota-solver-cliques", daemon=True)
+    thread.start()
+    try:
+        values, best = search(
+            lambda: enough[0],
+            lambda: stopped.is_set() or halted() or time.monotonic() >= deadline,
+        )
+    finally:
+        searched.set()
+    outcome.search_values, outcome.search_best = values, best
+    while thread.is_alive():
+        if best == 0 or halted() or time.monotonic() >= deadline:
+            exact.stop_search()  # again until it stops: it may not have started yet
+        thread.join(0.02)
+    return outcome
+
+
 def race(
     cliques: cp_model.CpModel,
     full: cp_model.CpModel,
@@ -70,14 +136,7 @@ def race(
     share them). `track` is given both solvers so that the caller can stop them; `halted`
     says whether it has."""
     outcome = Outcome()
-    exact = cp_model.CpSolver()
-    exact.parameters.max_time_in_seconds = max(seconds, 0.01)
-    # One thread: the full search, with feasibility jump interleaved for a first rota (on a
-    # year it finds one in 2.5 s where the plain one-thread search takes 6 s).
-    exact.parameters.num_workers = 1
-    exact.parameters.interleave_search = True
-    exact.parameters.subsolvers.append("default_lp")
-    exact.parameters.random_seed = seed
+    exact = _exact(seconds, seed)
     local = cp_model.CpSolver()
     local.parameters.max_time_in_seconds = max(seconds, 0.01)
     # One thread of local search only: CP-SAT interleaves its neighbourhoods on one worker.

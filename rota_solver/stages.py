@@ -15,10 +15,11 @@ from rota_solver.objectives import add_objectives
 from rota_solver.options import Fixed
 from rota_solver.params import solver_for
 from rota_solver.people import Chosen, broken_request_people, close_pair_people, pick_people
-from rota_solver.race import race
+from rota_solver.race import race, race_search
 from rota_solver.relax import Relaxed, fix_counts, relax
 from rota_solver.request_bound import RequestBound
 from rota_solver.squares import Figure
+from rota_solver.window import WindowSearch
 from rota_solver.zero import forbid_close_pairs
 
 ProgressCallback = Callable[[Progress], None]
@@ -187,6 +188,78 @@ class Stages:
             bound = 1
         return outcome.clique_status, bound, self._meets(int(cp_model.FEASIBLE), figure, bound)
 
+    def _window_search(self, figure: Figure) -> WindowSearch | None:
+        """Our own time-window local search (window.py), where it applies: not in
+        deterministic mode, which keeps its one way of searching."""
+        if self.deterministic or self.rm.problem.rules.spread_hours is None:
+            return None
+        held = tuple(self.figures[f] for f in ("changes", "broken_requests") if f in self.held)
+        return WindowSearch(self.rm, self.seed, figure, held)
+
+    def _windows(
+        self,
+        search: WindowSearch,
+        figure: Figure,
+        enough: Callable[[], int],
+        stop: Callable[[], bool],
+        also: list[cp_model.CpSolver],
+    ) -> tuple[list[int], int]:
+        """Window steps from the last rota; keeps the best rota found if better."""
+        assert self.values is not None
+
+        def track(solver: cp_model.CpSolver) -> None:
+            self.running[:] = [*also, solver]
+            if self.stopped:
+                solver.stop_search()
+
+        start = self.rm.tidy(self.values)
+        before = _value(figure.expr, start)
+        found = search.search(start, enough, lambda: stop() or self.stopped, track)
+        value = _value(figure.expr, found)
+        if value < before:
+            self.values = found
+            if self.progress is not None:
+                elapsed = time.monotonic() - self.started
+                self.progress(Progress(figure.name, elapsed, figure.to_units(value), None))
+        return found, value
+
+    def _race_windows(
+        self, search: WindowSearch, figure: Figure, seconds: float
+    ) -> tuple[int, int, bool]:
+        """As _race, with window.py's search as the local side."""
+        cliques = self.rm.model.clone()
+        cliques.add(figure.expr <= 0)
+        forbid_close_pairs(cliques, self.rm)
+        cliques.clear_hints()  # type: ignore[no-untyped-call]
+        count = len(self.rm.model.proto.variables)
+        exact: list[cp_model.CpSolver] = []
+
+        def track(solvers: list[cp_model.CpSolver]) -> None:
+            exact[:] = solvers
+            self.running[:] = solvers
+            if self.stopped:
+                for solver in solvers:
+                    solver.stop_search()
+
+        outcome = race_search(
+            cliques,
+            count,
+            seconds,
+            self.seed,
+            track,
+            lambda: self.stopped,
+            lambda enough, stop: self._windows(search, figure, enough, stop, exact),
+        )
+        self.running.clear()
+        if outcome.clique_values is not None:
+            self.values = self.rm.tidy(outcome.clique_values)
+            return outcome.clique_status, 0, True
+        bound = 0
+        if outcome.clique_status == cp_model.INFEASIBLE:
+            self.rm.model.add(figure.expr >= 1)
+            bound = 1
+        return outcome.clique_status, bound, self._meets(int(cp_model.FEASIBLE), figure, bound)
+
     def _realisable(self, relaxed: Relaxed, tier: str, seconds: float) -> bool:
         """Whether some rota gives this tier's people exactly the relaxation's counts."""
         focused = self.rm.model.clone()
@@ -314,17 +387,29 @@ class Stages:
             self.rm.model.add(figure.expr >= 1)
             if self._meets(int(cp_model.FEASIBLE), figure, bound):
                 return bound, True
-            # Local search from the last rota, then over the people with close pairs: either
-            # proves the stage by reaching one pair.
-            seconds = min(deadline - time.monotonic(), budget * 0.05)
-            status, _ = self._solve(self.rm.model, figure, seconds, improve=True, enough=bound)
-            if self._meets(status, figure, bound):
-                return bound, True
+            # Local search from the last rota (window.py's where it applies), then over the
+            # people with close pairs: either proves the stage by reaching one pair.
+            search = self._window_search(figure)
+            if search is not None:
+                until = min(deadline, time.monotonic() + budget * 0.3)
+                self._windows(search, figure, lambda: bound, lambda: time.monotonic() >= until, [])
+                if self._meets(int(cp_model.FEASIBLE), figure, bound):
+                    return bound, True
+            else:
+                seconds = min(deadline - time.monotonic(), budget * 0.05)
+                status, _ = self._solve(self.rm.model, figure, seconds, True, bound)
+                if self._meets(status, figure, bound):
+                    return bound, True
             until = min(deadline, time.monotonic() + budget * 0.3)
             return bound, self._people_search(figure, bound, until, close_pair_people(self.rm))
         elif not self.deterministic and self.workers > 1:
             # Both ways at once, a thread each, for the first three slices' time.
-            zero, bound, met = self._race(figure, min(deadline - time.monotonic(), budget * 0.35))
+            seconds = min(deadline - time.monotonic(), budget * 0.35)
+            search = self._window_search(figure)
+            if search is not None:
+                zero, bound, met = self._race_windows(search, figure, seconds)
+            else:
+                zero, bound, met = self._race(figure, seconds)
             if met:
                 return bound, True
             slices = ((0.3, False),)
