@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable
 
-from ortools.sat.python import cp_model, cp_model_helper
+from ortools.sat.python import cp_model
 
 from rota_solver.budget import restrict
 from rota_solver.build import RotaModel
@@ -20,6 +20,7 @@ from rota_solver.relax import Relaxed, fix_counts, relax
 from rota_solver.request_bound import RequestBound
 from rota_solver.squares import Figure
 from rota_solver.window import WindowSearch
+from rota_solver.window import value_at as _value
 from rota_solver.zero import forbid_close_pairs
 
 ProgressCallback = Callable[[Progress], None]
@@ -69,17 +70,6 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
             elapsed = time.monotonic() - self._started
             shown = bound if self._bounds else None
             self._progress(Progress(self._figure.name, elapsed, self._best, shown))
-
-
-def _value(expr: cp_model.LinearExprT, values: list[int]) -> int:
-    """An expression's value at a complete solution."""
-    if not isinstance(expr, cp_model.LinearExpr):
-        return int(expr)
-    flat = cp_model_helper.FlatIntExpr(expr)
-    total = int(flat.offset)
-    for var, coeff in zip(flat.vars, flat.coeffs, strict=True):
-        total += int(coeff) * values[int(var.index)]
-    return total
 
 
 class Stages:

@@ -32,7 +32,7 @@ _DAYS = (7, 10, 14, 21)  # how far a window reaches either side of its close pai
 _STEP_S = 2.0  # a step's limit: a window's model is solved in milliseconds, as a rule
 
 
-def _value(expr: cp_model.LinearExprT, values: list[int]) -> int:
+def value_at(expr: cp_model.LinearExprT, values: list[int]) -> int:
     """An expression's value at a complete solution."""
     if not isinstance(expr, cp_model.LinearExpr):
         return int(expr)
@@ -299,7 +299,7 @@ class WindowSearch:
         best solution found (tidied), `values` itself if none was better."""
         rm, shifts = self.rm, self.rm.problem.shifts
         best = values
-        value = _value(self.figure.expr, best)
+        value = value_at(self.figure.expr, best)
         misses = 0  # steps since the last better rota: the windows grow
         while value > enough() and not stop():
             pairs = self.close_pairs(best)
@@ -320,7 +320,7 @@ class WindowSearch:
                 spans.append((other - half, other + half))
             found = self.step(best, spans, _STEP_S, track)
             tidied = None if found is None else rm.tidy(found)
-            new = value if tidied is None else _value(self.figure.expr, tidied)
+            new = value if tidied is None else value_at(self.figure.expr, tidied)
             if tidied is not None and new < value and self.keeps(values, tidied):
                 best, value, misses = tidied, new, 0
             else:
@@ -353,7 +353,7 @@ class WindowSearch:
             if self._measures(old, pi, mine) != self._measures(new, pi, mine):
                 return False
         for figure in self.held:
-            if _value(figure.expr, after) > _value(figure.expr, before):
+            if value_at(figure.expr, after) > value_at(figure.expr, before):
                 return False
         return True
 
