@@ -316,14 +316,16 @@ class _Night:
         its database has not taken yet."""
         now, after = self.sim.clock.now(), timedelta(seconds=self.sim.settings.call_check_seconds)
         async with self.sim.database.sessions() as session:
-            alert = await session.scalar(
-                select(func.min(Alert.next_action_at)).where(Alert.status == AlertStatus.OPEN)
+            # Both timers in one statement (it runs at every instant of the night).
+            timers = select(
+                select(func.min(Alert.next_action_at))
+                .where(Alert.status == AlertStatus.OPEN)
+                .scalar_subquery(),
+                select(func.min(OutboundMessage.next_attempt_at))
+                .where(OutboundMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+                .scalar_subquery(),
             )
-            row = await session.scalar(
-                select(func.min(OutboundMessage.next_attempt_at)).where(
-                    OutboundMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
-                )
-            )
+            alert, row = (await session.execute(timers)).one()
             # Voice contacts left open (a step given the fail-safe, a callback lost): the call
             # check asks the provider about each `after` its last event (sooner for a call
             # given the fail-safe: failsafe_wait). One it cannot settle stops driving the clock
