@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, TCPConnector
 
 from integrations.fake_twilio import PhoneBehaviour
 from oncall import keys
@@ -40,6 +43,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 FALLBACK_PATH = "/twilio/voice/fallback/replace-with-a-random-word"
+SITE = NGINX / "oncall.conf"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
@@ -52,6 +56,7 @@ def _nginx_conf(
         snippet.replace("/var/lib/oncall/failsafe.xml", str(twiml_file)), encoding="utf-8"
     )
     temp = "\n".join(f"{kind}_temp_path {workdir}/{kind};" for kind in TEMP_PATHS)
+    (zone,) = re.findall(r"^limit_req_zone .*;$", SITE.read_text(encoding="utf-8"), re.MULTILINE)
     conf = workdir / "nginx.conf"
     conf.write_text(
         # As root, nginx's workers would run as nobody, who cannot enter pytest's private folders.
@@ -62,6 +67,7 @@ error_log {workdir}/error.log;
 events {{}}
 http {{
     {temp}
+    {zone}
     access_log off;
     upstream oncall {{ server 127.0.0.1:{app_port}; }}
     upstream oncall_webhooks {{
@@ -256,3 +262,52 @@ async def test_calls_reach_the_webhook_process_while_the_app_is_stopped(
                 assert page.status == 502  # the pages were the stopped app's
     finally:
         _stop_nginx(nginx)
+
+
+def _limit(name: str) -> int:
+    """A figure of the webhooks' per-address limit, as the shipped files set it."""
+    texts = SITE.read_text(encoding="utf-8") + (NGINX / "oncall-proxy.conf").read_text("utf-8")
+    (rate,) = re.findall(r"zone=oncall_twilio:\S+ rate=(\d+)r/s;", texts)
+    bursts = set(re.findall(r"limit_req zone=oncall_twilio burst=(\d+) nodelay;", texts))
+    (burst,) = bursts  # the same for every webhook location
+    return int({"rate": rate, "burst": burst}[name])
+
+
+async def test_a_flood_of_forged_webhooks_from_one_address_stops_at_nginx(
+    aiohttp_server: ServerFactory, database: Database, nginx_workdir: Path, tmp_path: Path
+) -> None:
+    """Past the burst nginx answers 429 itself, so a flood from one address costs the webhook
+    process nothing; and a forged new call never gets the fail-safe file (it names the on-duty
+    phones), however the flood goes."""
+    await load_demo_data(database)
+    await publish_friday_night(database)
+    twiml_file = tmp_path / "var" / "failsafe.xml"
+    clock = ManualClock(FRIDAY_NIGHT)
+    webhooks = await start_service(aiohttp_server, database, clock, escalation_workers=False,  # type: ignore[arg-type]
+                                   failsafe_twiml_file=str(twiml_file))  # fmt: skip
+    port_of_app = webhooks.server.port or 0
+    nginx, port = await _start_nginx(nginx_workdir, port_of_app, twiml_file, port_of_app)
+    burst, rate = _limit("burst"), _limit("rate")
+    params, _headers = _new_call(webhooks, "7")
+    statuses: Counter[int] = Counter()
+    failsafe = twiml_file.read_text(encoding="utf-8")
+    try:
+        async with ClientSession(connector=TCPConnector(limit=50)) as http:
+
+            async def forged() -> None:
+                async with http.post(
+                    f"http://127.0.0.1:{port}{INCOMING}", data=params,
+                    headers={"X-Twilio-Signature": "Zm9yZ2Vk"},
+                ) as answer:  # fmt: skip
+                    statuses[answer.status] += 1
+                    assert await answer.text() != failsafe
+
+            started = time.monotonic()
+            await asyncio.gather(*(forged() for _ in range(burst + 600)))
+            seconds = time.monotonic() - started
+    finally:
+        _stop_nginx(nginx)
+    assert set(statuses) <= {403, 429}, statuses
+    # What reached the app: the burst, and the rate for the flood's length (plus one each way).
+    assert statuses[403] <= burst + 1 + rate * (seconds + 1), (statuses, seconds)
+    assert statuses[429] > 0, (statuses, seconds)
