@@ -23,6 +23,7 @@ ORDER = (
     "third",
     "fourth",
     "fifth",
+    "sixth",
 )  # the last one present is held to the targets
 SHORT = {
     "changes": "chg",
