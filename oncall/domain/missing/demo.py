@@ -95,6 +95,9 @@ async def load_demo_episodes(
             zone_year=called.astimezone(zone).year,
         )  # fmt: skip
         contact.first_rung_at, contact.answered_at = called, called + timedelta(seconds=20 + 7 * n)
+        # A call of the past: ended, so that the server's reconciliation does not ask the
+        # provider (which never saw it) about it at every start and then every few minutes.
+        contact.ended_at = contact.answered_at + timedelta(minutes=8)
         contact.status, contact.handled_by_id = ContactStatus.ANSWERED, worker.id
         by = Actor(worker.code, "sms", worker.id)
         acted = called + timedelta(minutes=12)
