@@ -35,6 +35,11 @@ async def record_text_delivery(
     delivered only updates the row — the sender's next pass logs it (`log_statuses`)."""
     status = status_of_text(delivery)
     error = f"Twilio error {error_code}" if error_code else ""
+    if status not in outbox.FINAL_FAILURES:  # most callbacks: one statement, nothing to escalate
+        await outbox.advance_status(
+            session, row_id=row_id, sid=sid, status=status, error=error, now=now
+        )
+        return
     row, newly_failed = await outbox.apply_status(
         session, row_id=row_id, sid=sid, status=status, error=error, now=now
     )
@@ -51,8 +56,14 @@ async def record_alert_call_progress(
 ) -> None:
     """An alert call's progress; a call that could not be placed escalates now (like a failed
     text); an unanswered one does not — the text to the same person still stands."""
+    status = status_of_call(progress)
+    if status not in outbox.FINAL_FAILURES:  # most callbacks: one statement, nothing to escalate
+        await outbox.advance_status(
+            session, row_id=row_id, sid=sid, status=status, error="", now=now
+        )
+        return
     row, newly_failed = await outbox.apply_status(
-        session, row_id=row_id, sid=sid, status=status_of_call(progress), error="", now=now
+        session, row_id=row_id, sid=sid, status=status, error="", now=now
     )
     if row is None:
         return
