@@ -18,6 +18,12 @@ A fail-safe given is remembered (`FailsafeGiven`) until the database takes its r
 restart before then does not lose it. Work that ran over or failed on the database is noted as an
 outage (`Outage`): when the database answers again, the provider recovery runs at once. See
 docs/routing.md.
+
+Work that fails because its pooled connection had died under it (a failover or a restart killed
+the server's end a moment before; the pool hands out a connection used within the last second
+unpinged, `oncall/db/engine.py`) runs once more, within the same budget, on a new connection:
+the pool has dropped its dead ones by then, and the work is safe to repeat (each webhook's work
+is keyed by its receipt or its MessageSid, so a commit that did land is answered from it).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from oncall.clock import Clock
 from oncall.db.engine import waits_limited
@@ -54,6 +60,20 @@ def database_away(error: BaseException | None) -> bool:
     if isinstance(error, OverBudget | OSError | TimeoutError):
         return True
     return isinstance(error, SQLAlchemyError) and not isinstance(error, IntegrityError)
+
+
+# SQLSTATE classes of a connection the server has ended: 08 (connection exception) and 57P
+# (operator intervention: admin shutdown, crash shutdown, cannot connect now).
+_LOST = ("08", "57P")
+
+
+def connection_lost(error: DBAPIError) -> bool:
+    """Whether `error` says the connection itself is gone (so the work never reached the
+    database, or its transaction ended with it), not that the database refused the work."""
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(state, str) and state.startswith(_LOST)
 
 
 @dataclass
@@ -86,7 +106,14 @@ class WebhookBudget:
 
         async def limited() -> T:
             with waits_limited(self.seconds):
-                return await work()
+                try:
+                    return await work()
+                except DBAPIError as error:
+                    if not connection_lost(error):
+                        raise
+                    log.warning("webhook work met a dead database connection; once more",
+                                error=type(error.orig).__name__)  # fmt: skip
+                    return await work()
 
         task = asyncio.ensure_future(limited())
         try:
