@@ -82,13 +82,17 @@ async def truncate_all(url: str) -> None:
         await conn.close()
 
 
-async def lock_waiters(database: Database) -> int:
-    """How many sessions of this PostgreSQL database are waiting for a lock now."""
+async def lock_waiters(database: Database, statement: str = "") -> int:
+    """How many sessions of this PostgreSQL database are waiting for a lock now; with
+    `statement`, only those whose waiting statement starts with it (a service's periodic jobs may
+    wait on the same lock: the hourly prune of the sign-in throttle's rows, say)."""
     async with database.engine.connect() as conn:
         found = await conn.scalar(
             text(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
+                "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                "AND starts_with(ltrim(query), :statement)"
+            ),
+            {"statement": statement},
         )
     return int(found or 0)
