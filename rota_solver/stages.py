@@ -32,6 +32,10 @@ _RETRIES = 5
 _STEP_S = 5.0
 _STEP_DETERMINISTIC = 2.0
 _AIMED, _OTHERS = 2, 3
+# Those freed at random grow after a step proven without a better rota, but no further than
+# this (was half the tier). Year seed 6's broken requests reached the bound in 6 of 6 runs
+# capped, 9 of 12 uncapped: weak evidence (bench/results/rota-ideas.md, seventh pass).
+_MOST_OTHERS = 4
 _STALL_STEPS = 60  # no better rota in this many steps: leave the rest to the full search
 
 
@@ -487,7 +491,7 @@ class Stages:
             stalled = 0 if better else stalled + 1
             # Nothing better among these people: free more next time; a step cut short: fewer.
             if not better and status == cp_model.OPTIMAL:
-                others = min(others + 2, max(len(everyone) // 2, _OTHERS))
+                others = min(others + 2, _MOST_OTHERS)
             elif not better:
                 others = max(others - 1, 1)
         return self.values is not None and _value(figure.expr, self.values) <= bound
