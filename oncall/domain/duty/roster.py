@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from oncall.db.models import (
-    Assignment,
     DutyOverride,
     Person,
     RotaShift,
@@ -121,43 +121,46 @@ async def day_desk_number(session: AsyncSession) -> str | None:
 
 
 async def on_duty_at(session: AsyncSession, at: datetime) -> DutySnapshot:
-    """The people on duty at `at`: the published rota's shifts covering it, then overrides.
-
-    Two statements (each with its people joined), not four: it runs for every call, every
-    fail-safe refresh and every escalation step."""
-    rota = (
-        await session.execute(
-            select(RotaShift.tier, Person)
+    """The people on duty at `at`: the published rota's shifts covering it, then overrides."""
+    shifts = (
+        await session.scalars(
+            select(RotaShift)
             .join(RotaVersion, RotaShift.version_id == RotaVersion.id)
-            .join(Assignment, Assignment.shift_id == RotaShift.id)
-            .join(Person, Person.id == Assignment.person_id)
             .where(
                 RotaVersion.status == VersionStatus.PUBLISHED,
                 RotaShift.start <= at,
                 RotaShift.end > at,
             )
-            # the shifts by their start, each one's people in their order (first, second)
-            .order_by(RotaShift.start, RotaShift.id, Assignment.position, Assignment.id)
+            .options(selectinload(RotaShift.assignments))
+            .order_by(RotaShift.start)
         )
     ).all()
+    person_ids = [a.person_id for s in shifts for a in s.assignments]
     overrides = (
-        await session.execute(
-            select(DutyOverride, Person)
-            .join(Person, Person.id == DutyOverride.person_id)
+        await session.scalars(
+            select(DutyOverride)
             .where(
                 DutyOverride.cancelled_at.is_(None),
                 DutyOverride.start <= at,
                 DutyOverride.end > at,
             )
-            .order_by(DutyOverride.created_at, DutyOverride.id)
+            .order_by(DutyOverride.created_at)
         )
     ).all()
+    person_ids += [o.person_id for o in overrides]
+    people = {
+        p.id: p
+        for p in (await session.scalars(select(Person).where(Person.id.in_(person_ids)))).all()
+    }
     tiers: dict[str, list[OnDuty]] = {Tier.WORKER: [], Tier.MANAGER: []}
-    for tier, person in rota:
-        if person.active:
-            tiers.setdefault(tier, []).append(_on_duty(person, "rota"))
-    for override, person in overrides:
-        if not person.active:
+    for shift in shifts:
+        for assignment in shift.assignments:
+            person = people.get(assignment.person_id)
+            if person is not None and person.active:
+                tiers.setdefault(shift.tier, []).append(_on_duty(person, "rota"))
+    for override in overrides:
+        person = people.get(override.person_id)
+        if person is None or not person.active:
             continue
         listed = tiers.setdefault(override.tier, [])
         entry = replace(_on_duty(person, "override"), tier=override.tier)
