@@ -224,7 +224,7 @@ def _postgres_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     used within the last second is handed out as it is (HikariCP's "alive bypass window"); if
     it fails anyway, the statement's error invalidates the pool as before. Either refusal here
     invalidates every pooled connection older than it, as a failed pre-ping did."""
-    if dbapi_connection._connection.is_closed():
+    if dbapi_connection.driver_connection.is_closed():
         raise exc.InvalidatePoolError("the connection was closed by the server or the network")
     returned = record.info.get(_RETURNED_AT)
     if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE_SECONDS:
